@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ExitCode, TenantformError } from '../errors.js';
+import type { CommandModule } from './command.js';
+import { processIo, type Io } from './io.js';
+import { commands } from './commands.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(io: Io, modules: readonly CommandModule[], done: (code: number) => void): Command {
+  const program = new Command('tenantform')
+    .description('GitOps batch provisioner: tenants and workspaces as YAML, planned and applied against EC2 and Cloudflare')
+    .version(packageVersion(), '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 nothing to do / all good, 1 error, 2 changes planned or drift found,\n' +
+      '            3 refused by a guard, 4 applied with some resources failed or a rollout halted.\n',
+  );
+  for (const m of modules) m.register(program, io, done);
+  // Subcommands inherit the error handling so an unknown flag anywhere is a one-line error.
+  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; never throws for predictable failures. */
+export async function main(argv: string[], io: Io = processIo(), modules: readonly CommandModule[] = commands): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram(io, modules, (c) => (code = c));
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.ok;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; commander has already printed the message.
+      if (err.exitCode === 0) return ExitCode.ok;
+      return ExitCode.error;
+    }
+    if (err instanceof TenantformError) {
+      io.stderr(`error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    // Anything else is a bug in tenantform: say so, and keep the stack for the bug report.
+    io.stderr(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.error;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * One error class per failure kind. Every error names the operation and the resource it was
+ * working on, and keeps the underlying cause, so a user sees "what, on what, why" and never a
+ * stack trace for a predictable failure (the CLI prints `message` only for these classes).
+ */
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  changes: 2,
+  refused: 3,
+  partial: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorContext {
+  /** What tenantform was doing, e.g. "create tunnel", "read fleet.yaml". */
+  operation: string;
+  /** The resource it was doing it to, e.g. "tenant acme (org 5f…)", "tenants/acme/tenant.yaml". */
+  resource?: string;
+  cause?: unknown;
+}
+
+export class TenantformError extends Error {
+  readonly operation: string;
+  readonly resource: string | undefined;
+  readonly exitCode: ExitCode = ExitCode.error;
+
+  constructor(detail: string, ctx: ErrorContext) {
+    const where = ctx.resource ? ` ${ctx.resource}` : '';
+    super(`${ctx.operation}${where}: ${detail}`, ctx.cause === undefined ? undefined : { cause: ctx.cause });
+    this.name = new.target.name;
+    this.operation = ctx.operation;
+    this.resource = ctx.resource;
+  }
+}
+
+/** The fleet repository or a command line argument is wrong; the user must fix input. */
+export class InputError extends TenantformError {}
+
+/** The environment wiring (variables, credentials, endpoints) is missing or inconsistent. */
+export class ConfigError extends TenantformError {}
+
+/** A call to AWS or Cloudflare failed after retries. */
+export class CloudError extends TenantformError {}
+
+/** A safety guard refused to proceed (deletes over the limit, protected tenant, stale plan, lock held). */
+export class GuardRefusal extends TenantformError {
+  override readonly exitCode: ExitCode = ExitCode.refused;
+}
+
+/** A deadline passed while waiting for the cloud (e.g. an instance stuck in shutting-down). */
+export class DeadlineExceeded extends TenantformError {}
+
+/** Short description of any thrown value, for messages; never includes a stack. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { name?: string; Code?: string }).Code ?? cause.name;
+    return code && code !== 'Error' && !cause.message.startsWith(code) ? `${code}: ${cause.message}` : cause.message;
+  }
+  return String(cause);
+}

@@ -1,0 +1,94 @@
+/**
+ * The inventory: what exists in AWS and Cloudflare carrying this environment's tags or names,
+ * joined by OrgID and WorkspaceID. Plain data (JSON-serialisable) so it can be fingerprinted,
+ * saved, and fed to the pure planner.
+ */
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+export interface LiveInstance {
+  instanceId: string;
+  state: InstanceState;
+  instanceType: string;
+  imageId: string;
+  /** Root volume size when observed (DescribeVolumes); undefined when not observed. */
+  volumeGb: number | undefined;
+  securityGroupIds: string[];
+  launchTime: string | undefined;
+  tags: Record<string, string>;
+}
+
+export interface LiveSecurityGroup {
+  groupId: string;
+  groupName: string;
+  vpcId: string | undefined;
+  tags: Record<string, string>;
+}
+
+export interface LiveSecret {
+  arn: string;
+  name: string;
+  /** Set when the secret is scheduled for deletion (restorable until then). */
+  deletedDate: string | undefined;
+  tags: Record<string, string>;
+}
+
+export interface LiveTunnel {
+  id: string;
+  name: string;
+  createdAt: string | undefined;
+}
+
+export interface LiveDnsRecord {
+  id: string;
+  name: string;
+  type: string;
+  content: string;
+  proxied: boolean;
+  comment: string | undefined;
+  tags: string[];
+}
+
+export interface LiveWorkspace {
+  orgId: string;
+  workspaceId: string;
+  /** Non-terminated instances carrying this WorkspaceID (more than one means a duplicate). */
+  instances: LiveInstance[];
+  securityGroups: LiveSecurityGroup[];
+}
+
+export interface LiveTenant {
+  orgId: string;
+  /** From tags or names; the slug it was provisioned under. */
+  slug: string | undefined;
+  instances: LiveInstance[];
+  securityGroups: LiveSecurityGroup[];
+  secrets: LiveSecret[];
+  tunnels: LiveTunnel[];
+  dnsRecords: LiveDnsRecord[];
+  workspaces: Record<string, LiveWorkspace>;
+  /** True when any live resource of the tenant carries DeletionProtection=true. */
+  deletionProtection: boolean;
+}
+
+export type ObservedService = 'ec2' | 'secretsmanager' | 'ssm' | 'cloudflare';
+
+/** Something that carries our environment's tags or names but cannot be attributed to an org. */
+export interface UnattributedResource {
+  service: ObservedService;
+  kind: 'instance' | 'securityGroup' | 'secret' | 'tunnel' | 'dnsRecord';
+  id: string;
+  name: string | undefined;
+  reason: string;
+}
+
+export interface Inventory {
+  environment: string;
+  observedAt: string;
+  /** Which orgs were observed: 'all', or the org ids / slugs a scoped plan asked for. */
+  scope: { kind: 'all' } | { kind: 'tenants'; orgIds: string[]; slugs: string[] };
+  tenants: Record<string, LiveTenant>;
+  unattributed: UnattributedResource[];
+  /** API calls made while observing, per service; benchmarks and tests read these. */
+  calls: Record<ObservedService, number>;
+}

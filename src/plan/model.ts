@@ -1,0 +1,85 @@
+/**
+ * The plan: plain, versioned data. A closed union of action kinds; `reason` is for people and
+ * never steers apply. Every renderer works from this one JSON form.
+ */
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export type ActionKind = 'create' | 'repair' | 'update' | 'redeploy' | 'resize' | 'stop' | 'start' | 'delete';
+export const ACTION_KINDS: readonly ActionKind[] = ['create', 'repair', 'update', 'redeploy', 'resize', 'stop', 'start', 'delete'];
+
+export interface ActionTarget {
+  kind: 'tenant' | 'workspace';
+  orgId: string;
+  slug: string;
+  /** Workspaces only. */
+  workspaceId?: string;
+  workspaceName?: string;
+}
+
+/** The sub-resources an action touches, in execution order (a create's sequence, a delete's cascade). */
+export type StepResource =
+  | 'staleArtifacts'
+  | 'tunnel'
+  | 'dnsRecord'
+  | 'ingress'
+  | 'secret'
+  | 'securityGroup'
+  | 'instance'
+  | 'tags'
+  | 'command';
+export interface Step {
+  resource: StepResource;
+  op: 'create' | 'delete' | 'restore' | 'modify' | 'stop' | 'start' | 'run';
+  /** Live id when the step acts on something that exists (a delete, a repair's adoption). */
+  id?: string;
+  /** For workspace cascades within a tenant delete. */
+  workspaceId?: string;
+}
+
+export type Attributes = Record<string, string | number | boolean | null>;
+
+export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope';
+
+export interface Action {
+  /** Stable and unique within a plan: `<kind>:<target kind>:<orgId>[:<workspaceId>]`. */
+  id: string;
+  kind: ActionKind;
+  target: ActionTarget;
+  steps: Step[];
+  before: Attributes | null;
+  after: Attributes | null;
+  reason: string;
+  /** Redeploys only: rollout wave, 0 = canaries, then the fleet in batches. */
+  wave?: number;
+  /** Guards that stop this action from being applied as planned. */
+  blockedBy?: GuardKind[];
+}
+
+export interface GuardFinding {
+  guard: GuardKind;
+  message: string;
+  /** A blocking finding makes plan exit 3 and apply refuse (unless overridden where allowed). */
+  blocking: boolean;
+  actionIds: string[];
+}
+
+export interface PlanBasis {
+  commit: string | undefined;
+  desiredHash: string;
+  changedSince: string | undefined;
+  /** 'all', or the org ids whose files changed (a pull request's scope). */
+  scope: { kind: 'all' } | { kind: 'tenants'; orgIds: string[]; slugs: string[] };
+  /** `<resource kind>:<id>` → hash of the observed attributes the plan relied on. */
+  fingerprints: Record<string, string>;
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  environment: string;
+  createdAt: string;
+  basis: PlanBasis;
+  actions: Action[];
+  guards: GuardFinding[];
+  summary: Record<ActionKind, number>;
+}
