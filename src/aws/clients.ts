@@ -1,0 +1,43 @@
+/**
+ * AWS SDK clients for one environment. Endpoints, region and credentials come from the SDK's own
+ * standard variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, …): that is how tests and
+ * the demo point these real clients at moto. There is deliberately no endpoint option here.
+ *
+ * Throttling is paced by tenantform's own per-API budgets (src/rate), so the SDK's retry quota is
+ * not the only line of defence; the SDK keeps its standard retries for transient faults.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+
+export interface AwsClients {
+  region: string;
+  ec2: EC2Client;
+  secrets: SecretsManagerClient;
+  ssm: SSMClient;
+  destroy(): void;
+}
+
+export interface AwsClientOptions {
+  region: string;
+  /** SDK attempts per call (standard mode); tenantform's own retry wraps throttling above this. */
+  maxAttempts?: number;
+}
+
+export function createAwsClients(opts: AwsClientOptions): AwsClients {
+  const common = { region: opts.region, maxAttempts: opts.maxAttempts ?? 3 };
+  const ec2 = new EC2Client(common);
+  const secrets = new SecretsManagerClient(common);
+  const ssm = new SSMClient(common);
+  return {
+    region: opts.region,
+    ec2,
+    secrets,
+    ssm,
+    destroy() {
+      ec2.destroy();
+      secrets.destroy();
+      ssm.destroy();
+    },
+  };
+}

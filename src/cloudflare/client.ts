@@ -1,0 +1,37 @@
+/**
+ * The official Cloudflare SDK client. CLOUDFLARE_BASE_URL (read by the SDK itself) points it at
+ * the test double or the demo's emulator; CLOUDFLARE_API_TOKEN authenticates.
+ */
+import Cloudflare from 'cloudflare';
+import { ConfigError } from '../errors.js';
+
+export interface CloudflareContext {
+  client: Cloudflare;
+  accountId: string;
+  zoneId: string;
+}
+
+export interface CloudflareClientOptions {
+  apiToken: string | undefined;
+  accountId: string | undefined;
+  zoneId: string | undefined;
+  /** SDK retries (it retries 408/409/429/5xx and connection errors, honouring retry-after). */
+  maxRetries?: number;
+  timeoutMs?: number;
+}
+
+export function createCloudflareContext(opts: CloudflareClientOptions): CloudflareContext {
+  const missing = (['apiToken', 'accountId', 'zoneId'] as const).filter((k) => !opts[k]);
+  if (missing.length > 0) {
+    const names = { apiToken: 'CLOUDFLARE_API_TOKEN', accountId: 'CLOUDFLARE_ACCOUNT_ID', zoneId: 'CLOUDFLARE_ZONE_ID' };
+    throw new ConfigError(`missing ${missing.map((k) => names[k]).join(', ')}`, { operation: 'configure Cloudflare' });
+  }
+  const client = new Cloudflare({
+    apiToken: opts.apiToken!,
+    maxRetries: opts.maxRetries ?? 2,
+    timeout: opts.timeoutMs ?? 30_000,
+    // Pin the API version so requests do not change meaning with the calendar (the SDK defaults to today).
+    apiVersion: '2026-01-01',
+  } as ConstructorParameters<typeof Cloudflare>[0]);
+  return { client, accountId: opts.accountId!, zoneId: opts.zoneId! };
+}
