@@ -54,6 +54,11 @@ export interface Action {
   wave?: number;
   /** Guards that stop this action from being applied as planned. */
   blockedBy?: GuardKind[];
+  /**
+   * Set on both halves of a replacement (a `delete` of the instance immediately followed by a
+   * `create` of it) so apply runs them as a pair and renderers show them as one change.
+   */
+  replacement?: boolean;
 }
 
 export interface GuardFinding {
