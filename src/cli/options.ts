@@ -1,0 +1,27 @@
+/** Options several commands share, declared once so their spelling and help text agree. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import type { Io } from './io.js';
+
+/** `--repo DIR`: the fleet repository; default the working directory. */
+export function addRepoOption(cmd: Command): Command {
+  return cmd.option('--repo <dir>', 'fleet repository (default: the working directory)');
+}
+
+export function repoDir(io: Io, repo: string | undefined): string {
+  return resolve(io.cwd, repo ?? '.');
+}
+
+/** `--db PATH`: the audit database; default $TENANTFORM_DB, else <repo>/.tenantform/state.db. */
+export function addDbOption(cmd: Command): Command {
+  return cmd.option('--db <path>', 'audit database (default: $TENANTFORM_DB, else <repo>/.tenantform/state.db)');
+}
+
+export function parsePositiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InputError(`expected a positive whole number, got "${value}"`, { operation: 'read command line', resource: flag });
+  }
+  return n;
+}

@@ -1,0 +1,104 @@
+/**
+ * Client-side rate budgets, one limiter per (account, region, API), sized from the published
+ * limits (notes/limits.md) and overridable in fleet.yaml. EC2 evaluates every action in its own
+ * bucket whose size depends on the action's category, so each action gets its own TokenBucket
+ * sized by category. Secrets Manager and SSM publish combined quotas, so all their actions share
+ * one bucket per account and region. Cloudflare's limit is per token across everything.
+ */
+import type { Budgets, RateBudget } from '../desired/model.js';
+import { systemClock, type Clock } from './clock.js';
+import { SlidingWindowLimiter } from './sliding-window.js';
+import { TokenBucket, type RateLimiter } from './token-bucket.js';
+
+export type AwsService = 'ec2' | 'secretsmanager' | 'ssm';
+export type Ec2Category = keyof Budgets['ec2'];
+
+/**
+ * The published figures (notes/limits.md §1, §2, §4), as fleet.yaml defaults. Secrets Manager:
+ * 50/s is the documented write quota, the tightest of the calls we make. SSM publishes no figure;
+ * 5/s with a burst of 10 is a guess that stays clear of the reported throttling.
+ */
+export const PUBLISHED_BUDGETS: Budgets = {
+  concurrency: 16,
+  ec2: {
+    describe: { perSecond: 20, burst: 100 },
+    mutate: { perSecond: 5, burst: 50 },
+    runInstances: { perSecond: 2, burst: 5 },
+    terminateInstances: { perSecond: 5, burst: 100 },
+    authorizeIngress: { perSecond: 5, burst: 50 },
+  },
+  secretsManager: { perSecond: 50, burst: 50 },
+  ssm: { perSecond: 5, burst: 10 },
+  cloudflare: { requests: 1200, windowSeconds: 300 },
+};
+
+/** EC2's "resource-intensive" request category (one bucket each, 50 burst / 5 per second). */
+const RESOURCE_INTENSIVE = new Set([
+  'AcceptVpcPeeringConnection',
+  'AuthorizeSecurityGroupIngress',
+  'CancelSpotInstanceRequests',
+  'CreateKeyPair',
+  'CreateVpcPeeringConnection',
+  'DeleteVpcPeeringConnection',
+  'RejectVpcPeeringConnection',
+  'RevokeSecurityGroupIngress',
+  'RequestSpotInstances',
+]);
+
+/**
+ * Which budget an EC2 action draws from. StartInstances has the same own 5/2 bucket as
+ * RunInstances, so it is sized by that budget. Actions with their own larger buckets that the
+ * Budgets model does not name (CreateTags 100/10, …) use the mutate budget, which is smaller and
+ * therefore safe.
+ */
+export function ec2Category(action: string): Ec2Category {
+  if (action === 'RunInstances' || action === 'StartInstances') return 'runInstances';
+  if (action === 'TerminateInstances') return 'terminateInstances';
+  if (RESOURCE_INTENSIVE.has(action)) return 'authorizeIngress';
+  if (/^(Describe|List|Search|Get)/.test(action)) return 'describe';
+  return 'mutate';
+}
+
+export class RateBudgets {
+  private readonly limiters = new Map<string, RateLimiter>();
+
+  constructor(
+    readonly budgets: Budgets,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The limiter for one AWS API action in one account (or profile) and region. */
+  forAws(account: string, region: string, service: AwsService, action: string): RateLimiter {
+    switch (service) {
+      case 'ec2': {
+        const category = ec2Category(action);
+        return this.bucket(`aws|${account}|${region}|ec2|${action}`, this.budgets.ec2[category]);
+      }
+      case 'secretsmanager':
+        return this.bucket(`aws|${account}|${region}|secretsmanager`, this.budgets.secretsManager);
+      case 'ssm':
+        return this.bucket(`aws|${account}|${region}|ssm`, this.budgets.ssm);
+    }
+  }
+
+  /** The limiter shared by every call made with one Cloudflare account's token. */
+  forCloudflare(accountId: string): RateLimiter {
+    const key = `cloudflare|${accountId}`;
+    let limiter = this.limiters.get(key);
+    if (!limiter) {
+      const { requests, windowSeconds } = this.budgets.cloudflare;
+      limiter = new SlidingWindowLimiter(requests, windowSeconds * 1000, this.clock);
+      this.limiters.set(key, limiter);
+    }
+    return limiter;
+  }
+
+  private bucket(key: string, budget: RateBudget): RateLimiter {
+    let limiter = this.limiters.get(key);
+    if (!limiter) {
+      limiter = new TokenBucket(budget.burst, budget.perSecond, this.clock);
+      this.limiters.set(key, limiter);
+    }
+    return limiter;
+  }
+}

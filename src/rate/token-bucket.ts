@@ -1,0 +1,44 @@
+/**
+ * AWS-style token bucket: `capacity` tokens (the burst), refilled continuously at
+ * `refillPerSecond`. Callers reserve tokens up front and the bucket may go into debt, so each
+ * caller's wait is fixed at the moment it asks: callers are served strictly in arrival order
+ * and no timer or queue has to be managed.
+ */
+import { systemClock, type Clock } from './clock.js';
+
+export interface RateLimiter {
+  /** Resolves when the caller may make `n` requests. */
+  take(n?: number): Promise<void>;
+}
+
+export class TokenBucket implements RateLimiter {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    readonly capacity: number,
+    readonly refillPerSecond: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    if (!(capacity >= 1) || !(refillPerSecond > 0)) {
+      throw new RangeError(`token bucket needs capacity >= 1 and refill > 0 (got ${capacity}, ${refillPerSecond}/s)`);
+    }
+    this.tokens = capacity;
+    this.last = clock.now();
+  }
+
+  /** Reserves `n` tokens and returns how many milliseconds the caller must wait before using them. */
+  reserve(n = 1): number {
+    if (n > this.capacity) throw new RangeError(`cannot take ${n} tokens from a bucket of ${this.capacity}`);
+    const now = this.clock.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.refillPerSecond) / 1000);
+    this.last = now;
+    this.tokens -= n;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.refillPerSecond) * 1000);
+  }
+
+  async take(n = 1): Promise<void> {
+    const wait = this.reserve(n);
+    if (wait > 0) await this.clock.sleep(wait);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * One apply at a time per environment. The lease has a time-to-live and is renewed while the
+ * task runs, so a crashed holder's lease simply expires and the next run reclaims it; a live
+ * holder keeps it for as long as it works. Released in `finally` and on SIGINT/SIGTERM.
+ */
+import { hostname } from 'node:os';
+import { GuardRefusal, TenantformError } from '../errors.js';
+import type { Lease, LeaseHolder, LeaseStore } from './model.js';
+
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+
+/** This process as a lease holder. */
+export function currentHolder(runId: string, startedAt: Date = new Date()): LeaseHolder {
+  return { host: hostname(), pid: process.pid, runId, startedAt: startedAt.toISOString() };
+}
+
+/** "run R (pid P on host H, started T; lease expires E)" — what a refused run is told. */
+export function describeLease(lease: Lease): string {
+  const h = lease.holder;
+  return `run ${h.runId} (pid ${h.pid} on ${h.host}, started ${h.startedAt}; lease expires ${new Date(lease.expiresAt).toISOString()})`;
+}
+
+export interface WithLeaseOptions {
+  ttlMs?: number;
+  /** Default: a third of the TTL, so two renewals can fail before the lease lapses. */
+  renewEveryMs?: number;
+  /** Release the lease on SIGINT/SIGTERM, then let the signal end the process as it would have. Default true. */
+  handleSignals?: boolean;
+  /** Called when a renewal finds the lease taken by someone else; the task's signal is aborted too. */
+  onLost?: (current: Lease | undefined) => void;
+  /** Called when a renewal fails (e.g. the database is busy); the next interval retries. */
+  onRenewError?: (error: unknown) => void;
+}
+
+/**
+ * Runs `task` while holding the environment's lease. Throws GuardRefusal (exit 3) naming the
+ * holder when another live run has it. The task gets an AbortSignal that fires when the lease is
+ * lost or the process is interrupted, so it can stop starting new work.
+ */
+export async function withLease<T>(
+  leases: LeaseStore,
+  environment: string,
+  holder: LeaseHolder,
+  task: (signal: AbortSignal) => Promise<T>,
+  opts: WithLeaseOptions = {},
+): Promise<T> {
+  const ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  const result = await leases.acquireLease(environment, holder, ttlMs);
+  if (!result.acquired) {
+    throw new GuardRefusal(`held by ${describeLease(result.current)}; it can be reclaimed once it expires if that run crashed`, {
+      operation: 'lock',
+      resource: `environment ${environment}`,
+    });
+  }
+
+  const controller = new AbortController();
+  let renewing = false;
+  const timer = setInterval(() => {
+    if (renewing || controller.signal.aborted) return;
+    renewing = true;
+    leases
+      .renewLease(environment, holder, ttlMs)
+      .then(async (held) => {
+        if (held) return;
+        const current = await leases.currentLease(environment);
+        controller.abort(
+          new TenantformError(`lease lost${current ? ` to ${describeLease(current)}` : ''}`, { operation: 'renew lock', resource: `environment ${environment}` }),
+        );
+        opts.onLost?.(current);
+      })
+      .catch((error: unknown) => opts.onRenewError?.(error))
+      .finally(() => (renewing = false));
+  }, opts.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3)));
+  // A pending renewal must not keep a finished CLI alive.
+  timer.unref();
+
+  const signals: NodeJS.Signals[] = opts.handleSignals === false ? [] : ['SIGINT', 'SIGTERM'];
+  const onSignal = (signal: NodeJS.Signals) => {
+    removeSignalHandlers();
+    controller.abort(new TenantformError(`interrupted by ${signal}`, { operation: 'apply', resource: `environment ${environment}` }));
+    clearInterval(timer);
+    void leases
+      .releaseLease(environment, holder)
+      .catch(() => undefined)
+      .finally(() => {
+        // With nobody else listening, re-raise so the process ends the way the signal means.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+  };
+  const removeSignalHandlers = () => {
+    for (const s of signals) process.off(s, onSignal);
+  };
+  for (const s of signals) process.on(s, onSignal);
+
+  let taskFailed = true;
+  try {
+    const value = await task(controller.signal);
+    taskFailed = false;
+    return value;
+  } finally {
+    clearInterval(timer);
+    removeSignalHandlers();
+    try {
+      await leases.releaseLease(environment, holder);
+    } catch (error) {
+      // The task's own failure matters more; an unreleased lease lapses after its TTL anyway.
+      if (!taskFailed) throw error;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * SQLite schema, versioned with the `user_version` pragma. Migrations only ever append: a
+ * released database is upgraded in place by running the steps past its version, each in its own
+ * transaction. Times are ISO-8601 UTC text (sortable); lease times are epoch milliseconds because
+ * they are compared arithmetically.
+ */
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: runs, resource events, leases.
+  `
+  CREATE TABLE runs (
+    run_id      TEXT PRIMARY KEY,
+    command     TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    git_commit  TEXT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL CHECK (status IN ('running','succeeded','partial','failed','refused','interrupted')),
+    exit_code   INTEGER,
+    summary     TEXT,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL
+  );
+  CREATE INDEX runs_started ON runs (started_at);
+
+  CREATE TABLE tenant_resources (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id       TEXT NOT NULL,
+    environment  TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    resource_id  TEXT NOT NULL,
+    org_id       TEXT NOT NULL,
+    workspace_id TEXT,
+    slug         TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('created','deleted','failed')),
+    git_commit   TEXT,
+    at           TEXT NOT NULL,
+    details      TEXT
+  );
+  CREATE INDEX tenant_resources_claim ON tenant_resources (environment, kind, resource_id, seq);
+  CREATE INDEX tenant_resources_slug ON tenant_resources (slug, seq);
+  CREATE INDEX tenant_resources_org ON tenant_resources (org_id, seq);
+  CREATE INDEX tenant_resources_run ON tenant_resources (run_id);
+
+  CREATE TABLE leases (
+    environment TEXT PRIMARY KEY,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    run_id      TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    renewed_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to SCHEMA_VERSION. The version is re-read inside an IMMEDIATE transaction,
+ * so two processes opening a new file at once migrate it exactly once.
+ */
+export function migrate(db: Database.Database): void {
+  const current = () => db.pragma('user_version', { simple: true }) as number;
+  if (current() > SCHEMA_VERSION) {
+    throw new Error(`schema version ${current()} is newer than this tenantform understands (${SCHEMA_VERSION}); upgrade tenantform`);
+  }
+  for (;;) {
+    const done = db
+      .transaction(() => {
+        const v = current();
+        if (v >= SCHEMA_VERSION) return true;
+        db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+        return false;
+      })
+      .immediate();
+    if (done) return;
+  }
+}

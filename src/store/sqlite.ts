@@ -1,0 +1,356 @@
+/**
+ * The default audit store: one SQLite file (better-sqlite3) in WAL mode, so readers (history)
+ * never block the writer (apply), with a busy timeout so concurrent processes queue instead of
+ * failing. Every string and JSON value is redacted on the way in.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError, describeCause, TenantformError } from '../errors.js';
+import { redactor as defaultRedactor, type Redactor } from '../redact.js';
+import type {
+  AcquireResult,
+  AuditResourceKind,
+  AuditStore,
+  FinishRunInput,
+  History,
+  HistoryQuery,
+  Lease,
+  LeaseHolder,
+  ResourceEventInput,
+  ResourceRecord,
+  ResourceState,
+  RunRecord,
+  RunStatus,
+  StartRunInput,
+} from './model.js';
+import { migrate } from './sqlite-schema.js';
+
+export interface SqliteStoreOptions {
+  redactor?: Redactor;
+  /** Epoch milliseconds; injectable so lease expiry can be tested without waiting. */
+  now?: () => number;
+  /** How long a write waits for another process's transaction before failing. */
+  busyTimeoutMs?: number;
+}
+
+interface RunRow {
+  run_id: string;
+  command: string;
+  environment: string;
+  git_commit: string | null;
+  started_at: string;
+  finished_at: string | null;
+  status: string;
+  exit_code: number | null;
+  summary: string | null;
+  host: string;
+  pid: number;
+}
+
+interface ResourceRow {
+  seq: number;
+  run_id: string;
+  environment: string;
+  kind: string;
+  resource_id: string;
+  org_id: string;
+  workspace_id: string | null;
+  slug: string;
+  state: string;
+  git_commit: string | null;
+  at: string;
+  details: string | null;
+}
+
+interface LeaseRow {
+  environment: string;
+  host: string;
+  pid: number;
+  run_id: string;
+  started_at: string;
+  acquired_at: number;
+  renewed_at: number;
+  expires_at: number;
+}
+
+const DEFAULT_HISTORY_LIMIT = 50;
+
+/** Opens (creating the file and its folder when missing) and migrates a SQLite audit store. */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteAuditStore {
+  let db: Database.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { timeout: opts.busyTimeoutMs ?? 10_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (cause) {
+    throw new ConfigError(describeCause(cause), { operation: 'open audit database', resource: path, cause });
+  }
+  return new SqliteAuditStore(db, path, opts);
+}
+
+export class SqliteAuditStore implements AuditStore {
+  private readonly redactor: Redactor;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly location: string,
+    opts: SqliteStoreOptions = {},
+  ) {
+    this.redactor = opts.redactor ?? defaultRedactor;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async startRun(input: StartRunInput): Promise<RunRecord> {
+    const r = this.text;
+    this.write('start run', input.runId, () =>
+      this.db
+        .prepare(
+          `INSERT INTO runs (run_id, command, environment, git_commit, started_at, status, host, pid)
+           VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`,
+        )
+        .run(r(input.runId), r(input.command), r(input.environment), this.optText(input.gitCommit), this.isoNow(), r(input.host), input.pid),
+    );
+    return this.run(input.runId);
+  }
+
+  async finishRun(input: FinishRunInput): Promise<RunRecord> {
+    const info = this.write('finish run', input.runId, () =>
+      this.db
+        .prepare(`UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, summary = ? WHERE run_id = ?`)
+        .run(this.isoNow(), input.status, input.exitCode, this.json(input.summary), this.text(input.runId)),
+    );
+    if (info.changes !== 1) {
+      throw new TenantformError('no such run', { operation: 'finish run', resource: this.text(input.runId) });
+    }
+    return this.run(input.runId);
+  }
+
+  async recordResource(input: ResourceEventInput): Promise<ResourceRecord> {
+    const r = this.text;
+    const info = this.write('record resource event', `${input.kind} ${input.resourceId}`, () =>
+      this.db
+        .prepare(
+          `INSERT INTO tenant_resources
+             (run_id, environment, kind, resource_id, org_id, workspace_id, slug, state, git_commit, at, details)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r(input.runId),
+          r(input.environment),
+          input.kind,
+          r(input.resourceId),
+          r(input.orgId),
+          this.optText(input.workspaceId),
+          r(input.slug),
+          input.state,
+          this.optText(input.gitCommit),
+          this.isoNow(),
+          this.json(input.details),
+        ),
+    );
+    const row = this.db.prepare(`SELECT * FROM tenant_resources WHERE seq = ?`).get(info.lastInsertRowid) as ResourceRow;
+    return toResource(row);
+  }
+
+  async history(query: HistoryQuery = {}): Promise<History> {
+    const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.slug !== undefined) {
+      where.push('slug = ?');
+      params.push(query.slug);
+    }
+    if (query.orgId !== undefined) {
+      where.push('org_id = ?');
+      params.push(query.orgId);
+    }
+    if (query.environment !== undefined) {
+      where.push('environment = ?');
+      params.push(query.environment);
+    }
+    const resourceWhere = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const resources = this.db
+      .prepare(`SELECT * FROM tenant_resources ${resourceWhere} ORDER BY seq DESC LIMIT ?`)
+      .all(...params, limit) as ResourceRow[];
+
+    const runWhere: string[] = [];
+    const runParams: unknown[] = [];
+    if (query.slug !== undefined || query.orgId !== undefined) {
+      runWhere.push(`run_id IN (SELECT run_id FROM tenant_resources ${resourceWhere})`);
+      runParams.push(...params);
+    } else if (query.environment !== undefined) {
+      runWhere.push('environment = ?');
+      runParams.push(query.environment);
+    }
+    const runs = this.db
+      .prepare(
+        `SELECT * FROM runs ${runWhere.length > 0 ? `WHERE ${runWhere.join(' AND ')}` : ''}
+         ORDER BY started_at DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...runParams, limit) as RunRow[];
+    return { runs: runs.map(toRun), resources: resources.map(toResource) };
+  }
+
+  async claims(environment: string): Promise<ResourceRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT r.* FROM tenant_resources r
+         JOIN (SELECT MAX(seq) AS seq FROM tenant_resources
+               WHERE environment = ? AND state IN ('created', 'deleted')
+               GROUP BY kind, resource_id) latest ON latest.seq = r.seq
+         WHERE r.state = 'created'
+         ORDER BY r.seq`,
+      )
+      .all(environment) as ResourceRow[];
+    return rows.map(toResource);
+  }
+
+  async acquireLease(env: string, holder: LeaseHolder, ttlMs: number): Promise<AcquireResult> {
+    const environment = this.text(env);
+    const h = this.holder(holder);
+    return this.write('acquire lease', `environment ${environment}`, () =>
+      this.db
+        .transaction((): AcquireResult => {
+          const now = this.now();
+          const row = this.leaseRow(environment);
+          const mine = row !== undefined && sameHolder(row, h);
+          if (row && !mine && row.expires_at > now) return { acquired: false, current: toLease(row) };
+          const acquiredAt = mine ? row.acquired_at : now;
+          this.db
+            .prepare(
+              `INSERT OR REPLACE INTO leases (environment, host, pid, run_id, started_at, acquired_at, renewed_at, expires_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(environment, h.host, h.pid, h.runId, h.startedAt, acquiredAt, now, now + ttlMs);
+          return { acquired: true, lease: toLease(this.leaseRow(environment)!), reclaimed: row && !mine ? toLease(row) : undefined };
+        })
+        .immediate(),
+    );
+  }
+
+  async renewLease(env: string, holder: LeaseHolder, ttlMs: number): Promise<boolean> {
+    const environment = this.text(env);
+    const h = this.holder(holder);
+    const now = this.now();
+    const info = this.write('renew lease', `environment ${environment}`, () =>
+      this.db
+        .prepare(`UPDATE leases SET renewed_at = ?, expires_at = ? WHERE environment = ? AND host = ? AND pid = ? AND run_id = ?`)
+        .run(now, now + ttlMs, environment, h.host, h.pid, h.runId),
+    );
+    return info.changes === 1;
+  }
+
+  async releaseLease(env: string, holder: LeaseHolder): Promise<boolean> {
+    const environment = this.text(env);
+    const h = this.holder(holder);
+    const info = this.write('release lease', `environment ${environment}`, () =>
+      this.db.prepare(`DELETE FROM leases WHERE environment = ? AND host = ? AND pid = ? AND run_id = ?`).run(environment, h.host, h.pid, h.runId),
+    );
+    return info.changes === 1;
+  }
+
+  async currentLease(environment: string): Promise<Lease | undefined> {
+    const row = this.leaseRow(this.text(environment));
+    return row ? toLease(row) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private run(runId: string): RunRecord {
+    const row = this.db.prepare(`SELECT * FROM runs WHERE run_id = ?`).get(this.text(runId)) as RunRow | undefined;
+    if (!row) throw new TenantformError('no such run', { operation: 'read run', resource: this.text(runId) });
+    return toRun(row);
+  }
+
+  private leaseRow(environment: string): LeaseRow | undefined {
+    return this.db.prepare(`SELECT * FROM leases WHERE environment = ?`).get(environment) as LeaseRow | undefined;
+  }
+
+  /** Holder fields are stored redacted, so they are compared redacted too. */
+  private holder(h: LeaseHolder): LeaseHolder {
+    return { host: this.text(h.host), pid: h.pid, runId: this.text(h.runId), startedAt: this.text(h.startedAt) };
+  }
+
+  /** SQLite failures (disk full, locked past the busy timeout) become errors naming the operation. */
+  private write<T>(operation: string, resource: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      if (cause instanceof TenantformError) throw cause;
+      const where = `${this.text(resource)} in audit database ${this.location}`;
+      throw new TenantformError(this.text(describeCause(cause)), { operation, resource: where, cause });
+    }
+  }
+
+  private readonly text = (s: string): string => this.redactor.redact(s);
+
+  private optText(s: string | undefined): string | null {
+    return s === undefined ? null : this.text(s);
+  }
+
+  private json(value: unknown): string | null {
+    return value === undefined ? null : JSON.stringify(this.redactor.redactDeep(value));
+  }
+
+  private isoNow(): string {
+    return new Date(this.now()).toISOString();
+  }
+}
+
+function sameHolder(row: LeaseRow, h: LeaseHolder): boolean {
+  return row.host === h.host && row.pid === h.pid && row.run_id === h.runId;
+}
+
+function parseJson(text: string | null): unknown {
+  return text === null ? undefined : (JSON.parse(text) as unknown);
+}
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    command: row.command,
+    environment: row.environment,
+    gitCommit: row.git_commit ?? undefined,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at ?? undefined,
+    status: row.status as RunStatus,
+    exitCode: row.exit_code ?? undefined,
+    summary: parseJson(row.summary),
+    host: row.host,
+    pid: row.pid,
+  };
+}
+
+function toResource(row: ResourceRow): ResourceRecord {
+  return {
+    seq: row.seq,
+    runId: row.run_id,
+    environment: row.environment,
+    kind: row.kind as AuditResourceKind,
+    resourceId: row.resource_id,
+    orgId: row.org_id,
+    workspaceId: row.workspace_id ?? undefined,
+    slug: row.slug,
+    state: row.state as ResourceState,
+    gitCommit: row.git_commit ?? undefined,
+    at: row.at,
+    details: parseJson(row.details),
+  };
+}
+
+function toLease(row: LeaseRow): Lease {
+  return {
+    environment: row.environment,
+    holder: { host: row.host, pid: row.pid, runId: row.run_id, startedAt: row.started_at },
+    acquiredAt: row.acquired_at,
+    renewedAt: row.renewed_at,
+    expiresAt: row.expires_at,
+  };
+}
