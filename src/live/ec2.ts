@@ -1,0 +1,146 @@
+/**
+ * EC2 observers: instances, security groups and root volumes carrying this environment's tags.
+ * Every listing is filtered server-side (ManagedBy + Env, and OrgSlug for a scoped plan) and
+ * paginated at 1,000 — filtered, paginated Describe calls draw from EC2's larger non-mutating
+ * bucket, and moto cuts DescribeInstances at 100 reservations even without MaxResults.
+ */
+import type { Filter, Instance, SecurityGroup, Tag as AwsTag, Volume } from '@aws-sdk/client-ec2';
+import { MANAGED_BY, Tag } from '../contract.js';
+import { CloudError, describeCause } from '../errors.js';
+import type { InstanceState, LiveInstance, LiveSecurityGroup } from './model.js';
+import type { Ec2Reader } from './readers.js';
+
+/** States of an instance that still exists for planning; terminated ones linger (an hour on AWS, forever on moto). */
+export const LIVE_INSTANCE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped'];
+
+const PAGE_SIZE = 1000;
+/** AWS accepts at most 200 values per filter. */
+const FILTER_VALUES_MAX = 200;
+
+export interface Ec2Scope {
+  environment: string;
+  /** Restrict to these OrgSlug tag values (a scoped plan); undefined lists the whole environment. */
+  slugs?: readonly string[];
+}
+
+export function tagsToRecord(tags: readonly AwsTag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+function envFilters(scope: Ec2Scope): Filter[][] {
+  const base: Filter[] = [
+    { Name: `tag:${Tag.managedBy}`, Values: [MANAGED_BY] },
+    { Name: `tag:${Tag.env}`, Values: [scope.environment] },
+  ];
+  if (scope.slugs === undefined) return [base];
+  const chunks: Filter[][] = [];
+  for (let i = 0; i < scope.slugs.length; i += FILTER_VALUES_MAX) {
+    chunks.push([...base, { Name: `tag:${Tag.orgSlug}`, Values: scope.slugs.slice(i, i + FILTER_VALUES_MAX) }]);
+  }
+  return chunks;
+}
+
+async function paginate<Page, Item>(
+  operation: string,
+  fetch: (nextToken: string | undefined) => Promise<Page>,
+  items: (page: Page) => Item[],
+  next: (page: Page) => string | undefined,
+): Promise<Item[]> {
+  const out: Item[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await fetch(token);
+      out.push(...items(page));
+      token = next(page);
+    } while (token);
+  } catch (err) {
+    throw new CloudError(describeCause(err), { operation, resource: 'EC2', cause: err });
+  }
+  return out;
+}
+
+export async function observeInstances(ec2: Ec2Reader, scope: Ec2Scope): Promise<Instance[]> {
+  const all: Instance[] = [];
+  for (const filters of envFilters(scope)) {
+    const stateFilter: Filter = { Name: 'instance-state-name', Values: [...LIVE_INSTANCE_STATES] };
+    const found = await paginate(
+      'list instances',
+      (NextToken) => ec2.describeInstances({ Filters: [...filters, stateFilter], MaxResults: PAGE_SIZE, NextToken }),
+      (p) => (p.Reservations ?? []).flatMap((r) => r.Instances ?? []),
+      (p) => p.NextToken,
+    );
+    all.push(...found);
+  }
+  return all;
+}
+
+export async function observeSecurityGroups(ec2: Ec2Reader, scope: Ec2Scope): Promise<SecurityGroup[]> {
+  const all: SecurityGroup[] = [];
+  for (const filters of envFilters(scope)) {
+    const found = await paginate(
+      'list security groups',
+      (NextToken) => ec2.describeSecurityGroups({ Filters: filters, MaxResults: PAGE_SIZE, NextToken }),
+      (p) => p.SecurityGroups ?? [],
+      (p) => p.NextToken,
+    );
+    all.push(...found);
+  }
+  return all;
+}
+
+/** Volumes carrying our tags (RunInstances tags them through TagSpecifications), for root volume sizes. */
+export async function observeVolumes(ec2: Ec2Reader, scope: Ec2Scope): Promise<Volume[]> {
+  const all: Volume[] = [];
+  for (const filters of envFilters(scope)) {
+    const found = await paginate(
+      'list volumes',
+      (NextToken) => ec2.describeVolumes({ Filters: filters, MaxResults: PAGE_SIZE, NextToken }),
+      (p) => p.Volumes ?? [],
+      (p) => p.NextToken,
+    );
+    all.push(...found);
+  }
+  return all;
+}
+
+/** instanceId → root volume size (GiB), from the volume attached at the instance's root device. */
+export function rootVolumeSizes(instances: readonly Instance[], volumes: readonly Volume[]): Map<string, number> {
+  const byAttachment = new Map<string, number>();
+  for (const v of volumes) {
+    for (const a of v.Attachments ?? []) {
+      if (a.InstanceId && a.Device && v.Size !== undefined) byAttachment.set(`${a.InstanceId}\0${a.Device}`, v.Size);
+    }
+  }
+  const out = new Map<string, number>();
+  for (const i of instances) {
+    if (!i.InstanceId || !i.RootDeviceName) continue;
+    const size = byAttachment.get(`${i.InstanceId}\0${i.RootDeviceName}`);
+    if (size !== undefined) out.set(i.InstanceId, size);
+  }
+  return out;
+}
+
+export function toLiveInstance(i: Instance, rootVolumeGb: number | undefined): LiveInstance {
+  return {
+    instanceId: i.InstanceId ?? '',
+    state: (i.State?.Name ?? 'pending') as InstanceState,
+    instanceType: i.InstanceType ?? '',
+    imageId: i.ImageId ?? '',
+    volumeGb: rootVolumeGb,
+    securityGroupIds: (i.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])).sort(),
+    launchTime: i.LaunchTime?.toISOString(),
+    tags: tagsToRecord(i.Tags),
+  };
+}
+
+export function toLiveSecurityGroup(g: SecurityGroup): LiveSecurityGroup {
+  return {
+    groupId: g.GroupId ?? '',
+    groupName: g.GroupName ?? '',
+    vpcId: g.VpcId,
+    tags: tagsToRecord(g.Tags),
+  };
+}
