@@ -1,0 +1,291 @@
+/**
+ * EC2 contract: the calls tenantform makes, against moto through the fault proxy, with the
+ * official SDK client — first as they behave normally, then with each relevant fault injected.
+ */
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVolumesCommand,
+  ModifyInstanceAttributeCommand,
+  paginateDescribeInstances,
+  RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type EC2Client,
+  type Instance,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAwsEmulator, type AwsEmulator } from '../support/aws.js';
+
+let aws: AwsEmulator;
+let ec2: EC2Client;
+
+beforeAll(async () => {
+  aws = await startAwsEmulator();
+  ec2 = aws.clients().ec2;
+});
+afterAll(async () => {
+  await aws?.close();
+});
+
+function launch(overrides: Partial<RunInstancesCommandInput> = {}): RunInstancesCommandInput {
+  return { ImageId: aws.seed.ami, InstanceType: 't3.small', MinCount: 1, MaxCount: 1, SubnetId: aws.seed.subnetId, ...overrides };
+}
+
+async function instancesTagged(key: string, value: string, states = ['pending', 'running', 'stopping', 'stopped', 'shutting-down']): Promise<Instance[]> {
+  const found: Instance[] = [];
+  const pages = paginateDescribeInstances(
+    { client: ec2, pageSize: 1000 },
+    { Filters: [{ Name: `tag:${key}`, Values: [value] }, { Name: 'instance-state-name', Values: states }] },
+  );
+  for await (const page of pages) for (const r of page.Reservations ?? []) found.push(...(r.Instances ?? []));
+  return found;
+}
+
+async function stateOf(instanceId: string): Promise<string | undefined> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
+
+describe('RunInstances', () => {
+  it('applies instance and volume tags, user data, volume size and the instance profile', async () => {
+    const script = '#!/bin/bash\necho "fetch bundle tenant/acme"\n';
+    const run = await ec2.send(
+      new RunInstancesCommand(
+        launch({
+          UserData: Buffer.from(script).toString('base64'),
+          IamInstanceProfile: { Name: aws.seed.instanceProfileName },
+          BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 30, VolumeType: 'gp3', DeleteOnTermination: true } }],
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: [{ Key: 'ManagedBy', Value: 'tenantform' }, { Key: 'OrgSlug', Value: 'acme' }] },
+            { ResourceType: 'volume', Tags: [{ Key: 'OrgSlug', Value: 'acme' }] },
+          ],
+        }),
+      ),
+    );
+    const instance = run.Instances![0]!;
+    expect(instance.State?.Name).toBe('pending');
+    expect(instance.IamInstanceProfile?.Arn).toContain(`:${aws.accountId}:instance-profile/${aws.seed.instanceProfileName}`);
+
+    const userData = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId!, Attribute: 'userData' }));
+    expect(Buffer.from(userData.UserData!.Value!, 'base64').toString()).toBe(script);
+
+    const volumes = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instance.InstanceId!] }] }));
+    expect(volumes.Volumes?.map((v) => v.Size)).toEqual([30]);
+    expect(volumes.Volumes?.[0]?.Tags).toEqual([{ Key: 'OrgSlug', Value: 'acme' }]);
+
+    const tagged = await instancesTagged('OrgSlug', 'acme');
+    expect(tagged.map((i) => i.InstanceId)).toEqual([instance.InstanceId]);
+    expect(tagged[0]!.Tags).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'tenantform' }]));
+  });
+
+  it('refuses an instance profile that does not exist (moto answers NoSuchEntity)', async () => {
+    await expect(ec2.send(new RunInstancesCommand(launch({ IamInstanceProfile: { Name: 'nope' } })))).rejects.toMatchObject({ name: 'NoSuchEntity' });
+  });
+});
+
+describe('DescribeInstances pagination', () => {
+  it('pages by reservation with tag filters and finds all 12 instances over 3 pages of 5', async () => {
+    // 10 single-instance reservations plus one of 2: moto pages by reservation, as noted.
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'paging' }, { Key: 'N', Value: String(i) }] }] }))),
+      ),
+    );
+    await ec2.send(new RunInstancesCommand(launch({ MinCount: 2, MaxCount: 2, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'paging' }] }] })));
+    const pageSizes: number[] = [];
+    for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 5 }, { Filters: [{ Name: 'tag:Batch', Values: ['paging'] }] })) {
+      pageSizes.push((page.Reservations ?? []).length);
+    }
+    expect(pageSizes).toEqual([5, 5, 1]);
+    expect(await instancesTagged('Batch', 'paging')).toHaveLength(12);
+  });
+
+  it('rejects MaxResults outside 5–1000 like AWS, and accepts 1000', async () => {
+    await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 2 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 1001 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 1000 }))).resolves.toHaveProperty('Reservations');
+  });
+});
+
+describe('security groups', () => {
+  it('authorizes a CIDR rule and a source-group rule', async () => {
+    const sg = await ec2.send(
+      new CreateSecurityGroupCommand({
+        VpcId: aws.seed.vpcId,
+        GroupName: 'tenant-acme',
+        Description: 'tenant acme',
+        TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'OrgSlug', Value: 'acme' }] }],
+      }),
+    );
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: sg.GroupId!,
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: aws.seed.vpcCidr, Description: 'platform' }] },
+          { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: aws.seed.eicSecurityGroupId, Description: 'eic' }] },
+        ],
+      }),
+    );
+    const described = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:OrgSlug', Values: ['acme'] }] }));
+    const permissions = described.SecurityGroups![0]!.IpPermissions!;
+    expect(permissions.find((p) => p.FromPort === 8080)?.IpRanges?.[0]?.CidrIp).toBe('10.20.0.0/16');
+    expect(permissions.find((p) => p.FromPort === 22)?.UserIdGroupPairs?.[0]?.GroupId).toBe(aws.seed.eicSecurityGroupId);
+    expect(permissions.flatMap((p) => p.IpRanges ?? []).some((r) => r.CidrIp === '0.0.0.0/0')).toBe(false);
+  });
+
+  it('refuses to delete a group a live or shutting-down instance uses (DependencyViolation), then deletes it', async () => {
+    aws.faults.faithful.shuttingDownPolls = 2;
+    try {
+      const sg = await ec2.send(new CreateSecurityGroupCommand({ VpcId: aws.seed.vpcId, GroupName: 'in-use', Description: 'in use' }));
+      const run = await ec2.send(new RunInstancesCommand(launch({ SecurityGroupIds: [sg.GroupId!] })));
+      const id = run.Instances![0]!.InstanceId!;
+      await expect(ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg.GroupId! }))).rejects.toMatchObject({ name: 'DependencyViolation' });
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      // Held in shutting-down: one refused delete, one describe, then it is terminated and the delete works.
+      await expect(ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg.GroupId! }))).rejects.toMatchObject({ name: 'DependencyViolation' });
+      expect(await stateOf(id)).toBe('shutting-down');
+      expect(await stateOf(id)).toBe('terminated');
+      await ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg.GroupId! }));
+      await expect(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sg.GroupId!] }))).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' });
+    } finally {
+      aws.faults.faithful.shuttingDownPolls = 1;
+    }
+  });
+
+  it('lets moto delete a group in use when the correction is switched off', async () => {
+    aws.faults.faithful.dependencyViolation = false;
+    try {
+      const sg = await ec2.send(new CreateSecurityGroupCommand({ VpcId: aws.seed.vpcId, GroupName: 'unguarded', Description: 'x' }));
+      await ec2.send(new RunInstancesCommand(launch({ SecurityGroupIds: [sg.GroupId!] })));
+      await expect(ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg.GroupId! }))).resolves.toBeDefined();
+    } finally {
+      aws.faults.faithful.dependencyViolation = true;
+    }
+  });
+});
+
+describe('instance state transitions', () => {
+  it('holds pending, stopping and shutting-down for the configured number of polls', async () => {
+    aws.faults.faithful.pendingPolls = 2;
+    try {
+      const id = (await ec2.send(new RunInstancesCommand(launch()))).Instances![0]!.InstanceId!;
+      expect([await stateOf(id), await stateOf(id), await stateOf(id)]).toEqual(['pending', 'pending', 'running']);
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+      expect([await stateOf(id), await stateOf(id)]).toEqual(['stopping', 'stopped']);
+      const terminated = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      expect(terminated.TerminatingInstances?.[0]?.CurrentState?.Name).toBe('shutting-down');
+      expect([await stateOf(id), await stateOf(id)]).toEqual(['shutting-down', 'terminated']);
+      const again = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      expect(again.TerminatingInstances?.[0]?.CurrentState?.Name).toBe('terminated');
+    } finally {
+      aws.faults.faithful.pendingPolls = 1;
+    }
+  });
+
+  it('shows a shutting-down instance to a state-filtered listing, and hides it from a filter without that state', async () => {
+    const id = (
+      await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'filter' }] }] })))
+    ).Instances![0]!.InstanceId!;
+    expect(await stateOf(id)).toBe('pending');
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    expect((await instancesTagged('Batch', 'filter', ['running'])).map((i) => i.InstanceId)).toEqual([]);
+    const live = await instancesTagged('Batch', 'filter');
+    expect(live.map((i) => [i.InstanceId, i.State?.Name])).toEqual([[id, 'shutting-down']]);
+    expect(await instancesTagged('Batch', 'filter')).toEqual([]);
+  });
+
+  it('refuses to start a terminated instance and to resize a running one (IncorrectInstanceState)', async () => {
+    const id = (await ec2.send(new RunInstancesCommand(launch()))).Instances![0]!.InstanceId!;
+    await expect(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: 't3.large' } }))).rejects.toMatchObject({
+      name: 'IncorrectInstanceState',
+    });
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    expect(await stateOf(id)).toBe('stopping');
+    expect(await stateOf(id)).toBe('stopped');
+    await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: 't3.large' } }));
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await expect(ec2.send(new StartInstancesCommand({ InstanceIds: [id] }))).rejects.toMatchObject({ name: 'IncorrectInstanceState' });
+  });
+});
+
+describe('injected EC2 faults', () => {
+  it('RequestLimitExceeded: the SDK retries and succeeds; with the throttle outlasting its attempts, the error surfaces', async () => {
+    const before = aws.calls.length;
+    const brief = aws.faults.inject({ kind: 'throttle', service: 'ec2', action: 'DescribeVpcs', count: 2 });
+    const { ec2: patient } = aws.clients({ maxAttempts: 3 });
+    const { DescribeVpcsCommand } = await import('@aws-sdk/client-ec2');
+    await expect(patient.send(new DescribeVpcsCommand({ VpcIds: [aws.seed.vpcId] }))).resolves.toHaveProperty('Vpcs');
+    expect(brief.hits).toBe(2);
+    const attempts = aws.calls.slice(before).filter((c) => c.action === 'DescribeVpcs');
+    expect(attempts.map((c) => [c.status, c.errorCode])).toEqual([[503, 'RequestLimitExceeded'], [503, 'RequestLimitExceeded'], [200, undefined]]);
+
+    const endless = aws.faults.inject({ kind: 'throttle', service: 'ec2', action: 'DescribeVpcs' });
+    try {
+      await expect(patient.send(new DescribeVpcsCommand({}))).rejects.toMatchObject({ name: 'RequestLimitExceeded', $metadata: { attempts: 3 } });
+    } finally {
+      endless.remove();
+    }
+  });
+
+  it('a 5xx is retried by the SDK; after N lets calls through first', async () => {
+    const fault = aws.faults.inject({ kind: 'serverError', service: 'ec2', action: 'DescribeSubnets', after: 1, count: 1, status: 503 });
+    const { DescribeSubnetsCommand } = await import('@aws-sdk/client-ec2');
+    await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [aws.seed.subnetId] }));
+    expect(fault.hits).toBe(0);
+    const out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [aws.seed.subnetId] }));
+    expect(out.Subnets).toHaveLength(1);
+    expect(out.$metadata.attempts).toBe(2);
+    expect(fault.hits).toBe(1);
+  });
+
+  it('a dropped connection is retried by the SDK, and surfaces once attempts run out', async () => {
+    const once = aws.faults.inject({ kind: 'dropConnection', service: 'ec2', action: 'DescribeSecurityGroups', count: 1 });
+    const out = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [aws.seed.eicSecurityGroupId] }));
+    expect(out.$metadata.attempts).toBe(2);
+    expect(once.hits).toBe(1);
+    const always = aws.faults.inject({ kind: 'dropConnection', service: 'ec2', action: 'DescribeSecurityGroups' });
+    try {
+      await expect(ec2.send(new DescribeSecurityGroupsCommand({}))).rejects.toMatchObject({ code: 'ECONNRESET' });
+    } finally {
+      always.remove();
+    }
+  });
+
+  it('a lost RunInstances response is retried with the same ClientToken: one instance with idempotency, two without', async () => {
+    for (const idempotent of [true, false]) {
+      aws.faults.faithful.clientTokenIdempotency = idempotent;
+      const tag = `lost-${idempotent}`;
+      const fault = aws.faults.inject({ kind: 'lostResponse', service: 'ec2', action: 'RunInstances', count: 1 });
+      const run = await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: tag }] }] })));
+      expect(fault.hits).toBe(1);
+      expect(run.$metadata.attempts).toBe(2);
+      expect(await instancesTagged('Batch', tag)).toHaveLength(idempotent ? 1 : 2);
+    }
+    aws.faults.faithful.clientTokenIdempotency = true;
+  });
+
+  it('replays a ClientToken and rejects it with other parameters (IdempotentParameterMismatch)', async () => {
+    const first = await ec2.send(new RunInstancesCommand(launch({ ClientToken: 'tenant-acme-1' })));
+    const second = await ec2.send(new RunInstancesCommand(launch({ ClientToken: 'tenant-acme-1' })));
+    expect(second.Instances?.[0]?.InstanceId).toBe(first.Instances?.[0]?.InstanceId);
+    await expect(ec2.send(new RunInstancesCommand(launch({ ClientToken: 'tenant-acme-1', InstanceType: 't3.large' })))).rejects.toMatchObject({
+      name: 'IdempotentParameterMismatch',
+    });
+  });
+
+  it('a predicate narrows a fault to matching requests', async () => {
+    const fault = aws.faults.inject({ kind: 'throttle', service: 'ec2', action: 'DescribeInstances', when: (req) => req.form.get('InstanceId.1') === 'i-00000000000000000' });
+    const { ec2: impatient } = aws.clients({ maxAttempts: 1 });
+    await expect(impatient.send(new DescribeInstancesCommand({ InstanceIds: ['i-00000000000000000'] }))).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+    await expect(impatient.send(new DescribeInstancesCommand({ MaxResults: 5 }))).resolves.toHaveProperty('Reservations');
+    expect(fault.hits).toBe(1);
+    fault.remove();
+  });
+});

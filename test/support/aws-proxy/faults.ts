@@ -1,0 +1,85 @@
+/**
+ * Injected faults: which calls fail, and how. A rule matches on service, action and an optional
+ * predicate; `after`, `every` and `count` then pick which of the matching calls it hits.
+ */
+import type { AwsRequest } from './request.js';
+
+export type FaultKind =
+  /** EC2 `RequestLimitExceeded` (HTTP 503, XML) / JSON `ThrottlingException` (HTTP 400). */
+  | 'throttle'
+  /** A 5xx with the service's internal-error code; moto is not called. */
+  | 'serverError'
+  /** The socket is destroyed before moto is called: the call did not take effect. */
+  | 'dropConnection'
+  /** moto is called, then the socket is destroyed: the call took effect, the caller never hears. */
+  | 'lostResponse';
+
+export interface FaultSpec {
+  kind: FaultKind;
+  /** Credential-scope service (ec2, secretsmanager, ssm, iam); any when omitted. */
+  service?: string;
+  /** Action name(s), e.g. 'RunInstances'; any when omitted. */
+  action?: string | string[];
+  /** Further narrows the matching calls, e.g. on a request parameter. */
+  when?: (req: AwsRequest) => boolean;
+  /** Let this many matching calls through before the rule starts hitting. Default 0. */
+  after?: number;
+  /** After `after`, hit only every Nth matching call (the Nth, 2Nth, …). Default 1: every one. */
+  every?: number;
+  /** Stop after this many hits. Default: unlimited. */
+  count?: number;
+  /** HTTP status for 'serverError'. Default 500. */
+  status?: number;
+}
+
+export interface FaultHandle {
+  /** How many calls this rule has hit so far. */
+  readonly hits: number;
+  remove(): void;
+}
+
+interface FaultRule {
+  spec: FaultSpec;
+  seen: number;
+  hits: number;
+}
+
+export class FaultRules {
+  private rules: FaultRule[] = [];
+
+  add(spec: FaultSpec): FaultHandle {
+    if (spec.every !== undefined && spec.every < 1) throw new Error(`fault 'every' must be >= 1, got ${spec.every}`);
+    const rule: FaultRule = { spec, seen: 0, hits: 0 };
+    this.rules.push(rule);
+    return {
+      get hits() {
+        return rule.hits;
+      },
+      remove: () => {
+        this.rules = this.rules.filter((r) => r !== rule);
+      },
+    };
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** The fault to apply to this call, if any; the first rule that fires wins. */
+  match(req: AwsRequest): FaultSpec | undefined {
+    for (const rule of this.rules) {
+      const { spec } = rule;
+      if (spec.service !== undefined && spec.service !== req.service) continue;
+      if (spec.action !== undefined && !(Array.isArray(spec.action) ? spec.action.includes(req.action) : spec.action === req.action)) continue;
+      if (spec.when && !spec.when(req)) continue;
+      rule.seen++;
+      const position = rule.seen - (spec.after ?? 0);
+      if (position <= 0) continue;
+      if (position % (spec.every ?? 1) !== 0) continue;
+      if (spec.count !== undefined && rule.hits >= spec.count) continue;
+      rule.hits++;
+      return spec;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * moto 5.2.5, unmodified, as a child process.
+ *
+ * Isolation scheme: one moto server per process (a vitest worker, the emulators script, the demo),
+ * started lazily on first use and reused by every test in that process. Tests never share state
+ * because each emulator gets its own AWS account id, which the proxy in front of moto injects as
+ * `x-moto-account-id` (moto keeps all state per account). So no reset is ever needed, and a product
+ * run as a child process lands in the test's account just by talking to the proxy.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const MOTO_VERSION = '5.2.5';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const venvDir = join(repoRoot, '.venv');
+const motoServerBin = join(venvDir, 'bin', 'moto_server');
+
+export const MOTO_INSTALL_HINT =
+  `install moto ${MOTO_VERSION} into ${venvDir} by hand: ` +
+  `cd ${repoRoot} && python3 -m venv .venv && .venv/bin/python -m pip install 'moto[server]==${MOTO_VERSION}'`;
+
+export interface MotoServer {
+  url: string;
+  port: number;
+  pid: number;
+  stop(): void;
+}
+
+function motoInstalled(): boolean {
+  if (!existsSync(motoServerBin)) return false;
+  const libDir = join(venvDir, 'lib');
+  if (!existsSync(libDir)) return false;
+  // The dist-info directory names the installed version without starting Python.
+  return readdirSync(libDir).some((python) =>
+    existsSync(join(libDir, python, 'site-packages', `moto-${MOTO_VERSION}.dist-info`)),
+  );
+}
+
+/**
+ * Installs moto into the repo's .venv when it is missing. `flock` serialises parallel vitest
+ * workers, and the check is repeated inside the lock so only the first one installs.
+ */
+export function ensureMotoInstalled(): string {
+  if (motoInstalled()) return motoServerBin;
+  const script =
+    `if [ ! -x .venv/bin/moto_server ] || ! ls -d .venv/lib/*/site-packages/moto-${MOTO_VERSION}.dist-info >/dev/null 2>&1; then ` +
+    `python3 -m venv .venv && .venv/bin/python -m pip install --quiet 'moto[server]==${MOTO_VERSION}'; fi`;
+  const result = spawnSync('flock', [join(tmpdir(), 'tenantform-moto-install.lock'), 'sh', '-c', script], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 10 * 60_000,
+  });
+  if (result.status !== 0 || !motoInstalled()) {
+    const why = result.error?.message ?? (result.stderr || result.stdout || `exit ${result.status}`).trim().slice(-2000);
+    throw new Error(`moto ${MOTO_VERSION} is not installed and installing it failed (${why}). Please ${MOTO_INSTALL_HINT}`);
+  }
+  return motoServerBin;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilAnswering(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`moto_server exited (${child.exitCode ?? child.signalCode}) before answering: ${output().slice(-1500)}`);
+    }
+    if (await answers(url)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`moto_server did not answer at ${url} within 30 s: ${output().slice(-1500)}`);
+}
+
+/** Starts a fresh moto server on a free loopback port (or `port`); the caller owns it. */
+export async function startMotoServer(opts: { port?: number } = {}): Promise<MotoServer> {
+  const bin = ensureMotoInstalled();
+  const port = opts.port ?? (await freePort());
+  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    // moto logs every request; only the start-up tail is worth keeping for error messages.
+    if (stderr.length < 20_000) stderr += chunk.toString();
+  });
+  const stop = (): void => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', stop);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilAnswering(url, child, () => stderr);
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  child.stderr?.removeAllListeners('data');
+  child.stderr?.resume();
+  return {
+    url,
+    port,
+    pid: child.pid!,
+    stop() {
+      process.removeListener('exit', stop);
+      stop();
+    },
+  };
+}
+
+let shared: Promise<MotoServer> | undefined;
+
+/** The process-wide moto server, started on first use and stopped when the process exits. */
+export function sharedMotoServer(): Promise<MotoServer> {
+  shared ??= startWithRetry().catch((err: unknown) => {
+    shared = undefined;
+    throw err;
+  });
+  return shared;
+}
+
+async function startWithRetry(): Promise<MotoServer> {
+  // A free port can be taken between probing and binding by another worker; try a few.
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startMotoServer();
+    } catch (err) {
+      last = err;
+      if (err instanceof Error && err.message.includes('not installed')) throw err;
+    }
+  }
+  throw last;
+}
