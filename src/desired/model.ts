@@ -131,4 +131,11 @@ export interface DesiredState {
   hash: string;
   /** HEAD of the fleet repository when it is a git work tree. */
   commit: string | undefined;
+  /**
+   * Set when only some tenants were loaded (loadFleet's `only`, e.g. plan --changed-since):
+   * `tenants` holds the requested slugs that exist. A requested slug missing from `tenants`
+   * was removed from the repository; tenants outside `slugs` are unknown here and must never
+   * be planned for deletion.
+   */
+  partial?: { slugs: string[] };
 }

@@ -1,0 +1,175 @@
+/**
+ * Finding the fleet files: fleet.yaml, tenants/<slug>/tenant.yaml and
+ * tenants/<slug>/workspaces/<name>.yaml. Anything else under tenants/ is reported (a stray
+ * file is usually a misplaced tenant), symlinks may not leave the repository, and names
+ * starting with a dot (.gitkeep, .DS_Store) are ignored.
+ */
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { Diagnostic } from './diagnostics.js';
+
+export interface FileRef {
+  /** Repository-relative, '/'-separated. */
+  file: string;
+  abs: string;
+}
+
+export interface TenantFolder {
+  /** The folder name, which the tenant's slug must equal. */
+  folder: string;
+  dir: string;
+  tenantFile: FileRef | undefined;
+  /** Only read when the tenant is selected (see `only`). */
+  workspaces: (FileRef & { name: string })[];
+  selected: boolean;
+}
+
+export interface RepoLayout {
+  root: string;
+  fleetFile: FileRef | undefined;
+  tenantFolders: TenantFolder[];
+}
+
+export const FLEET_FILE = 'fleet.yaml';
+export const TENANTS_DIR = 'tenants';
+export const TENANT_FILE = 'tenant.yaml';
+export const WORKSPACES_DIR = 'workspaces';
+const WORKSPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+type EntryKind = 'file' | 'dir' | 'other' | 'rejected';
+
+/** Lists the fleet files; problems with the layout itself are added to `diagnostics`. */
+export function discover(repoDir: string, diagnostics: Diagnostic[], only?: ReadonlySet<string>): RepoLayout | undefined {
+  let root: string;
+  try {
+    root = realpathSync(repoDir);
+    if (!statSync(root).isDirectory()) throw new Error('not a directory');
+  } catch {
+    diagnostics.push(problem('.', `The fleet repository ${repoDir} does not exist or is not a directory.`));
+    return undefined;
+  }
+  const rel = (abs: string) => relative(root, abs).split(sep).join('/');
+  const kindOf = (abs: string, dirent: Dirent): EntryKind => entryKind(root, abs, rel(abs), dirent, diagnostics);
+
+  const layout: RepoLayout = { root, fleetFile: undefined, tenantFolders: [] };
+  const top = list(root);
+  const fleetEntry = top.find((d) => d.name === FLEET_FILE);
+  if (!fleetEntry) {
+    const hint = top.some((d) => d.name === 'fleet.yml') ? ' (found fleet.yml: rename it to fleet.yaml)' : '';
+    diagnostics.push(problem(FLEET_FILE, `fleet.yaml is missing from the repository root${hint}; every fleet repository starts with one (kind: Fleet).`));
+  } else {
+    const abs = join(root, FLEET_FILE);
+    const kind = kindOf(abs, fleetEntry);
+    if (kind === 'file') layout.fleetFile = { file: FLEET_FILE, abs };
+    else if (kind !== 'rejected') diagnostics.push(problem(FLEET_FILE, 'fleet.yaml must be a regular file.'));
+  }
+
+  const tenantsEntry = top.find((d) => d.name === TENANTS_DIR);
+  if (!tenantsEntry) return layout;
+  const tenantsAbs = join(root, TENANTS_DIR);
+  const tenantsKind = kindOf(tenantsAbs, tenantsEntry);
+  if (tenantsKind !== 'dir') {
+    if (tenantsKind !== 'rejected') diagnostics.push(problem(TENANTS_DIR, 'tenants must be a folder holding one folder per tenant.'));
+    return layout;
+  }
+  for (const entry of list(tenantsAbs)) {
+    const abs = join(tenantsAbs, entry.name);
+    const kind = kindOf(abs, entry);
+    if (kind === 'rejected') continue;
+    if (kind !== 'dir') {
+      diagnostics.push(problem(rel(abs), `Unexpected file in tenants/: only tenant folders belong here (tenants/<slug>/tenant.yaml).`));
+      continue;
+    }
+    layout.tenantFolders.push(readTenantFolder(abs, entry.name, only ? only.has(entry.name) : true, rel, kindOf, diagnostics));
+  }
+  return layout;
+}
+
+function readTenantFolder(
+  dirAbs: string,
+  folder: string,
+  selected: boolean,
+  rel: (abs: string) => string,
+  kindOf: (abs: string, d: Dirent) => EntryKind,
+  diagnostics: Diagnostic[],
+): TenantFolder {
+  const tenant: TenantFolder = { folder, dir: rel(dirAbs), tenantFile: undefined, workspaces: [], selected };
+  for (const entry of list(dirAbs)) {
+    const abs = join(dirAbs, entry.name);
+    if (entry.name === TENANT_FILE) {
+      const kind = kindOf(abs, entry);
+      if (kind === 'file') tenant.tenantFile = { file: rel(abs), abs };
+      else if (kind !== 'rejected') diagnostics.push(problem(rel(abs), 'tenant.yaml must be a regular file.'));
+    } else if (entry.name === WORKSPACES_DIR) {
+      const kind = kindOf(abs, entry);
+      if (kind === 'dir') {
+        if (selected) tenant.workspaces = readWorkspaces(abs, rel, kindOf, diagnostics);
+      } else if (kind !== 'rejected') {
+        diagnostics.push(problem(rel(abs), 'workspaces must be a folder holding one <name>.yaml file per workspace.'));
+      }
+    } else if (selected) {
+      const hint = entry.name === 'tenant.yml' ? ' (rename it to tenant.yaml)' : '';
+      diagnostics.push(problem(rel(abs), `Unexpected entry in a tenant folder${hint}: only tenant.yaml and workspaces/ belong here.`));
+    }
+  }
+  if (!tenant.tenantFile) {
+    diagnostics.push(problem(tenant.dir, `The tenant folder ${tenant.dir} has no tenant.yaml; add one (kind: Tenant) or remove the folder.`));
+  }
+  return tenant;
+}
+
+function readWorkspaces(
+  dirAbs: string,
+  rel: (abs: string) => string,
+  kindOf: (abs: string, d: Dirent) => EntryKind,
+  diagnostics: Diagnostic[],
+): (FileRef & { name: string })[] {
+  const out: (FileRef & { name: string })[] = [];
+  for (const entry of list(dirAbs)) {
+    const abs = join(dirAbs, entry.name);
+    const kind = kindOf(abs, entry);
+    if (kind === 'rejected') continue;
+    const name = entry.name.endsWith('.yaml') ? entry.name.slice(0, -'.yaml'.length) : undefined;
+    if (kind !== 'file' || name === undefined) {
+      const hint = entry.name.endsWith('.yml') ? ' (rename it to .yaml)' : '';
+      diagnostics.push(problem(rel(abs), `Unexpected entry in workspaces/${hint}: only <name>.yaml workspace files belong here.`));
+      continue;
+    }
+    if (!WORKSPACE_NAME.test(name)) {
+      diagnostics.push(problem(rel(abs), `The workspace file name "${name}" is not a valid name: use lower-case letters, digits and hyphens, at most 63 characters.`));
+      continue;
+    }
+    out.push({ name, file: rel(abs), abs });
+  }
+  return out;
+}
+
+/** Directory entries sorted by name, dotfiles left out. */
+function list(dir: string): Dirent[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => !d.name.startsWith('.'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function entryKind(root: string, abs: string, file: string, dirent: Dirent, diagnostics: Diagnostic[]): EntryKind {
+  if (dirent.isFile()) return 'file';
+  if (dirent.isDirectory()) return 'dir';
+  if (!dirent.isSymbolicLink()) return 'other';
+  let target: string;
+  try {
+    target = realpathSync(abs);
+  } catch {
+    diagnostics.push(problem(file, 'The symlink is broken: its target does not exist.'));
+    return 'rejected';
+  }
+  if (target !== root && !target.startsWith(root + sep)) {
+    diagnostics.push(problem(file, 'The symlink points outside the repository; fleet files must live inside it.'));
+    return 'rejected';
+  }
+  const stat = statSync(target);
+  return stat.isFile() ? 'file' : stat.isDirectory() ? 'dir' : 'other';
+}
+
+function problem(file: string, message: string): Diagnostic {
+  return { severity: 'error', file, line: 1, col: 1, path: '', message };
+}
