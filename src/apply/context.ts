@@ -1,0 +1,129 @@
+/**
+ * What every act step receives. Steps never read process.env or construct clients: the executor
+ * builds one ActContext per run, so tests inject fast clocks, an in-memory audit sink and a gate
+ * that counts calls, and the product injects rate budgets and the audit store.
+ */
+import type { AwsClients } from '../aws/clients.js';
+import type { CloudflareContext } from '../cloudflare/client.js';
+import type { FleetSpec } from '../desired/model.js';
+import type { AwsService, Clock } from '../rate/index.js';
+import type { Redactor as ProcessRedactor } from '../redact.js';
+
+export type { AwsService, Clock } from '../rate/index.js';
+export { systemClock } from '../rate/index.js';
+
+/**
+ * The provisioning contract's wiring that act steps need (variable names in comments). A subset of
+ * the full configuration in src/config; the executor maps that onto this shape.
+ */
+export interface ProvisionWiring {
+  /** MOLECULE_ENV: stamped on everything, scopes every lookup. */
+  environment: string;
+  region: string;
+  /** APP_DOMAIN: tenants are served at <slug>.<appDomain>. */
+  appDomain: string;
+  /** EC2_VPC_ID; when absent the legacy shared group (EC2_SECURITY_GROUP) is used instead. */
+  vpcId: string | undefined;
+  /** EC2_SUBNET_ID */
+  subnetId: string | undefined;
+  /** EC2_SECURITY_GROUP: legacy shared group, only used when there is no VPC id. */
+  legacySecurityGroupId: string | undefined;
+  /** EC2_TENANT_IAM_PROFILE: lets the instance read its bundle; required. */
+  instanceProfileName: string;
+  /** EIC_ENDPOINT_SG_ID: the only source allowed to reach tcp/22. Without it the terminal breaks. */
+  eicSecurityGroupId: string | undefined;
+  /** EC2_KEY_NAME */
+  keyName: string | undefined;
+  /** CP_BASE_URL: written into the bundle so the tenant can call home. */
+  controlPlaneUrl: string | undefined;
+  /** Secret values copied into each tenant's bootstrap bundle; never logged. */
+  secrets: {
+    /** SECRETS_ENCRYPTION_KEY (provisioning refuses to run without it). */
+    encryptionKey: string;
+    /** PROVISION_SHARED_SECRET */
+    sharedSecret: string | undefined;
+    /** GHCR_PULL_TOKEN */
+    ghcrPullToken: string | undefined;
+  };
+}
+
+/**
+ * Every cloud call goes through the gate: it is where rate budgets and throttle retries live
+ * (src/rate createRateGate has this shape). `action` is the API action name so budgets are per API.
+ */
+export interface CallGate {
+  aws<T>(service: AwsService, action: string, fn: () => Promise<T>): Promise<T>;
+  cloudflare<T>(op: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export type AuditKind = 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance' | 'command';
+export type AuditState =
+  | 'created'
+  | 'adopted'
+  | 'updated'
+  | 'restored'
+  | 'deleted'
+  | 'absent'
+  | 'failed'
+  | 'rolledBack'
+  | 'stopped'
+  | 'started'
+  | 'resized'
+  | 'succeeded';
+
+export interface AuditEvent {
+  kind: AuditKind;
+  /** Cloud id (instance id, group id, tunnel id, record id, secret name, command id). */
+  resourceId: string;
+  orgId: string;
+  workspaceId?: string;
+  state: AuditState;
+  /** Non-secret facts (names, types, counts, error summaries that went through the redactor). */
+  details?: Record<string, string | number | boolean>;
+}
+
+/** src/redact.ts's Redactor: every generated or read secret is registered before it can go anywhere. */
+export type Redactor = Pick<ProcessRedactor, 'register' | 'redact'>;
+
+export interface Deadlines {
+  /** How long to wait for instances to reach `terminated` during a delete. */
+  terminationMs: number;
+  /** How long to wait for stop/start transitions. */
+  powerMs: number;
+  /** How long DeleteSecurityGroup may keep failing with DependencyViolation. */
+  securityGroupMs: number;
+  /** How long an SSM command may run before its instances count as failed. */
+  commandMs: number;
+  /** Delay between polls. */
+  pollMs: number;
+}
+
+export interface ActContext {
+  wiring: ProvisionWiring;
+  fleet: FleetSpec;
+  aws: AwsClients;
+  cloudflare: CloudflareContext;
+  call: CallGate;
+  audit(event: AuditEvent): void;
+  /** Loud operator warnings (e.g. EIC_ENDPOINT_SG_ID missing). Never given a secret. */
+  warn(message: string): void;
+  redactor: Redactor;
+  /** The fleet repository commit being applied (GitCommit tag). */
+  gitCommit: string | undefined;
+  clock: Clock;
+  deadlines: Deadlines;
+}
+
+export const DEFAULT_DEADLINES: Deadlines = {
+  terminationMs: 10 * 60_000,
+  powerMs: 10 * 60_000,
+  securityGroupMs: 5 * 60_000,
+  commandMs: 15 * 60_000,
+  pollMs: 5_000,
+};
+
+/** A gate with no budgets or retries, for callers that pace elsewhere. */
+export const passThroughGate: CallGate = {
+  aws: (_service, _action, fn) => fn(),
+  cloudflare: (_op, fn) => fn(),
+};

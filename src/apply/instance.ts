@@ -1,0 +1,259 @@
+/**
+ * EC2 instances: find by identity tags before creating, launch with a deterministic ClientToken
+ * (AWS returns the first launch for a retried token; moto does not, so find-before-create is what
+ * actually prevents duplicates there and after any crash), wait for states under a deadline, and
+ * power/size changes.
+ */
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  ModifyInstanceAttributeCommand,
+  RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type Filter,
+  type Instance,
+  type Tag as Ec2Tag,
+} from '@aws-sdk/client-ec2';
+import { MANAGED_BY, Tag, baseTags, clientToken, type Role } from '../contract.js';
+import type { InstanceState } from '../live/model.js';
+import { CloudError, DeadlineExceeded } from '../errors.js';
+import { awsCall, hasCode } from './cloud.js';
+import type { ActContext } from './context.js';
+import { toBase64 } from './user-data.js';
+
+export interface InstanceIdentity {
+  role: Role;
+  orgId: string;
+  slug: string;
+  /** Workspaces only. */
+  workspaceId?: string;
+}
+
+export interface InstanceLaunch extends InstanceIdentity {
+  instanceType: string;
+  volumeGb: number;
+  ami: string;
+  userData: string;
+  securityGroupId: string;
+  /** Name tag value. */
+  name: string;
+  /** Further tags (Image, Runtime, Tier, TunnelID, SGID, DeletionProtection…); identity tags are added here. */
+  tags: Record<string, string>;
+}
+
+/** States in which an instance still stands for its identity (adopt it rather than launch another). */
+export const STANDING_STATES: InstanceState[] = ['pending', 'running', 'stopping', 'stopped'];
+/** States from which terminate still has work to wait for. */
+export const NOT_TERMINATED_STATES: InstanceState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+
+const DEFAULT_ROOT_DEVICE = '/dev/xvda';
+const MAX_GENERATION_BUMPS = 5;
+
+function identityFilters(ctx: ActContext, id: InstanceIdentity, states: InstanceState[]): Filter[] {
+  const filters: Filter[] = [
+    { Name: `tag:${Tag.managedBy}`, Values: [MANAGED_BY] },
+    { Name: `tag:${Tag.env}`, Values: [ctx.wiring.environment] },
+    { Name: `tag:${Tag.orgId}`, Values: [id.orgId] },
+    { Name: `tag:${Tag.role}`, Values: [id.role] },
+    { Name: 'instance-state-name', Values: states },
+  ];
+  if (id.workspaceId) filters.push({ Name: `tag:${Tag.workspaceId}`, Values: [id.workspaceId] });
+  return filters;
+}
+
+export function describeIdentity(id: InstanceIdentity): string {
+  return id.role === 'tenant' ? `tenant ${id.slug} (org ${id.orgId})` : `workspace ${id.workspaceId} of ${id.slug}`;
+}
+
+async function describe(ctx: ActContext, filters: Filter[], resource: string): Promise<Instance[]> {
+  const found: Instance[] = [];
+  let token: string | undefined;
+  // moto cuts pages at 100 reservations even without MaxResults: always follow NextToken.
+  do {
+    const out = await awsCall(ctx, 'ec2', 'DescribeInstances', resource, () =>
+      ctx.aws.ec2.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken: token })),
+    );
+    for (const r of out.Reservations ?? []) found.push(...(r.Instances ?? []));
+    token = out.NextToken;
+  } while (token);
+  return found;
+}
+
+/** Instances carrying the identity's tags, in the given states, oldest first. */
+export async function findInstances(ctx: ActContext, id: InstanceIdentity, states: InstanceState[] = STANDING_STATES): Promise<Instance[]> {
+  const found = await describe(ctx, identityFilters(ctx, id, states), describeIdentity(id));
+  return found.sort((a, b) => (a.LaunchTime?.getTime() ?? 0) - (b.LaunchTime?.getTime() ?? 0) || (a.InstanceId ?? '').localeCompare(b.InstanceId ?? ''));
+}
+
+/** Every not-yet-terminated instance of an org with the given role (all workspaces of a tenant, say). */
+export async function findOrgInstances(ctx: ActContext, orgId: string, role: Role): Promise<Instance[]> {
+  return findInstances(ctx, { role, orgId, slug: '' }, NOT_TERMINATED_STATES);
+}
+
+const rootDevices = new WeakMap<ActContext, Map<string, Promise<string>>>();
+
+/** The AMI's root device, so BlockDeviceMappings resizes the root volume instead of adding one. */
+function rootDeviceName(ctx: ActContext, ami: string): Promise<string> {
+  let perCtx = rootDevices.get(ctx);
+  if (!perCtx) rootDevices.set(ctx, (perCtx = new Map()));
+  let cached = perCtx.get(ami);
+  if (!cached) {
+    cached = awsCall(ctx, 'ec2', 'DescribeImages', `AMI ${ami}`, () => ctx.aws.ec2.send(new DescribeImagesCommand({ ImageIds: [ami] })))
+      .then((out) => out.Images?.[0]?.RootDeviceName ?? DEFAULT_ROOT_DEVICE)
+      .catch((e: unknown) => {
+        if (hasCode(e, 'InvalidAMIID.NotFound', 'InvalidAMIID.Malformed')) return DEFAULT_ROOT_DEVICE;
+        perCtx.delete(ami);
+        throw e;
+      });
+    perCtx.set(ami, cached);
+  }
+  return cached;
+}
+
+function toTags(tags: Record<string, string>): Ec2Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function instanceTags(ctx: ActContext, launch: InstanceLaunch): Record<string, string> {
+  const tags: Record<string, string> = {
+    ...launch.tags,
+    ...baseTags(ctx.wiring.environment, launch.role, launch.orgId, launch.slug),
+    [Tag.name]: launch.name,
+    [Tag.sgId]: launch.securityGroupId,
+  };
+  if (launch.workspaceId) tags[Tag.workspaceId] = launch.workspaceId;
+  if (ctx.gitCommit) tags[Tag.gitCommit] = ctx.gitCommit;
+  return tags;
+}
+
+export interface EnsuredInstance {
+  instanceId: string;
+  created: boolean;
+  state: string | undefined;
+}
+
+export async function ensureInstance(ctx: ActContext, launch: InstanceLaunch): Promise<EnsuredInstance> {
+  const auditBase = { kind: 'instance' as const, orgId: launch.orgId, ...(launch.workspaceId ? { workspaceId: launch.workspaceId } : {}) };
+  const standing = await findInstances(ctx, launch);
+  if (standing.length > 0) {
+    const [keep, ...others] = standing;
+    if (others.length > 0) {
+      // Duplicates are the planner's guard to raise (duplicateLive); apply adopts the oldest and says so.
+      ctx.warn(`${describeIdentity(launch)} has ${standing.length} instances (${standing.map((i) => i.InstanceId).join(', ')}); adopting the oldest`);
+    }
+    ctx.audit({ ...auditBase, resourceId: keep!.InstanceId!, state: 'adopted', details: { state: keep!.State?.Name ?? 'unknown', duplicates: others.length } });
+    return { instanceId: keep!.InstanceId!, created: false, state: keep!.State?.Name };
+  }
+
+  const tags = instanceTags(ctx, launch);
+  const device = await rootDeviceName(ctx, launch.ami);
+  // Generation = launches this identity already had that are gone, so a token is never reused for a
+  // deliberate relaunch; re-running after a crash sees the same count and sends the same token.
+  let generation = (await findInstances(ctx, launch, ['shutting-down', 'terminated'])).length;
+  for (let bump = 0; bump <= MAX_GENERATION_BUMPS; bump++, generation++) {
+    const token = clientToken(ctx.wiring.environment, launch.role, launch.orgId, launch.workspaceId, generation);
+    const out = await awsCall(ctx, 'ec2', 'RunInstances', describeIdentity(launch), () =>
+      ctx.aws.ec2.send(
+        new RunInstancesCommand({
+          ImageId: launch.ami,
+          InstanceType: launch.instanceType as never,
+          MinCount: 1,
+          MaxCount: 1,
+          ClientToken: token,
+          SubnetId: ctx.wiring.subnetId,
+          SecurityGroupIds: [launch.securityGroupId],
+          IamInstanceProfile: { Name: ctx.wiring.instanceProfileName },
+          KeyName: ctx.wiring.keyName,
+          UserData: toBase64(launch.userData),
+          BlockDeviceMappings: [{ DeviceName: device, Ebs: { VolumeSize: launch.volumeGb, VolumeType: 'gp3', DeleteOnTermination: true, Encrypted: true } }],
+          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: toTags(tags) },
+            { ResourceType: 'volume', Tags: toTags(tags) },
+          ],
+        }),
+      ),
+    );
+    const inst = out.Instances?.[0];
+    if (!inst?.InstanceId) throw new CloudError('RunInstances returned no instance', { operation: 'RunInstances', resource: describeIdentity(launch) });
+    const state = inst.State?.Name;
+    // AWS answers a token it has seen with that launch, even if it has since terminated: take the next generation.
+    if (state === 'terminated' || state === 'shutting-down') continue;
+    ctx.audit({
+      ...auditBase,
+      resourceId: inst.InstanceId,
+      state: 'created',
+      details: { instanceType: launch.instanceType, ami: launch.ami, volumeGb: launch.volumeGb, generation },
+    });
+    return { instanceId: inst.InstanceId, created: true, state };
+  }
+  throw new CloudError(`every ClientToken up to generation ${generation} returned a terminated instance`, {
+    operation: 'RunInstances',
+    resource: describeIdentity(launch),
+  });
+}
+
+/** Current state per instance id; ids that no longer exist are absent from the map. */
+export async function instanceStates(ctx: ActContext, instanceIds: string[]): Promise<Map<string, Instance>> {
+  // A filter rather than InstanceIds, so an id AWS has forgotten is absent instead of failing the call.
+  const found = await describe(ctx, [{ Name: 'instance-id', Values: instanceIds }], `instances ${instanceIds.join(', ')}`);
+  return new Map(found.filter((i) => i.InstanceId).map((i) => [i.InstanceId!, i]));
+}
+
+/**
+ * Poll until every instance is in `target` (a vanished instance counts as terminated). Passing the
+ * deadline is an error naming each instance that is not there yet: never a silent leak.
+ */
+export async function waitForState(
+  ctx: ActContext,
+  instanceIds: string[],
+  target: 'running' | 'stopped' | 'terminated',
+  deadlineMs: number,
+  operation: string,
+): Promise<void> {
+  if (instanceIds.length === 0) return;
+  const started = ctx.clock.now();
+  for (;;) {
+    const states = await instanceStates(ctx, instanceIds);
+    const behind = instanceIds.filter((id) => {
+      const s = states.get(id)?.State?.Name;
+      return target === 'terminated' ? s !== undefined && s !== 'terminated' : s !== target;
+    });
+    if (behind.length === 0) return;
+    if (ctx.clock.now() - started >= deadlineMs) {
+      const detail = behind.map((id) => `${id} is ${states.get(id)?.State?.Name ?? 'missing'}`).join(', ');
+      throw new DeadlineExceeded(`not ${target} after ${Math.round(deadlineMs / 1000)} s: ${detail}`, {
+        operation,
+        resource: behind.map((id) => `instance ${id}`).join(', '),
+      });
+    }
+    await ctx.clock.sleep(ctx.deadlines.pollMs);
+  }
+}
+
+export async function terminateInstances(ctx: ActContext, instanceIds: string[]): Promise<void> {
+  if (instanceIds.length === 0) return;
+  try {
+    await awsCall(ctx, 'ec2', 'TerminateInstances', `instances ${instanceIds.join(', ')}`, () =>
+      ctx.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds })),
+    );
+  } catch (e) {
+    if (!hasCode(e, 'InvalidInstanceID.NotFound')) throw e;
+  }
+}
+
+export async function stopInstance(ctx: ActContext, instanceId: string): Promise<void> {
+  await awsCall(ctx, 'ec2', 'StopInstances', `instance ${instanceId}`, () => ctx.aws.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] })));
+}
+
+export async function startInstance(ctx: ActContext, instanceId: string): Promise<void> {
+  await awsCall(ctx, 'ec2', 'StartInstances', `instance ${instanceId}`, () => ctx.aws.ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] })));
+}
+
+export async function modifyInstanceType(ctx: ActContext, instanceId: string, instanceType: string): Promise<void> {
+  await awsCall(ctx, 'ec2', 'ModifyInstanceAttribute', `instance ${instanceId}`, () =>
+    ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, InstanceType: { Value: instanceType } })),
+  );
+}

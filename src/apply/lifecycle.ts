@@ -1,0 +1,137 @@
+/**
+ * Power, size and image changes on existing tenants and workspaces. Each one reads the live
+ * instance first and does nothing when it is already as asked, so a re-run after a crash is safe.
+ * Redeploys never reboot: an SSM command pulls the new image and recreates the container.
+ */
+import { CreateTagsCommand, type Instance } from '@aws-sdk/client-ec2';
+import { Tag } from '../contract.js';
+import { CloudError } from '../errors.js';
+import { awsCall } from './cloud.js';
+import type { ActContext } from './context.js';
+import { runShellCommand, type InvocationResult } from './command.js';
+import { describeIdentity, findInstances, modifyInstanceType, startInstance, stopInstance, waitForState, type InstanceIdentity } from './instance.js';
+import { tenantRedeployScript, workspaceRefreshScript } from './user-data.js';
+
+export type LifecycleTarget = { role: 'tenant'; orgId: string; slug: string } | { role: 'workspace'; orgId: string; slug: string; workspaceId: string };
+
+async function liveInstance(ctx: ActContext, target: LifecycleTarget, operation: string): Promise<Instance> {
+  const [instance] = await findInstances(ctx, target as InstanceIdentity);
+  if (!instance?.InstanceId) {
+    throw new CloudError('no live instance carries its tags (create or repair it first)', { operation, resource: describeIdentity(target as InstanceIdentity) });
+  }
+  return instance;
+}
+
+function auditBase(target: LifecycleTarget, instanceId: string) {
+  return { kind: 'instance' as const, resourceId: instanceId, orgId: target.orgId, ...(target.role === 'workspace' ? { workspaceId: target.workspaceId } : {}) };
+}
+
+export async function stopTarget(ctx: ActContext, target: LifecycleTarget): Promise<void> {
+  const instance = await liveInstance(ctx, target, 'stop');
+  const id = instance.InstanceId!;
+  if (instance.State?.Name !== 'stopped') {
+    if (instance.State?.Name === 'pending') await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'wait before stop');
+    if (instance.State?.Name !== 'stopping') await stopInstance(ctx, id);
+    await waitForState(ctx, [id], 'stopped', ctx.deadlines.powerMs, 'stop');
+  }
+  ctx.audit({ ...auditBase(target, id), state: 'stopped', details: { was: instance.State?.Name ?? 'unknown' } });
+}
+
+export async function startTarget(ctx: ActContext, target: LifecycleTarget): Promise<void> {
+  const instance = await liveInstance(ctx, target, 'start');
+  const id = instance.InstanceId!;
+  if (instance.State?.Name !== 'running') {
+    if (instance.State?.Name === 'stopping') await waitForState(ctx, [id], 'stopped', ctx.deadlines.powerMs, 'wait before start');
+    if (instance.State?.Name !== 'pending') await startInstance(ctx, id);
+    await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'start');
+  }
+  ctx.audit({ ...auditBase(target, id), state: 'started', details: { was: instance.State?.Name ?? 'unknown' } });
+}
+
+/**
+ * Stop, change the instance type, start again if it was running (the power state is restored,
+ * even when the modify fails). `tier` also updates the workspace's Tier tag.
+ */
+export async function resizeTarget(ctx: ActContext, target: LifecycleTarget, instanceType: string, tier?: string): Promise<void> {
+  const instance = await liveInstance(ctx, target, 'resize');
+  const id = instance.InstanceId!;
+  const from = instance.InstanceType;
+  const wasRunning = instance.State?.Name === 'running' || instance.State?.Name === 'pending';
+  if (from !== instanceType) {
+    if (instance.State?.Name !== 'stopped') {
+      if (instance.State?.Name === 'pending') await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'wait before resize');
+      if (instance.State?.Name !== 'stopping') await stopInstance(ctx, id);
+      await waitForState(ctx, [id], 'stopped', ctx.deadlines.powerMs, 'stop for resize');
+    }
+    try {
+      await modifyInstanceType(ctx, id, instanceType);
+    } finally {
+      if (wasRunning) {
+        await startInstance(ctx, id);
+        await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'start after resize');
+      }
+    }
+  }
+  if (tier !== undefined) await setTags(ctx, id, { [Tag.tier]: tier });
+  ctx.audit({ ...auditBase(target, id), state: 'resized', details: { from: from ?? 'unknown', to: instanceType, restarted: wasRunning && from !== instanceType } });
+}
+
+async function setTags(ctx: ActContext, instanceId: string, tags: Record<string, string>): Promise<void> {
+  await awsCall(ctx, 'ec2', 'CreateTags', `instance ${instanceId}`, () =>
+    ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
+  );
+}
+
+export interface RedeployTarget {
+  target: LifecycleTarget;
+  image: string;
+}
+
+export interface RedeployResult extends InvocationResult {
+  target: LifecycleTarget;
+  image: string;
+}
+
+/**
+ * Tenant redeploys and workspace image refreshes over SSM, one command per (role, image) for up
+ * to 50 instances at a time. On success the instance's Image tag moves to the new image, which
+ * is what the next plan compares. Targets with no live instance come back as failed.
+ */
+export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Promise<RedeployResult[]> {
+  const results: RedeployResult[] = [];
+  const groups = new Map<string, Array<RedeployTarget & { instanceId: string }>>();
+  for (const t of targets) {
+    const [instance] = await findInstances(ctx, t.target as InstanceIdentity, ['running']);
+    if (!instance?.InstanceId) {
+      results.push({
+        ...t,
+        instanceId: '',
+        orgId: t.target.orgId,
+        commandId: undefined,
+        ok: false,
+        status: 'NoRunningInstance',
+        statusDetails: undefined,
+        responseCode: undefined,
+      });
+      continue;
+    }
+    const key = `${t.target.role}\0${t.image}`;
+    groups.set(key, [...(groups.get(key) ?? []), { ...t, instanceId: instance.InstanceId }]);
+  }
+  for (const members of groups.values()) {
+    const { role } = members[0]!.target;
+    const image = members[0]!.image;
+    const script = role === 'tenant' ? tenantRedeployScript(image) : workspaceRefreshScript(image);
+    const invocations = await runShellCommand(ctx, {
+      targets: members.map((m) => ({ instanceId: m.instanceId, orgId: m.target.orgId, ...(m.target.role === 'workspace' ? { workspaceId: m.target.workspaceId } : {}) })),
+      script,
+      comment: `tenantform ${role === 'tenant' ? 'redeploy' : 'image refresh'} ${image}`,
+    });
+    for (const inv of invocations) {
+      const m = members.find((x) => x.instanceId === inv.instanceId)!;
+      if (inv.ok) await setTags(ctx, inv.instanceId, { [Tag.image]: image });
+      results.push({ ...inv, target: m.target, image });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,194 @@
+/**
+ * Tenant create, repair and cascade delete, composed from the per-resource steps. Every step
+ * re-reads live state by deterministic name or tags first, so running any of these again after a
+ * crash at any point converges without duplicates.
+ */
+import { Tag, hostname, secretName } from '../contract.js';
+import type { DesiredTenant, Power } from '../desired/model.js';
+import type { Step } from '../plan/model.js';
+import { auditableError } from './cloud.js';
+import type { ActContext } from './context.js';
+import { ensureCname, deleteRecord, findStaleSlugRecords, findTenantCnames } from './dns.js';
+import { ensureIngress } from './ingress.js';
+import { describeIdentity, ensureInstance, findOrgInstances, stopInstance, terminateInstances, waitForState } from './instance.js';
+import { DEFAULT_RECOVERY_WINDOW_DAYS, deleteBundle, ensureBundle } from './secret.js';
+import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, tenantPermissions } from './security-group.js';
+import { deleteTunnel, ensureTunnel, findOrgTunnels, findStaleSlugTunnels, getTunnelToken, type TenantIdentity } from './tunnel.js';
+import { tenantUserData } from './user-data.js';
+
+export interface TenantIntent extends TenantIdentity {
+  instanceType: string;
+  volumeGb: number;
+  ami: string;
+  image: string;
+  power: Power;
+  deletionProtection: boolean;
+}
+
+export function tenantIntent(t: DesiredTenant): TenantIntent {
+  return {
+    orgId: t.spec.orgId,
+    slug: t.spec.slug,
+    instanceType: t.effective.instanceType,
+    volumeGb: t.effective.volumeGb,
+    ami: t.effective.ami,
+    image: t.effective.image,
+    power: t.spec.power,
+    deletionProtection: t.spec.deletionProtection,
+  };
+}
+
+export interface TenantOutcome {
+  tunnelId: string;
+  dnsRecordId: string;
+  secretName: string;
+  securityGroupId: string;
+  instanceId: string;
+  /** Sub-resources this call created (the rest were adopted). */
+  created: Array<'tunnel' | 'dnsRecord' | 'secret' | 'securityGroup' | 'instance'>;
+}
+
+/** Delete tunnels and DNS records of the same slug left by another (purged) org, as the control plane did before reusing a slug. */
+export async function cleanStaleSlugArtifacts(ctx: ActContext, tenant: TenantIdentity): Promise<number> {
+  const tunnels = await findStaleSlugTunnels(ctx, tenant);
+  const records = await findStaleSlugRecords(ctx, tenant);
+  for (const r of records) await deleteRecord(ctx, r, tenant.orgId);
+  for (const t of tunnels) await deleteTunnel(ctx, t, tenant.orgId);
+  return tunnels.length + records.length;
+}
+
+export interface CreateTenantOptions {
+  /** Clean a purged org's artifacts of the same slug first (create: yes; repair: when the plan says so). */
+  cleanStale?: boolean;
+}
+
+export async function createTenant(ctx: ActContext, intent: TenantIntent, opts: CreateTenantOptions = {}): Promise<TenantOutcome> {
+  const created: TenantOutcome['created'] = [];
+  if (opts.cleanStale ?? true) await cleanStaleSlugArtifacts(ctx, intent);
+
+  const tunnel = await ensureTunnel(ctx, intent);
+  if (tunnel.created) created.push('tunnel');
+  let dnsRecordId: string;
+  let recordCreatedNow: string | undefined;
+  try {
+    const record = await ensureCname(ctx, intent, tunnel.id);
+    dnsRecordId = record.id;
+    if (record.created) {
+      created.push('dnsRecord');
+      recordCreatedNow = record.id;
+    }
+    await ensureIngress(ctx, intent, tunnel.id);
+  } catch (e) {
+    // A tenant without its route is not worth keeping half-made: roll back what this call made
+    // (a tunnel adopted from an earlier run may already serve an instance, so it stays).
+    ctx.audit({ kind: 'tunnel', resourceId: tunnel.id, orgId: intent.orgId, state: 'failed', details: { error: auditableError(ctx, e) } });
+    if (tunnel.created) {
+      if (recordCreatedNow) {
+        await deleteRecord(ctx, { id: recordCreatedNow, name: hostname(intent.slug, ctx.wiring.appDomain), type: 'CNAME', content: '', proxied: true, comment: undefined }, intent.orgId).catch(() => undefined);
+      }
+      await deleteTunnel(ctx, tunnel, intent.orgId).then(
+        () => ctx.audit({ kind: 'tunnel', resourceId: tunnel.id, orgId: intent.orgId, state: 'rolledBack' }),
+        (rollbackError: unknown) => ctx.warn(`rolling back tunnel ${tunnel.id} failed too: ${auditableError(ctx, rollbackError)}`),
+      );
+    }
+    throw e;
+  }
+
+  const token = await getTunnelToken(ctx, tunnel.id);
+  const bundle = await ensureBundle(ctx, intent, token);
+  if (bundle.created) created.push('secret');
+
+  const owner = { role: 'tenant' as const, orgId: intent.orgId, slug: intent.slug };
+  const group = await ensureGroup(ctx, owner, ctx.wiring.vpcId ? await tenantPermissions(ctx, owner) : []);
+  if (group.created) created.push('securityGroup');
+
+  const instance = await ensureInstance(ctx, {
+    ...owner,
+    instanceType: intent.instanceType,
+    volumeGb: intent.volumeGb,
+    ami: intent.ami,
+    securityGroupId: group.groupId,
+    name: `tenantform-${ctx.wiring.environment}-${intent.slug}`,
+    userData: tenantUserData({
+      region: ctx.wiring.region,
+      orgId: intent.orgId,
+      slug: intent.slug,
+      bundleName: bundle.name,
+      image: intent.image,
+      platformPort: ctx.fleet.tenant.platformPort,
+    }),
+    tags: {
+      [Tag.image]: intent.image,
+      [Tag.tunnelId]: tunnel.id,
+      [Tag.deletionProtection]: String(intent.deletionProtection),
+    },
+  });
+  if (instance.created) created.push('instance');
+  if (intent.power === 'stopped' && instance.state !== 'stopped') {
+    await waitForState(ctx, [instance.instanceId], 'running', ctx.deadlines.powerMs, 'wait for new tenant instance');
+    await stopInstance(ctx, instance.instanceId);
+    await waitForState(ctx, [instance.instanceId], 'stopped', ctx.deadlines.powerMs, 'stop tenant instance');
+    ctx.audit({ kind: 'instance', resourceId: instance.instanceId, orgId: intent.orgId, state: 'stopped' });
+  }
+
+  return { tunnelId: tunnel.id, dnsRecordId: dnsRecordId!, secretName: bundle.name, securityGroupId: group.groupId, instanceId: instance.instanceId, created };
+}
+
+/**
+ * Bring a partly-provisioned tenant back to the contract. Every step is an ensure, so the plan's
+ * steps only decide whether a purged org's slug artifacts are cleaned first; a secret scheduled
+ * for deletion is restored by the secret step.
+ */
+export async function repairTenant(ctx: ActContext, intent: TenantIntent, steps: Step[] = []): Promise<TenantOutcome> {
+  return createTenant(ctx, intent, { cleanStale: steps.some((s) => s.resource === 'staleArtifacts') });
+}
+
+export interface DeleteTenantOptions {
+  /** Secrets Manager recovery window; 0 deletes without recovery. Default 7 days. */
+  recoveryWindowDays?: number;
+}
+
+/**
+ * Cascade, in order: workspace instances (all carrying the OrgID), the tenant instance, every
+ * security group of the org, the secret bundle, the CNAME, the tunnel. Instances are waited for
+ * under the termination deadline; a stuck shutdown throws DeadlineExceeded naming the instance, and
+ * nothing after it runs, so the next apply retries from there.
+ */
+export async function deleteTenant(ctx: ActContext, tenant: TenantIdentity, opts: DeleteTenantOptions = {}): Promise<void> {
+  for (const role of ['workspace', 'tenant'] as const) {
+    const instances = await findOrgInstances(ctx, tenant.orgId, role);
+    const ids = instances.map((i) => i.InstanceId!).filter(Boolean);
+    await terminateInstances(ctx, ids);
+    await waitForState(ctx, ids, 'terminated', ctx.deadlines.terminationMs, `terminate ${role} instances of ${describeIdentity({ role: 'tenant', ...tenant })}`);
+    for (const i of instances) {
+      const workspaceId = i.Tags?.find((t) => t.Key === Tag.workspaceId)?.Value;
+      ctx.audit({ kind: 'instance', resourceId: i.InstanceId!, orgId: tenant.orgId, ...(workspaceId ? { workspaceId } : {}), state: 'deleted', details: { role } });
+    }
+  }
+
+  const groups = new Map((await findOwnedGroups(ctx, tenant.orgId)).map((g) => [g.GroupId!, g]));
+  const byName = ctx.wiring.vpcId ? await findGroupByName(ctx, groupName(ctx, { role: 'tenant', ...tenant })) : undefined;
+  if (byName?.GroupId) groups.set(byName.GroupId, byName);
+  // Workspace groups before the tenant's, mirroring the instance order.
+  const ordered = [...groups.values()].sort((a, b) => rank(a) - rank(b));
+  for (const g of ordered) {
+    const workspaceId = g.Tags?.find((t) => t.Key === Tag.workspaceId)?.Value;
+    await deleteGroup(ctx, g.GroupId!, { orgId: tenant.orgId, ...(workspaceId ? { workspaceId } : {}) });
+  }
+
+  await deleteBundle(ctx, tenant.orgId, opts.recoveryWindowDays ?? ctx.fleet.deletion?.secretRecoveryWindowDays ?? DEFAULT_RECOVERY_WINDOW_DAYS);
+
+  if (tenant.slug) {
+    for (const r of await findTenantCnames(ctx, tenant)) await deleteRecord(ctx, r, tenant.orgId);
+  }
+  for (const t of await findOrgTunnels(ctx, tenant.orgId)) await deleteTunnel(ctx, t, tenant.orgId);
+}
+
+function rank(g: { Tags?: Array<{ Key?: string; Value?: string }> }): number {
+  return g.Tags?.find((t) => t.Key === Tag.role)?.Value === 'workspace' ? 0 : 1;
+}
+
+/** The bundle name a tenant's instances read (workspaces read the pull token from it). */
+export function tenantBundleName(ctx: ActContext, orgId: string): string {
+  return secretName(ctx.wiring.environment, orgId);
+}

@@ -1,0 +1,95 @@
+/**
+ * Workspace create and delete. A workspace is one agent VM in its own security group (only the
+ * EIC tcp/22 rule), tagged with its tenant's OrgID so a tenant delete can cascade to it.
+ */
+import { Tag } from '../contract.js';
+import type { DesiredWorkspace, EffectiveWorkspace, Power, TenantSpec } from '../desired/model.js';
+import type { ActContext } from './context.js';
+import { ensureInstance, findInstances, NOT_TERMINATED_STATES, stopInstance, terminateInstances, waitForState } from './instance.js';
+import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, workspacePermissions } from './security-group.js';
+import { tenantBundleName } from './tenant.js';
+import { workspaceUserData } from './user-data.js';
+
+export interface WorkspaceIdentity {
+  orgId: string;
+  slug: string;
+  workspaceId: string;
+}
+
+export interface WorkspaceIntent extends WorkspaceIdentity, EffectiveWorkspace {
+  /** The workspace file name (Name tag). */
+  name: string;
+  runtime: string;
+  power: Power;
+}
+
+export function workspaceIntent(tenant: Pick<TenantSpec, 'orgId' | 'slug'>, ws: DesiredWorkspace): WorkspaceIntent {
+  return {
+    orgId: tenant.orgId,
+    slug: tenant.slug,
+    workspaceId: ws.spec.id,
+    name: ws.spec.name,
+    runtime: ws.spec.runtime,
+    power: ws.spec.power,
+    ...ws.effective,
+  };
+}
+
+export interface WorkspaceOutcome {
+  securityGroupId: string;
+  instanceId: string;
+  created: Array<'securityGroup' | 'instance'>;
+}
+
+export async function createWorkspace(ctx: ActContext, intent: WorkspaceIntent): Promise<WorkspaceOutcome> {
+  const created: WorkspaceOutcome['created'] = [];
+  const owner = { role: 'workspace' as const, orgId: intent.orgId, slug: intent.slug, workspaceId: intent.workspaceId };
+  const group = await ensureGroup(ctx, owner, workspacePermissions(ctx, owner));
+  if (group.created) created.push('securityGroup');
+
+  const tags: Record<string, string> = { [Tag.runtime]: intent.runtime, [Tag.tier]: intent.tier };
+  if (intent.image) tags[Tag.image] = intent.image;
+  const instance = await ensureInstance(ctx, {
+    ...owner,
+    instanceType: intent.instanceType,
+    volumeGb: intent.volumeGb,
+    ami: intent.ami,
+    securityGroupId: group.groupId,
+    name: `tenantform-${ctx.wiring.environment}-${intent.slug}-${intent.name}`,
+    userData: workspaceUserData({
+      region: ctx.wiring.region,
+      orgId: intent.orgId,
+      workspaceId: intent.workspaceId,
+      runtime: intent.runtime,
+      image: intent.image,
+      tenantBundleName: tenantBundleName(ctx, intent.orgId),
+      controlPlaneUrl: ctx.wiring.controlPlaneUrl,
+    }),
+    tags,
+  });
+  if (instance.created) created.push('instance');
+  if (intent.power === 'stopped' && instance.state !== 'stopped') {
+    await waitForState(ctx, [instance.instanceId], 'running', ctx.deadlines.powerMs, 'wait for new workspace instance');
+    await stopInstance(ctx, instance.instanceId);
+    await waitForState(ctx, [instance.instanceId], 'stopped', ctx.deadlines.powerMs, 'stop workspace instance');
+    ctx.audit({ kind: 'instance', resourceId: instance.instanceId, orgId: intent.orgId, workspaceId: intent.workspaceId, state: 'stopped' });
+  }
+  return { securityGroupId: group.groupId, instanceId: instance.instanceId, created };
+}
+
+/** Terminate the workspace's instance(s), wait under the deadline, then delete its security group. */
+export async function deleteWorkspace(ctx: ActContext, ws: WorkspaceIdentity): Promise<void> {
+  const identity = { role: 'workspace' as const, ...ws };
+  const instances = await findInstances(ctx, identity, NOT_TERMINATED_STATES);
+  const ids = instances.map((i) => i.InstanceId!).filter(Boolean);
+  await terminateInstances(ctx, ids);
+  await waitForState(ctx, ids, 'terminated', ctx.deadlines.terminationMs, `terminate workspace ${ws.workspaceId}`);
+  for (const id of ids) ctx.audit({ kind: 'instance', resourceId: id, orgId: ws.orgId, workspaceId: ws.workspaceId, state: 'deleted' });
+
+  const groups = new Map((await findOwnedGroups(ctx, ws.orgId, ws.workspaceId)).map((g) => [g.GroupId!, g]));
+  if (ctx.wiring.vpcId) {
+    const byName = await findGroupByName(ctx, groupName(ctx, identity));
+    if (byName?.GroupId) groups.set(byName.GroupId, byName);
+  }
+  for (const groupId of groups.keys()) await deleteGroup(ctx, groupId, { orgId: ws.orgId, workspaceId: ws.workspaceId });
+}
