@@ -1,0 +1,799 @@
+/**
+ * The planner: (desired, inventory) → plan. Pure — no I/O, no clock (`now` comes in through the
+ * options), deterministic ordering — so the same inputs always give the same plan, byte for byte.
+ *
+ * Normalisation rules (what counts as "equal" and "existing"):
+ * - Identity. Tenants are matched by OrgID, workspaces by WorkspaceID within their tenant. A
+ *   workspace that moved to another org is a delete under the old org and a create under the new.
+ *   Duplicate declarations (same OrgID, or same WorkspaceID within a tenant) are the validator's
+ *   business; here the first one (in sorted order) wins.
+ * - Existence. An instance exists when pending, running, stopping or stopped; shutting-down and
+ *   terminated instances are gone (a create may proceed). Delete cascades still list shutting-down
+ *   instances so apply waits for them before removing their security groups. A secret scheduled
+ *   for deletion does not exist but is restorable: a create or repair restores it (its generated
+ *   passwords are generated once and never regenerated) instead of creating a new one.
+ * - Partial tenants. Nothing live (ignoring a scheduled secret) → `create`. Anything live →
+ *   `repair` with only the missing steps. A CNAME or tunnel existing does not prove ingress is
+ *   configured (only drift can read it, per tunnel), so ingress is rewritten whenever the DNS
+ *   record is created or re-pointed. A DNS record counts only when it is a proxied CNAME to
+ *   `<tunnel-id>.cfargotunnel.com` of a live tunnel; otherwise it is re-pointed (`modify`). A
+ *   recreated tunnel has a new token, so the secret bundle is rewritten and the platform
+ *   re-reads it over SSM (`command run`).
+ * - Power. pending counts as running, stopping as stopped. A stopped instance whose desired
+ *   power is running gets `start`, and vice versa `stop`. A `resize` (stop → modify → start)
+ *   ends in the desired power, so it replaces the separate start/stop.
+ * - Instance type compares case-insensitively, trimmed.
+ * - Images compare as exact strings (trimmed) against the `Image` tag, with no registry or
+ *   `:latest` normalisation: the tag records exactly what apply deployed. A missing tag differs
+ *   (the image running there is unknown). An empty desired image is "unknown" and never
+ *   compared. Canary tenants' effective image is already resolved in the desired state.
+ * - Redeploys run over SSM, which needs a running instance: a redeploy of an instance that
+ *   will be stopped is start → run → stop, and one that will run is just run.
+ * - Replacement (a `delete` of the instance, then a `create`, both marked `replacement`), for
+ *   what cannot change in place: the AMI; a root volume smaller than desired (a larger live
+ *   volume is kept — shrinking would destroy data to save nothing); a workspace's Runtime tag;
+ *   a workspace leaving the containerised path (its native runtime is laid down at first boot).
+ *   An unobserved volume size (undefined) or an unresolved AMI ('') is never compared.
+ * - Tags that matter: OrgSlug and DeletionProtection (only the literal `true`, any case,
+ *   protects) on the tenant's instance, security groups and live secret; OrgSlug and Tier on a
+ *   workspace instance, OrgSlug on its security groups. A slug change also renames the tunnel,
+ *   the DNS record and its ingress hostname (`update`). Hostnames compare case-insensitively.
+ * - Duplicates (two live instances, security groups, tunnels, DNS records or secrets for one
+ *   identity) get a non-blocking `duplicateLive` finding and NO delete: choosing which copy is
+ *   disposable (a tenant VM holds data) is a person's call. The plan acts on the primary: the
+ *   oldest instance, the tunnel the DNS record points at (else the oldest tunnel), the record
+ *   with the expected hostname.
+ * - Deletes. A live tenant with no declaration is deleted with its whole cascade in steps:
+ *   workspace instances, tenant instance, workspace then tenant security groups, secret, DNS
+ *   records, tunnels. A live workspace with no declaration under a declared tenant is deleted
+ *   (instances, security groups). Unattributed resources never produce actions (sweep's job).
+ * - Scope. With `inventory.scope.kind === 'tenants'`, only tenants matching the scope (by org id
+ *   or slug) are planned; nothing outside it is compared or deleted.
+ * - Guards. `emptyDesired`: no desired state, or zero tenants while tenants are live → blocking,
+ *   and no action at all is planned. `maxDeletes`: tenant deletes (not replacements) over
+ *   `fleet.guards.maxDeletes` block unless `allowDeletes` covers them. `deletionProtection`: a
+ *   tenant delete, or a tenant-instance replacement, of a tenant whose live resources carry
+ *   DeletionProtection=true is blocked — the live tag wins over the file (protection outlives
+ *   the file's removal); a workspace delete or replacement is blocked when the workspace's own
+ *   resources carry the tag. `scope`: informational for scoped plans; blocking when the
+ *   inventory was observed in another environment than the fleet declares (nothing planned).
+ * - Rollout waves (redeploys only): tenants with any redeploy (their own or a workspace's) are
+ *   ordered canaries first (wave 0), then the others by slug, split by `fleet.rollout.batches`
+ *   — a count, or a percent of the tenants still remaining (rounded up, at least 1); tenants
+ *   left after the listed batches form one final wave. A tenant's workspace redeploys share
+ *   its wave.
+ * - Order. Tenants by slug then org id; within a tenant, its own actions before its
+ *   workspaces' (by workspace id); per target: replacement delete, create, repair, update,
+ *   resize, start, redeploy, stop, delete. Apply must keep a target's actions in plan order.
+ */
+import { Tag, hostname, tunnelName, tunnelTarget } from '../contract.js';
+import type { DesiredState, DesiredTenant, DesiredWorkspace, FleetSpec, Power, RolloutBatch } from '../desired/model.js';
+import type { Inventory, LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTenant, LiveTunnel, LiveWorkspace } from '../live/model.js';
+import { fingerprintInventory } from './fingerprint.js';
+import {
+  ACTION_KINDS,
+  PLAN_FORMAT_VERSION,
+  type Action,
+  type ActionKind,
+  type ActionTarget,
+  type Attributes,
+  type GuardFinding,
+  type GuardKind,
+  type Plan,
+  type Step,
+  type StepResource,
+} from './model.js';
+import { byAge, compareText, isExisting, isNotTerminated, isProtectedTag, normaliseHost, powerOf, sameInstanceType, tunnelsByAge } from './normalise.js';
+
+export interface PlanOptions {
+  /** Recorded as `createdAt`; the planner never reads the clock. */
+  now: string;
+  /** `--allow-deletes N`: tenant deletes up to N pass the maxDeletes guard. */
+  allowDeletes?: number;
+  /** The git revision a scoped (pull request) plan compared against; recorded in the basis. */
+  changedSince?: string;
+}
+
+export function planChanges(desired: DesiredState | undefined, inventory: Inventory, opts: PlanOptions): Plan {
+  const findings: GuardFinding[] = [];
+  let actions: Action[] = [];
+  const inScope = scopeMatcher(inventory.scope);
+  const liveTenants = inventory.tenants ?? {};
+  const liveOrgsInScope = Object.keys(liveTenants)
+    .filter((orgId) => inScope(orgId, liveTenants[orgId]?.slug))
+    .filter((orgId) => hasAnythingLive(liveTenants[orgId]!));
+
+  if (inventory.scope.kind === 'tenants') findings.push(scopeFinding(inventory.scope, desired, liveTenants));
+
+  if (desired && desired.fleet.environment !== inventory.environment) {
+    findings.push({
+      guard: 'scope',
+      blocking: true,
+      message: `the inventory was observed in environment "${inventory.environment}" but the fleet declares "${desired.fleet.environment}"; nothing is planned`,
+      actionIds: [],
+    });
+  } else if (!desired) {
+    findings.push({
+      guard: 'emptyDesired',
+      blocking: true,
+      message: 'the desired state could not be read; nothing is planned (an unreadable fleet is never planned as "delete everything")',
+      actionIds: [],
+    });
+  } else if (desired.tenants.length === 0 && liveOrgsInScope.length > 0) {
+    findings.push({
+      guard: 'emptyDesired',
+      blocking: true,
+      message: `the fleet declares no tenants while ${liveOrgsInScope.length} are live; nothing is planned (an empty fleet is never planned as "delete everything")`,
+      actionIds: [],
+    });
+  } else if (desired.tenants.length > 0) {
+    const ctx = new PlanContext(desired.fleet, inventory.environment);
+    actions = planFleet(ctx, desired, liveTenants, inScope);
+    findings.push(...ctx.resolveFindings(actions));
+    findings.push(...maxDeletesGuard(actions, desired.fleet.guards.maxDeletes, opts.allowDeletes));
+  }
+
+  findings.sort((a, b) => GUARD_RANK[a.guard] - GUARD_RANK[b.guard]);
+  const summary = Object.fromEntries(ACTION_KINDS.map((k) => [k, 0])) as Record<ActionKind, number>;
+  for (const a of actions) summary[a.kind] += 1;
+
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    environment: desired?.fleet.environment ?? inventory.environment,
+    createdAt: opts.now,
+    basis: {
+      commit: desired?.commit,
+      desiredHash: desired?.hash ?? '',
+      changedSince: opts.changedSince,
+      scope: inventory.scope.kind === 'all' ? { kind: 'all' } : { kind: 'tenants', orgIds: [...inventory.scope.orgIds], slugs: [...inventory.scope.slugs] },
+      fingerprints: fingerprintInventory(inventory, { actions }),
+    },
+    actions,
+    guards: findings,
+    summary,
+  };
+}
+
+/** 0 nothing to do, 2 changes planned, 3 a guard would refuse (design.md exit codes). */
+export function planExitCode(plan: Plan): 0 | 2 | 3 {
+  if (plan.guards.some((g) => g.blocking)) return 3;
+  return plan.actions.length > 0 ? 2 : 0;
+}
+
+const GUARD_RANK: Record<GuardKind, number> = { emptyDesired: 0, scope: 1, maxDeletes: 2, deletionProtection: 3, duplicateLive: 4 };
+
+/** Per-target order of action kinds; a replacement's delete goes first, a plain delete last. */
+function actionRank(a: Action): number {
+  if (a.kind === 'delete') return a.replacement ? 0 : 8;
+  return { create: 1, repair: 2, update: 3, resize: 4, start: 5, redeploy: 6, stop: 7 }[a.kind];
+}
+
+export function targetKey(t: ActionTarget): string {
+  return t.kind === 'tenant' ? `tenant:${t.orgId}` : `workspace:${t.orgId}:${t.workspaceId ?? ''}`;
+}
+
+class PlanContext {
+  private readonly pending: { finding: GuardFinding; targetKeys: string[] }[] = [];
+
+  constructor(
+    readonly fleet: FleetSpec,
+    readonly env: string,
+  ) {}
+
+  /** A finding whose action ids are filled in once every action of its targets is known. */
+  flag(guard: GuardKind, blocking: boolean, message: string, targets: ActionTarget[]): void {
+    this.pending.push({ finding: { guard, blocking, message, actionIds: [] }, targetKeys: targets.map(targetKey) });
+  }
+
+  resolveFindings(actions: Action[]): GuardFinding[] {
+    const byTarget = new Map<string, string[]>();
+    for (const a of actions) {
+      const k = targetKey(a.target);
+      byTarget.set(k, [...(byTarget.get(k) ?? []), a.id]);
+    }
+    return this.pending.map(({ finding, targetKeys }) => {
+      return { ...finding, actionIds: targetKeys.flatMap((k) => byTarget.get(k) ?? []) };
+    });
+  }
+}
+
+function action(kind: ActionKind, target: ActionTarget, steps: Step[], before: Attributes | null, after: Attributes | null, reason: string): Action {
+  return { id: `${kind}:${targetKey(target)}`, kind, target, steps, before, after, reason };
+}
+
+function block(a: Action, guard: GuardKind): void {
+  a.blockedBy = [...(a.blockedBy ?? []), guard];
+}
+
+function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<string, LiveTenant>, inScope: ScopeMatcher): Action[] {
+  const declared = new Map<string, DesiredTenant>();
+  for (const t of [...desired.tenants].sort((a, b) => compareText(a.spec.slug, b.spec.slug) || compareText(a.spec.orgId, b.spec.orgId))) {
+    if (!declared.has(t.spec.orgId)) declared.set(t.spec.orgId, t);
+  }
+  const groups: { slug: string; orgId: string; actions: Action[] }[] = [];
+  for (const [orgId, d] of declared) {
+    const live = liveTenants[orgId];
+    if (!inScope(orgId, d.spec.slug) && !inScope(orgId, live?.slug)) continue;
+    groups.push({ slug: d.spec.slug, orgId, actions: planDeclaredTenant(ctx, d, live) });
+  }
+  for (const orgId of Object.keys(liveTenants)) {
+    const live = liveTenants[orgId]!;
+    if (declared.has(orgId) || !inScope(orgId, live.slug)) continue;
+    const del = planTenantDelete(ctx, orgId, live);
+    if (del) groups.push({ slug: del.target.slug, orgId, actions: [del] });
+  }
+  groups.sort((a, b) => compareText(a.slug, b.slug) || compareText(a.orgId, b.orgId));
+  const actions = groups.flatMap((g) => g.actions);
+  assignWaves(actions, declared, ctx.fleet.rollout.batches);
+  return actions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Declared tenants
+
+function planDeclaredTenant(ctx: PlanContext, d: DesiredTenant, live: LiveTenant | undefined): Action[] {
+  const { orgId, slug } = d.spec;
+  const target: ActionTarget = { kind: 'tenant', orgId, slug };
+  const instances = (live?.instances ?? []).filter(isExisting).sort(byAge);
+  const groups = [...(live?.securityGroups ?? [])].sort((a, b) => compareText(a.groupId, b.groupId));
+  const secrets = [...(live?.secrets ?? [])].sort((a, b) => compareText(a.arn, b.arn));
+  const activeSecrets = secrets.filter((s) => !s.deletedDate);
+  const scheduledSecret = secrets.find((s) => s.deletedDate);
+  const tunnels = [...(live?.tunnels ?? [])].sort(tunnelsByAge);
+  const records = [...(live?.dnsRecords ?? [])].sort((a, b) => compareText(a.id, b.id));
+  const expectedHost = hostname(slug, ctx.fleet.appDomain);
+
+  flagDuplicates(ctx, target, [
+    ['instances', instances.map((i) => i.instanceId)],
+    ['security groups', groups.map((g) => g.groupId)],
+    ['secrets', activeSecrets.map((s) => s.arn)],
+    ['tunnels', tunnels.map((t) => t.id)],
+    ['DNS records', records.map((r) => r.id)],
+  ]);
+
+  const record = records.find((r) => normaliseHost(r.name) === expectedHost) ?? records[0];
+  const tunnel = (record && tunnels.find((t) => normaliseHost(record.content) === tunnelTarget(t.id))) ?? tunnels[0];
+  const instance = instances[0];
+  const secret = activeSecrets[0];
+  const protectedLive = isTenantProtected(live);
+  const actions: Action[] = [];
+
+  if (!instance && groups.length === 0 && !secret && tunnels.length === 0 && records.length === 0) {
+    const steps: Step[] = [
+      { resource: 'staleArtifacts', op: 'create' },
+      { resource: 'tunnel', op: 'create' },
+      { resource: 'dnsRecord', op: 'create' },
+      { resource: 'ingress', op: 'create' },
+      scheduledSecret ? { resource: 'secret', op: 'restore', id: scheduledSecret.arn } : { resource: 'secret', op: 'create' },
+      { resource: 'securityGroup', op: 'create' },
+      { resource: 'instance', op: 'create' },
+      ...(d.spec.power === 'stopped' ? [{ resource: 'instance', op: 'stop' } as Step] : []),
+    ];
+    const reason = scheduledSecret
+      ? 'declared, nothing live; its secret bundle is scheduled for deletion and is restored rather than regenerated'
+      : 'declared, nothing live';
+    actions.push(action('create', target, steps, null, tenantAttributes(d), reason));
+  } else {
+    const repair = planTenantRepair(d, target, { instance, hasGroup: groups.length > 0, secret, scheduledSecret, tunnel, record, expectedHost });
+    if (repair) actions.push(repair);
+    if (instance) actions.push(...planInstanceChanges(ctx, target, instance, instanceIntent(d), protectedLive));
+    const update = planTenantUpdate(ctx, d, target, { instance: actions.some((a) => a.replacement) ? undefined : instance, groups, secrets: activeSecrets, tunnel, record, expectedHost });
+    if (update) actions.push(update);
+  }
+
+  const liveWorkspaces = live?.workspaces ?? {};
+  const declaredWorkspaces = new Map<string, DesiredWorkspace>();
+  for (const w of [...d.workspaces].sort((a, b) => compareText(a.spec.id, b.spec.id))) {
+    if (!declaredWorkspaces.has(w.spec.id)) declaredWorkspaces.set(w.spec.id, w);
+  }
+  const workspaceActions: Action[] = [];
+  for (const [id, w] of declaredWorkspaces) workspaceActions.push(...planDeclaredWorkspace(ctx, d, w, liveWorkspaces[id]));
+  for (const id of Object.keys(liveWorkspaces)) {
+    if (declaredWorkspaces.has(id)) continue;
+    const del = planWorkspaceDelete(ctx, d.spec.slug, orgId, id, liveWorkspaces[id]!);
+    if (del) workspaceActions.push(del);
+  }
+  workspaceActions.sort((a, b) => compareText(a.target.workspaceId ?? '', b.target.workspaceId ?? '') || actionRank(a) - actionRank(b));
+  actions.sort((a, b) => actionRank(a) - actionRank(b));
+  return [...actions, ...workspaceActions];
+}
+
+function tenantAttributes(d: DesiredTenant): Attributes {
+  return {
+    slug: d.spec.slug,
+    instanceType: d.effective.instanceType,
+    volumeGb: d.effective.volumeGb,
+    ami: d.effective.ami,
+    image: d.effective.image,
+    power: d.spec.power,
+    canary: d.spec.canary,
+    deletionProtection: d.spec.deletionProtection,
+  };
+}
+
+interface TenantParts {
+  instance: LiveInstance | undefined;
+  hasGroup: boolean;
+  secret: LiveSecret | undefined;
+  scheduledSecret: LiveSecret | undefined;
+  tunnel: LiveTunnel | undefined;
+  record: LiveDnsRecord | undefined;
+  expectedHost: string;
+}
+
+function planTenantRepair(d: DesiredTenant, target: ActionTarget, p: TenantParts): Action | undefined {
+  const steps: Step[] = [];
+  const before: Attributes = {};
+  const after: Attributes = {};
+  const missing: string[] = [];
+  const tunnelMissing = !p.tunnel;
+
+  if (!p.tunnel) {
+    steps.push({ resource: 'tunnel', op: 'create' });
+    before.tunnel = 'absent';
+    after.tunnel = 'present';
+    missing.push('tunnel');
+  }
+  const nameWrong = p.record !== undefined && normaliseHost(p.record.name) !== p.expectedHost;
+  const pointsAtTunnel =
+    p.record !== undefined &&
+    p.tunnel !== undefined &&
+    p.record.type.toUpperCase() === 'CNAME' &&
+    p.record.proxied &&
+    normaliseHost(p.record.content) === tunnelTarget(p.tunnel.id);
+  const ingress: Step = p.tunnel ? { resource: 'ingress', op: 'create', id: p.tunnel.id } : { resource: 'ingress', op: 'create' };
+  if (!p.record) {
+    steps.push({ resource: 'dnsRecord', op: 'create' }, ingress);
+    before.dnsRecord = 'absent';
+    after.dnsRecord = 'present';
+    missing.push('DNS record (ingress is written with it)');
+  } else if (tunnelMissing || (!pointsAtTunnel && !nameWrong)) {
+    // A rename (nameWrong) re-points the record in the update action instead.
+    steps.push({ resource: 'dnsRecord', op: 'modify', id: p.record.id }, ingress);
+    before.dnsRecord = `${p.record.type} ${p.record.content}${p.record.proxied ? '' : ' (not proxied)'}`;
+    after.dnsRecord = p.tunnel ? `CNAME ${tunnelTarget(p.tunnel.id)} (proxied)` : 'CNAME to the new tunnel (proxied)';
+    missing.push('DNS record pointing at the tunnel (ingress is rewritten with it)');
+  }
+  if (!p.secret) {
+    if (p.scheduledSecret) {
+      steps.push({ resource: 'secret', op: 'restore', id: p.scheduledSecret.arn });
+      before.bootstrapBundle = 'scheduled for deletion';
+      missing.push('secret bundle (scheduled for deletion: restored, never regenerated)');
+    } else {
+      steps.push({ resource: 'secret', op: 'create' });
+      before.bootstrapBundle = 'absent';
+      missing.push('secret bundle');
+    }
+    after.bootstrapBundle = 'present';
+  }
+  const bundle = p.secret ?? p.scheduledSecret;
+  if (tunnelMissing && bundle) steps.push({ resource: 'secret', op: 'modify', id: bundle.arn });
+  if (!p.hasGroup) {
+    steps.push({ resource: 'securityGroup', op: 'create' });
+    before.securityGroup = 'absent';
+    after.securityGroup = 'present';
+    missing.push('security group');
+  }
+  if (!p.instance) {
+    steps.push({ resource: 'instance', op: 'create' });
+    if (d.spec.power === 'stopped') steps.push({ resource: 'instance', op: 'stop' });
+    before.instance = 'absent';
+    after.instance = 'present';
+    missing.push('instance');
+  } else if (tunnelMissing) {
+    steps.push(...runOnInstance(p.instance.instanceId, powerOf(p.instance.state)));
+  }
+  if (steps.length === 0) return undefined;
+  const tail = tunnelMissing && p.instance ? '; the new tunnel token is written to the bundle and the platform re-reads it' : '';
+  return action('repair', target, steps, before, after, `partly provisioned: missing ${missing.join(', ')}${tail}`);
+}
+
+interface TenantTagged {
+  instance: LiveInstance | undefined;
+  groups: LiveSecurityGroup[];
+  secrets: LiveSecret[];
+  tunnel: LiveTunnel | undefined;
+  record: LiveDnsRecord | undefined;
+  expectedHost: string;
+}
+
+function planTenantUpdate(ctx: PlanContext, d: DesiredTenant, target: ActionTarget, p: TenantTagged): Action | undefined {
+  const { orgId, slug } = d.spec;
+  const steps: Step[] = [];
+  const before: Attributes = {};
+  const after: Attributes = {};
+  const why: string[] = [];
+
+  const expectedTunnelName = tunnelName(ctx.env, slug, orgId);
+  if (p.tunnel && p.tunnel.name !== expectedTunnelName) {
+    steps.push({ resource: 'tunnel', op: 'modify', id: p.tunnel.id });
+    before.tunnelName = p.tunnel.name;
+    after.tunnelName = expectedTunnelName;
+    why.push('tunnel name');
+  }
+  if (p.tunnel && p.record && normaliseHost(p.record.name) !== p.expectedHost) {
+    steps.push({ resource: 'dnsRecord', op: 'modify', id: p.record.id }, { resource: 'ingress', op: 'modify', id: p.tunnel.id });
+    before.hostname = p.record.name;
+    after.hostname = p.expectedHost;
+    why.push('hostname');
+  }
+  const tagged: { id: string; tags: Record<string, string> }[] = [
+    ...(p.instance ? [{ id: p.instance.instanceId, tags: p.instance.tags }] : []),
+    ...p.groups.map((g) => ({ id: g.groupId, tags: g.tags })),
+    ...p.secrets.map((s) => ({ id: s.arn, tags: s.tags })),
+  ];
+  let slugDiffers = false;
+  let protectionDiffers = false;
+  for (const r of tagged) {
+    const liveSlug = r.tags?.[Tag.orgSlug];
+    const liveProtected = isProtectedTag(r.tags);
+    if (liveSlug !== slug && !slugDiffers) {
+      slugDiffers = true;
+      before.slug = liveSlug ?? null;
+      after.slug = slug;
+    }
+    if (liveProtected !== d.spec.deletionProtection && !protectionDiffers) {
+      protectionDiffers = true;
+      before.deletionProtection = liveProtected;
+      after.deletionProtection = d.spec.deletionProtection;
+    }
+    if (liveSlug !== slug || liveProtected !== d.spec.deletionProtection) steps.push({ resource: 'tags', op: 'modify', id: r.id });
+  }
+  if (slugDiffers) why.push(`${Tag.orgSlug} tag`);
+  if (protectionDiffers) why.push(`${Tag.deletionProtection} tag`);
+  if (steps.length === 0) return undefined;
+  return action('update', target, steps, before, after, `${why.join(', ')} differ from the declaration`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instance-level changes shared by tenants and workspaces
+
+interface InstanceIntent {
+  instanceType: string;
+  volumeGb: number;
+  ami: string;
+  power: Power;
+  /** undefined: not compared; otherwise the image the `Image` tag must show. */
+  image: string | undefined;
+  /** Reasons this instance cannot be changed in place beyond AMI and volume (workspaces). */
+  replaceBecause: string[];
+  /** Attributes of the replacement's create. */
+  createAttributes: Attributes;
+}
+
+function instanceIntent(d: DesiredTenant): InstanceIntent {
+  return {
+    instanceType: d.effective.instanceType,
+    volumeGb: d.effective.volumeGb,
+    ami: d.effective.ami,
+    power: d.spec.power,
+    image: d.effective.image.trim() === '' ? undefined : d.effective.image.trim(),
+    replaceBecause: [],
+    createAttributes: tenantAttributes(d),
+  };
+}
+
+function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: LiveInstance, want: InstanceIntent, protectedLive: boolean): Action[] {
+  const id = instance.instanceId;
+  const replaceBecause = [...want.replaceBecause];
+  if (want.ami !== '' && instance.imageId !== want.ami) replaceBecause.push(`AMI ${instance.imageId} → ${want.ami}`);
+  if (instance.volumeGb !== undefined && want.volumeGb > instance.volumeGb) replaceBecause.push(`root volume ${instance.volumeGb} GB → ${want.volumeGb} GB`);
+
+  if (replaceBecause.length > 0) {
+    const why = `replacement: ${replaceBecause.join('; ')} cannot change in place`;
+    const del = action('delete', target, [{ resource: 'instance', op: 'delete', id }], { instanceId: id, ami: instance.imageId, volumeGb: instance.volumeGb ?? null, instanceType: instance.instanceType }, null, why);
+    const createSteps: Step[] = [{ resource: 'instance', op: 'create' }];
+    if (want.power === 'stopped') createSteps.push({ resource: 'instance', op: 'stop' });
+    const create = action('create', target, createSteps, null, want.createAttributes, why);
+    del.replacement = true;
+    create.replacement = true;
+    if (protectedLive) {
+      block(del, 'deletionProtection');
+      block(create, 'deletionProtection');
+      ctx.flag('deletionProtection', true, `${describeTarget(target)} carries ${Tag.deletionProtection}=true on its live resources; replacing its instance is refused (set deletionProtection: false and apply first)`, [target]);
+    }
+    return [del, create];
+  }
+
+  const actions: Action[] = [];
+  const livePower = powerOf(instance.state);
+  if (!sameInstanceType(instance.instanceType, want.instanceType)) {
+    const steps: Step[] = [];
+    if (livePower === 'running') steps.push({ resource: 'instance', op: 'stop', id });
+    steps.push({ resource: 'instance', op: 'modify', id });
+    if (want.power === 'running') steps.push({ resource: 'instance', op: 'start', id });
+    actions.push(
+      action('resize', target, steps, { instanceType: instance.instanceType, power: livePower }, { instanceType: want.instanceType, power: want.power }, `instance type ${instance.instanceType} → ${want.instanceType}`),
+    );
+  } else if (livePower !== want.power) {
+    const kind = want.power === 'running' ? 'start' : 'stop';
+    actions.push(action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower, state: instance.state }, { power: want.power }, `declared ${want.power}, live ${instance.state}`));
+  }
+  const liveImage = instance.tags?.[Tag.image]?.trim();
+  if (want.image !== undefined && liveImage !== want.image) {
+    const from = liveImage === undefined || liveImage === '' ? 'unknown (no Image tag)' : liveImage;
+    actions.push(action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `image ${from} → ${want.image}`));
+  }
+  return actions;
+}
+
+/** SSM needs a running instance: one that is (or will be) stopped is started for the command and stopped again. */
+function runOnInstance(instanceId: string, power: Power): Step[] {
+  const run: Step = { resource: 'command', op: 'run', id: instanceId };
+  if (power === 'running') return [run];
+  return [{ resource: 'instance', op: 'start', id: instanceId }, run, { resource: 'instance', op: 'stop', id: instanceId }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces
+
+function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w: DesiredWorkspace, live: LiveWorkspace | undefined): Action[] {
+  const target: ActionTarget = { kind: 'workspace', orgId: tenant.spec.orgId, slug: tenant.spec.slug, workspaceId: w.spec.id, workspaceName: w.spec.name };
+  const instances = (live?.instances ?? []).filter(isExisting).sort(byAge);
+  const groups = [...(live?.securityGroups ?? [])].sort((a, b) => compareText(a.groupId, b.groupId));
+  flagDuplicates(ctx, target, [
+    ['instances', instances.map((i) => i.instanceId)],
+    ['security groups', groups.map((g) => g.groupId)],
+  ]);
+  const instance = instances[0];
+  const createAttributes: Attributes = {
+    name: w.spec.name,
+    runtime: w.spec.runtime,
+    tier: w.effective.tier,
+    instanceType: w.effective.instanceType,
+    volumeGb: w.effective.volumeGb,
+    ami: w.effective.ami,
+    image: w.effective.image ?? null,
+    power: w.spec.power,
+  };
+  const stopAfterCreate: Step[] = w.spec.power === 'stopped' ? [{ resource: 'instance', op: 'stop' }] : [];
+
+  if (!instance && groups.length === 0) {
+    return [action('create', target, [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate], null, createAttributes, 'declared, nothing live')];
+  }
+  if (!instance) {
+    return [action('repair', target, [{ resource: 'instance', op: 'create' }, ...stopAfterCreate], { instance: 'absent' }, { instance: 'present' }, 'partly provisioned: missing instance')];
+  }
+
+  const actions: Action[] = [];
+  if (groups.length === 0) {
+    actions.push(action('repair', target, [{ resource: 'securityGroup', op: 'create' }], { securityGroup: 'absent' }, { securityGroup: 'present' }, 'partly provisioned: missing security group'));
+  }
+  const replaceBecause: string[] = [];
+  const liveRuntime = instance.tags?.[Tag.runtime];
+  if (liveRuntime !== undefined && liveRuntime !== w.spec.runtime) replaceBecause.push(`runtime ${liveRuntime} → ${w.spec.runtime}`);
+  const liveImage = instance.tags?.[Tag.image]?.trim();
+  const wantImage = w.effective.image?.trim() || undefined;
+  if (wantImage === undefined && liveImage) replaceBecause.push(`leaving the containerised path (image ${liveImage})`);
+  const intent: InstanceIntent = {
+    instanceType: w.effective.instanceType,
+    volumeGb: w.effective.volumeGb,
+    ami: w.effective.ami,
+    power: w.spec.power,
+    image: wantImage,
+    replaceBecause,
+    createAttributes,
+  };
+  const changes = planInstanceChanges(ctx, target, instance, intent, false);
+  if (isProtectedTag(instance.tags)) {
+    for (const a of changes.filter((c) => c.replacement)) block(a, 'deletionProtection');
+    if (changes.some((c) => c.replacement)) {
+      ctx.flag('deletionProtection', true, `${describeTarget(target)} carries ${Tag.deletionProtection}=true; replacing its instance is refused`, [target]);
+    }
+  }
+  actions.push(...changes);
+
+  const replaced = changes.some((c) => c.replacement);
+  const steps: Step[] = [];
+  const before: Attributes = {};
+  const after: Attributes = {};
+  const tagged = [...(replaced ? [] : [{ id: instance.instanceId, tags: instance.tags, isInstance: true }]), ...groups.map((g) => ({ id: g.groupId, tags: g.tags, isInstance: false }))];
+  for (const r of tagged) {
+    const liveSlug = r.tags?.[Tag.orgSlug];
+    const liveTier = r.isInstance ? r.tags?.[Tag.tier] : w.effective.tier;
+    if (liveSlug !== tenant.spec.slug && !('slug' in before)) {
+      before.slug = liveSlug ?? null;
+      after.slug = tenant.spec.slug;
+    }
+    if (liveTier !== w.effective.tier) {
+      before.tier = liveTier ?? null;
+      after.tier = w.effective.tier;
+    }
+    if (liveSlug !== tenant.spec.slug || liveTier !== w.effective.tier) steps.push({ resource: 'tags', op: 'modify', id: r.id });
+  }
+  if (steps.length > 0) {
+    const what = [...('slug' in before ? [`${Tag.orgSlug} tag`] : []), ...('tier' in before ? [`${Tag.tier} tag`] : [])];
+    actions.push(action('update', target, steps, before, after, `${what.join(', ')} differ from the declaration`));
+  }
+  return actions;
+}
+
+function planWorkspaceDelete(ctx: PlanContext, slug: string, orgId: string, workspaceId: string, live: LiveWorkspace): Action | undefined {
+  const target: ActionTarget = { kind: 'workspace', orgId, slug, workspaceId };
+  const instances = (live.instances ?? []).filter(isNotTerminated).sort(byAge);
+  const groups = [...(live.securityGroups ?? [])].sort((a, b) => compareText(a.groupId, b.groupId));
+  const steps: Step[] = [
+    ...instances.map((i): Step => ({ resource: 'instance', op: 'delete', id: i.instanceId })),
+    ...groups.map((g): Step => ({ resource: 'securityGroup', op: 'delete', id: g.groupId })),
+  ];
+  if (steps.length === 0) return undefined;
+  const del = action('delete', target, steps, { instances: instances.length, securityGroups: groups.length }, null, 'workspace is no longer declared in the fleet repository');
+  if (instances.some((i) => isProtectedTag(i.tags)) || groups.some((g) => isProtectedTag(g.tags))) {
+    block(del, 'deletionProtection');
+    ctx.flag('deletionProtection', true, `${describeTarget(target)} carries ${Tag.deletionProtection}=true; its delete is refused`, [target]);
+  }
+  return del;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Undeclared tenants: the whole cascade
+
+function planTenantDelete(ctx: PlanContext, orgId: string, live: LiveTenant): Action | undefined {
+  const slug = live.slug ?? orgId;
+  const target: ActionTarget = { kind: 'tenant', orgId, slug };
+  const workspaceIds = Object.keys(live.workspaces ?? {}).sort(compareText);
+  const steps: Step[] = [];
+  let instanceCount = 0;
+  let groupCount = 0;
+  for (const wid of workspaceIds) {
+    for (const i of (live.workspaces[wid]!.instances ?? []).filter(isNotTerminated).sort(byAge)) {
+      steps.push({ resource: 'instance', op: 'delete', id: i.instanceId, workspaceId: wid });
+      instanceCount += 1;
+    }
+  }
+  for (const i of (live.instances ?? []).filter(isNotTerminated).sort(byAge)) {
+    steps.push({ resource: 'instance', op: 'delete', id: i.instanceId });
+    instanceCount += 1;
+  }
+  for (const wid of workspaceIds) {
+    for (const g of [...(live.workspaces[wid]!.securityGroups ?? [])].sort((a, b) => compareText(a.groupId, b.groupId))) {
+      steps.push({ resource: 'securityGroup', op: 'delete', id: g.groupId, workspaceId: wid });
+      groupCount += 1;
+    }
+  }
+  for (const g of [...(live.securityGroups ?? [])].sort((a, b) => compareText(a.groupId, b.groupId))) {
+    steps.push({ resource: 'securityGroup', op: 'delete', id: g.groupId });
+    groupCount += 1;
+  }
+  const secrets = (live.secrets ?? []).filter((s) => !s.deletedDate).sort((a, b) => compareText(a.arn, b.arn));
+  for (const s of secrets) steps.push({ resource: 'secret', op: 'delete', id: s.arn });
+  const records = [...(live.dnsRecords ?? [])].sort((a, b) => compareText(a.id, b.id));
+  for (const r of records) steps.push({ resource: 'dnsRecord', op: 'delete', id: r.id });
+  const tunnels = [...(live.tunnels ?? [])].sort(tunnelsByAge);
+  for (const t of tunnels) steps.push({ resource: 'tunnel', op: 'delete', id: t.id });
+  if (steps.length === 0) return undefined;
+
+  const protectedLive = isTenantProtected(live);
+  const del = action(
+    'delete',
+    target,
+    steps,
+    {
+      slug,
+      workspaces: workspaceIds.length,
+      instances: instanceCount,
+      securityGroups: groupCount,
+      secrets: secrets.length,
+      dnsRecords: records.length,
+      tunnels: tunnels.length,
+      deletionProtection: protectedLive,
+    },
+    null,
+    'tenant is no longer declared in the fleet repository: its whole cascade is deleted',
+  );
+  if (protectedLive) {
+    block(del, 'deletionProtection');
+    ctx.flag(
+      'deletionProtection',
+      true,
+      `${describeTarget(target)} is no longer declared but its live resources carry ${Tag.deletionProtection}=true; its delete is refused (declare it with deletionProtection: false, apply, then remove it)`,
+      [target],
+    );
+  }
+  return del;
+}
+
+function isTenantProtected(live: LiveTenant | undefined): boolean {
+  if (!live) return false;
+  if (live.deletionProtection) return true;
+  const tagged = [...(live.instances ?? []), ...(live.securityGroups ?? []), ...(live.secrets ?? [])];
+  return tagged.some((r) => isProtectedTag(r.tags));
+}
+
+function hasAnythingLive(live: LiveTenant): boolean {
+  if ((live.instances ?? []).some(isExisting)) return true;
+  if ((live.securityGroups ?? []).length || (live.tunnels ?? []).length || (live.dnsRecords ?? []).length) return true;
+  if ((live.secrets ?? []).some((s) => !s.deletedDate)) return true;
+  return Object.values(live.workspaces ?? {}).some((w) => (w.instances ?? []).some(isExisting) || (w.securityGroups ?? []).length > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards, waves, scope
+
+function flagDuplicates(ctx: PlanContext, target: ActionTarget, kinds: [string, string[]][]): void {
+  for (const [what, ids] of kinds) {
+    if (ids.length < 2) continue;
+    ctx.flag(
+      'duplicateLive',
+      false,
+      `${describeTarget(target)} has ${ids.length} live ${what} (${ids.join(', ')}); the plan acts on ${ids[0]} and deletes none of them — remove the extra by hand or with sweep`,
+      [target],
+    );
+  }
+}
+
+function maxDeletesGuard(actions: Action[], maxDeletes: number, allowDeletes: number | undefined): GuardFinding[] {
+  const deletes = actions.filter((a) => a.kind === 'delete' && a.target.kind === 'tenant' && !a.replacement);
+  if (deletes.length === 0 || !(deletes.length > maxDeletes)) return [];
+  const ids = deletes.map((a) => a.id);
+  if (allowDeletes !== undefined && allowDeletes >= deletes.length) {
+    return [{ guard: 'maxDeletes', blocking: false, message: `${deletes.length} tenant deletes exceed guards.maxDeletes (${maxDeletes}); allowed by --allow-deletes ${allowDeletes}`, actionIds: ids }];
+  }
+  for (const a of deletes) block(a, 'maxDeletes');
+  return [
+    {
+      guard: 'maxDeletes',
+      blocking: true,
+      message: `${deletes.length} tenant deletes exceed guards.maxDeletes (${maxDeletes}); pass --allow-deletes ${deletes.length} to proceed`,
+      actionIds: ids,
+    },
+  ];
+}
+
+function assignWaves(actions: Action[], declared: Map<string, DesiredTenant>, batches: RolloutBatch[]): void {
+  const redeploying = [...new Set(actions.filter((a) => a.kind === 'redeploy').map((a) => a.target.orgId))];
+  const canaries = redeploying.filter((o) => declared.get(o)?.spec.canary === true);
+  const rest = redeploying
+    .filter((o) => declared.get(o)?.spec.canary !== true)
+    .sort((a, b) => compareText(declared.get(a)?.spec.slug ?? '', declared.get(b)?.spec.slug ?? '') || compareText(a, b));
+  const wave = new Map<string, number>(canaries.map((o) => [o, 0]));
+  let next = 0;
+  let waveNo = 1;
+  for (const b of batches ?? []) {
+    const remaining = rest.length - next;
+    if (remaining <= 0) break;
+    const size = batchSize(b, remaining);
+    for (const o of rest.slice(next, next + size)) wave.set(o, waveNo);
+    next += size;
+    waveNo += 1;
+  }
+  for (const o of rest.slice(next)) wave.set(o, waveNo);
+  for (const a of actions) if (a.kind === 'redeploy') a.wave = wave.get(a.target.orgId) ?? 0;
+}
+
+function batchSize(b: RolloutBatch, remaining: number): number {
+  const raw = 'count' in b ? b.count : Math.ceil((remaining * b.percent) / 100);
+  if (!Number.isFinite(raw)) return remaining;
+  return Math.min(remaining, Math.max(1, Math.floor(raw)));
+}
+
+type ScopeMatcher = (orgId: string, slug: string | undefined) => boolean;
+
+function scopeMatcher(scope: Inventory['scope']): ScopeMatcher {
+  if (scope.kind === 'all') return () => true;
+  const orgIds = new Set(scope.orgIds);
+  const slugs = new Set(scope.slugs);
+  return (orgId, slug) => orgIds.has(orgId) || (slug !== undefined && slugs.has(slug));
+}
+
+function scopeFinding(scope: { orgIds: string[]; slugs: string[] }, desired: DesiredState | undefined, live: Record<string, LiveTenant>): GuardFinding {
+  const known = new Set<string>();
+  for (const t of desired?.tenants ?? []) known.add(t.spec.orgId).add(t.spec.slug);
+  for (const [orgId, t] of Object.entries(live)) {
+    known.add(orgId);
+    if (t.slug) known.add(t.slug);
+  }
+  const names = [...new Set([...scope.orgIds, ...scope.slugs])].sort(compareText);
+  const unknown = names.filter((n) => !known.has(n));
+  const note = unknown.length > 0 ? `; not declared nor live: ${unknown.join(', ')}` : '';
+  return {
+    guard: 'scope',
+    blocking: false,
+    message: `plan limited to ${names.length} scoped org ids/slugs; tenants outside the scope are neither compared nor deleted${note}`,
+    actionIds: [],
+  };
+}
+
+export function describeTarget(t: ActionTarget): string {
+  return t.kind === 'tenant' ? `tenant ${t.slug} (org ${t.orgId})` : `workspace ${t.workspaceName ?? t.workspaceId} of tenant ${t.slug} (org ${t.orgId})`;
+}
