@@ -10,8 +10,12 @@ import { CloudError, describeCause } from '../errors.js';
 import type { InstanceState, LiveInstance, LiveSecurityGroup } from './model.js';
 import type { Ec2Reader } from './readers.js';
 
-/** States of an instance that still exists for planning; terminated ones linger (an hour on AWS, forever on moto). */
-export const LIVE_INSTANCE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped'];
+/**
+ * States worth observing. Terminated instances linger (an hour on AWS, forever on moto) and are
+ * left out; shutting-down ones are kept because a delete cascade waits for them before removing
+ * their security groups (the planner treats them as gone otherwise).
+ */
+export const LIVE_INSTANCE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
 const PAGE_SIZE = 1000;
 /** AWS accepts at most 200 values per filter. */
@@ -106,19 +110,20 @@ export async function observeVolumes(ec2: Ec2Reader, scope: Ec2Scope): Promise<V
   return all;
 }
 
-/** instanceId → root volume size (GiB), from the volume attached at the instance's root device. */
+/**
+ * instanceId → root volume size (GiB). The root is the mapping at the instance's RootDeviceName;
+ * when none matches (moto reports the AMI's /dev/sda1 whatever was mapped) and the instance has a
+ * single EBS mapping, that one is the root. Volumes we did not observe leave the size unknown.
+ */
 export function rootVolumeSizes(instances: readonly Instance[], volumes: readonly Volume[]): Map<string, number> {
-  const byAttachment = new Map<string, number>();
-  for (const v of volumes) {
-    for (const a of v.Attachments ?? []) {
-      if (a.InstanceId && a.Device && v.Size !== undefined) byAttachment.set(`${a.InstanceId}\0${a.Device}`, v.Size);
-    }
-  }
+  const sizeById = new Map<string, number>();
+  for (const v of volumes) if (v.VolumeId && v.Size !== undefined) sizeById.set(v.VolumeId, v.Size);
   const out = new Map<string, number>();
   for (const i of instances) {
-    if (!i.InstanceId || !i.RootDeviceName) continue;
-    const size = byAttachment.get(`${i.InstanceId}\0${i.RootDeviceName}`);
-    if (size !== undefined) out.set(i.InstanceId, size);
+    const mappings = (i.BlockDeviceMappings ?? []).filter((m) => m.Ebs?.VolumeId);
+    const root = mappings.find((m) => m.DeviceName === i.RootDeviceName) ?? (mappings.length === 1 ? mappings[0] : undefined);
+    const size = root?.Ebs?.VolumeId ? sizeById.get(root.Ebs.VolumeId) : undefined;
+    if (i.InstanceId && size !== undefined) out.set(i.InstanceId, size);
   }
   return out;
 }
