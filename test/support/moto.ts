@@ -63,6 +63,22 @@ export function ensureMotoInstalled(): string {
   return motoServerBin;
 }
 
+/**
+ * Runs moto's own `moto_server` entry point (moto.server:main, unmodified) plus a watchdog thread
+ * that exits when stdin reaches EOF, i.e. when the Node process that spawned it is gone, however
+ * it died: vitest tears workers down without running 'exit' handlers, and a SIGKILLed parent
+ * runs none at all, so an exit hook alone leaves moto servers behind.
+ */
+const parentWatchingLauncher = [
+  'import os, sys, threading',
+  'from moto.server import main',
+  'def watch():',
+  '    while sys.stdin.buffer.read(4096): pass',
+  '    os._exit(0)',
+  'threading.Thread(target=watch, daemon=True).start()',
+  'main(sys.argv[1:])',
+].join('\n');
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -101,9 +117,9 @@ async function waitUntilAnswering(url: string, child: ChildProcess, output: () =
 export async function startMotoServer(opts: { port?: number } = {}): Promise<MotoServer> {
   const bin = ensureMotoInstalled();
   const port = opts.port ?? (await freePort());
-  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(join(dirname(bin), 'python'), ['-c', parentWatchingLauncher, '-H', '127.0.0.1', '-p', String(port)], {
     cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['pipe', 'ignore', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
   let stderr = '';
@@ -112,6 +128,8 @@ export async function startMotoServer(opts: { port?: number } = {}): Promise<Mot
     if (stderr.length < 20_000) stderr += chunk.toString();
   });
   const stop = (): void => {
+    // Closing stdin makes the watchdog exit at once; SIGTERM is the fallback (moto takes ~1 s on it).
+    child.stdin?.destroy();
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       try {
         process.kill(child.pid, 'SIGTERM');
@@ -130,6 +148,9 @@ export async function startMotoServer(opts: { port?: number } = {}): Promise<Mot
   }
   child.stderr?.removeAllListeners('data');
   child.stderr?.resume();
+  // moto must never keep a test worker or script alive on its own.
+  child.unref();
+  for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
   return {
     url,
     port,
