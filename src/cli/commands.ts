@@ -1,5 +1,6 @@
 import type { CommandModule } from './command.js';
 import { historyCommand } from './history.js';
+import { validateCommand } from './validate.js';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CommandModule[] = [historyCommand];
+export const commands: readonly CommandModule[] = [validateCommand, historyCommand];

@@ -34,6 +34,8 @@ export interface LoadOptions {
 export interface LoadResult {
   state: DesiredState | undefined;
   diagnostics: Diagnostic[];
+  /** fleet.yaml as loaded, even when other files have errors (so wiring checks can compare with it). */
+  fleet?: FleetSpec;
 }
 
 type Position = { line: number; col: number };
@@ -83,8 +85,9 @@ export async function loadFleet(repoDir: string, opts: LoadOptions = {}): Promis
   checkUnique(tenants, diagnostics);
   const selected = fleet ? resolveAll(fleet, tenants.filter((t) => t.selected), opts, diagnostics) : undefined;
   sortDiagnostics(diagnostics);
-  if (!selected || hasErrors(diagnostics)) return { state: undefined, diagnostics };
+  if (!selected || hasErrors(diagnostics)) return { state: undefined, diagnostics, ...(fleet ? { fleet } : {}) };
   return {
+    fleet: fleet!,
     state: {
       fleet: fleet!,
       tenants: selected,
