@@ -22,10 +22,29 @@ export interface AwsClientOptions {
   region: string;
   /** SDK attempts per call (standard mode); tenantform's own retry wraps throttling above this. */
   maxAttempts?: number;
+  /**
+   * The environment to read the SDK's standard variables from (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+   * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) when it is not process.env, e.g. a CLI run with an
+   * injected Io. Unset variables fall back to the SDK's own resolution.
+   */
+  env?: NodeJS.ProcessEnv;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv | undefined) {
+  if (!env) return {};
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } }
+      : {}),
+  };
 }
 
 export function createAwsClients(opts: AwsClientOptions): AwsClients {
-  const common = { region: opts.region, maxAttempts: opts.maxAttempts ?? 3 };
+  const common = { region: opts.region, maxAttempts: opts.maxAttempts ?? 3, ...fromEnv(opts.env) };
   const ec2 = new EC2Client(common);
   const secrets = new SecretsManagerClient(common);
   const ssm = new SSMClient(common);

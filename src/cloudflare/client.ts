@@ -18,6 +18,8 @@ export interface CloudflareClientOptions {
   /** SDK retries (it retries 408/409/429/5xx and connection errors, honouring retry-after). */
   maxRetries?: number;
   timeoutMs?: number;
+  /** CLOUDFLARE_BASE_URL as set in the run's environment, when that is not process.env (the SDK reads process.env). */
+  baseURL?: string;
 }
 
 export function createCloudflareContext(opts: CloudflareClientOptions): CloudflareContext {
@@ -28,6 +30,7 @@ export function createCloudflareContext(opts: CloudflareClientOptions): Cloudfla
   }
   const client = new Cloudflare({
     apiToken: opts.apiToken!,
+    ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
     maxRetries: opts.maxRetries ?? 2,
     timeout: opts.timeoutMs ?? 30_000,
     // Pin the API version so requests do not change meaning with the calendar (the SDK defaults to today).
