@@ -5,6 +5,7 @@
  */
 import type { AwsClients } from '../aws/clients.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
+import type { Wiring } from '../config/env.js';
 import type { FleetSpec } from '../desired/model.js';
 import type { AwsService, Clock } from '../rate/index.js';
 import type { Redactor as ProcessRedactor } from '../redact.js';
@@ -44,6 +45,27 @@ export interface ProvisionWiring {
     sharedSecret: string | undefined;
     /** GHCR_PULL_TOKEN */
     ghcrPullToken: string | undefined;
+  };
+}
+
+/** The act steps' view of the full wiring read by src/config/env.ts. */
+export function provisionWiring(w: Wiring): ProvisionWiring {
+  return {
+    environment: w.environment,
+    region: w.region,
+    appDomain: w.appDomain,
+    vpcId: w.ec2.vpcId,
+    subnetId: w.ec2.subnetId,
+    legacySecurityGroupId: w.ec2.legacySecurityGroupId,
+    instanceProfileName: w.ec2.tenantIamProfile,
+    eicSecurityGroupId: w.ec2.eicEndpointSecurityGroupId,
+    keyName: w.ec2.keyName,
+    controlPlaneUrl: w.controlPlane.baseUrl,
+    secrets: {
+      encryptionKey: w.secrets.encryptionKey,
+      sharedSecret: w.secrets.provisionSharedSecret,
+      ghcrPullToken: w.secrets.ghcrPullToken,
+    },
   };
 }
 
