@@ -154,9 +154,12 @@ function sentence(message: string): string {
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
+/** The key as written at the start of the duplicate (yaml marks only its first character). */
 function duplicateKeyName(text: string, pos: [number, number]): string {
-  const raw = text.slice(pos[0], pos[1]).split(/[:\n]/)[0]?.trim() ?? '';
-  return raw.replace(/^["']|["']$/g, '');
+  const end = text.indexOf('\n', pos[0]);
+  const rest = text.slice(pos[0], end === -1 ? undefined : end);
+  const quoted = /^(["'])(.*?)\1/.exec(rest);
+  return quoted ? quoted[2]! : (rest.split(':')[0] ?? '').trim();
 }
 
 function firstAlias(doc: Document.Parsed): number | undefined {
