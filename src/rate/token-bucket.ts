@@ -34,7 +34,9 @@ export class TokenBucket implements RateLimiter {
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.refillPerSecond) / 1000);
     this.last = now;
     this.tokens -= n;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.refillPerSecond) * 1000);
+    if (this.tokens >= 0) return 0;
+    // The epsilon keeps float noise (994.9999…/995.0000…1) from adding a millisecond.
+    return Math.ceil((-this.tokens / this.refillPerSecond) * 1000 - 1e-6);
   }
 
   async take(n = 1): Promise<void> {

@@ -3,7 +3,7 @@
  * task runs, so a crashed holder's lease simply expires and the next run reclaims it; a live
  * holder keeps it for as long as it works. Released in `finally` and on SIGINT/SIGTERM.
  */
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { GuardRefusal, TenantformError } from '../errors.js';
 import type { Lease, LeaseHolder, LeaseStore } from './model.js';
 
@@ -84,7 +84,12 @@ export async function withLease<T>(
       .catch(() => undefined)
       .finally(() => {
         // With nobody else listening, re-raise so the process ends the way the signal means.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        if (process.listenerCount(signal) === 0) {
+          process.kill(process.pid, signal);
+          // A loader's hidden handler (tsx) may still catch the re-raised signal; delivery then needs
+          // the event loop alive, and the exit status must still say "killed by signal".
+          setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 1000);
+        }
       });
   };
   const removeSignalHandlers = () => {

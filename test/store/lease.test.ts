@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExitCode, GuardRefusal } from '../../src/errors.js';
+import { Redactor } from '../../src/redact.js';
+import { currentHolder, describeLease, withLease } from '../../src/store/lease.js';
+import type { LeaseHolder, LeaseStore } from '../../src/store/model.js';
+import { openSqliteStore, type SqliteAuditStore } from '../../src/store/sqlite.js';
+
+const CHILD = fileURLToPath(new URL('./lease-child.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+let dir: string;
+let dbPath: string;
+let now: number;
+let store: SqliteAuditStore;
+const children: ChildProcess[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tenantform-lease-'));
+  dbPath = join(dir, 'state.db');
+  now = Date.parse('2026-03-01T10:00:00Z');
+  store = openSqliteStore(dbPath, { now: () => now, redactor: new Redactor() });
+});
+
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const alice: LeaseHolder = { host: 'host-a', pid: 101, runId: 'run-alice', startedAt: '2026-03-01T09:59:00.000Z' };
+const bob: LeaseHolder = { host: 'host-b', pid: 202, runId: 'run-bob', startedAt: '2026-03-01T10:00:00.000Z' };
+
+describe('lease (one process)', () => {
+  it('gives a free lease to the first holder and names it to the next', async () => {
+    const first = await store.acquireLease('dev', alice, 30_000);
+    expect(first).toMatchObject({ acquired: true, reclaimed: undefined, lease: { environment: 'dev', holder: alice, expiresAt: now + 30_000 } });
+    const second = await store.acquireLease('dev', bob, 30_000);
+    expect(second).toMatchObject({ acquired: false, current: { holder: alice } });
+    // Other environments are independent.
+    expect((await store.acquireLease('prod', bob, 30_000)).acquired).toBe(true);
+  });
+
+  it('lets the holder re-acquire (keeping its acquisition time) and renew; others cannot renew or release it', async () => {
+    await store.acquireLease('dev', alice, 30_000);
+    now += 10_000;
+    const again = await store.acquireLease('dev', alice, 30_000);
+    expect(again).toMatchObject({ acquired: true, lease: { acquiredAt: now - 10_000, renewedAt: now, expiresAt: now + 30_000 } });
+    expect(await store.renewLease('dev', bob, 30_000)).toBe(false);
+    expect(await store.releaseLease('dev', bob)).toBe(false);
+    now += 25_000;
+    expect(await store.renewLease('dev', alice, 30_000)).toBe(true);
+    expect((await store.currentLease('dev'))?.expiresAt).toBe(now + 30_000);
+    // Matched on host, pid and run id together.
+    expect(await store.renewLease('dev', { ...alice, pid: 999 }, 30_000)).toBe(false);
+  });
+
+  it('is reclaimable once expired, and the old holder then learns it lost the lease', async () => {
+    await store.acquireLease('dev', alice, 30_000);
+    now += 29_999;
+    expect((await store.acquireLease('dev', bob, 30_000)).acquired).toBe(false);
+    now += 1;
+    const taken = await store.acquireLease('dev', bob, 30_000);
+    expect(taken).toMatchObject({ acquired: true, reclaimed: { holder: alice }, lease: { holder: bob } });
+    expect(await store.renewLease('dev', alice, 30_000)).toBe(false);
+    expect(await store.releaseLease('dev', alice)).toBe(false);
+    expect((await store.currentLease('dev'))?.holder).toEqual(bob);
+  });
+
+  it('frees the lease on release', async () => {
+    await store.acquireLease('dev', alice, 30_000);
+    expect(await store.releaseLease('dev', alice)).toBe(true);
+    expect(await store.currentLease('dev')).toBeUndefined();
+    expect((await store.acquireLease('dev', bob, 30_000)).acquired).toBe(true);
+  });
+});
+
+describe('withLease', () => {
+  it('refuses with exit 3, naming host, pid, run id and start time of the holder', async () => {
+    await store.acquireLease('dev', alice, 30_000);
+    const err = await withLease(store, 'dev', bob, async () => 'ran').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GuardRefusal);
+    expect((err as GuardRefusal).exitCode).toBe(ExitCode.refused);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/^lock environment dev: held by run run-alice/);
+    for (const part of ['host-a', 'pid 101', '2026-03-01T09:59:00.000Z', 'lease expires 2026-03-01T10:00:30.000Z']) expect(msg).toContain(part);
+  });
+
+  it('releases after the task, whether it succeeds or throws', async () => {
+    expect(await withLease(store, 'dev', alice, async () => 'done', { handleSignals: false })).toBe('done');
+    expect(await store.currentLease('dev')).toBeUndefined();
+    const boom = new Error('task failed');
+    await expect(
+      withLease(store, 'dev', alice, async () => {
+        expect((await store.currentLease('dev'))?.holder).toEqual(alice);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(await store.currentLease('dev')).toBeUndefined();
+  });
+
+  it('renews while the task runs', async () => {
+    let renewals = 0;
+    let sawRenewal!: () => void;
+    const renewed = new Promise<void>((r) => (sawRenewal = r));
+    const counting: LeaseStore = {
+      acquireLease: (...a) => store.acquireLease(...a),
+      currentLease: (...a) => store.currentLease(...a),
+      releaseLease: (...a) => store.releaseLease(...a),
+      renewLease: async (...a) => {
+        renewals++;
+        now += 1000;
+        const held = await store.renewLease(...a);
+        if (renewals === 2) sawRenewal();
+        return held;
+      },
+    };
+    await withLease(counting, 'dev', alice, async () => {
+      await renewed;
+      expect((await store.currentLease('dev'))?.expiresAt).toBe(now + 30_000);
+    }, { ttlMs: 30_000, renewEveryMs: 2 });
+    expect(renewals).toBeGreaterThanOrEqual(2);
+  });
+
+  it('aborts the task’s signal and reports who took the lease when a renewal finds it lost', async () => {
+    let lostTo: LeaseHolder | undefined;
+    const result = await withLease(
+      store,
+      'dev',
+      alice,
+      async (signal) => {
+        now += 31_000;
+        await store.acquireLease('dev', bob, 30_000);
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        return (signal.reason as Error).message;
+      },
+      { ttlMs: 30_000, renewEveryMs: 2, onLost: (current) => (lostTo = current?.holder) },
+    );
+    expect(result).toMatch(/^renew lock environment dev: lease lost to run run-bob/);
+    expect(lostTo).toEqual(bob);
+    // Releasing what it no longer holds leaves the new holder alone.
+    expect((await store.currentLease('dev'))?.holder).toEqual(bob);
+  });
+
+  it('describes this process as a holder', () => {
+    const h = currentHolder('run-x', new Date('2026-01-02T03:04:05Z'));
+    expect(h).toMatchObject({ pid: process.pid, runId: 'run-x', startedAt: '2026-01-02T03:04:05.000Z' });
+    expect(h.host.length).toBeGreaterThan(0);
+    expect(describeLease({ environment: 'dev', holder: h, acquiredAt: 0, renewedAt: 0, expiresAt: 0 })).toContain(`pid ${process.pid} on ${h.host}`);
+  });
+});
+
+describe('lease across processes', () => {
+  function child(...args: string[]): { proc: ChildProcess; lines: AsyncIterator<string> } {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(proc);
+    return { proc, lines: createInterface({ input: proc.stdout! })[Symbol.asyncIterator]() };
+  }
+  async function next(c: { lines: AsyncIterator<string> }): Promise<Record<string, unknown>> {
+    const { value, done } = await c.lines.next();
+    if (done) throw new Error('child exited before answering');
+    return JSON.parse(value) as Record<string, unknown>;
+  }
+  function exited(proc: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
+    return new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  it('gives the lease to exactly one of several racing processes', async () => {
+    // A fresh file, so the racers also race to create and migrate it.
+    const fresh = join(dir, 'race.db');
+    const racers = ['r1', 'r2', 'r3', 'r4'].map((id) => child('race', fresh, 'prod', id));
+    for (const r of racers) expect(await next(r)).toEqual({ ready: true });
+    const startAt = Date.now() + 200;
+    for (const r of racers) r.proc.stdin!.write(`go ${startAt}\n`);
+    const results = (await Promise.all(racers.map(next))) as { runId: string; won: string[] }[];
+    const wins = results.flatMap((r) => r.won.map((env) => ({ env, runId: r.runId })));
+    // Every environment has exactly one winner, and the database agrees with each.
+    expect(wins.map((w) => w.env).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `prod-${i}`).sort());
+    const observer = openSqliteStore(fresh);
+    try {
+      for (const w of wins) expect((await observer.currentLease(w.env))?.holder.runId).toBe(w.runId);
+    } finally {
+      await observer.close();
+    }
+  });
+
+  it('releases the lease when the holder is stopped with SIGTERM, and the signal still ends it', async () => {
+    const holder = child('hold', dbPath, 'dev', 'run-held');
+    expect(await next(holder)).toEqual({ holding: true });
+    expect((await store.currentLease('dev'))?.holder.runId).toBe('run-held');
+    expect((await store.acquireLease('dev', bob, 30_000)).acquired).toBe(false);
+    holder.proc.kill('SIGTERM');
+    // Killed by the signal, or (under tsx, whose own handler catches the re-raised signal) exit 128+15.
+    const how = await exited(holder.proc);
+    expect(how.signal === 'SIGTERM' || how.code === 143).toBe(true);
+    expect(await store.currentLease('dev')).toBeUndefined();
+  });
+
+  it('lets the next run reclaim a crashed holder’s lease once it expires', async () => {
+    const crashed = child('crash', dbPath, 'dev', 'run-crashed');
+    expect(await next(crashed)).toEqual({ acquired: true });
+    expect(await exited(crashed.proc)).toMatchObject({ code: 0 });
+    now = Date.now();
+    const refused = await store.acquireLease('dev', bob, 30_000);
+    expect(refused).toMatchObject({ acquired: false, current: { holder: { runId: 'run-crashed', host: 'child-host' } } });
+    now += 60_001;
+    const reclaimed = await store.acquireLease('dev', bob, 30_000);
+    expect(reclaimed).toMatchObject({ acquired: true, reclaimed: { holder: { runId: 'run-crashed' } } });
+  });
+});

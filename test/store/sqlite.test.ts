@@ -1,0 +1,205 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, TenantformError } from '../../src/errors.js';
+import { Redactor } from '../../src/redact.js';
+import type { AuditStore, ResourceEventInput } from '../../src/store/model.js';
+import { openAuditStore } from '../../src/store/open.js';
+import { resolveDbPath } from '../../src/store/path.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+
+let dir: string;
+let store: AuditStore;
+let redactor: Redactor;
+let clock: number;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tenantform-store-'));
+  redactor = new Redactor();
+  clock = Date.parse('2026-03-01T10:00:00Z');
+  store = openSqliteStore(join(dir, 'nested', 'state.db'), { redactor, now: () => clock });
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function event(over: Partial<ResourceEventInput> = {}): ResourceEventInput {
+  return { runId: 'run-1', environment: 'dev', kind: 'instance', resourceId: 'i-0001', orgId: 'org-a', slug: 'acme', state: 'created', ...over };
+}
+
+async function startRun(runId: string, command = 'apply'): Promise<void> {
+  await store.startRun({ runId, command, environment: 'dev', gitCommit: 'abc123def4567890', host: 'ci-1', pid: 42 });
+}
+
+describe('SQLite audit store: schema', () => {
+  it('creates the folder, migrates to the current version and uses WAL', () => {
+    const db = new Database(join(dir, 'nested', 'state.db'), { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
+      expect(tables).toEqual(expect.arrayContaining(['leases', 'runs', 'tenant_resources']));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps data across reopen without migrating again', async () => {
+    await startRun('run-1');
+    await store.close();
+    store = openSqliteStore(join(dir, 'nested', 'state.db'), { redactor });
+    const h = await store.history();
+    expect(h.runs.map((r) => r.runId)).toEqual(['run-1']);
+  });
+
+  it('refuses a database written by a newer tenantform', async () => {
+    const path = join(dir, 'future.db');
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openSqliteStore(path)).toThrow(/open audit database .*future\.db: .*newer than this tenantform understands/);
+  });
+
+  it('reports an unusable path as a ConfigError naming it', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const err = (() => {
+      try {
+        openAuditStore(join(file, 'state.db'));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain(`open audit database ${join(file, 'state.db')}`);
+  });
+
+  it('recognises a PostgreSQL URL and says it is not implemented yet', () => {
+    expect(() => openAuditStore('postgres://user@db/tenantform')).toThrow(ConfigError);
+    expect(() => openAuditStore('postgresql://user@db/tenantform')).toThrow(/not implemented yet/);
+  });
+});
+
+describe('SQLite audit store: runs and events', () => {
+  it('records a run from start to finish', async () => {
+    const started = await store.startRun({ runId: 'run-1', command: 'apply', environment: 'dev', gitCommit: 'c0ffee', host: 'ci-1', pid: 42 });
+    expect(started).toMatchObject({ runId: 'run-1', status: 'running', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: undefined, exitCode: undefined, host: 'ci-1', pid: 42 });
+    clock += 90_000;
+    const finished = await store.finishRun({ runId: 'run-1', status: 'partial', exitCode: 4, summary: { created: 3, failed: ['acme'] } });
+    expect(finished).toMatchObject({ status: 'partial', exitCode: 4, finishedAt: '2026-03-01T10:01:30.000Z', summary: { created: 3, failed: ['acme'] }, gitCommit: 'c0ffee' });
+  });
+
+  it('refuses to finish a run it never started', async () => {
+    await expect(store.finishRun({ runId: 'nope', status: 'failed', exitCode: 1 })).rejects.toThrow(TenantformError);
+    await expect(store.finishRun({ runId: 'nope', status: 'failed', exitCode: 1 })).rejects.toThrow('finish run nope: no such run');
+  });
+
+  it('refuses a duplicate run id with an error naming the operation', async () => {
+    await startRun('run-1');
+    await expect(startRun('run-1')).rejects.toThrow(/^start run run-1 in audit database .*: .*UNIQUE/);
+  });
+
+  it('records resource events with their details and sequence', async () => {
+    await startRun('run-1');
+    const a = await store.recordResource(event({ workspaceId: 'ws-1', gitCommit: 'c0ffee', details: { instanceType: 't3.large' } }));
+    const b = await store.recordResource(event({ resourceId: 'sg-1', kind: 'securityGroup' }));
+    expect(a).toMatchObject({ runId: 'run-1', kind: 'instance', resourceId: 'i-0001', workspaceId: 'ws-1', state: 'created', gitCommit: 'c0ffee', details: { instanceType: 't3.large' }, at: '2026-03-01T10:00:00.000Z' });
+    expect(b.seq).toBeGreaterThan(a.seq);
+    expect(b.workspaceId).toBeUndefined();
+    expect(b.details).toBeUndefined();
+  });
+
+  it('shows history newest first, filtered by tenant slug or org, with the runs that touched it', async () => {
+    await startRun('run-1');
+    await store.recordResource(event({ runId: 'run-1', slug: 'acme', orgId: 'org-a', resourceId: 'i-1' }));
+    clock += 1000;
+    await startRun('run-2');
+    await store.recordResource(event({ runId: 'run-2', slug: 'globex', orgId: 'org-g', resourceId: 'i-2' }));
+    clock += 1000;
+    await startRun('run-3', 'sweep');
+    await store.recordResource(event({ runId: 'run-3', slug: 'acme', orgId: 'org-a', resourceId: 'i-1', state: 'deleted' }));
+
+    const all = await store.history();
+    expect(all.runs.map((r) => r.runId)).toEqual(['run-3', 'run-2', 'run-1']);
+    expect(all.resources.map((r) => `${r.runId}:${r.resourceId}:${r.state}`)).toEqual(['run-3:i-1:deleted', 'run-2:i-2:created', 'run-1:i-1:created']);
+
+    const acme = await store.history({ slug: 'acme' });
+    expect(acme.runs.map((r) => r.runId)).toEqual(['run-3', 'run-1']);
+    expect(acme.resources.every((r) => r.slug === 'acme')).toBe(true);
+    expect(acme.resources).toHaveLength(2);
+
+    const byOrg = await store.history({ orgId: 'org-g' });
+    expect(byOrg.runs.map((r) => r.runId)).toEqual(['run-2']);
+
+    const limited = await store.history({ limit: 1 });
+    expect(limited.runs.map((r) => r.runId)).toEqual(['run-3']);
+    expect(limited.resources.map((r) => r.runId)).toEqual(['run-3']);
+  });
+
+  it('claims what was created and not later deleted, per environment, ignoring failed events', async () => {
+    await startRun('run-1');
+    await store.recordResource(event({ resourceId: 'i-kept' }));
+    await store.recordResource(event({ resourceId: 'i-gone' }));
+    await store.recordResource(event({ resourceId: 'i-gone', state: 'deleted' }));
+    await store.recordResource(event({ resourceId: 'i-stuck' }));
+    await store.recordResource(event({ resourceId: 'i-stuck', state: 'failed', details: { error: 'termination deadline passed' } }));
+    await store.recordResource(event({ resourceId: 'i-back' }));
+    await store.recordResource(event({ resourceId: 'i-back', state: 'deleted' }));
+    await store.recordResource(event({ resourceId: 'i-back' }));
+    await store.recordResource(event({ resourceId: 'i-never', state: 'failed' }));
+    await store.recordResource(event({ resourceId: 'i-staging', environment: 'staging' }));
+    // Same id, different kind: a separate resource.
+    await store.recordResource(event({ resourceId: 'i-gone', kind: 'securityGroup' }));
+
+    const claims = await store.claims('dev');
+    expect(claims.map((c) => `${c.kind}:${c.resourceId}`).sort()).toEqual(['instance:i-back', 'instance:i-kept', 'instance:i-stuck', 'securityGroup:i-gone']);
+    expect((await store.claims('staging')).map((c) => c.resourceId)).toEqual(['i-staging']);
+    expect(await store.claims('prod')).toEqual([]);
+  });
+});
+
+describe('SQLite audit store: secrets never stored', () => {
+  it('redacts every string and JSON value going in, by value and by key', async () => {
+    const secret = 'Gen3rated-Admin-T0ken-xyz';
+    redactor.register(secret);
+    await store.startRun({ runId: 'run-1', command: `apply --token ${secret}`, environment: 'dev', host: 'ci-1', pid: 1 });
+    await store.recordResource(
+      event({
+        resourceId: `sg-${secret}`,
+        details: { note: `user-data had ${secret}`, nested: [{ msg: secret }], adminToken: 'not-registered-but-keyed' },
+      }),
+    );
+    await store.finishRun({ runId: 'run-1', status: 'failed', exitCode: 1, summary: { error: `auth failed for ${secret}`, password: 'also-keyed-value' } });
+    await store.acquireLease('dev', { host: 'ci-1', pid: 1, runId: 'run-1', startedAt: secret }, 60_000);
+
+    const h = await store.history();
+    const text = JSON.stringify(h) + JSON.stringify(await store.currentLease('dev'));
+    expect(text).toContain('[REDACTED]');
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain('not-registered-but-keyed');
+    expect(text).not.toContain('also-keyed-value');
+
+    // And not in the bytes on disk either (database and write-ahead log).
+    await store.close();
+    const path = join(dir, 'nested', 'state.db');
+    for (const file of [path, `${path}-wal`]) {
+      if (existsSync(file)) expect(readFileSync(file).includes(Buffer.from(secret))).toBe(false);
+    }
+  });
+});
+
+describe('resolveDbPath', () => {
+  it('prefers --db, then TENANTFORM_DB, then <repo>/.tenantform/state.db', () => {
+    const env = { TENANTFORM_DB: 'from-env.db' };
+    expect(resolveDbPath({ flag: 'x/flag.db', env, repoDir: '/repo', cwd: '/work' })).toEqual({ path: '/work/x/flag.db', source: 'flag' });
+    expect(resolveDbPath({ env, repoDir: '/repo', cwd: '/work' })).toEqual({ path: '/work/from-env.db', source: 'env' });
+    expect(resolveDbPath({ env: {}, repoDir: '/repo', cwd: '/work' })).toEqual({ path: '/repo/.tenantform/state.db', source: 'repo' });
+    expect(resolveDbPath({ env: {}, repoDir: 'fleet', cwd: '/work' })).toEqual({ path: '/work/fleet/.tenantform/state.db', source: 'repo' });
+    expect(resolveDbPath({ flag: '/abs/a.db', env: {}, repoDir: '/repo', cwd: '/work' }).path).toBe('/abs/a.db');
+  });
+});
