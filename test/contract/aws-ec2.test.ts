@@ -107,6 +107,21 @@ describe('DescribeInstances pagination', () => {
     expect(await instancesTagged('Batch', 'paging')).toHaveLength(12);
   });
 
+  it('stops at 100 reservations without MaxResults (so always paginate); MaxResults 1000 returns all 105', async () => {
+    const own = await startAwsEmulator();
+    try {
+      const { ec2: client } = own.clients();
+      const launchOne = () => client.send(new RunInstancesCommand({ ImageId: own.seed.ami, MinCount: 1, MaxCount: 1 }));
+      for (let wave = 0; wave < 21; wave++) await Promise.all(Array.from({ length: 5 }, launchOne));
+      const unbounded = await client.send(new DescribeInstancesCommand({}));
+      expect([unbounded.Reservations?.length, Boolean(unbounded.NextToken)]).toEqual([100, true]);
+      const bounded = await client.send(new DescribeInstancesCommand({ MaxResults: 1000 }));
+      expect([bounded.Reservations?.length, bounded.NextToken]).toEqual([105, undefined]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('rejects MaxResults outside 5–1000 like AWS, and accepts 1000', async () => {
     await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 2 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 1001 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
@@ -141,6 +156,7 @@ describe('security groups', () => {
   });
 
   it('refuses to delete a group a live or shutting-down instance uses (DependencyViolation), then deletes it', async () => {
+    const defaultPolls = aws.faults.faithful.shuttingDownPolls;
     aws.faults.faithful.shuttingDownPolls = 2;
     try {
       const sg = await ec2.send(new CreateSecurityGroupCommand({ VpcId: aws.seed.vpcId, GroupName: 'in-use', Description: 'in use' }));
@@ -155,7 +171,7 @@ describe('security groups', () => {
       await ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg.GroupId! }));
       await expect(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sg.GroupId!] }))).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' });
     } finally {
-      aws.faults.faithful.shuttingDownPolls = 1;
+      aws.faults.faithful.shuttingDownPolls = defaultPolls;
     }
   });
 
@@ -173,6 +189,7 @@ describe('security groups', () => {
 
 describe('instance state transitions', () => {
   it('holds pending, stopping and shutting-down for the configured number of polls', async () => {
+    const defaultPolls = aws.faults.faithful.pendingPolls;
     aws.faults.faithful.pendingPolls = 2;
     try {
       const id = (await ec2.send(new RunInstancesCommand(launch()))).Instances![0]!.InstanceId!;
@@ -185,7 +202,7 @@ describe('instance state transitions', () => {
       const again = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
       expect(again.TerminatingInstances?.[0]?.CurrentState?.Name).toBe('terminated');
     } finally {
-      aws.faults.faithful.pendingPolls = 1;
+      aws.faults.faithful.pendingPolls = defaultPolls;
     }
   });
 
@@ -259,16 +276,19 @@ describe('injected EC2 faults', () => {
   });
 
   it('a lost RunInstances response is retried with the same ClientToken: one instance with idempotency, two without', async () => {
-    for (const idempotent of [true, false]) {
-      aws.faults.faithful.clientTokenIdempotency = idempotent;
-      const tag = `lost-${idempotent}`;
-      const fault = aws.faults.inject({ kind: 'lostResponse', service: 'ec2', action: 'RunInstances', count: 1 });
-      const run = await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: tag }] }] })));
-      expect(fault.hits).toBe(1);
-      expect(run.$metadata.attempts).toBe(2);
-      expect(await instancesTagged('Batch', tag)).toHaveLength(idempotent ? 1 : 2);
+    try {
+      for (const idempotent of [true, false]) {
+        aws.faults.faithful.clientTokenIdempotency = idempotent;
+        const tag = `lost-${idempotent}`;
+        const fault = aws.faults.inject({ kind: 'lostResponse', service: 'ec2', action: 'RunInstances', count: 1 });
+        const run = await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: tag }] }] })));
+        expect(fault.hits).toBe(1);
+        expect(run.$metadata.attempts).toBe(2);
+        expect(await instancesTagged('Batch', tag)).toHaveLength(idempotent ? 1 : 2);
+      }
+    } finally {
+      aws.faults.faithful.clientTokenIdempotency = true;
     }
-    aws.faults.faithful.clientTokenIdempotency = true;
   });
 
   it('replays a ClientToken and rejects it with other parameters (IdempotentParameterMismatch)', async () => {
