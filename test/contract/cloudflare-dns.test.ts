@@ -228,8 +228,8 @@ describe('DNS batch', () => {
     ]);
   });
 
-  it.each([
-    ['a post that conflicts', { posts: [{ type: 'CNAME' as const, name: 'keep.example.com', ttl: 1, content: 'k.cfargotunnel.com', proxied: true }] }, 81058],
+  it.each<[string, Pick<Parameters<Cloudflare['dns']['records']['batch']>[0], 'deletes' | 'posts'>, number]>([
+    ['a post that conflicts', { posts: [{ type: 'CNAME', name: 'keep.example.com', ttl: 1, content: 'k.cfargotunnel.com', proxied: true }] }, 81058],
     ['a delete of an unknown id', { deletes: [{ id: '0123456789abcdef0123456789abcdef' }] }, 81044],
   ])('changes nothing when one part fails: %s', async (_label, failing, code) => {
     const keep = await cname('keep.example.com', 'k.cfargotunnel.com');
