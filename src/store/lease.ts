@@ -77,7 +77,7 @@ export async function withLease<T>(
   const signals: NodeJS.Signals[] = opts.handleSignals === false ? [] : ['SIGINT', 'SIGTERM'];
   const onSignal = (signal: NodeJS.Signals) => {
     removeSignalHandlers();
-    controller.abort(new TenantformError(`interrupted by ${signal}`, { operation: 'apply', resource: `environment ${environment}` }));
+    controller.abort(new TenantformError(`interrupted by ${signal}`, { operation: 'hold lock', resource: `environment ${environment}` }));
     clearInterval(timer);
     void leases
       .releaseLease(environment, holder)

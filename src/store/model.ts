@@ -7,7 +7,6 @@
 
 /** What tenantform creates and deletes, one audit row per lifecycle event. */
 export type AuditResourceKind = 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance';
-export const AUDIT_RESOURCE_KINDS: readonly AuditResourceKind[] = ['tunnel', 'dnsRecord', 'ingress', 'secret', 'securityGroup', 'instance'];
 
 export type ResourceState = 'created' | 'deleted' | 'failed';
 
