@@ -172,6 +172,15 @@ describe('injected faults', () => {
     expect(statuses().at(-1)).toBe(200);
   });
 
+  it('narrows a fault with a predicate', async () => {
+    double.faults.add({ kind: 'status', status: 500, match: (req) => new URLSearchParams(req.query).get('page') === '2' });
+    const cf = sdkFor(double);
+    await listTunnels(cf);
+    const error = await failureOf(cf.zeroTrust.tunnels.cloudflared.list({ account_id: double.accountId, per_page: 50, page: 2 }));
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(statuses()).toEqual([200, 500]);
+  });
+
   it('retries a dropped connection and succeeds', async () => {
     double.faults.add({ kind: 'drop', method: 'GET' });
     const page = await listTunnels(sdkFor(double, 2));

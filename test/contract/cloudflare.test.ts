@@ -106,6 +106,17 @@ describe('tunnel list', () => {
     expect(await listNames({ is_deleted: true })).toEqual(['tf-dev-gone']);
     expect(await listNames({ is_deleted: true, name: 'tf-dev-acme' })).toEqual([]);
   });
+
+  it('filters by status and by existed_at', async () => {
+    const before = new Date(Date.now() - 60_000).toISOString();
+    const busy = await create('tf-dev-busy');
+    await create('tf-dev-idle');
+    double.attachConnector(busy.id!);
+    expect(await listNames({ status: 'healthy' })).toEqual(['tf-dev-busy']);
+    expect(await listNames({ status: 'inactive' })).toEqual(['tf-dev-idle']);
+    expect(await listNames({ existed_at: before })).toEqual([]);
+    expect(await listNames({ existed_at: new Date(Date.now() + 60_000).toISOString() })).toEqual(['tf-dev-busy', 'tf-dev-idle']);
+  });
 });
 
 describe('tunnel get, edit and delete', () => {
