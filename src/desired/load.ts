@@ -40,10 +40,15 @@ export interface LoadResult {
 
 type Position = { line: number; col: number };
 
-interface LoadedTenant {
+interface TenantHead {
   spec: TenantSpec;
   file: string;
   at: { slug: Position; orgId: Position };
+}
+
+/** One tenant folder; `head` is missing when tenant.yaml is unusable (its workspaces are still checked). */
+interface LoadedTenant {
+  head: TenantHead | undefined;
   selected: boolean;
   workspaces: LoadedWorkspace[];
 }
@@ -72,7 +77,7 @@ export async function loadFleet(repoDir: string, opts: LoadOptions = {}): Promis
   for (const folder of layout.tenantFolders) {
     const tenant = folder.tenantFile ? loadTenant(folder, folder.tenantFile, diagnostics) : undefined;
     const workspaces = folder.workspaces.map((w) => loadWorkspace(w, diagnostics)).filter((w) => w !== undefined);
-    if (tenant) tenants.push({ ...tenant, selected: folder.selected, workspaces });
+    tenants.push({ head: tenant, selected: folder.selected, workspaces });
   }
 
   if (layout.tenantFolders.length === 0 && !opts.allowEmpty) {
@@ -114,7 +119,7 @@ function readDocument(ref: FileRef, kind: Kind, diagnostics: Diagnostic[]): Pars
   return checkSchema(kind, parsed, diagnostics) ? parsed : undefined;
 }
 
-function loadTenant(folder: TenantFolder, ref: FileRef, diagnostics: Diagnostic[]): Omit<LoadedTenant, 'selected' | 'workspaces'> | undefined {
+function loadTenant(folder: TenantFolder, ref: FileRef, diagnostics: Diagnostic[]): TenantHead | undefined {
   const parsed = readDocument(ref, 'Tenant', diagnostics);
   if (!parsed) return undefined;
   const raw = parsed.value as { apiVersion: string; slug: string; orgId: string; canary?: boolean; power?: Power; deletionProtection?: boolean; instanceType?: string };
@@ -163,7 +168,8 @@ function checkUnique(tenants: LoadedTenant[], diagnostics: Diagnostic[]): void {
     }
     diagnostics.push({ severity: 'error', file, ...at, path, message: `${what} ${value} is already used at ${first}; ${namespace === 'ws' ? 'every workspace needs its own id' : `every tenant needs its own ${path}`}.` });
   };
-  for (const t of tenants) {
+  for (const { head: t } of tenants) {
+    if (!t) continue;
     claim('slug', t.spec.slug, t.file, t.at.slug, 'slug', 'The slug');
     claim('org', t.spec.orgId, t.file, t.at.orgId, 'orgId', 'The orgId');
   }
@@ -177,7 +183,7 @@ function resolveAll(fleet: FleetSpec, tenants: LoadedTenant[], opts: LoadOptions
     diagnostics.push({ severity: 'error', file: '', line: 0, col: 0, path: 'EC2_AMI', message: 'EC2_AMI is not an AMI id (ami- followed by 8 or 17 lower-case hexadecimal digits).' });
   }
   const defaultAmi = fleet.defaultAmi ?? (envAmi !== undefined && AMI_ID.test(envAmi) ? envAmi : undefined);
-  const needsDefault = tenants.length > 0;
+  const needsDefault = tenants.some((t) => t.head);
   if (defaultAmi === undefined && needsDefault) {
     diagnostics.push(
       opts.env
@@ -217,7 +223,8 @@ function resolveAll(fleet: FleetSpec, tenants: LoadedTenant[], opts: LoadOptions
       }
       workspaces.push({ spec: w.spec, effective, source: source(w.file, w.at.id) });
     }
-    out.push({ spec: t.spec, effective: resolveTenant(fleet, t.spec, defaultAmi ?? ''), workspaces, source: source(t.file, t.at.orgId) });
+    const head = t.head;
+    if (head) out.push({ spec: head.spec, effective: resolveTenant(fleet, head.spec, defaultAmi ?? ''), workspaces, source: source(head.file, head.at.orgId) });
   }
   for (const [runtime, { first, count }] of unpinned) {
     const ami = defaultAmi ?? 'EC2_AMI';

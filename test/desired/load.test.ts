@@ -2,6 +2,7 @@ import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../src/desired/diagnostics.js';
 import { loadFleet } from '../../src/desired/load.js';
 import { BASE_FILES, makeFleet, removeFleets, tenantYaml, workspaceYaml } from './fleet-fixture.js';
 
@@ -10,7 +11,7 @@ afterAll(removeFleets);
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const W = 'tenants/acme/workspaces/main.yaml';
 const fleetWith = (extra: string) => BASE_FILES['fleet.yaml'] + extra;
-const bySeverity = (ds: { severity: string }[], s: string) => ds.filter((d) => d.severity === s);
+const bySeverity = (ds: Diagnostic[], s: Diagnostic['severity']) => ds.filter((d) => d.severity === s);
 
 describe('the example fleet in this repository', () => {
   it('validates with no errors and no warnings', async () => {
