@@ -10,9 +10,7 @@
  */
 import { simpleGit } from 'simple-git';
 import { InputError, describeCause } from '../errors.js';
-
-export const FLEET_FILE = 'fleet.yaml';
-export const TENANTS_DIR = 'tenants';
+import { FLEET_FILE, TENANTS_DIR } from './layout.js';
 
 export interface ChangedScope {
   /** True when a change affects every tenant (fleet.yaml). */

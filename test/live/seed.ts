@@ -4,7 +4,7 @@
  * describes, or any part of it. Independent of src/apply on purpose, so observe and plan are tested
  * against what the contract says, not against what apply happens to do.
  */
-import { CreateSecurityGroupCommand, RunInstancesCommand, type EC2Client, type Tag as AwsTag } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client, type Tag as AwsTag } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Cloudflare from 'cloudflare';
 import {
@@ -49,6 +49,7 @@ export interface SeedTenant {
   ami: string;
   image: string;
   deletionProtection?: boolean;
+  power?: 'running' | 'stopped';
   workspaces: SeedWorkspace[];
 }
 
@@ -82,7 +83,14 @@ export async function seedSecurityGroup(t: SeedTarget, name: string, tags: Recor
 
 export async function seedInstance(
   t: SeedTarget,
-  spec: { ami: string; instanceType: string; volumeGb: number; securityGroupId: string | undefined; tags: Record<string, string> },
+  spec: {
+    ami: string;
+    instanceType: string;
+    volumeGb: number;
+    securityGroupId: string | undefined;
+    tags: Record<string, string>;
+    power?: 'running' | 'stopped';
+  },
 ): Promise<string> {
   const out = await t.ec2.send(
     new RunInstancesCommand({
@@ -99,7 +107,9 @@ export async function seedInstance(
       ],
     }),
   );
-  return out.Instances![0]!.InstanceId!;
+  const instanceId = out.Instances![0]!.InstanceId!;
+  if (spec.power === 'stopped') await t.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+  return instanceId;
 }
 
 export function tenantTags(env: string, tenant: SeedTenant): Record<string, string> {

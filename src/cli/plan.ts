@@ -1,0 +1,149 @@
+/**
+ * `tenantform plan`: load the fleet, observe the environment read-only, diff, render, and
+ * optionally save the plan for apply. Exit 0 nothing to do, 2 changes, 3 a guard would refuse,
+ * 1 error (invalid fleet, wiring, cloud failure).
+ *
+ * With `--changed-since REF` only the tenants whose files changed are loaded in full and observed
+ * (through tag, prefix and hostname filters), so a pull request that touches one tenant costs a
+ * handful of API calls whatever the fleet's size.
+ */
+import { Option } from 'commander';
+import { createAwsClients } from '../aws/clients.js';
+import { createCloudflareContext } from '../cloudflare/client.js';
+import { readWiring } from '../config/env.js';
+import { changedScope, type ChangedScope } from '../desired/changed.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
+import { loadFleet } from '../desired/load.js';
+import type { DesiredState } from '../desired/model.js';
+import { ExitCode } from '../errors.js';
+import type { Inventory } from '../live/model.js';
+import { observe, type ObserveScope } from '../live/observe.js';
+import { createLiveReaders, type LiveReaders } from '../live/readers.js';
+import { planChanges, planExitCode } from '../plan/diff.js';
+import { writePlanFile } from '../plan/file.js';
+import type { Plan } from '../plan/model.js';
+import { RateBudgets, createRateGate } from '../rate/index.js';
+import { redactor, redactWriters } from '../redact.js';
+import { buildReport, renderJson as renderDiagnosticsJson, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
+import { renderPlanJson } from '../render/plan-json.js';
+import { renderPlanMarkdown } from '../render/plan-markdown.js';
+import { renderPlanText } from '../render/plan-text.js';
+import type { CommandModule } from './command.js';
+import type { Io } from './io.js';
+import { addRepoOption, parsePositiveInt, repoDir } from './options.js';
+
+export interface PlanCommandOptions {
+  repo?: string;
+  json?: boolean;
+  markdown?: boolean;
+  out?: string;
+  changedSince?: string;
+  allowEmpty?: boolean;
+  allowDeletes?: string;
+}
+
+/** Wiring that only provisioning needs; a read-only plan runs without it (e.g. in pull request CI). */
+const APPLY_ONLY_VARIABLES = new Set(['SECRETS_ENCRYPTION_KEY', 'EC2_TENANT_IAM_PROFILE']);
+
+/**
+ * What the plan command needs from the outside world, so tests and benchmarks can run it on their
+ * own readers; the product builds readers from the environment.
+ */
+export interface PlanDependencies {
+  readers?: (ctx: { region: string; budgets: RateBudgets; cloudflare: { apiToken: string; accountId: string; zoneId: string } }) => LiveReaders & { close?: () => void };
+  now?: () => Date;
+}
+
+export interface PlanRun {
+  code: number;
+  plan?: Plan;
+  inventory?: Inventory;
+  scope?: ChangedScope;
+}
+
+export async function runPlan(io: Io, opts: PlanCommandOptions, deps: PlanDependencies = {}): Promise<PlanRun> {
+  redactor.registerEnv(io.env);
+  const out = redactWriters(io);
+  const dir = repoDir(io, opts.repo);
+  const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);
+
+  const scope = opts.changedSince === undefined ? undefined : await changedScope(dir, opts.changedSince);
+  const narrowed = scope && !scope.all ? scope.slugs : undefined;
+
+  const loaded = await loadFleet(dir, {
+    allowEmpty: opts.allowEmpty ?? false,
+    env: io.env,
+    ...(narrowed ? { only: { slugs: narrowed } } : {}),
+  });
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const wiring = readWiring(io.env, loaded.fleet);
+  diagnostics.push(...wiring.diagnostics.filter((d) => d.severity === 'error' && !APPLY_ONLY_VARIABLES.has(d.path)));
+  sortDiagnostics(diagnostics);
+  const desired = loaded.state;
+  const cloudflare = {
+    apiToken: io.env.CLOUDFLARE_API_TOKEN?.trim() ?? '',
+    accountId: io.env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '',
+    zoneId: io.env.CLOUDFLARE_ZONE_ID?.trim() ?? '',
+  };
+  if (!desired || hasErrors(diagnostics)) {
+    const report = buildReport(diagnostics, undefined);
+    if (opts.json) out.stdout(renderDiagnosticsJson(report));
+    out.stderr(renderDiagnosticsText(report, io.color));
+    return { code: ExitCode.error };
+  }
+
+  const { fleet } = desired;
+  const budgets = new RateBudgets(fleet.budgets);
+  const readers =
+    deps.readers?.({ region: fleet.region, budgets, cloudflare }) ?? productReaders(io, fleet.region, budgets, cloudflare);
+  let inventory: Inventory;
+  try {
+    inventory = await observe(readers, {
+      environment: fleet.environment,
+      appDomain: fleet.appDomain,
+      ...(narrowed ? { scope: observeScope(desired, narrowed) } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+  } finally {
+    readers.close?.();
+  }
+
+  const plan = planChanges(desired, inventory, {
+    now: (deps.now?.() ?? new Date()).toISOString(),
+    ...(allowDeletes !== undefined ? { allowDeletes } : {}),
+    ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
+  });
+  out.stdout(opts.json ? renderPlanJson(plan) : opts.markdown ? renderPlanMarkdown(plan) : renderPlanText(plan, { color: io.color }));
+  if (opts.out) await writePlanFile(opts.out, plan);
+  return { code: planExitCode(plan), plan, inventory, ...(scope ? { scope } : {}) };
+}
+
+function observeScope(desired: DesiredState, slugs: string[]): ObserveScope {
+  const wanted = new Set(slugs);
+  return { slugs, orgIds: desired.tenants.filter((t) => wanted.has(t.spec.slug)).map((t) => t.spec.orgId) };
+}
+
+function productReaders(
+  io: Io,
+  region: string,
+  budgets: RateBudgets,
+  cf: { apiToken: string; accountId: string; zoneId: string },
+): LiveReaders & { close: () => void } {
+  const aws = createAwsClients({ region, env: io.env });
+  const cloudflare = createCloudflareContext({ ...cf, baseURL: io.env.CLOUDFLARE_BASE_URL?.trim() || undefined });
+  const gate = createRateGate({ budgets, awsAccount: io.env.AWS_PROFILE ?? 'default', region, cloudflareAccountId: cf.accountId });
+  return { ...createLiveReaders({ ec2: aws.ec2, secrets: aws.secrets, cloudflare, gate }), close: () => aws.destroy() };
+}
+
+export const planCommand: CommandModule = {
+  register(program, io, done) {
+    addRepoOption(program.command('plan').description('observe the environment read-only and show what apply would change'))
+      .addOption(new Option('--json', 'print the plan as JSON').conflicts('markdown'))
+      .option('--markdown', 'print the plan as Markdown (for a pull request comment)')
+      .option('--out <file>', 'save the plan (with its commit, desired-state hash and live fingerprints) for apply')
+      .option('--changed-since <ref>', 'plan only the tenants whose files changed since this git ref (a pull request)')
+      .option('--allow-empty', 'accept a fleet with no tenants')
+      .option('--allow-deletes <n>', 'let up to N tenant deletes pass the maxDeletes guard')
+      .action(async (opts: PlanCommandOptions) => done((await runPlan(io, opts)).code));
+  },
+};

@@ -1,0 +1,284 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { loadFleet } from '../../src/desired/load.js';
+import type { DesiredState } from '../../src/desired/model.js';
+import { readPlanFile } from '../../src/plan/file.js';
+import type { Plan } from '../../src/plan/model.js';
+import { commitAll, seedSpec, writeFleet, writeTenant, type FleetTenant } from '../live/fleet.js';
+import { APP_DOMAIN, startLiveHarness, type LiveHarness } from '../live/harness.js';
+import { seedTenant, type TenantPart } from '../live/seed.js';
+
+const TENANTS: FleetTenant[] = [
+  {
+    slug: 'acme',
+    orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001',
+    canary: true,
+    workspaces: [
+      { name: 'research', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', runtime: 'hermes', tier: 'T4' },
+      { name: 'support', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e002', runtime: 'claude-code', tier: 'T3' },
+    ],
+  },
+  { slug: 'globex', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b002', workspaces: [{ name: 'ops', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e003', runtime: 'claude-code', tier: 'T4' }] },
+  { slug: 'initech', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b003', power: 'stopped', workspaces: [] },
+];
+const GONE: FleetTenant = { slug: 'hooli', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b0ff', workspaces: [{ name: 'lab', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e0ff', runtime: 'hermes', tier: 'T4' }] };
+
+const dirs: string[] = [];
+function fleetRepo(tenants: readonly FleetTenant[] = TENANTS): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tenantform-plan-'));
+  dirs.push(dir);
+  writeFleet(dir, APP_DOMAIN, tenants);
+  return dir;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function desiredOf(dir: string, env: Record<string, string>): Promise<DesiredState> {
+  const { state, diagnostics } = await loadFleet(dir, { env });
+  if (!state) throw new Error(`test fleet does not load: ${JSON.stringify(diagnostics)}`);
+  return state;
+}
+
+async function plan(h: LiveHarness, dir: string, args: string[] = [], env: Record<string, string> = {}) {
+  const io = memoryIo({ env: { ...h.env, ...env }, cwd: dir });
+  const code = await main(['plan', '--json', ...args], io);
+  const stdout = io.out.join('');
+  return { code, stdout, stderr: io.err.join(''), plan: code === 1 ? undefined : (JSON.parse(stdout) as Plan) };
+}
+
+function kindsByTarget(p: Plan): string[] {
+  return p.actions.map((a) => `${a.kind} ${a.target.slug}${a.target.workspaceName ? `/${a.target.workspaceName}` : ''}`).sort();
+}
+
+/** A fresh AWS account and Cloudflare double per scenario, so scenarios never see each other. */
+function world(): { h: () => LiveHarness } {
+  let h: LiveHarness | undefined;
+  beforeAll(async () => {
+    h = await startLiveHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  return { h: () => h! };
+}
+
+describe('plan against an empty cloud', () => {
+  const w = world();
+  it('creates every tenant and workspace, exit 2', async () => {
+    const res = await plan(w.h(), fleetRepo());
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(2);
+    expect(kindsByTarget(res.plan!)).toEqual(['create acme', 'create acme/research', 'create acme/support', 'create globex', 'create globex/ops', 'create initech']);
+  });
+});
+
+describe('plan against a fully provisioned fleet', () => {
+  const w = world();
+  let dir: string;
+  beforeAll(async () => {
+    dir = fleetRepo();
+    const h = w.h();
+    const desired = await desiredOf(dir, h.env);
+    for (const t of desired.tenants) await seedTenant(h.target('dev'), seedSpec(t));
+    // The same tenants in another environment, in the same account and zone: never listed or touched.
+    for (const t of desired.tenants) await seedTenant(h.target('staging'), seedSpec(t));
+  });
+
+  it('has nothing to do, exit 0, using list calls only', async () => {
+    const h = w.h();
+    const awsBefore = h.aws.calls.length;
+    const cfBefore = h.cf.requests.length;
+    const res = await plan(h, dir);
+    expect(res.stderr).toBe('');
+    expect(res.plan!.actions).toEqual([]);
+    expect(res.code).toBe(0);
+    expect(new Set(h.aws.calls.slice(awsBefore).map((c) => c.action))).toEqual(
+      new Set(['DescribeInstances', 'DescribeSecurityGroups', 'DescribeVolumes', 'ListSecrets']),
+    );
+    expect(h.cf.requests.slice(cfBefore).every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('renders text and markdown from the same plan', async () => {
+    const h = w.h();
+    const text = memoryIo({ env: h.env, cwd: dir });
+    expect(await main(['plan'], text)).toBe(0);
+    expect(text.out.join('')).not.toBe('');
+    const md = memoryIo({ env: h.env, cwd: dir });
+    expect(await main(['plan', '--markdown'], md)).toBe(0);
+    expect(md.out.join('')).not.toEqual(text.out.join(''));
+  });
+});
+
+describe('plan against partial tenants', () => {
+  const w = world();
+  const missing: Record<string, TenantPart> = { acme: 'tunnel', globex: 'dnsRecord', initech: 'secret' };
+  let dir: string;
+  beforeAll(async () => {
+    dir = fleetRepo([
+      ...TENANTS,
+      { slug: 'nosg', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b004', workspaces: [] },
+      { slug: 'novm', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b005', workspaces: [] },
+    ]);
+    Object.assign(missing, { nosg: 'securityGroup', novm: 'instance' });
+    const h = w.h();
+    const desired = await desiredOf(dir, h.env);
+    for (const t of desired.tenants) {
+      const skip = missing[t.spec.slug]!;
+      const parts = (['tunnel', 'dnsRecord', 'secret', 'securityGroup', 'instance'] as TenantPart[]).filter((p) => p !== skip);
+      await seedTenant(h.target('dev'), seedSpec(t), { parts });
+    }
+  });
+
+  it('repairs each tenant with the step it lacks, exit 2', async () => {
+    const res = await plan(w.h(), dir);
+    expect(res.code).toBe(2);
+    const tenantActions = res.plan!.actions.filter((a) => a.target.kind === 'tenant');
+    expect(tenantActions.map((a) => `${a.kind} ${a.target.slug}`).sort()).toEqual(['repair acme', 'repair globex', 'repair initech', 'repair nosg', 'repair novm']);
+    const stepsOf = (slug: string) => tenantActions.find((a) => a.target.slug === slug)!.steps.filter((s) => s.op === 'create').map((s) => s.resource);
+    expect(stepsOf('acme')).toContain('tunnel');
+    expect(stepsOf('globex')).toContain('dnsRecord');
+    expect(stepsOf('initech')).toContain('secret');
+    expect(stepsOf('nosg')).toContain('securityGroup');
+    expect(stepsOf('novm')).toContain('instance');
+    // Workspaces were fully seeded: nothing to do for them.
+    expect(res.plan!.actions.filter((a) => a.target.kind === 'workspace')).toEqual([]);
+  });
+});
+
+describe('plan with a removed tenant', () => {
+  const w = world();
+  let dir: string;
+  beforeAll(async () => {
+    const h = w.h();
+    const full = fleetRepo([...TENANTS, GONE, { ...GONE, slug: 'vault', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b0fe', deletionProtection: true, workspaces: [] }]);
+    const desired = await desiredOf(full, h.env);
+    for (const t of desired.tenants) await seedTenant(h.target('dev'), seedSpec(t));
+    dir = fleetRepo([...TENANTS, { ...GONE, slug: 'vault', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b0fe', deletionProtection: true, workspaces: [] }]);
+  });
+
+  it('lists the delete with its whole cascade, exit 2', async () => {
+    const res = await plan(w.h(), dir);
+    expect(res.code).toBe(2);
+    expect(kindsByTarget(res.plan!)).toEqual(['delete hooli']);
+    const del = res.plan!.actions[0]!;
+    expect(del.steps.map((s) => `${s.op} ${s.resource}`)).toEqual(
+      expect.arrayContaining(['delete instance', 'delete securityGroup', 'delete secret', 'delete dnsRecord', 'delete tunnel']),
+    );
+    // The workspace instance goes first, before the tenant's own instance.
+    expect(del.steps.findIndex((s) => s.resource === 'instance' && s.workspaceId)).toBeLessThan(
+      del.steps.findIndex((s) => s.resource === 'instance' && !s.workspaceId),
+    );
+  });
+
+  it('refuses to delete a protected tenant even after its files are gone, exit 3', async () => {
+    const dirWithoutVault = fleetRepo([...TENANTS]);
+    const res = await plan(w.h(), dirWithoutVault);
+    expect(res.code).toBe(3);
+    const guard = res.plan!.guards.find((g) => g.guard === 'deletionProtection')!;
+    expect(guard.blocking).toBe(true);
+    const vaultDelete = res.plan!.actions.find((a) => a.target.slug === 'vault')!;
+    expect(vaultDelete.kind).toBe('delete');
+    expect(vaultDelete.blockedBy).toContain('deletionProtection');
+  });
+});
+
+describe('plan inputs, outputs and errors', () => {
+  const w = world();
+  afterEach(() => undefined);
+
+  it('saves the plan with its commit, desired hash and live fingerprints (--out)', async () => {
+    const h = w.h();
+    const dir = fleetRepo();
+    const commit = await commitAll(dir, 'fleet');
+    const desired = await desiredOf(dir, h.env);
+    await seedTenant(h.target('dev'), seedSpec(desired.tenants.find((t) => t.spec.slug === 'globex')!));
+    const out = join(dir, 'plan.json');
+    const res = await plan(h, dir, ['--out', out]);
+    expect(res.code).toBe(2);
+    const saved = await readPlanFile(out);
+    expect(saved.basis.commit).toBe(commit);
+    expect(saved.basis.desiredHash).toBe(desired.hash);
+    expect(Object.keys(saved.basis.fingerprints).length).toBeGreaterThan(0);
+    expect(saved.actions).toEqual(res.plan!.actions);
+  });
+
+  it('exits 1 with the diagnostics for an invalid fleet, before any cloud call', async () => {
+    const h = w.h();
+    const dir = fleetRepo();
+    writeFileSync(join(dir, 'tenants', 'acme', 'tenant.yaml'), 'apiVersion: tenantform.dev/v1\nkind: Tenant\nslug: acme\n');
+    const awsBefore = h.aws.calls.length;
+    const io = memoryIo({ env: h.env, cwd: dir });
+    expect(await main(['plan'], io)).toBe(1);
+    expect(io.err.join('')).toContain('tenants/acme/tenant.yaml');
+    expect(h.aws.calls.length).toBe(awsBefore);
+  });
+
+  it('exits 1 when MOLECULE_ENV names another environment than fleet.yaml', async () => {
+    const h = w.h();
+    const io = memoryIo({ env: { ...h.env, MOLECULE_ENV: 'prod' }, cwd: fleetRepo() });
+    expect(await main(['plan'], io)).toBe(1);
+    expect(io.err.join('')).toContain('MOLECULE_ENV');
+  });
+
+  it('runs without the apply-only secrets in its environment, and never prints a secret', async () => {
+    const h = w.h();
+    const io = memoryIo({ env: { ...h.env, SECRETS_ENCRYPTION_KEY: 'super-secret-key-123' }, cwd: fleetRepo() });
+    expect(await main(['plan', '--json'], io)).toBe(2);
+    const all = io.out.join('') + io.err.join('');
+    expect(all).not.toContain('super-secret-key-123');
+    expect(all).not.toContain(h.cf.apiToken);
+    expect(() => JSON.parse(io.out.join(''))).not.toThrow();
+  });
+});
+
+describe('plan --changed-since (a pull request)', () => {
+  const w = world();
+  let dir: string;
+  let base: string;
+  beforeAll(async () => {
+    const h = w.h();
+    dir = fleetRepo([...TENANTS, GONE]);
+    const desired = await desiredOf(dir, h.env);
+    for (const t of desired.tenants) await seedTenant(h.target('dev'), seedSpec(t));
+    base = await commitAll(dir, 'fleet as provisioned');
+  });
+
+  it('plans and observes only the tenant whose files changed, in at most a dozen calls', async () => {
+    const h = w.h();
+    writeTenant(dir, { ...TENANTS[1]!, workspaces: [...TENANTS[1]!.workspaces, { name: 'new', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e0aa', runtime: 'hermes', tier: 'T4' }] });
+    const awsBefore = h.aws.calls.length;
+    const cfBefore = h.cf.requests.length;
+    const res = await plan(h, dir, ['--changed-since', base]);
+    const calls = h.aws.calls.length - awsBefore + (h.cf.requests.length - cfBefore);
+    expect(res.code).toBe(2);
+    expect(kindsByTarget(res.plan!)).toEqual(['create globex/new']);
+    expect(res.plan!.basis.changedSince).toBe(base);
+    expect(res.plan!.basis.scope).toEqual({ kind: 'tenants', orgIds: [TENANTS[1]!.orgId], slugs: ['globex'] });
+    expect(calls).toBe(6);
+  });
+
+  it('includes a deleted tenant’s directory in the scope and plans its cascade', async () => {
+    rmSync(join(dir, 'tenants', GONE.slug), { recursive: true });
+    const res = await plan(w.h(), dir, ['--changed-since', base]);
+    expect(res.code).toBe(2);
+    expect(kindsByTarget(res.plan!)).toEqual(['create globex/new', 'delete hooli']);
+  });
+
+  it('widens to every tenant when fleet.yaml changed', async () => {
+    writeFileSync(join(dir, 'fleet.yaml'), readFileSync(join(dir, 'fleet.yaml'), 'utf8') + '# touched\n');
+    const res = await plan(w.h(), dir, ['--changed-since', base]);
+    expect(res.plan!.basis.scope).toEqual({ kind: 'all' });
+    expect(kindsByTarget(res.plan!)).toEqual(['create globex/new', 'delete hooli']);
+  });
+
+  it('exits 1 for a ref that does not exist', async () => {
+    const io = memoryIo({ env: w.h().env, cwd: dir });
+    expect(await main(['plan', '--changed-since', 'no-such-ref'], io)).toBe(1);
+    expect(io.err.join('')).toContain('no-such-ref');
+  });
+});
