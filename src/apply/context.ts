@@ -143,9 +143,3 @@ export const DEFAULT_DEADLINES: Deadlines = {
   commandMs: 15 * 60_000,
   pollMs: 5_000,
 };
-
-/** A gate with no budgets or retries, for callers that pace elsewhere. */
-export const passThroughGate: CallGate = {
-  aws: (_service, _action, fn) => fn(),
-  cloudflare: (_op, fn) => fn(),
-};

@@ -95,28 +95,32 @@ export interface RedeployResult extends InvocationResult {
 /**
  * Tenant redeploys and workspace image refreshes over SSM, one command per (role, image) for up
  * to 50 instances at a time. On success the instance's Image tag moves to the new image, which
- * is what the next plan compares. Targets with no live instance come back as failed.
+ * is what the next plan compares. Targets with no running instance come back failed (NotRunning).
  */
 export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Promise<RedeployResult[]> {
   const results: RedeployResult[] = [];
   const groups = new Map<string, Array<RedeployTarget & { instanceId: string }>>();
   for (const t of targets) {
-    const [instance] = await findInstances(ctx, t.target as InstanceIdentity, ['running']);
-    if (!instance?.InstanceId) {
+    const [found] = await findInstances(ctx, t.target as InstanceIdentity);
+    const state = found?.State?.Name;
+    // Just launched: give it the power deadline to come up. Stopped or stopping: SSM cannot reach it.
+    const instanceId = state === 'running' || state === 'pending' ? found?.InstanceId : undefined;
+    if (instanceId && state === 'pending') await waitForState(ctx, [instanceId], 'running', ctx.deadlines.powerMs, 'wait before redeploy');
+    if (!instanceId) {
       results.push({
         ...t,
         instanceId: '',
         orgId: t.target.orgId,
         commandId: undefined,
         ok: false,
-        status: 'NoRunningInstance',
+        status: 'NotRunning',
         statusDetails: undefined,
         responseCode: undefined,
       });
       continue;
     }
     const key = `${t.target.role}\0${t.image}`;
-    groups.set(key, [...(groups.get(key) ?? []), { ...t, instanceId: instance.InstanceId }]);
+    groups.set(key, [...(groups.get(key) ?? []), { ...t, instanceId }]);
   }
   for (const members of groups.values()) {
     const { role } = members[0]!.target;
