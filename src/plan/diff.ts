@@ -81,7 +81,6 @@ import {
   type GuardKind,
   type Plan,
   type Step,
-  type StepResource,
 } from './model.js';
 import { byAge, compareText, isExisting, isNotTerminated, isProtectedTag, normaliseHost, powerOf, sameInstanceType, tunnelsByAge } from './normalise.js';
 

@@ -10,7 +10,6 @@ import { ENV, NOW, desiredState, fleetSpec, inventoryFor, tenant, workspace } fr
 
 const SLUGS = ['acme', 'bolt', 'core', 'dune', 'echo', 'fern'];
 const TYPES = ['t3.small', 't3.medium', 'T3.Large', 't3.large', ''];
-const IMAGES = ['img:1', 'img:2', ''];
 
 const desiredArb: fc.Arbitrary<DesiredState> = fc
   .record({
