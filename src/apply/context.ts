@@ -143,3 +143,8 @@ export const DEFAULT_DEADLINES: Deadlines = {
   commandMs: 15 * 60_000,
   pollMs: 5_000,
 };
+
+/** Deadlines for a fleet: the termination deadline is fleet.yaml's, the rest are defaults. */
+export function deadlinesFor(fleet: FleetSpec): Deadlines {
+  return { ...DEFAULT_DEADLINES, terminationMs: fleet.deletion.terminationDeadlineSeconds * 1000 };
+}
