@@ -81,18 +81,12 @@ export function joinInventory(obs: Observations, opts: JoinOptions): Inventory {
     const a = byTags(item.tags);
     const role = item.tags[Tag.role];
     const workspaceId = item.tags[Tag.workspaceId];
-    const reason =
-      'reason' in a
-        ? a.reason
-        : role !== 'tenant' && role !== 'workspace'
-          ? `unknown ${Tag.role} "${role ?? ''}"`
-          : role === 'workspace' && !workspaceId
-            ? `${Tag.role}=workspace without ${Tag.workspaceId}`
-            : undefined;
-    if (reason !== undefined || 'reason' in a) {
-      unattributed.push({ service: 'ec2', kind, id, name, reason: reason ?? 'unattributable' });
-      return;
-    }
+    const setAside = (reason: string): void => {
+      unattributed.push({ service: 'ec2', kind, id, name, reason });
+    };
+    if ('reason' in a) return setAside(a.reason);
+    if (role !== 'tenant' && role !== 'workspace') return setAside(`unknown ${Tag.role} "${role ?? ''}"`);
+    if (role === 'workspace' && !workspaceId) return setAside(`${Tag.role}=workspace without ${Tag.workspaceId}`);
     const t = tenant(a.orgId, a.slug);
     protect(t, item.tags);
     add(role === 'workspace' ? workspace(t, workspaceId!) : t, item);

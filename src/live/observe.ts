@@ -45,7 +45,7 @@ export async function observe(readers: LiveReaders, opts: ObserveOptions): Promi
   const cfSlugs = slugs && slugs.length <= SCOPED_CLOUDFLARE_LOOKUPS_MAX ? slugs : undefined;
   const secretSlugs = slugs && slugs.length <= SCOPED_SECRET_SLUGS_MAX ? slugs : undefined;
 
-  if (slugs?.length === 0) return emptyInventory(opts, []);
+  if (slugs?.length === 0) return emptyInventory(opts);
 
   const [instances, securityGroups, volumes, secrets, tunnels, dnsRecords] = await Promise.all([
     observeInstances(readers.ec2, { environment, slugs }),
@@ -81,11 +81,11 @@ function callsSince(before: CallCounts, now: CallCounts): CallCounts {
   return out;
 }
 
-function emptyInventory(opts: ObserveOptions, slugs: string[]): Inventory {
+function emptyInventory(opts: ObserveOptions): Inventory {
   return {
     environment: opts.environment,
     observedAt: (opts.now?.() ?? new Date()).toISOString(),
-    scope: { kind: 'tenants', orgIds: [...(opts.scope?.orgIds ?? [])].sort(), slugs },
+    scope: { kind: 'tenants', orgIds: [...(opts.scope?.orgIds ?? [])].sort(), slugs: [] },
     tenants: {},
     unattributed: [],
     calls: emptyCallCounts(),
