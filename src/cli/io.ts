@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline';
+
 /** Where commands write. Injected so tests can run a command in-process and read what it printed. */
 export interface Io {
   stdout: (text: string) => void;
@@ -8,6 +10,12 @@ export interface Io {
   color: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Asks a question on an interactive terminal and resolves to the line typed (undefined at end
+   * of input). Absent when stdin is not a terminal: commands that need confirmation then require
+   * a flag instead (apply --auto-approve).
+   */
+  readLine?: (prompt: string) => Promise<string | undefined>;
 }
 
 export function processIo(): Io {
@@ -19,7 +27,20 @@ export function processIo(): Io {
     color: isTTY && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''),
     env: process.env,
     cwd: process.cwd(),
+    ...(process.stdin.isTTY ? { readLine: promptLine } : {}),
   };
+}
+
+async function promptLine(prompt: string): Promise<string | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      rl.once('close', () => resolve(undefined));
+      rl.question(prompt, resolve);
+    });
+  } finally {
+    rl.close();
+  }
 }
 
 /** An Io that records output, for tests and for embedding. */

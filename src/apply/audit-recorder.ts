@@ -1,0 +1,88 @@
+/**
+ * Act-step audit events → `tenant_resources` rows. The store knows three states (created,
+ * deleted, failed: what a claim needs); the act steps say more, and that goes into the row's
+ * details as `event`:
+ * - adopted, restored, updated, started, stopped, resized → created (the resource exists and is ours);
+ * - absent → deleted; rolledBack → deleted, with the failure that caused it;
+ * - SSM commands → a row on the instance they ran on (created when it succeeded, else failed).
+ * Rows are written in order through one promise chain; a failing write never stops the apply,
+ * it is reported at the end.
+ */
+import type { AuditResourceKind, AuditStore, ResourceState } from '../store/model.js';
+import type { ActionResult } from './changeset.js';
+import type { AuditEvent } from './context.js';
+
+export interface AuditRecorderOptions {
+  store: AuditStore;
+  runId: string;
+  environment: string;
+  gitCommit: string | undefined;
+  /** The slug rows are filed under, by org id (from the plan's targets). */
+  slugOf: (orgId: string) => string;
+}
+
+export class AuditRecorder {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly errors: unknown[] = [];
+
+  constructor(private readonly opts: AuditRecorderOptions) {}
+
+  /** Suitable as ActContext.audit. */
+  readonly event = (e: AuditEvent): void => {
+    const row = toRow(e);
+    this.write(row.kind, row.resourceId, e.orgId, e.workspaceId, row.state, row.details);
+  };
+
+  /** A row for an action that failed, naming the resource kind its error points at. */
+  failure(result: ActionResult): void {
+    if (result.status !== 'failed') return;
+    const t = result.target;
+    this.write(kindFromError(result.error ?? ''), result.actionId, t.orgId, t.workspaceId, 'failed', { event: 'actionFailed', action: result.kind, error: result.error ?? '' });
+  }
+
+  /** Waits for every queued row; returns the write errors (empty when all landed). */
+  async flush(): Promise<unknown[]> {
+    await this.chain;
+    return [...this.errors];
+  }
+
+  private write(kind: AuditResourceKind, resourceId: string, orgId: string, workspaceId: string | undefined, state: ResourceState, details: Record<string, unknown>): void {
+    const { store, runId, environment, gitCommit, slugOf } = this.opts;
+    this.chain = this.chain
+      .then(() => store.recordResource({ runId, environment, kind, resourceId, orgId, workspaceId, slug: slugOf(orgId), state, gitCommit, details }))
+      .then(
+        () => undefined,
+        (error: unknown) => void this.errors.push(error),
+      );
+  }
+}
+
+function toRow(e: AuditEvent): { kind: AuditResourceKind; resourceId: string; state: ResourceState; details: Record<string, unknown> } {
+  const details: Record<string, unknown> = { event: e.state, ...e.details };
+  if (e.kind === 'command') {
+    const instanceId = typeof e.details?.instanceId === 'string' && e.details.instanceId !== '' ? e.details.instanceId : e.resourceId;
+    return { kind: 'instance', resourceId: instanceId, state: e.state === 'succeeded' ? 'created' : 'failed', details: { ...details, event: 'command', commandId: e.resourceId, outcome: e.state } };
+  }
+  switch (e.state) {
+    case 'created':
+    case 'deleted':
+    case 'failed':
+      return { kind: e.kind, resourceId: e.resourceId, state: e.state, details };
+    case 'absent':
+      return { kind: e.kind, resourceId: e.resourceId, state: 'deleted', details };
+    case 'rolledBack':
+      return { kind: e.kind, resourceId: e.resourceId, state: 'deleted', details: { ...details, failure: 'rolled back after a failed create' } };
+    default:
+      return { kind: e.kind, resourceId: e.resourceId, state: 'created', details };
+  }
+}
+
+/** The act modules name their operation first ("create tunnel …", "RunInstances …"). */
+function kindFromError(message: string): AuditResourceKind {
+  if (/ingress/i.test(message)) return 'ingress';
+  if (/DNS/.test(message)) return 'dnsRecord';
+  if (/tunnel/i.test(message)) return 'tunnel';
+  if (/secret/i.test(message)) return 'secret';
+  if (/security ?group/i.test(message)) return 'securityGroup';
+  return 'instance';
+}

@@ -1,0 +1,100 @@
+/**
+ * The act steps the per-resource modules do not cover, composed from their primitives: in-place
+ * updates (tags, a tunnel rename, a hostname move), the delete half of an instance replacement,
+ * and stamping DeletionProtection on a protected tenant's group and secret (the planner compares
+ * the tag on all three; create only puts it on the instance). Each reads before it writes, so a
+ * re-run is a no-op.
+ */
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { Tag, tunnelName } from '../contract.js';
+import type { DesiredTenant, DesiredWorkspace } from '../desired/model.js';
+import type { Action } from '../plan/model.js';
+import { awsCall, cloudflareCall } from './cloud.js';
+import type { ActContext } from './context.js';
+import { deleteRecord, ensureCname } from './dns.js';
+import { ensureIngress } from './ingress.js';
+import { describeIdentity, findInstances, NOT_TERMINATED_STATES, terminateInstances, waitForState, type InstanceIdentity } from './instance.js';
+import type { TenantOutcome } from './tenant.js';
+
+/** Sets tags on an EC2 resource (instance or group) or a Secrets Manager secret (ARN or name). */
+export async function setResourceTags(ctx: ActContext, resourceId: string, orgId: string, tags: Record<string, string>, workspaceId?: string): Promise<void> {
+  const pairs = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  const isEc2 = /^(i|sg)-[0-9a-f]+$/.test(resourceId);
+  if (isEc2) {
+    await awsCall(ctx, 'ec2', 'CreateTags', resourceId, () => ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [resourceId], Tags: pairs })));
+  } else {
+    await awsCall(ctx, 'secretsmanager', 'TagResource', `secret ${resourceId}`, () =>
+      ctx.aws.secrets.send(new TagResourceCommand({ SecretId: resourceId, Tags: pairs })),
+    );
+  }
+  ctx.audit({
+    kind: isEc2 ? (resourceId.startsWith('i-') ? 'instance' : 'securityGroup') : 'secret',
+    resourceId,
+    orgId,
+    ...(workspaceId ? { workspaceId } : {}),
+    state: 'updated',
+    details: { tags: Object.keys(tags).sort().join(',') },
+  });
+}
+
+/** A protected tenant's group and secret carry DeletionProtection=true like its instance. */
+export async function stampProtection(ctx: ActContext, tenant: DesiredTenant, outcome: TenantOutcome): Promise<void> {
+  if (!tenant.spec.deletionProtection) return;
+  const tags = { [Tag.deletionProtection]: 'true' };
+  await setResourceTags(ctx, outcome.securityGroupId, tenant.spec.orgId, tags);
+  await setResourceTags(ctx, outcome.secretName, tenant.spec.orgId, tags);
+}
+
+/** A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection tags. */
+export async function updateTenant(ctx: ActContext, action: Action, tenant: DesiredTenant): Promise<void> {
+  const { orgId, slug } = tenant.spec;
+  const { client, accountId } = ctx.cloudflare;
+  const tunnelStep = action.steps.find((s) => s.resource === 'ingress' && s.id) ?? action.steps.find((s) => s.resource === 'tunnel' && s.id);
+  for (const step of action.steps) {
+    if (step.resource === 'tunnel' && step.op === 'modify' && step.id) {
+      const name = tunnelName(ctx.wiring.environment, slug, orgId);
+      await cloudflareCall(ctx, 'rename tunnel', `tunnel ${step.id}`, () => client.zeroTrust.tunnels.cloudflared.edit(step.id!, { account_id: accountId, name }));
+      ctx.audit({ kind: 'tunnel', resourceId: step.id, orgId, state: 'updated', details: { name } });
+    } else if (step.resource === 'dnsRecord' && step.op === 'modify' && step.id && tunnelStep?.id) {
+      // The hostname moved: the record at the new host is made (or adopted) first, so the tenant
+      // stays reachable under one of its names throughout; then the old one goes.
+      const record = await ensureCname(ctx, { orgId, slug }, tunnelStep.id);
+      await ensureIngress(ctx, { orgId, slug }, tunnelStep.id);
+      if (record.id !== step.id) {
+        const oldName = typeof action.before?.hostname === 'string' ? action.before.hostname : step.id;
+        await deleteRecord(ctx, { id: step.id, name: oldName, type: 'CNAME', content: '', proxied: true, comment: undefined }, orgId);
+      }
+    } else if (step.resource === 'tags' && step.op === 'modify' && step.id) {
+      await setResourceTags(ctx, step.id, orgId, { [Tag.orgSlug]: slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) });
+    }
+  }
+}
+
+/** A workspace `update`: OrgSlug on its instance and groups, Tier on its instance. */
+export async function updateWorkspace(ctx: ActContext, action: Action, tenant: DesiredTenant, ws: DesiredWorkspace): Promise<void> {
+  for (const step of action.steps) {
+    if (step.resource !== 'tags' || step.op !== 'modify' || !step.id) continue;
+    const tags: Record<string, string> = { [Tag.orgSlug]: tenant.spec.slug };
+    if (step.id.startsWith('i-')) tags[Tag.tier] = ws.effective.tier;
+    await setResourceTags(ctx, step.id, tenant.spec.orgId, tags, ws.spec.id);
+  }
+}
+
+/**
+ * The delete half of a replacement: terminate the instance(s) the plan named, under the
+ * termination deadline, and nothing else (the group, bundle and route stay for the new instance).
+ */
+export async function terminateForReplacement(ctx: ActContext, action: Action): Promise<void> {
+  const t = action.target;
+  const identity: InstanceIdentity =
+    t.kind === 'tenant' ? { role: 'tenant', orgId: t.orgId, slug: t.slug } : { role: 'workspace', orgId: t.orgId, slug: t.slug, workspaceId: t.workspaceId! };
+  const planned = new Set(action.steps.filter((s) => s.resource === 'instance' && s.op === 'delete' && s.id).map((s) => s.id!));
+  const live = await findInstances(ctx, identity, NOT_TERMINATED_STATES);
+  const ids = live.map((i) => i.InstanceId!).filter((id) => planned.has(id));
+  await terminateInstances(ctx, ids);
+  await waitForState(ctx, ids, 'terminated', ctx.deadlines.terminationMs, `replace instance of ${describeIdentity(identity)}`);
+  for (const id of ids) {
+    ctx.audit({ kind: 'instance', resourceId: id, orgId: t.orgId, ...(t.workspaceId ? { workspaceId: t.workspaceId } : {}), state: 'deleted', details: { replacement: true } });
+  }
+}

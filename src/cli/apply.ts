@@ -1,0 +1,312 @@
+/**
+ * `tenantform apply [PLAN_FILE]`: take the environment's lease, then either re-check a saved plan
+ * against a fresh, scoped observation (refusing it when the world moved) or plan afresh; refuse
+ * on a blocking guard; ask for confirmation on a terminal (elsewhere require --auto-approve);
+ * execute; record every resource event and the run in the audit store; print the change set.
+ * Nothing mutates before the lease, the staleness check, the guards and the confirmation pass.
+ *
+ * Exit codes: 0 applied (or nothing to do), 1 error or not confirmed, 3 refused (lock held, stale
+ * plan, guard), 4 applied with failures or a halted rollout.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import { executePlan } from '../apply/executor.js';
+import { AuditRecorder } from '../apply/audit-recorder.js';
+import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet } from '../apply/changeset.js';
+import { deadlinesFor, provisionWiring, systemClock, type ActContext, type Clock, type Deadlines } from '../apply/context.js';
+import { evaluateGuards, observeScopeFor, staleReasons } from '../apply/preflight.js';
+import { createAwsClients } from '../aws/clients.js';
+import { createCloudflareContext } from '../cloudflare/client.js';
+import { readWiring, type Wiring } from '../config/env.js';
+import { hasErrors, sortDiagnostics } from '../desired/diagnostics.js';
+import { loadFleet } from '../desired/load.js';
+import type { DesiredState } from '../desired/model.js';
+import { ExitCode, GuardRefusal, InputError, TenantformError } from '../errors.js';
+import { observe } from '../live/observe.js';
+import { createLiveReaders } from '../live/readers.js';
+import { planChanges } from '../plan/diff.js';
+import { readPlanFile } from '../plan/file.js';
+import type { Plan } from '../plan/model.js';
+import { createRateGate, RateBudgets } from '../rate/index.js';
+import { redactor, redactWriters } from '../redact.js';
+import { renderChangeSetJson } from '../render/changeset-json.js';
+import { renderChangeSetText, resultLine } from '../render/changeset-text.js';
+import { buildReport, renderJson as renderDiagnosticsJson, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
+import { renderPlanText } from '../render/plan-text.js';
+import { currentHolder, openAuditStore, resolveDbPath, withLease, type AuditStore, type RunStatus } from '../store/index.js';
+import type { CommandModule } from './command.js';
+import type { Io } from './io.js';
+import { addDbOption, addRepoOption, parsePositiveInt, repoDir } from './options.js';
+
+export interface ApplyCommandOptions {
+  repo?: string;
+  autoApprove?: boolean;
+  allowDeletes?: string;
+  db?: string;
+  json?: boolean;
+  lockTtl?: string;
+}
+
+/** Seams for tests and embedding; the product uses the defaults. */
+export interface ApplyDependencies {
+  /** Time for polls, deadlines, rate budgets and throttle backoff (tests pass a virtual clock). */
+  clock?: Clock;
+  deadlines?: Partial<Deadlines>;
+  now?: () => Date;
+  /** Runs once the lease is held, before anything is observed. */
+  onLocked?: () => void | Promise<void>;
+}
+
+export interface ApplyRun {
+  code: number;
+  runId?: string;
+  plan?: Plan;
+  changeSet?: ChangeSet;
+}
+
+const DEFAULT_LOCK_TTL_SECONDS = 60;
+
+export async function runApply(io: Io, planFile: string | undefined, opts: ApplyCommandOptions, deps: ApplyDependencies = {}): Promise<ApplyRun> {
+  redactor.registerEnv(io.env);
+  const out = redactWriters(io);
+  const dir = repoDir(io, opts.repo);
+  const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);
+  const lockTtlMs = parsePositiveInt('--lock-ttl', opts.lockTtl ?? String(DEFAULT_LOCK_TTL_SECONDS)) * 1000;
+
+  // An empty repository loads, so that the planner's emptyDesired guard refuses it (exit 3)
+  // rather than the loader's "no tenants" error: either way nothing is deleted.
+  const loaded = await loadFleet(dir, { allowEmpty: true, env: io.env });
+  const wiringResult = readWiring(io.env, loaded.fleet);
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...wiringResult.diagnostics.filter((d) => d.severity === 'error')]);
+  if (!loaded.state || !wiringResult.wiring || hasErrors(diagnostics)) {
+    const report = buildReport(diagnostics, undefined);
+    if (opts.json) out.stdout(renderDiagnosticsJson(report));
+    out.stderr(renderDiagnosticsText(report, io.color));
+    return { code: ExitCode.error };
+  }
+  for (const d of wiringResult.diagnostics) if (d.severity === 'warning') out.stderr(`warning: ${d.message}\n`);
+  const desired = loaded.state;
+  const wiring = wiringResult.wiring;
+  const environment = desired.fleet.environment;
+
+  const store = openAuditStore(resolveDbPath({ flag: opts.db, env: io.env, repoDir: dir, cwd: io.cwd }).path, { redactor });
+  const runId = randomUUID();
+  const holder = currentHolder(runId);
+  let code: number = ExitCode.error;
+  let status: Exclude<RunStatus, 'running'> = 'failed';
+  let summary: unknown;
+  try {
+    await store.startRun({ runId, command: 'apply', environment, gitCommit: desired.commit, host: holder.host, pid: holder.pid });
+    const result = await withLease(
+      store,
+      environment,
+      holder,
+      async (signal) => {
+        await deps.onLocked?.();
+        return applyLocked({ io, out, opts, deps, planFile, desired, wiring, store, runId, signal, allowDeletes });
+      },
+      { ttlMs: lockTtlMs },
+    );
+    code = result.code;
+    status = result.status;
+    summary = result.summary;
+    return { code, runId, ...(result.plan ? { plan: result.plan } : {}), ...(result.changeSet ? { changeSet: result.changeSet } : {}) };
+  } catch (e) {
+    code = e instanceof TenantformError ? e.exitCode : ExitCode.error;
+    status = code === ExitCode.refused ? 'refused' : 'failed';
+    summary = { error: e instanceof Error ? e.message : String(e) };
+    throw e;
+  } finally {
+    try {
+      await store.finishRun({ runId, status, exitCode: code, summary });
+    } finally {
+      await store.close();
+    }
+  }
+}
+
+interface LockedInput {
+  io: Io;
+  out: Io;
+  opts: ApplyCommandOptions;
+  deps: ApplyDependencies;
+  planFile: string | undefined;
+  desired: DesiredState;
+  wiring: Wiring;
+  store: AuditStore;
+  runId: string;
+  signal: AbortSignal;
+  allowDeletes: number | undefined;
+}
+
+interface LockedResult {
+  code: number;
+  status: Exclude<RunStatus, 'running'>;
+  summary: unknown;
+  plan?: Plan;
+  changeSet?: ChangeSet;
+}
+
+async function applyLocked(input: LockedInput): Promise<LockedResult> {
+  const { io, out, opts, deps, planFile, desired, wiring, runId, signal, allowDeletes } = input;
+  const { fleet } = desired;
+  const environment = fleet.environment;
+  const clock = deps.clock ?? systemClock;
+  const now = deps.now ?? (() => new Date());
+  const budgets = new RateBudgets(fleet.budgets, clock);
+  const gate = createRateGate({
+    budgets,
+    awsAccount: io.env.AWS_PROFILE ?? 'default',
+    region: wiring.region,
+    cloudflareAccountId: wiring.cloudflare.accountId,
+    retry: { clock },
+  });
+  const aws = createAwsClients({ region: wiring.region, env: io.env });
+  try {
+    const cloudflare = createCloudflareContext({
+      ...wiring.cloudflare,
+      baseURL: io.env.CLOUDFLARE_BASE_URL?.trim() || undefined,
+      leaveThrottlingToCaller: true,
+    });
+    const readers = createLiveReaders({ ec2: aws.ec2, secrets: aws.secrets, cloudflare, gate });
+
+    let plan: Plan;
+    if (planFile !== undefined) {
+      const path = resolve(io.cwd, planFile);
+      const saved = await readPlanFile(path);
+      const inventory = await observe(readers, { environment, appDomain: fleet.appDomain, scope: observeScopeFor(saved), now });
+      const moved = staleReasons(saved, inventory, desired);
+      if (moved.length > 0) {
+        throw new GuardRefusal(`the plan is stale, re-run plan (${moved.length} change${moved.length === 1 ? '' : 's'} since it was made):\n${moved.map((r) => `  - ${r.message}`).join('\n')}`, {
+          operation: 'apply',
+          resource: `plan ${planFile}`,
+        });
+      }
+      if (saved.basis.commit !== undefined && desired.commit !== undefined && saved.basis.commit !== desired.commit) {
+        out.stderr(`note: the fleet repository moved from ${saved.basis.commit.slice(0, 12)} to ${desired.commit.slice(0, 12)} without changing the desired state; applying the plan\n`);
+      }
+      plan = saved;
+    } else {
+      const inventory = await observe(readers, { environment, appDomain: fleet.appDomain, now });
+      plan = planChanges(desired, inventory, { now: now().toISOString(), ...(allowDeletes !== undefined ? { allowDeletes } : {}) });
+    }
+
+    const verdict = evaluateGuards(plan, fleet.guards.maxDeletes, allowDeletes);
+    if (!opts.json) out.stdout(renderPlanText(plan, { color: io.color }));
+    if (verdict.refusals.length > 0) {
+      throw new GuardRefusal(`refused by ${verdict.refusals.length === 1 ? 'a guard' : 'guards'}, nothing was changed:\n${verdict.refusals.map((g) => `  - ${g.guard}: ${g.message}`).join('\n')}`, {
+        operation: 'apply',
+        resource: `environment ${environment}`,
+      });
+    }
+    if (plan.actions.length === 0) {
+      const empty = emptyChangeSet(environment, runId, now().toISOString(), fleet.rollout.maxFailureRatio);
+      if (opts.json) out.stdout(renderChangeSetJson(empty));
+      return { code: ExitCode.ok, status: 'succeeded', summary: { actions: empty.summary }, plan, changeSet: empty };
+    }
+    if (!(await confirmed(io, out, opts))) {
+      return { code: ExitCode.error, status: 'refused', summary: { error: 'not confirmed' }, plan };
+    }
+
+    const recorder = new AuditRecorder({
+      store: input.store,
+      runId,
+      environment,
+      gitCommit: desired.commit,
+      slugOf: slugIndex(plan, desired),
+    });
+    const ctx: ActContext = {
+      wiring: provisionWiring(wiring),
+      fleet,
+      aws,
+      cloudflare,
+      call: gate,
+      audit: recorder.event,
+      warn: (m) => out.stderr(`warning: ${m}\n`),
+      redactor,
+      gitCommit: desired.commit,
+      clock,
+      deadlines: { ...deadlinesFor(fleet), ...deps.deadlines },
+    };
+    const changeSet = await executePlan(verdict.plan, ctx, {
+      desired,
+      runId,
+      signal,
+      now,
+      onResult: (r) => {
+        recorder.failure(r);
+        out.stderr(`${resultLine(r)}\n`);
+      },
+    });
+    for (const e of await recorder.flush()) out.stderr(`warning: an audit row could not be written: ${e instanceof Error ? e.message : String(e)}\n`);
+
+    out.stdout(opts.json ? renderChangeSetJson(changeSet) : renderChangeSetText(changeSet, { color: io.color }));
+    const code = changeSetExitCode(changeSet);
+    const status = code === ExitCode.ok ? 'succeeded' : signal.aborted ? 'interrupted' : 'partial';
+    return {
+      code,
+      status,
+      plan,
+      changeSet,
+      summary: {
+        actions: changeSet.summary,
+        failures: changeSet.results.filter((r) => r.status === 'failed').map((r) => ({ action: r.actionId, error: r.error })),
+        rolloutHalted: changeSet.rollout.halted,
+      },
+    };
+  } finally {
+    aws.destroy();
+  }
+}
+
+async function confirmed(io: Io, out: Io, opts: ApplyCommandOptions): Promise<boolean> {
+  if (opts.autoApprove) return true;
+  if (!io.isTTY || !io.readLine) {
+    throw new InputError('not a terminal, so nothing can be confirmed; pass --auto-approve to apply without asking', { operation: 'apply', resource: 'confirmation' });
+  }
+  const answer = await io.readLine('\nApply these changes? Only "yes" is accepted: ');
+  if (answer?.trim() === 'yes') return true;
+  out.stderr('apply cancelled; nothing was changed\n');
+  return false;
+}
+
+function slugIndex(plan: Plan, desired: DesiredState): (orgId: string) => string {
+  const slugs = new Map<string, string>();
+  for (const a of plan.actions) slugs.set(a.target.orgId, a.target.slug);
+  for (const t of desired.tenants) slugs.set(t.spec.orgId, t.spec.slug);
+  return (orgId) => slugs.get(orgId) ?? orgId;
+}
+
+function emptyChangeSet(environment: string, runId: string, at: string, maxFailureRatio: number): ChangeSet {
+  return {
+    formatVersion: CHANGESET_FORMAT_VERSION,
+    environment,
+    runId,
+    startedAt: at,
+    finishedAt: at,
+    results: [],
+    rollout: { waves: [], maxFailureRatio, halted: false },
+    summary: summarise([]),
+  };
+}
+
+/** The apply command with its seams set (tests pass a virtual clock); `applyCommand` uses the defaults. */
+export function applyCommandWith(deps: ApplyDependencies): CommandModule {
+  return {
+    register(program, io, done) {
+      const cmd = program
+        .command('apply')
+        .argument('[plan-file]', 'a plan saved with `plan --out`; without it, apply plans afresh')
+        .description('apply a saved plan (refused when the world moved) or plan and apply; exit 0, 3 refused, 4 some changes failed');
+      addDbOption(addRepoOption(cmd))
+        .option('--auto-approve', 'apply without asking (required when stdin is not a terminal)')
+        .option('--allow-deletes <n>', 'let up to N tenant deletes pass the maxDeletes guard')
+        .addOption(new Option('--json', 'print the change set as JSON'))
+        .option('--lock-ttl <seconds>', `lease time-to-live; renewed while running (default ${DEFAULT_LOCK_TTL_SECONDS})`)
+        .action(async (planFile: string | undefined, opts: ApplyCommandOptions) => done((await runApply(io, planFile, opts, deps)).code));
+    },
+  };
+}
+
+export const applyCommand: CommandModule = applyCommandWith({});
