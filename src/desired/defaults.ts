@@ -5,8 +5,6 @@
  */
 import type { Budgets, TierSpec } from './model.js';
 
-export const API_VERSION = 'tenantform.dev/v1';
-
 export const DEFAULT_TENANT = { instanceType: 't3.small', volumeGb: 30, platformPort: 8080 } as const;
 
 export const DEFAULT_TIERS: readonly TierSpec[] = [

@@ -4,7 +4,6 @@
  */
 import type { Diagnostic } from './diagnostics.js';
 import {
-  API_VERSION,
   DEFAULT_BUDGETS,
   DEFAULT_DELETION,
   DEFAULT_GUARDS,
@@ -120,7 +119,7 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     for (const [region, ami] of Object.entries(byRegion)) amiPins.push({ runtime, region, ami });
   }
   return {
-    apiVersion: raw.apiVersion ?? API_VERSION,
+    apiVersion: raw.apiVersion,
     environment: raw.environment,
     region: raw.region,
     appDomain: raw.appDomain,
