@@ -1,7 +1,11 @@
 /**
  * One apply at a time per environment: two applies started together on one audit database
- * (two in-process runs, distinct holders) → exactly one runs, the other exits 3 naming the holder.
+ * (two in-process runs, distinct holders; and two child processes of the built CLI) → exactly one
+ * runs, the other exits 3 naming the holder.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORG, startApplyWorld, type ApplyWorld, type RunResult } from './apply-world.js';
 
@@ -42,5 +46,39 @@ describe('two applies started together', () => {
     const res = await w.run(['apply', '--auto-approve']);
     expect(res.code).toBe(0);
     expect(traffic()).toEqual({ aws: [], cf: [] });
+  });
+});
+
+describe('two applies started together as child processes of the built CLI', () => {
+  let w: ApplyWorld;
+  beforeAll(async () => {
+    w = await startApplyWorld();
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  const bin = fileURLToPath(new URL('../../bin/tenantform.js', import.meta.url));
+  function child(): Promise<{ pid: number; code: number | null; stdout: string; stderr: string }> {
+    const p = spawn(process.execPath, [bin, 'apply', '--auto-approve', '--db', w.db], { cwd: w.dir, env: { PATH: process.env.PATH, ...w.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve, reject) => {
+      p.once('error', reject);
+      p.once('close', (code) => resolve({ pid: p.pid!, code, stdout, stderr }));
+    });
+  }
+
+  it('exactly one applies; the other exits 3 naming the first', { timeout: 180_000 }, async () => {
+    expect(existsSync(new URL('../../dist/cli/apply.js', import.meta.url)), 'dist/ is missing or old: run `npm run build` (npm test does it first)').toBe(true);
+    const results = await Promise.all([child(), child()]);
+    const winner = results.find((r) => r.code === 0);
+    const loser = results.find((r) => r.code === 3);
+    expect(results.map((r) => r.code).sort(), results.map((r) => r.stderr).join('\n')).toEqual([0, 3]);
+    expect(loser!.stderr).toContain(`(pid ${winner!.pid} on `);
+    expect(winner!.stdout).toContain('Apply: 8 ok, 0 failed, 0 skipped');
+    expect(w.aws.calls.filter((c) => c.action === 'RunInstances')).toHaveLength(8);
   });
 });
