@@ -264,6 +264,8 @@ class Execution {
     }
     if (a.blockedBy && a.blockedBy.length > 0) {
       this.skip(a, 'blocked', `blocked by ${a.blockedBy.join(', ')}`);
+      // A tenant that is not created or repaired cannot host its workspaces' changes either.
+      if (a.target.kind === 'tenant' && (a.kind === 'create' || a.kind === 'repair')) this.failedTenants.add(a.target.orgId);
       return true;
     }
     if (this.failedTenants.has(a.target.orgId)) {
