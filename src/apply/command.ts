@@ -8,6 +8,7 @@ import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client
 import { CloudError } from '../errors.js';
 import { auditableError, awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
+import { pollBackoff } from './poll.js';
 
 export const MAX_INSTANCES_PER_SEND = 50;
 const TERMINAL = new Set(['Success', 'Cancelled', 'TimedOut', 'Failed']);
@@ -67,6 +68,7 @@ export async function runShellCommand(ctx: ActContext, req: CommandRequest): Pro
   }
 
   const started = ctx.clock.now();
+  const pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
   while (pending.length > 0) {
     for (let i = pending.length - 1; i >= 0; i--) {
       const { target, commandId } = pending[i]!;
@@ -96,7 +98,7 @@ export async function runShellCommand(ctx: ActContext, req: CommandRequest): Pro
       }
       break;
     }
-    await ctx.clock.sleep(ctx.deadlines.pollMs);
+    await pause();
   }
 
   for (const r of results) {

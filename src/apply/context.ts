@@ -116,7 +116,7 @@ export interface Deadlines {
   securityGroupMs: number;
   /** How long an SSM command may run before its instances count as failed. */
   commandMs: number;
-  /** Delay between polls. */
+  /** Longest delay between polls (they start at ~250 ms and double up to this). */
   pollMs: number;
 }
 

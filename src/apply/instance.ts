@@ -21,6 +21,7 @@ import type { InstanceState } from '../live/model.js';
 import { CloudError, DeadlineExceeded } from '../errors.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
+import { pollBackoff } from './poll.js';
 import { toBase64 } from './user-data.js';
 
 export interface InstanceIdentity {
@@ -215,6 +216,7 @@ export async function waitForState(
 ): Promise<void> {
   if (instanceIds.length === 0) return;
   const started = ctx.clock.now();
+  const pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
   for (;;) {
     const states = await instanceStates(ctx, instanceIds);
     const behind = instanceIds.filter((id) => {
@@ -229,7 +231,7 @@ export async function waitForState(
         resource: behind.map((id) => `instance ${id}`).join(', '),
       });
     }
-    await ctx.clock.sleep(ctx.deadlines.pollMs);
+    await pause();
   }
 }
 

@@ -19,6 +19,7 @@ import { MANAGED_BY, Tag, baseTags, tenantSecurityGroupName, workspaceSecurityGr
 import { CloudError, ConfigError, DeadlineExceeded } from '../errors.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
+import { pollBackoff } from './poll.js';
 
 export interface IngressPermission {
   port: number;
@@ -216,6 +217,7 @@ async function reconcileRules(ctx: ActContext, groupId: string, live: IpPermissi
  */
 export async function deleteGroup(ctx: ActContext, groupId: string, owner: { orgId: string; workspaceId?: string }): Promise<void> {
   const started = ctx.clock.now();
+  const pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
   const auditBase = { kind: 'securityGroup' as const, resourceId: groupId, orgId: owner.orgId, ...(owner.workspaceId ? { workspaceId: owner.workspaceId } : {}) };
   for (let attempt = 1; ; attempt++) {
     try {
@@ -237,7 +239,7 @@ export async function deleteGroup(ctx: ActContext, groupId: string, owner: { org
           cause: e,
         });
       }
-      await ctx.clock.sleep(ctx.deadlines.pollMs);
+      await pause();
     }
   }
 }
