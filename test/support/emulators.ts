@@ -20,10 +20,17 @@ export interface EmulatorsOptions {
   region?: string;
   accountId?: string;
   faithful?: Partial<FaithfulOptions>;
+  /** The Cloudflare zone the double serves (default: the double's own). */
+  zoneName?: string;
+  /** APP_DOMAIN; must equal fleet.yaml's appDomain when set. Default: the zone name. */
+  appDomain?: string;
 }
 
 export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emulators> {
-  const cloudflare = await startCloudflareDouble(opts.cloudflarePort !== undefined ? { port: opts.cloudflarePort } : {});
+  const cloudflare = await startCloudflareDouble({
+    ...(opts.cloudflarePort !== undefined ? { port: opts.cloudflarePort } : {}),
+    ...(opts.zoneName !== undefined ? { zoneName: opts.zoneName } : {}),
+  });
   let aws: AwsEmulator;
   try {
     aws = await startAwsEmulator({
@@ -39,7 +46,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
   return {
     aws,
     cloudflare,
-    env: { ...aws.env, ...cloudflare.env, APP_DOMAIN: cloudflare.zoneName },
+    env: { ...aws.env, ...cloudflare.env, APP_DOMAIN: opts.appDomain ?? cloudflare.zoneName },
     async close() {
       await Promise.allSettled([aws.close(), cloudflare.close()]);
     },
