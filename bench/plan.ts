@@ -2,7 +2,7 @@
  * `npm run bench:plan` — what a plan costs, in one run:
  *
  * (a) API calls by service for a full `tenantform plan` of a seeded fleet (default 1,000 tenants ×
- *     5 workspaces) on moto and the Cloudflare double, beside a per-resource-refresh baseline on
+ *     5 workspaces) on moto (with bench/moto-tag-index, a speed-only patch) and the Cloudflare double, beside a per-resource-refresh baseline on
  *     the same fleet: one read per live resource, the way Terraform refreshes (instance, root
  *     volume, security group, secret, tunnel, tunnel configuration, DNS record). The baseline's
  *     count is exact; a sample of it is also run to show its time on the same emulators, and its
@@ -26,6 +26,7 @@ import { memoryIo } from '../src/cli/io.js';
 import { runPlan, type PlanRun } from '../src/cli/plan.js';
 import { loadFleet } from '../src/desired/load.js';
 import { startAwsEmulator } from '../test/support/aws.js';
+import { startMotoServer } from '../test/support/moto.js';
 import { startCloudflareDouble } from '../test/support/cloudflare-double/index.js';
 import { commitAll, generatedTenants, seedSpec, writeFleet, writeTenant } from '../test/live/fleet.js';
 import { seedTenant, type SeedTarget } from '../test/live/seed.js';
@@ -65,8 +66,12 @@ function line(label: string, byService: Record<string, number>, total: number): 
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // moto's per-resource EC2 tag lookup scans every tag in the account; bench/moto-tag-index makes it
+  // a direct lookup so a 6,000-instance fleet can be listed at all (answers and call counts unchanged).
+  process.env.PYTHONPATH = [resolve(import.meta.dirname, 'moto-tag-index'), process.env.PYTHONPATH].filter(Boolean).join(':');
+  const moto = await startMotoServer();
   const [aws, cf] = await Promise.all([
-    startAwsEmulator(),
+    startAwsEmulator({ moto }),
     // The seeding alone is thousands of requests: lift the double's 1,200/5 min limit for this run.
     startCloudflareDouble({ zoneName: ZONE, rateLimit: { requests: 10_000_000, windowSeconds: 300 } }),
   ]);
@@ -94,7 +99,16 @@ async function main(): Promise<void> {
     if (!state) throw new Error('the generated fleet does not load');
     const seedStart = performance.now();
     const limit = pLimit(SEED_CONCURRENCY);
-    const seeded = await Promise.all(state.tenants.map((t) => limit(() => seedTenant(target, seedSpec(t)))));
+    let done = 0;
+    const seeded = await Promise.all(
+      state.tenants.map((t) =>
+        limit(async () => {
+          const s = await seedTenant(target, seedSpec(t));
+          if (++done % 100 === 0) process.stderr.write(`  seeded ${done}/${TENANTS} tenants (${secs(performance.now() - seedStart)})\n`);
+          return s;
+        }),
+      ),
+    );
     const seedMs = performance.now() - seedStart;
     const instances = seeded.flatMap((s) => [s.instanceId!, ...Object.values(s.workspaces).map((w) => w.instanceId!)]);
 
@@ -176,6 +190,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await Promise.all([aws.close(), cf.close()]);
+    moto.stop();
   }
 }
 
