@@ -11,7 +11,7 @@ import { Option } from 'commander';
 import { createAwsClients } from '../aws/clients.js';
 import { createCloudflareContext } from '../cloudflare/client.js';
 import { readWiring } from '../config/env.js';
-import { changedScope, type ChangedScope } from '../desired/changed.js';
+import { changedScope } from '../desired/changed.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
@@ -45,23 +45,14 @@ export interface PlanCommandOptions {
 /** Wiring that only provisioning needs; a read-only plan runs without it (e.g. in pull request CI). */
 const APPLY_ONLY_VARIABLES = new Set(['SECRETS_ENCRYPTION_KEY', 'EC2_TENANT_IAM_PROFILE']);
 
-/**
- * What the plan command needs from the outside world, so tests and benchmarks can run it on their
- * own readers; the product builds readers from the environment.
- */
-export interface PlanDependencies {
-  readers?: (ctx: { region: string; budgets: RateBudgets; cloudflare: { apiToken: string; accountId: string; zoneId: string } }) => LiveReaders & { close?: () => void };
-  now?: () => Date;
-}
-
 export interface PlanRun {
   code: number;
+  /** Absent when the fleet or the wiring was invalid (exit 1). */
   plan?: Plan;
-  inventory?: Inventory;
-  scope?: ChangedScope;
 }
 
-export async function runPlan(io: Io, opts: PlanCommandOptions, deps: PlanDependencies = {}): Promise<PlanRun> {
+/** Runs the plan command and returns its exit code with the plan (the benchmark reads it). */
+export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun> {
   redactor.registerEnv(io.env);
   const out = redactWriters(io);
   const dir = repoDir(io, opts.repo);
@@ -94,28 +85,26 @@ export async function runPlan(io: Io, opts: PlanCommandOptions, deps: PlanDepend
 
   const { fleet } = desired;
   const budgets = new RateBudgets(fleet.budgets);
-  const readers =
-    deps.readers?.({ region: fleet.region, budgets, cloudflare }) ?? productReaders(io, fleet.region, budgets, cloudflare);
+  const readers = productReaders(io, fleet.region, budgets, cloudflare);
   let inventory: Inventory;
   try {
     inventory = await observe(readers, {
       environment: fleet.environment,
       appDomain: fleet.appDomain,
       ...(narrowed ? { scope: observeScope(desired, narrowed) } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
     });
   } finally {
-    readers.close?.();
+    readers.close();
   }
 
   const plan = planChanges(desired, inventory, {
-    now: (deps.now?.() ?? new Date()).toISOString(),
+    now: new Date().toISOString(),
     ...(allowDeletes !== undefined ? { allowDeletes } : {}),
     ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
   });
   out.stdout(opts.json ? renderPlanJson(plan) : opts.markdown ? renderPlanMarkdown(plan) : renderPlanText(plan, { color: io.color }));
   if (opts.out) await writePlanFile(opts.out, plan);
-  return { code: planExitCode(plan), plan, inventory, ...(scope ? { scope } : {}) };
+  return { code: planExitCode(plan), plan };
 }
 
 function observeScope(desired: DesiredState, slugs: string[]): ObserveScope {
