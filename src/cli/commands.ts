@@ -1,8 +1,23 @@
-import { applyCommand } from './apply.js';
 import type { CommandModule } from './command.js';
-import { historyCommand } from './history.js';
-import { planCommand } from './plan.js';
-import { validateCommand } from './validate.js';
 
-/** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CommandModule[] = [validateCommand, planCommand, applyCommand, historyCommand];
+interface CommandEntry {
+  name: string;
+  load: () => Promise<CommandModule>;
+}
+
+/**
+ * Every subcommand, in the order `--help` lists them. Loaded on demand: `validate` should not pay
+ * for importing the AWS SDK, SQLite and the Cloudflare client that `apply` needs.
+ */
+export const commandEntries: readonly CommandEntry[] = [
+  { name: 'validate', load: async () => (await import('./validate.js')).validateCommand },
+  { name: 'plan', load: async () => (await import('./plan.js')).planCommand },
+  { name: 'apply', load: async () => (await import('./apply.js')).applyCommand },
+  { name: 'history', load: async () => (await import('./history.js')).historyCommand },
+];
+
+/** The modules a command line needs: only the named subcommand's, or all of them for help and errors. */
+export async function loadCommands(argv: readonly string[]): Promise<CommandModule[]> {
+  const named = commandEntries.find((e) => e.name === argv[0]);
+  return Promise.all((named ? [named] : commandEntries).map((e) => e.load()));
+}

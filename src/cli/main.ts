@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ExitCode, TenantformError } from '../errors.js';
 import type { CommandModule } from './command.js';
 import { processIo, type Io } from './io.js';
-import { commands } from './commands.js';
+import { loadCommands } from './commands.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,9 +29,9 @@ export function buildProgram(io: Io, modules: readonly CommandModule[], done: (c
 }
 
 /** Runs the CLI and returns its exit code; never throws for predictable failures. */
-export async function main(argv: string[], io: Io = processIo(), modules: readonly CommandModule[] = commands): Promise<number> {
+export async function main(argv: string[], io: Io = processIo(), modules?: readonly CommandModule[]): Promise<number> {
   let code: number = ExitCode.ok;
-  const program = buildProgram(io, modules, (c) => (code = c));
+  const program = buildProgram(io, modules ?? (await loadCommands(argv)), (c) => (code = c));
   try {
     if (argv.length === 0) {
       program.outputHelp();

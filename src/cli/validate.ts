@@ -54,7 +54,7 @@ export const validateCommand: CommandModule = {
         .description('check the fleet repository: schemas, rules, effective sizes (and with --env, the provisioning wiring)'),
     )
       .option('--env', 'also check the provisioning wiring from the environment (never prints secret values)')
-      .option('--allow-empty', 'accept a fleet with no tenants (an empty fleet plans deleting every tenant)')
+      .option('--allow-empty', 'accept a fleet with no tenants (plan and apply still never delete everything for an empty fleet)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'github']).default('text'))
       .option('--json', 'print a machine-readable report instead')
       .action(async (opts: ValidateOptions) => done(await runValidate(io, opts)));

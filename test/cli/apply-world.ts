@@ -14,7 +14,7 @@ import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { applyCommand, applyCommandWith, type ApplyDependencies } from '../../src/cli/apply.js';
 import { memoryIo, type Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
-import { commands } from '../../src/cli/commands.js';
+import { loadCommands } from '../../src/cli/commands.js';
 import type { CommandModule } from '../../src/cli/command.js';
 import { virtualClock } from '../apply/harness.js';
 import { startAwsEmulator, type AwsEmulator, type AwsTestClients } from '../support/aws.js';
@@ -88,7 +88,7 @@ export async function startApplyWorld(): Promise<ApplyWorld> {
       const io = memoryIo({ env, cwd: dir, ...opts.io });
       // The apply command with virtual time; every other command as shipped.
       const timed = applyCommandWith({ clock: virtualClock(), ...opts.deps });
-      const modules: CommandModule[] = commands.map((m) => (m === applyCommand ? timed : m));
+      const modules: CommandModule[] = (await loadCommands(args)).map((m) => (m === applyCommand ? timed : m));
       const code = await main(args[0] === 'apply' ? [...args, '--db', db] : args, io, modules);
       return { code, stdout: io.out.join(''), stderr: io.err.join('') };
     },
