@@ -22,6 +22,11 @@ export const DEFAULT_GUARDS = { maxDeletes: 3 } as const;
 
 export const DEFAULT_DELETION = { secretRecoveryWindowDays: 7, terminationDeadlineSeconds: 600 } as const;
 
+/**
+ * Sized from the published limits (notes/limits.md). Secrets Manager: 50/s is the documented write
+ * quota, the tightest of the calls we make. SSM publishes no figure; 5/s with a burst of 10 stays
+ * clear of the reported throttling.
+ */
 export const DEFAULT_BUDGETS: Budgets = {
   concurrency: 16,
   ec2: {

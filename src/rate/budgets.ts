@@ -5,6 +5,7 @@
  * sized by category. Secrets Manager and SSM publish combined quotas, so all their actions share
  * one bucket per account and region. Cloudflare's limit is per token across everything.
  */
+import { DEFAULT_BUDGETS } from '../desired/defaults.js';
 import type { Budgets, RateBudget } from '../desired/model.js';
 import { systemClock, type Clock } from './clock.js';
 import { SlidingWindowLimiter } from './sliding-window.js';
@@ -13,24 +14,8 @@ import { TokenBucket, type RateLimiter } from './token-bucket.js';
 export type AwsService = 'ec2' | 'secretsmanager' | 'ssm';
 export type Ec2Category = keyof Budgets['ec2'];
 
-/**
- * The published figures (notes/limits.md §1, §2, §4), as fleet.yaml defaults. Secrets Manager:
- * 50/s is the documented write quota, the tightest of the calls we make. SSM publishes no figure;
- * 5/s with a burst of 10 is a guess that stays clear of the reported throttling.
- */
-export const PUBLISHED_BUDGETS: Budgets = {
-  concurrency: 16,
-  ec2: {
-    describe: { perSecond: 20, burst: 100 },
-    mutate: { perSecond: 5, burst: 50 },
-    runInstances: { perSecond: 2, burst: 5 },
-    terminateInstances: { perSecond: 5, burst: 100 },
-    authorizeIngress: { perSecond: 5, burst: 50 },
-  },
-  secretsManager: { perSecond: 50, burst: 50 },
-  ssm: { perSecond: 5, burst: 10 },
-  cloudflare: { requests: 1200, windowSeconds: 300 },
-};
+/** The published figures (notes/limits.md §1, §2, §4) are fleet.yaml's defaults; one definition serves both. */
+export const PUBLISHED_BUDGETS: Budgets = DEFAULT_BUDGETS;
 
 /** EC2's "resource-intensive" request category (one bucket each, 50 burst / 5 per second). */
 const RESOURCE_INTENSIVE = new Set([
