@@ -5,7 +5,7 @@
  * comment is never touched: it belongs to someone else and makes the create fail loudly.
  */
 import { dnsComment, hostname, parseDnsComment, tunnelTarget } from '../contract.js';
-import { CloudError } from '../errors.js';
+import { CloudError, ConfigError } from '../errors.js';
 import { cloudflareCall, errorStatus } from './cloud.js';
 import type { ActContext } from './context.js';
 import type { TenantIdentity } from './tunnel.js';
@@ -99,6 +99,15 @@ export async function ensureCname(ctx: ActContext, tenant: TenantIdentity, tunne
 
   try {
     const made = await cloudflareCall(ctx, 'create DNS record', host, () => client.dns.records.create(body));
+    if (made.name.toLowerCase() !== host) {
+      // Cloudflare appends the zone to a name outside it: the app domain is not in this zone. Left
+      // alone, every plan would see a record at the wrong name and try to move it forever.
+      await deleteRecord(ctx, { id: made.id, name: made.name, type: 'CNAME', content: target, proxied: true, comment }, tenant.orgId);
+      throw new ConfigError(`Cloudflare stored the record as ${made.name}: APP_DOMAIN ${ctx.wiring.appDomain} is not inside the zone CLOUDFLARE_ZONE_ID names`, {
+        operation: 'create DNS record',
+        resource: host,
+      });
+    }
     ctx.audit({ kind: 'dnsRecord', resourceId: made.id, orgId: tenant.orgId, state: 'created', details: { name: host, content: target } });
     return { id: made.id, name: host, type: 'CNAME', content: target, proxied: true, comment, created: true };
   } catch (e) {

@@ -90,7 +90,7 @@ export interface EnsuredBundle {
   created: boolean;
 }
 
-export async function ensureBundle(ctx: ActContext, tenant: TenantIdentity, tunnelToken: string): Promise<EnsuredBundle> {
+export async function ensureBundle(ctx: ActContext, tenant: TenantIdentity & { deletionProtection?: boolean }, tunnelToken: string): Promise<EnsuredBundle> {
   const name = secretName(ctx.wiring.environment, tenant.orgId);
   ctx.redactor.register(tunnelToken);
   const wired = wiredValues(ctx, tenant, tunnelToken);
@@ -100,7 +100,11 @@ export async function ensureBundle(ctx: ActContext, tenant: TenantIdentity, tunn
   if (!described) {
     const fresh: BootstrapBundle = { DB_PASSWORD: generate(), ADMIN_TOKEN: generate(), ...wired };
     registerSecrets(ctx, fresh);
-    const tags = { ...baseTags(ctx.wiring.environment, 'tenant', tenant.orgId, tenant.slug), ...(ctx.gitCommit ? { [Tag.gitCommit]: ctx.gitCommit } : {}) };
+    const tags = {
+      ...baseTags(ctx.wiring.environment, 'tenant', tenant.orgId, tenant.slug),
+      ...(tenant.deletionProtection !== undefined ? { [Tag.deletionProtection]: String(tenant.deletionProtection) } : {}),
+      ...(ctx.gitCommit ? { [Tag.gitCommit]: ctx.gitCommit } : {}),
+    };
     try {
       const out = await awsCall(ctx, 'secretsmanager', 'CreateSecret', `secret ${name}`, () =>
         ctx.aws.secrets.send(

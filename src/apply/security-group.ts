@@ -34,6 +34,8 @@ export interface GroupOwner {
   orgId: string;
   slug: string;
   workspaceId?: string;
+  /** Tenant groups carry the tenant's DeletionProtection from birth, like its instance. */
+  deletionProtection?: boolean;
 }
 
 export interface EnsuredGroup {
@@ -161,6 +163,7 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   if (!group) {
     const tags: Record<string, string> = { ...baseTags(ctx.wiring.environment, owner.role, owner.orgId, owner.slug), [Tag.name]: name };
     if (owner.workspaceId) tags[Tag.workspaceId] = owner.workspaceId;
+    if (owner.deletionProtection !== undefined) tags[Tag.deletionProtection] = String(owner.deletionProtection);
     if (ctx.gitCommit) tags[Tag.gitCommit] = ctx.gitCommit;
     try {
       const out = await awsCall(ctx, 'ec2', 'CreateSecurityGroup', `security group ${name}`, () =>

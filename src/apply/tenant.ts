@@ -98,7 +98,7 @@ export async function createTenant(ctx: ActContext, intent: TenantIntent, opts: 
   const bundle = await ensureBundle(ctx, intent, token);
   if (bundle.created) created.push('secret');
 
-  const owner = { role: 'tenant' as const, orgId: intent.orgId, slug: intent.slug };
+  const owner = { role: 'tenant' as const, orgId: intent.orgId, slug: intent.slug, deletionProtection: intent.deletionProtection };
   const group = await ensureGroup(ctx, owner, ctx.wiring.vpcId ? await tenantPermissions(ctx, owner) : []);
   if (group.created) created.push('securityGroup');
 

@@ -38,12 +38,15 @@ export async function setResourceTags(ctx: ActContext, resourceId: string, orgId
   });
 }
 
-/** A protected tenant's group and secret carry DeletionProtection=true like its instance. */
+/**
+ * A protected tenant's group and secret carry DeletionProtection=true like its instance. New ones
+ * are born with it; this stamps the ones a repair adopted from an older run.
+ */
 export async function stampProtection(ctx: ActContext, tenant: DesiredTenant, outcome: TenantOutcome): Promise<void> {
   if (!tenant.spec.deletionProtection) return;
   const tags = { [Tag.deletionProtection]: 'true' };
-  await setResourceTags(ctx, outcome.securityGroupId, tenant.spec.orgId, tags);
-  await setResourceTags(ctx, outcome.secretName, tenant.spec.orgId, tags);
+  if (!outcome.created.includes('securityGroup')) await setResourceTags(ctx, outcome.securityGroupId, tenant.spec.orgId, tags);
+  if (!outcome.created.includes('secret')) await setResourceTags(ctx, outcome.secretName, tenant.spec.orgId, tags);
 }
 
 /** A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection tags. */

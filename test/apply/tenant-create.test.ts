@@ -7,7 +7,7 @@ import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-se
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../../src/apply/tenant.js';
 import { secretName, tunnelName } from '../../src/contract.js';
-import { CloudError } from '../../src/errors.js';
+import { CloudError, ConfigError } from '../../src/errors.js';
 import { APP_DOMAIN, assertNoSecret, markTraffic, newTenant, orgInstances, startApplyHarness, tagsOf, tenantIntentFor, type ApplyHarness } from './harness.js';
 
 let h: ApplyHarness;
@@ -140,6 +140,17 @@ describe('createTenant', () => {
     expect(h.audit.some((e) => e.orgId === t.orgId && e.kind === 'tunnel' && e.state === 'rolledBack')).toBe(true);
     expect(await orgInstances(h, t.orgId)).toEqual([]);
     await expect(h.check.secrets.send(new DescribeSecretCommand({ SecretId: secretName('dev', t.orgId) }))).rejects.toThrow(/ResourceNotFound|can't find/i);
+  });
+
+  it('refuses an app domain outside the Cloudflare zone, leaving no record at the zone-appended name', async () => {
+    const t = newTenant('offzone');
+    const ctx = { ...h.ctx, wiring: { ...h.ctx.wiring, appDomain: 'tenants.elsewhere.net' } };
+    const err = await createTenant(ctx, tenantIntentFor(h, t)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('APP_DOMAIN tenants.elsewhere.net is not inside the zone');
+    expect(h.cf.dnsRecords().filter((r) => r.name.startsWith(`${t.slug}.`))).toEqual([]);
+    expect(liveTunnels(tunnelName('dev', t.slug, t.orgId))).toEqual([]);
+    expect(await orgInstances(h, t.orgId)).toEqual([]);
   });
 
   it('an ingress failure deletes the new tunnel and its new CNAME', async () => {
