@@ -12,7 +12,12 @@ export type FaultKind =
   /** The socket is destroyed before moto is called: the call did not take effect. */
   | 'dropConnection'
   /** moto is called, then the socket is destroyed: the call took effect, the caller never hears. */
-  | 'lostResponse';
+  | 'lostResponse'
+  /**
+   * A server-side token bucket (`perSecond`, `burst`; starts full) over the matching calls, as AWS
+   * enforces its limits: a call finding the bucket empty gets the `throttle` answer and takes no token.
+   */
+  | 'rateLimit';
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -30,6 +35,9 @@ export interface FaultSpec {
   count?: number;
   /** HTTP status for 'serverError'. Default 500. */
   status?: number;
+  /** 'rateLimit': refill per second and bucket size. `after`, `every` and `count` do not apply. */
+  perSecond?: number;
+  burst?: number;
 }
 
 export interface FaultHandle {
@@ -42,6 +50,9 @@ interface FaultRule {
   spec: FaultSpec;
   seen: number;
   hits: number;
+  /** 'rateLimit' only: tokens left and when they were last refilled. */
+  tokens: number;
+  refilledAt: number;
 }
 
 export class FaultRules {
@@ -49,7 +60,10 @@ export class FaultRules {
 
   add(spec: FaultSpec): FaultHandle {
     if (spec.every !== undefined && spec.every < 1) throw new Error(`fault 'every' must be >= 1, got ${spec.every}`);
-    const rule: FaultRule = { spec, seen: 0, hits: 0 };
+    if (spec.kind === 'rateLimit' && !((spec.perSecond ?? 0) > 0 && (spec.burst ?? 0) >= 1)) {
+      throw new Error(`a rateLimit fault needs perSecond > 0 and burst >= 1, got ${spec.perSecond} / ${spec.burst}`);
+    }
+    const rule: FaultRule = { spec, seen: 0, hits: 0, tokens: spec.burst ?? 0, refilledAt: Date.now() };
     this.rules.push(rule);
     return {
       get hits() {
@@ -73,6 +87,11 @@ export class FaultRules {
       if (spec.action !== undefined && !(Array.isArray(spec.action) ? spec.action.includes(req.action) : spec.action === req.action)) continue;
       if (spec.when && !spec.when(req)) continue;
       rule.seen++;
+      if (spec.kind === 'rateLimit') {
+        if (takeToken(rule)) continue;
+        rule.hits++;
+        return spec;
+      }
       const position = rule.seen - (spec.after ?? 0);
       if (position <= 0) continue;
       if (position % (spec.every ?? 1) !== 0) continue;
@@ -82,4 +101,13 @@ export class FaultRules {
     }
     return undefined;
   }
+}
+
+function takeToken(rule: FaultRule): boolean {
+  const now = Date.now();
+  rule.tokens = Math.min(rule.spec.burst!, rule.tokens + ((now - rule.refilledAt) / 1000) * rule.spec.perSecond!);
+  rule.refilledAt = now;
+  if (rule.tokens < 1) return false;
+  rule.tokens -= 1;
+  return true;
 }

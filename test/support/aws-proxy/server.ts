@@ -200,7 +200,7 @@ class ProxyCore {
     let reply: ProxyReply;
     try {
       reply =
-        fault?.kind === 'throttle' ? throttleReply(aws)
+        fault?.kind === 'throttle' || fault?.kind === 'rateLimit' ? throttleReply(aws)
         : fault?.kind === 'serverError' ? serverErrorReply(aws, fault.status ?? 500)
         : await this.serve(aws);
     } catch (err) {
