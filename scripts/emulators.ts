@@ -1,7 +1,8 @@
 /**
- * `npm run emulators [-- --aws-port N --cloudflare-port N]`: starts moto (behind the AWS fault
- * proxy, seeded) and the Cloudflare double in the foreground and prints the `export KEY=value`
- * lines that point tenantform at them. Ctrl-C (SIGINT) or SIGTERM stops both.
+ * `npm run emulators [-- --aws-port N --cloudflare-port N --app-domain D --zone Z]`: starts moto
+ * (behind the AWS fault proxy, seeded) and the Cloudflare double in the foreground and prints the
+ * `export KEY=value` lines that point tenantform at them. Ctrl-C (SIGINT) or SIGTERM stops both.
+ * The defaults fit the example fleet in this repository (appDomain tenants.example.dev).
  */
 import { parseArgs } from 'node:util';
 import { sharedMotoServer } from '../test/support/moto.js';
@@ -41,18 +42,29 @@ function shellQuote(value: string): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'aws-port': { type: 'string' }, 'cloudflare-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'aws-port': { type: 'string' },
+      'cloudflare-port': { type: 'string' },
+      'app-domain': { type: 'string', default: 'tenants.example.dev' },
+      zone: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run emulators -- [--aws-port N] [--cloudflare-port N]\n');
+    process.stdout.write('usage: npm run emulators -- [--aws-port N] [--cloudflare-port N] [--app-domain D (fleet appDomain)] [--zone Z (default: D less its first label when it has three or more)]\n');
     return;
   }
+  const appDomain = values['app-domain'];
+  // The app domain must lie inside the zone, as on Cloudflare (a name outside it gets the zone appended).
+  const zoneName = values.zone ?? (appDomain.split('.').length > 2 ? appDomain.slice(appDomain.indexOf('.') + 1) : appDomain);
   const awsPort = port('aws-port', values['aws-port']);
   const cloudflarePort = port('cloudflare-port', values['cloudflare-port']);
   process.stderr.write('emulators: starting moto and the Cloudflare double…\n');
   const emulators = await startEmulators({
     // moto's default account, so a client pointed at moto directly sees the same state.
     accountId: '123456789012',
+    appDomain,
+    zoneName,
     ...(awsPort !== undefined ? { awsPort } : {}),
     ...(cloudflarePort !== undefined ? { cloudflarePort } : {}),
   });
