@@ -93,12 +93,16 @@ export async function findOrgInstances(ctx: ActContext, orgId: string, role: Rol
   return findInstances(ctx, { role, orgId, slug: '' }, NOT_TERMINATED_STATES);
 }
 
-const rootDevices = new WeakMap<ActContext, Map<string, Promise<string>>>();
+/**
+ * Per EC2 client (one account and region), not per context: the executor gives every action a
+ * context of its own, and a per-context cache made one DescribeImages per launch.
+ */
+const rootDevices = new WeakMap<object, Map<string, Promise<string>>>();
 
 /** The AMI's root device, so BlockDeviceMappings resizes the root volume instead of adding one. */
 function rootDeviceName(ctx: ActContext, ami: string): Promise<string> {
-  let perCtx = rootDevices.get(ctx);
-  if (!perCtx) rootDevices.set(ctx, (perCtx = new Map()));
+  let perCtx = rootDevices.get(ctx.aws.ec2);
+  if (!perCtx) rootDevices.set(ctx.aws.ec2, (perCtx = new Map()));
   let cached = perCtx.get(ami);
   if (!cached) {
     cached = awsCall(ctx, 'ec2', 'DescribeImages', `AMI ${ami}`, () => ctx.aws.ec2.send(new DescribeImagesCommand({ ImageIds: [ami] })))
