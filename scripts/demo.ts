@@ -10,7 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFleet } from '../src/desired/load.js';
@@ -59,7 +59,7 @@ function tenantform(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promis
     child.once('error', reject);
     child.once('close', (code, signal) => {
       currentChild = undefined;
-      resolvePromise(code ?? 128 + (signal === 'SIGKILL' ? 9 : 2));
+      resolvePromise(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
     });
   });
 }
@@ -148,7 +148,6 @@ async function run(): Promise<void> {
     CP_ADMIN_API_TOKEN: secret('cpadmin'),
     CP_BASE_URL: 'https://cp.example.dev',
     TENANTFORM_DB: join(work, 'audit.db'),
-    NO_COLOR: '1',
   };
   say(`AWS endpoint ${emulators.aws.endpoint} (account ${emulators.aws.accountId}), Cloudflare ${emulators.cloudflare.baseURL} (zone ${zone})`);
   say(`audit database ${env.TENANTFORM_DB}`);
