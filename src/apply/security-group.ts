@@ -45,19 +45,26 @@ export interface EnsuredGroup {
   shared: boolean;
 }
 
-const vpcCidrs = new WeakMap<ActContext, Promise<string>>();
+/**
+ * Per EC2 client and VPC, not per context: the executor gives every action a context of its own,
+ * and a per-context cache made one DescribeVpcs per tenant.
+ */
+const vpcCidrs = new WeakMap<object, Map<string, Promise<string>>>();
 
 export function vpcCidr(ctx: ActContext): Promise<string> {
-  let cached = vpcCidrs.get(ctx);
+  const vpcId = ctx.wiring.vpcId!;
+  let perClient = vpcCidrs.get(ctx.aws.ec2);
+  if (!perClient) vpcCidrs.set(ctx.aws.ec2, (perClient = new Map()));
+  let cached = perClient.get(vpcId);
   if (!cached) {
-    const vpcId = ctx.wiring.vpcId!;
     cached = awsCall(ctx, 'ec2', 'DescribeVpcs', `VPC ${vpcId}`, () => ctx.aws.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).then((out) => {
       const cidr = out.Vpcs?.[0]?.CidrBlock;
       if (!cidr) throw new CloudError('the VPC has no IPv4 CIDR block', { operation: 'read VPC CIDR', resource: `VPC ${vpcId}` });
       return cidr;
     });
-    cached.catch(() => vpcCidrs.delete(ctx));
-    vpcCidrs.set(ctx, cached);
+    const forget = perClient;
+    cached.catch(() => forget.delete(vpcId));
+    perClient.set(vpcId, cached);
   }
   return cached;
 }

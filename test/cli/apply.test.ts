@@ -81,6 +81,10 @@ describe('apply the example fleet, then change it', () => {
     // Stops are instance lifecycle events too, filed as the (still claimed) instance with their event.
     expect(rows.filter((r) => r.kind === 'instance' && JSON.parse(r.details ?? '{}').event === 'stopped')).toHaveLength(2);
     expect(w().runs()).toEqual([{ status: 'succeeded', exit_code: 0, command: 'apply' }]);
+    // Lookups that do not change per tenant are made once per run, not once per action.
+    const once = (action: string) => w().aws.calls.filter((c) => c.action === action).length;
+    expect(once('DescribeVpcs')).toBe(1);
+    expect(once('DescribeImages')).toBe(3); // the example fleet's three AMIs: the default and two runtime pins
   });
 
   it('a second apply makes no mutating call', async () => {
