@@ -44,6 +44,17 @@ export function ec2Category(action: string): Ec2Category {
   return 'mutate';
 }
 
+/**
+ * The client keeps one token of the server's burst in reserve. Paced calls leave on timers, and a
+ * busy event loop can fire a late one just before an on-time one: two requests closer together
+ * than the refill interval. At full pace the server's bucket is empty, so without slack that pair
+ * is throttled; one spare token absorbs a delay of up to one refill interval, at the cost of one
+ * request of the initial burst.
+ */
+export function clientBurst(serverBurst: number): number {
+  return serverBurst > 1 ? serverBurst - 1 : 1;
+}
+
 export class RateBudgets {
   private readonly limiters = new Map<string, RateLimiter>();
 
@@ -81,7 +92,7 @@ export class RateBudgets {
   private bucket(key: string, budget: RateBudget): RateLimiter {
     let limiter = this.limiters.get(key);
     if (!limiter) {
-      limiter = new TokenBucket(budget.burst, budget.perSecond, this.clock);
+      limiter = new TokenBucket(clientBurst(budget.burst), budget.perSecond, this.clock);
       this.limiters.set(key, limiter);
     }
     return limiter;

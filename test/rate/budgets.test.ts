@@ -35,11 +35,12 @@ describe('RateBudgets', () => {
       expect(b).toBeInstanceOf(TokenBucket);
       return [b.capacity, b.refillPerSecond];
     };
-    expect(size('RunInstances')).toEqual([5, 2]);
-    expect(size('TerminateInstances')).toEqual([100, 5]);
-    expect(size('AuthorizeSecurityGroupIngress')).toEqual([50, 5]);
-    expect(size('DescribeInstances')).toEqual([100, 20]);
-    expect(size('CreateSecurityGroup')).toEqual([50, 5]);
+    // One token of each published burst is kept in reserve (clientBurst).
+    expect(size('RunInstances')).toEqual([4, 2]);
+    expect(size('TerminateInstances')).toEqual([99, 5]);
+    expect(size('AuthorizeSecurityGroupIngress')).toEqual([49, 5]);
+    expect(size('DescribeInstances')).toEqual([99, 20]);
+    expect(size('CreateSecurityGroup')).toEqual([49, 5]);
   });
 
   it('keys limiters by account, region and API', () => {
@@ -69,7 +70,7 @@ describe('RateBudgets', () => {
     const custom: Budgets = { ...PUBLISHED_BUDGETS, ec2: { ...PUBLISHED_BUDGETS.ec2, runInstances: { perSecond: 6, burst: 15 } }, cloudflare: { requests: 100, windowSeconds: 60 } };
     const budgets = new RateBudgets(custom, new ManualClock());
     const run = budgets.forAws('1', 'r', 'ec2', 'RunInstances') as TokenBucket;
-    expect([run.capacity, run.refillPerSecond]).toEqual([15, 6]);
+    expect([run.capacity, run.refillPerSecond]).toEqual([14, 6]);
     const cf = budgets.forCloudflare('a') as SlidingWindowLimiter;
     expect([cf.limit, cf.windowMs]).toEqual([100, 60_000]);
   });
