@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,23 @@ describe('plan against an empty cloud', () => {
     expect(res.stderr).toBe('');
     expect(res.code).toBe(2);
     expect(kindsByTarget(res.plan!)).toEqual(['create acme', 'create acme/research', 'create acme/support', 'create globex', 'create globex/ops', 'create initech']);
+  });
+});
+
+describe('plan --json from the built CLI', () => {
+  const w = world();
+  it('keeps the AWS SDK’s Node-version warning on stderr: stdout is the plan JSON alone', async () => {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...w.h().env };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED; // the warning as operators on Node 20 get it
+    const bin = new URL('../../bin/tenantform.js', import.meta.url).pathname;
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(process.execPath, [bin, 'plan', '--json'], { cwd: fleetRepo(), env }, (err, out, errOut) =>
+        done({ code: typeof err?.code === 'number' ? err.code : 0, stdout: out, stderr: errOut }),
+      );
+    });
+    expect(code).toBe(2);
+    expect((JSON.parse(stdout) as Plan).summary.create).toBe(6);
+    if (Number(process.versions.node.split('.')[0]) < 22) expect(stderr).toContain('NodeVersionSupportWarning');
   });
 });
 
