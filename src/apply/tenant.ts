@@ -98,12 +98,13 @@ export async function createTenant(ctx: ActContext, intent: TenantIntent, opts: 
   const bundle = await ensureBundle(ctx, intent, token);
   if (bundle.created) created.push('secret');
 
-  const owner = { role: 'tenant' as const, orgId: intent.orgId, slug: intent.slug, deletionProtection: intent.deletionProtection };
+  const identity = { role: 'tenant' as const, orgId: intent.orgId, slug: intent.slug };
+  const owner = { ...identity, deletionProtection: intent.deletionProtection };
   const group = await ensureGroup(ctx, owner, ctx.wiring.vpcId ? await tenantPermissions(ctx, owner) : []);
   if (group.created) created.push('securityGroup');
 
   const instance = await ensureInstance(ctx, {
-    ...owner,
+    ...identity,
     instanceType: intent.instanceType,
     volumeGb: intent.volumeGb,
     ami: intent.ami,
