@@ -208,6 +208,32 @@ describe('apply the example fleet, then change it', () => {
     expect(moved.stderr).toContain('the desired state changed since the plan');
   });
 
+  it('refuses bad input with exit 1, a file:line:col message and no mutating call', async () => {
+    const tenantFile = join(w().dir, 'tenants', 'initech', 'tenant.yaml');
+    const original = readFileSync(tenantFile, 'utf8');
+    const traffic = w().mark();
+
+    writeFileSync(tenantFile, original.replace(/^orgId: .*$/m, 'orgId: not-a-uuid'));
+    const broken = await run(['apply', '--auto-approve']);
+    writeFileSync(tenantFile, original);
+    expect(broken.code).toBe(1);
+    expect(`${broken.stdout}${broken.stderr}`).toMatch(/tenants\/initech\/tenant\.yaml:\d+:\d+/);
+    expect(broken.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    const planFile = join(w().dir, 'corrupt-plan.json');
+    writeFileSync(planFile, '{"formatVersion": 1, "actions": "all of them"}');
+    const corrupt = await run(['apply', planFile, '--auto-approve']);
+    expect(corrupt.code).toBe(1);
+    expect(corrupt.stderr).toContain('corrupt-plan.json');
+
+    const { SECRETS_ENCRYPTION_KEY: _dropped, ...unwired } = w().env;
+    const noKey = await run(['apply', '--auto-approve'], { io: { env: unwired } });
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toContain('SECRETS_ENCRYPTION_KEY');
+
+    expect(traffic()).toEqual({ aws: [], cf: [] });
+  });
+
   it('never lets a secret into stdout, stderr or the audit database', async () => {
     const bundle = JSON.parse(
       (await w().check.secrets.send(new GetSecretValueCommand({ SecretId: secretName('dev', ORG.acme) }))).SecretString!,
