@@ -35,11 +35,16 @@ export function readText(absPath: string, file: string, diagnostics: Diagnostic[
       diagnostics.push(error(file, 1, 1, '', `The file is ${(size / 1024 / 1024).toFixed(1)} MiB; fleet files are limited to 1 MiB.`));
       return undefined;
     }
-    // The lenient UTF-8 read is node's fastest path; only a file that shows a replacement
-    // character is read again as bytes to tell a real U+FFFD from invalid input.
-    text = readFileSync(absPath, 'utf8');
+    const bytes = readFileSync(absPath);
+    if (bytes.length > MAX_FILE_BYTES) {
+      // It grew between stat and read.
+      diagnostics.push(error(file, 1, 1, '', 'The file is over 1 MiB; fleet files are limited to 1 MiB.'));
+      return undefined;
+    }
+    // The lenient decode is node's fastest path; only text that shows a replacement character
+    // is decoded again, strictly, to tell a real U+FFFD from invalid input.
+    text = bytes.toString('utf8');
     if (text.includes('\uFFFD')) {
-      const bytes = readFileSync(absPath);
       try {
         text = utf8.decode(bytes);
       } catch {
@@ -50,11 +55,6 @@ export function readText(absPath: string, file: string, diagnostics: Diagnostic[
     }
   } catch (cause) {
     diagnostics.push(error(file, 1, 1, '', `The file cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'unknown error'}).`));
-    return undefined;
-  }
-  if (text.length > MAX_FILE_BYTES) {
-    // It grew between stat and read.
-    diagnostics.push(error(file, 1, 1, '', 'The file is over 1 MiB; fleet files are limited to 1 MiB.'));
     return undefined;
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -198,6 +198,15 @@ describe('the desired hash and commit', () => {
   });
 });
 
+describe('file encoding', () => {
+  it('accepts a real U+FFFD and drops a leading BOM', async () => {
+    const T = 'tenants/acme/tenant.yaml';
+    const { state, diagnostics } = await loadFleet(makeFleet({ [T]: `\uFEFF${BASE_FILES[T]}# caf\uFFFD\n` }));
+    expect(diagnostics).toEqual([]);
+    expect(state!.tenants[0]!.spec.slug).toBe('acme');
+  });
+});
+
 describe('in-repository symlinks and ignored dotfiles', () => {
   it('ignores .gitkeep and similar dotfiles', async () => {
     const dir = makeFleet({ 'tenants/.DS_Store': 'x', 'tenants/acme/workspaces/.gitkeep': '' });
