@@ -191,6 +191,7 @@ describe('the desired hash and commit', () => {
     expect((await loadFleet(dir)).state!.commit).toBeUndefined();
     const git = simpleGit({ baseDir: dir });
     await git.init();
+    expect((await loadFleet(dir)).state!.commit, 'a work tree with no commits has no HEAD').toBeUndefined();
     await git.add('.');
     await git.raw(['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'fleet']);
     const head = (await git.revparse(['HEAD'])).trim();
