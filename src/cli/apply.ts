@@ -9,6 +9,7 @@
  * plan, guard), 4 applied with failures or a halted rollout.
  */
 import { randomUUID } from 'node:crypto';
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { executePlan } from '../apply/executor.js';
@@ -106,7 +107,12 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
         await deps.onLocked?.();
         return applyLocked({ io, out, opts, deps, planFile, desired, wiring, store, runId, signal, allowDeletes });
       },
-      { ttlMs: lockTtlMs },
+      {
+        ttlMs: lockTtlMs,
+        // The signal ends the process before the `finally` below: record the run's end now.
+        onInterrupt: (signal) =>
+          store.finishRun({ runId, status: 'interrupted', exitCode: 128 + (constants.signals[signal] ?? 0), summary: { error: `interrupted by ${signal}` } }),
+      },
     );
     code = result.code;
     status = result.status;

@@ -26,6 +26,11 @@ export interface WithLeaseOptions {
   renewEveryMs?: number;
   /** Release the lease on SIGINT/SIGTERM, then let the signal end the process as it would have. Default true. */
   handleSignals?: boolean;
+  /**
+   * Runs on SIGINT/SIGTERM before the lease is released and the signal ends the process, so the
+   * caller can record how its run ended: once the signal is re-raised, no `finally` of the task runs. Its failure is ignored.
+   */
+  onInterrupt?: (signal: NodeJS.Signals) => unknown;
   /** Called when a renewal finds the lease taken by someone else; the task's signal is aborted too. */
   onLost?: (current: Lease | undefined) => void;
   /** Called when a renewal fails (e.g. the database is busy); the next interval retries. */
@@ -79,8 +84,10 @@ export async function withLease<T>(
     removeSignalHandlers();
     controller.abort(new TenantformError(`interrupted by ${signal}`, { operation: 'hold lock', resource: `environment ${environment}` }));
     clearInterval(timer);
-    void leases
-      .releaseLease(environment, holder)
+    void Promise.resolve()
+      .then(() => opts.onInterrupt?.(signal))
+      .catch(() => undefined)
+      .then(() => leases.releaseLease(environment, holder))
       .catch(() => undefined)
       .finally(() => {
         // With nobody else listening, re-raise so the process ends the way the signal means.

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { ORG, startApplyWorld, type ApplyWorld, type RunResult } from './apply-world.js';
 
 describe('two applies started together', () => {
@@ -46,6 +47,54 @@ describe('two applies started together', () => {
     const res = await w.run(['apply', '--auto-approve']);
     expect(res.code).toBe(0);
     expect(traffic()).toEqual({ aws: [], cf: [] });
+  });
+});
+
+describe('an apply interrupted by SIGINT', () => {
+  let w: ApplyWorld;
+  beforeAll(async () => {
+    w = await startApplyWorld();
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('records its run as interrupted and releases the lease before the signal ends it; the next apply runs', async () => {
+    // A listener of the test's own: with one present, the lease does not re-raise the signal, so
+    // this worker survives what would end a real CLI right after the lease is released.
+    const survive = () => undefined;
+    process.on('SIGINT', survive);
+    let atSignal: { runs: string[]; lease: unknown } | undefined;
+    const traffic = w.mark();
+    try {
+      const interrupted = await w.run(['apply', '--auto-approve'], {
+        deps: {
+          onLocked: async () => {
+            process.emit('SIGINT', 'SIGINT');
+            const observer = openSqliteStore(w.db);
+            try {
+              // The handler records the run, then releases the lease: wait for the release.
+              while ((await observer.currentLease('dev')) !== undefined) await new Promise((r) => setImmediate(r));
+              atSignal = { runs: w.runs().map((r) => `${r.status} ${r.exit_code}`), lease: await observer.currentLease('dev') };
+            } finally {
+              await observer.close();
+            }
+          },
+        },
+      });
+      // In a real CLI the process ends here; in-process, the run goes on and starts nothing.
+      expect(interrupted.code).toBe(4);
+      expect(interrupted.stdout).toContain('skipped (interrupted): not started: hold lock environment dev: interrupted by SIGINT');
+      expect(interrupted.stdout).toContain('Apply: 0 ok, 0 failed, 8 skipped');
+    } finally {
+      process.off('SIGINT', survive);
+    }
+    expect(atSignal).toEqual({ runs: ['interrupted 130'], lease: undefined });
+    expect(traffic()).toEqual({ aws: [], cf: [] });
+
+    const next = await w.run(['apply', '--auto-approve']);
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain('Apply: 8 ok, 0 failed, 0 skipped');
   });
 });
 
