@@ -48,9 +48,12 @@
  *   records, tunnels. A live workspace with no declaration under a declared tenant is deleted
  *   (instances, security groups). Unattributed resources never produce actions (sweep's job).
  * - Scope. With `inventory.scope.kind === 'tenants'`, only tenants matching the scope (by org id
- *   or slug) are planned; nothing outside it is compared or deleted.
+ *   or slug) are planned; nothing outside it is compared or deleted. A partial desired state
+ *   (`desired.partial`, loaded for a pull request) scopes the plan the same way when the inventory
+ *   is not scoped: tenants that were not loaded are unknown, never undeclared.
  * - Guards. `emptyDesired`: no desired state, or zero tenants while tenants are live → blocking,
- *   and no action at all is planned. `maxDeletes`: tenant deletes (not replacements) over
+ *   and no action at all is planned. A partial state with zero tenants is not an empty fleet (the
+ *   pull request removed the scoped tenants; the loader refuses a fleet with no tenant folder). `maxDeletes`: tenant deletes (not replacements) over
  *   `fleet.guards.maxDeletes` block unless `allowDeletes` covers them. `deletionProtection`: a
  *   tenant delete, or a tenant-instance replacement, of a tenant whose live resources carry
  *   DeletionProtection=true is blocked — the live tag wins over the file (protection outlives
@@ -96,13 +99,14 @@ export interface PlanOptions {
 export function planChanges(desired: DesiredState | undefined, inventory: Inventory, opts: PlanOptions): Plan {
   const findings: GuardFinding[] = [];
   let actions: Action[] = [];
-  const inScope = scopeMatcher(inventory.scope);
+  const scope = planScope(desired, inventory);
+  const inScope = scopeMatcher(scope);
   const liveTenants = inventory.tenants ?? {};
   const liveOrgsInScope = Object.keys(liveTenants)
     .filter((orgId) => inScope(orgId, liveTenants[orgId]?.slug))
     .filter((orgId) => hasAnythingLive(liveTenants[orgId]!));
 
-  if (inventory.scope.kind === 'tenants') findings.push(scopeFinding(inventory.scope, desired, liveTenants));
+  if (scope.kind === 'tenants') findings.push(scopeFinding(scope, desired, liveTenants));
 
   if (desired && desired.fleet.environment !== inventory.environment) {
     findings.push({
@@ -118,14 +122,14 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
       message: 'the desired state could not be read; nothing is planned (an unreadable fleet is never planned as "delete everything")',
       actionIds: [],
     });
-  } else if (desired.tenants.length === 0 && liveOrgsInScope.length > 0) {
+  } else if (desired.tenants.length === 0 && !desired.partial && liveOrgsInScope.length > 0) {
     findings.push({
       guard: 'emptyDesired',
       blocking: true,
       message: `the fleet declares no tenants while ${liveOrgsInScope.length} are live; nothing is planned (an empty fleet is never planned as "delete everything")`,
       actionIds: [],
     });
-  } else if (desired.tenants.length > 0) {
+  } else if (desired.tenants.length > 0 || desired.partial) {
     const ctx = new PlanContext(desired.fleet, inventory.environment);
     actions = planFleet(ctx, desired, liveTenants, inScope);
     findings.push(...ctx.resolveFindings(actions));
@@ -144,7 +148,7 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
       commit: desired?.commit,
       desiredHash: desired?.hash ?? '',
       changedSince: opts.changedSince,
-      scope: inventory.scope.kind === 'all' ? { kind: 'all' } : { kind: 'tenants', orgIds: [...inventory.scope.orgIds], slugs: [...inventory.scope.slugs] },
+      scope: scope.kind === 'all' ? { kind: 'all' } : { kind: 'tenants', orgIds: [...scope.orgIds], slugs: [...scope.slugs] },
       fingerprints: fingerprintInventory(inventory, { actions }),
     },
     actions,
@@ -767,6 +771,12 @@ function batchSize(b: RolloutBatch, remaining: number): number {
 }
 
 type ScopeMatcher = (orgId: string, slug: string | undefined) => boolean;
+
+/** The inventory's scope; else a partial desired state's (its loaded org ids and requested slugs). */
+function planScope(desired: DesiredState | undefined, inventory: Inventory): Inventory['scope'] {
+  if (inventory.scope.kind === 'tenants' || !desired?.partial) return inventory.scope;
+  return { kind: 'tenants', orgIds: desired.tenants.map((t) => t.spec.orgId).sort(compareText), slugs: [...desired.partial.slugs] };
+}
 
 function scopeMatcher(scope: Inventory['scope']): ScopeMatcher {
   if (scope.kind === 'all') return () => true;

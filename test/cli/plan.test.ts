@@ -294,6 +294,16 @@ describe('plan --changed-since (a pull request)', () => {
     expect(kindsByTarget(res.plan!)).toEqual(['create globex/new', 'delete hooli']);
   });
 
+  it('plans the cascade of a pull request that only removes a tenant, touching no other tenant', async () => {
+    const head = await commitAll(dir, 'earlier pull requests merged');
+    rmSync(join(dir, 'tenants', 'initech'), { recursive: true });
+    const res = await plan(w.h(), dir, ['--changed-since', head]);
+    expect(res.code).toBe(2);
+    expect(res.plan!.guards.filter((g) => g.blocking)).toEqual([]);
+    expect(kindsByTarget(res.plan!)).toEqual(['delete initech']);
+    expect(res.plan!.basis.scope).toEqual({ kind: 'tenants', orgIds: [TENANTS[2]!.orgId], slugs: ['initech'] });
+  });
+
   it('exits 1 for a ref that does not exist', async () => {
     const io = memoryIo({ env: w.h().env, cwd: dir });
     expect(await main(['plan', '--changed-since', 'no-such-ref'], io)).toBe(1);

@@ -651,6 +651,23 @@ describe('planChanges: scope', () => {
     expect(p.guards[0]!.message).toContain('not declared nor live: org-nobody');
   });
 
+  it('a partial desired state scopes the plan even over an unscoped inventory: nothing unloaded is deleted', () => {
+    const partial: DesiredState = { ...desiredState([tenant('new')]), partial: { slugs: ['new', 'old'] } };
+    const p = plan(partial, inv);
+    expect(ids(p)).toEqual(['create:tenant:org-new', 'delete:tenant:org-old']);
+    expect(guards(p)).toEqual([['scope', false]]);
+    expect(p.basis.scope).toEqual({ kind: 'tenants', orgIds: ['org-new'], slugs: ['new', 'old'] });
+  });
+
+  it('a pull request that only removes a tenant plans its delete, not an emptyDesired refusal', () => {
+    const removal: DesiredState = { ...desiredState([]), partial: { slugs: ['old'] } };
+    const scoped = { ...clone(inv), scope: { kind: 'tenants' as const, orgIds: [], slugs: ['old'] } };
+    const p = plan(removal, scoped);
+    expect(ids(p)).toEqual(['delete:tenant:org-old']);
+    expect(guards(p)).toEqual([['scope', false]]);
+    expect(planExitCode(p)).toBe(2);
+  });
+
   it('without scope the same inputs plan everything', () => {
     expect(ids(plan(d, inv))).toEqual(['resize:tenant:org-bolt', 'delete:tenant:org-gone', 'create:tenant:org-new', 'delete:tenant:org-old']);
   });
