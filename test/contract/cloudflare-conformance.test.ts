@@ -90,6 +90,8 @@ describe('the checker relaxes only the documented quirks', () => {
   const configPut: OperationRef = { method: 'PUT', template: '/accounts/{account_id}/cfd_tunnel/{tunnel_id}/configurations' };
   const dnsList: OperationRef = { method: 'GET', template: '/zones/{zone_id}/dns_records' };
   const dnsCreate: OperationRef = { method: 'POST', template: '/zones/{zone_id}/dns_records' };
+  const dnsDelete: OperationRef = { method: 'DELETE', template: '/zones/{zone_id}/dns_records/{dns_record_id}' };
+  const tunnelList: OperationRef = { method: 'GET', template: '/accounts/{account_id}/cfd_tunnel' };
   const ids = { account_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9', tunnel_id: 'f70ff985-a4ef-4643-bbbc-4a0ed4fc8415', zone_id: 'f9e8d7c6b5a4938271605f4e3d2c1b0a' };
   const now = new Date().toISOString();
   const tunnel = {
@@ -105,6 +107,7 @@ describe('the checker relaxes only the documented quirks', () => {
   it.each<[string, () => string[]]>([
     ['Q1 a catch-all last rule without hostname', () => checker.checkRequest(configPut, request({ config: { ingress: [rule, { service: 'http_status:404' }] } }))],
     ['Q2 a DELETE without body', () => checker.checkRequest(tunnelDelete, request(undefined))],
+    ['Q2 a DNS record DELETE without body', () => checker.checkRequest(dnsDelete, { ...request(undefined), pathParams: { ...ids, dns_record_id: ids.account_id } })],
     ['Q3 null deleted_at and conns_active_at', () => checker.checkResponse(tunnelGet, 200, ok(tunnel))],
     ['Q4 an error body on a 4XX', () => checker.checkResponse(tunnelGet, 404, failure(1003))],
     ['Q5 a DNS body without the read-only fields', () => checker.checkRequest(dnsCreate, request(record))],
@@ -123,6 +126,9 @@ describe('the checker relaxes only the documented quirks', () => {
     ['a DNS body without content', () => checker.checkRequest(dnsCreate, request({ ...record, content: undefined })), /must have required property 'content'/],
     ['an over-long name.exact', () => checker.checkRequest(dnsList, request(undefined, `name.exact=${'a'.repeat(256)}`)), /"name.exact".*must NOT have more than 255 characters/],
     ['an unknown query parameter', () => checker.checkRequest(tunnelGet, request(undefined, 'cascade=true')), /"cascade" is not in the schema/],
+    ['a dotted DNS filter other than name.* / content.*', () => checker.checkRequest(dnsList, request(undefined, 'type.exact=CNAME')), /"type.exact" is not in the schema/],
+    ['a dotted DNS filter with an operator the API lacks', () => checker.checkRequest(dnsList, request(undefined, 'name.present=x&comment.bogus=y')), /"name.present" is not in the schema\n.*"comment.bogus" is not in the schema/],
+    ['a dotted filter on the tunnel list', () => checker.checkRequest(tunnelList, request(undefined, 'name.exact=t')), /"name.exact" is not in the schema/],
     ['code 971 on anything but a 429', () => checker.checkResponse(tunnelGet, 400, failure(971)), /\/errors\/0\/code must be >= 1000/],
     ['a malformed path id', () => checker.checkRequest(tunnelGet, { ...request(undefined), pathParams: { ...ids, tunnel_id: 'nope' } }), /"tunnel_id"="nope": must match format "uuid"/],
     ['a DNS record type outside the enum', () => checker.checkRequest(dnsCreate, request({ ...record, type: 'CNAMEZ' })), /\/type must be equal to one of the allowed values/],
