@@ -4,6 +4,7 @@
  * guard only; deletion protection, an empty desired state and an environment mismatch cannot be
  * overridden.
  */
+import { desiredHash } from '../desired/hash.js';
 import type { DesiredState } from '../desired/model.js';
 import type { Inventory } from '../live/model.js';
 import type { ObserveScope } from '../live/observe.js';
@@ -31,8 +32,18 @@ export function staleReasons(saved: Plan, fresh: Inventory, desired: DesiredStat
   if (saved.environment !== desired.fleet.environment) {
     reasons.push({ kind: 'desiredChanged', message: `the plan was made for environment ${saved.environment}, the fleet declares ${desired.fleet.environment}` });
   }
-  reasons.push(...comparePlanBasis(saved, fingerprintInventory(fresh, saved), desired.hash));
+  reasons.push(...comparePlanBasis(saved, fingerprintInventory(fresh, saved), desiredHashInScope(saved.basis.scope, desired)));
   return reasons;
+}
+
+/**
+ * A scoped plan (plan --changed-since) hashed only its scope's tenants (loadFleet's `only`);
+ * apply loads the whole fleet, so it hashes the same tenants to compare like with like.
+ */
+function desiredHashInScope(scope: Plan['basis']['scope'], desired: DesiredState): string {
+  if (scope.kind === 'all') return desired.hash;
+  const slugs = new Set(scope.slugs);
+  return desiredHash(desired.fleet, desired.tenants.filter((t) => slugs.has(t.spec.slug)));
 }
 
 export interface GuardVerdict {
