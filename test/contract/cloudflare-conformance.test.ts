@@ -45,6 +45,21 @@ describe('the double checks its own traffic', () => {
     expect(double.takeViolations()).toHaveLength(1); // handled here, so the setup file's gate stays quiet
   });
 
+  it('reports a violation that follows ones the test already took', async () => {
+    const t = await cf.zeroTrust.tunnels.cloudflared.create({ account_id: double.accountId, name: 'twice' });
+    const gate = new ViolationGate(() => [double]);
+    const corruptGet = async () => {
+      double.corruptNextResponse((body) => ({ ...body, result: { ...(body.result as object), status: 'sideways' } }));
+      await cf.zeroTrust.tunnels.cloudflared.get(t.id!, { account_id: double.accountId });
+    };
+    await corruptGet();
+    expect(() => gate.check()).toThrow(/does not conform/);
+    expect(double.takeViolations()).toHaveLength(1);
+    await corruptGet();
+    expect(() => gate.check()).toThrow(/does not conform[\s\S]*\/result\/status/);
+    expect(double.takeViolations()).toHaveLength(1);
+  });
+
   it('records a request that breaks the schema', async () => {
     const r = await cf.dns.records.create({ zone_id: double.zoneId, type: 'CNAME', name: 'x.example.com', content: 'y.example.net', ttl: 1 });
     // SDK 7 lets a PATCH omit content; the 2024 schema's PATCH body still requires it.

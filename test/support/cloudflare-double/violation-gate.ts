@@ -6,18 +6,17 @@ import type { SchemaViolation } from './conformance.js';
 import { startedDoubles, type ViolationSource } from './registry.js';
 
 export class ViolationGate {
-  private readonly seen = new Map<ViolationSource, number>();
+  /** By identity, not by count: takeViolations() may empty a list between two checks. */
+  private readonly reported = new WeakSet<SchemaViolation>();
 
   constructor(private readonly sources: () => Iterable<ViolationSource> = startedDoubles) {}
 
-  /** Throws when any double has violations the previous check did not see. */
+  /** Throws when any double has violations that no earlier check reported. */
   check(): void {
     const fresh: Array<{ source: ViolationSource; violations: SchemaViolation[] }> = [];
     for (const source of this.sources()) {
-      // takeViolations() may have emptied the list since the last look.
-      const from = Math.min(this.seen.get(source) ?? 0, source.violations.length);
-      const violations = source.violations.slice(from);
-      this.seen.set(source, source.violations.length);
+      const violations = source.violations.filter((v) => !this.reported.has(v));
+      for (const v of violations) this.reported.add(v);
       if (violations.length > 0) fresh.push({ source, violations });
     }
     if (fresh.length > 0) throw new Error(formatViolations(fresh));
