@@ -4,6 +4,7 @@
  * matches a desired state — the fixed point the planner must plan nothing for.
  */
 import { Tag, baseTags, dnsComment, dnsTags, hostname, secretName, tenantSecurityGroupName, tunnelName, tunnelTarget, workspaceSecurityGroupName } from '../../src/contract.js';
+import { DEFAULT_BUDGETS } from '../../src/desired/defaults.js';
 import type { DesiredState, DesiredTenant, DesiredWorkspace, FleetSpec, Power } from '../../src/desired/model.js';
 import type { Inventory, LiveInstance, LiveTenant, LiveWorkspace } from '../../src/live/model.js';
 
@@ -31,19 +32,7 @@ export function fleetSpec(overrides: Partial<FleetSpec> = {}): FleetSpec {
     rollout: { batches: [{ count: 1 }, { percent: 50 }], maxFailureRatio: 0.25 },
     guards: { maxDeletes: 3 },
     deletion: { secretRecoveryWindowDays: 7, terminationDeadlineSeconds: 600 },
-    budgets: {
-      concurrency: 8,
-      ec2: {
-        describe: { perSecond: 20, burst: 50 },
-        mutate: { perSecond: 5, burst: 10 },
-        runInstances: { perSecond: 2, burst: 5 },
-        terminateInstances: { perSecond: 2, burst: 5 },
-        authorizeIngress: { perSecond: 5, burst: 10 },
-      },
-      secretsManager: { perSecond: 10, burst: 20 },
-      ssm: { perSecond: 5, burst: 10 },
-      cloudflare: { requests: 1200, windowSeconds: 300 },
-    },
+    budgets: DEFAULT_BUDGETS,
     ...overrides,
   };
 }
