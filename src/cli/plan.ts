@@ -119,7 +119,8 @@ function productReaders(
   cf: { apiToken: string; accountId: string; zoneId: string },
 ): LiveReaders & { close: () => void } {
   const aws = createAwsClients({ region, env: io.env });
-  const cloudflare = createCloudflareContext({ ...cf, baseURL: io.env.CLOUDFLARE_BASE_URL?.trim() || undefined });
+  // 429s go to the gate, which spends a budget token and counts each retry; the SDK's own retry would not.
+  const cloudflare = createCloudflareContext({ ...cf, baseURL: io.env.CLOUDFLARE_BASE_URL?.trim() || undefined, leaveThrottlingToCaller: true });
   const gate = createRateGate({ budgets, awsAccount: io.env.AWS_PROFILE ?? 'default', region, cloudflareAccountId: cf.accountId });
   return { ...createLiveReaders({ ec2: aws.ec2, secrets: aws.secrets, cloudflare, gate }), close: () => aws.destroy() };
 }

@@ -76,6 +76,17 @@ describe('plan against an empty cloud', () => {
     expect(res.code).toBe(2);
     expect(kindsByTarget(res.plan!)).toEqual(['create acme', 'create acme/research', 'create acme/support', 'create globex', 'create globex/ops', 'create initech']);
   });
+
+  it('waits out a throttled Cloudflare listing and plans the same, exit 2', async () => {
+    const h = w.h();
+    h.cf.faults.add({ kind: 'rate-limit', path: /cfd_tunnel/, retryAfterSeconds: 0 });
+    const cfBefore = h.cf.requests.length;
+    const res = await plan(h, fleetRepo());
+    expect(res.code).toBe(2);
+    expect(res.plan!.summary.create).toBe(6);
+    // One listing per Cloudflare resource kind, plus the one retry of the throttled tunnel listing.
+    expect(h.cf.requests.length - cfBefore).toBe(3);
+  });
 });
 
 describe('plan --json from the built CLI', () => {
