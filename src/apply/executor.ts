@@ -27,7 +27,7 @@ import { MAX_INSTANCES_PER_SEND } from './command.js';
 import type { ActContext, AuditEvent } from './context.js';
 import { redeploy, resizeTarget, startTarget, stopTarget, type LifecycleTarget, type RedeployResult } from './lifecycle.js';
 import { createTenant, deleteTenant, repairTenant, tenantIntent } from './tenant.js';
-import { stampProtection, terminateForReplacement, updateTenant, updateWorkspace } from './update.js';
+import { terminateForReplacement, updateTenant, updateWorkspace } from './update.js';
 import { createWorkspace, deleteWorkspace, workspaceIntent } from './workspace.js';
 
 export interface ExecuteOptions {
@@ -141,13 +141,11 @@ class Execution {
     if (t.kind === 'tenant') {
       const intent = tenantIntent(tenant);
       switch (a.kind) {
-        case 'create': {
-          const outcome = await createTenant(ctx, intent, { cleanStale: !a.replacement });
-          return stampProtection(ctx, tenant, outcome);
-        }
+        case 'create':
+          await createTenant(ctx, intent, { cleanStale: !a.replacement });
+          return;
         case 'repair': {
-          const outcome = await repairTenant(ctx, intent, a.steps);
-          await stampProtection(ctx, tenant, outcome);
+          await repairTenant(ctx, intent, a.steps);
           // A new tunnel means a new token in the bundle: the platform re-reads it when its container is recreated.
           if (a.steps.some((s) => s.resource === 'command')) await this.runOnInstance(ctx, a, lifecycleTarget(t), intent.image);
           return;

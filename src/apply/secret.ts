@@ -13,10 +13,13 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
+  TagResourceCommand,
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { Tag, baseTags, secretName } from '../contract.js';
 import { CloudError } from '../errors.js';
+import { tagsToRecord } from '../live/ec2.js';
+import { isProtectedTag } from '../plan/normalise.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
 import type { TenantIdentity } from './tunnel.js';
@@ -127,6 +130,13 @@ export async function ensureBundle(ctx: ActContext, tenant: TenantIdentity & { d
     }
   }
   if (described.DeletedDate) await restore(ctx, name, tenant.orgId);
+  // A protected tenant's bundle from an older run, made before bundles were born with the tag.
+  if (tenant.deletionProtection && !isProtectedTag(tagsToRecord(described.Tags))) {
+    await awsCall(ctx, 'secretsmanager', 'TagResource', `secret ${name}`, () =>
+      ctx.aws.secrets.send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: Tag.deletionProtection, Value: 'true' }] })),
+    );
+    ctx.audit({ kind: 'secret', resourceId: name, orgId: tenant.orgId, state: 'updated', details: { tags: Tag.deletionProtection } });
+  }
 
   const current = await awsCall(ctx, 'secretsmanager', 'GetSecretValue', `secret ${name}`, () =>
     ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: name })),

@@ -7,6 +7,7 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateTagsCommand,
   DeleteSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
@@ -17,6 +18,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { MANAGED_BY, Tag, baseTags, tenantSecurityGroupName, workspaceSecurityGroupName, type Role } from '../contract.js';
 import { CloudError, ConfigError, DeadlineExceeded } from '../errors.js';
+import { tagsToRecord } from '../live/ec2.js';
+import { isProtectedTag } from '../plan/normalise.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
 import { pollBackoff } from './poll.js';
@@ -34,7 +37,10 @@ export interface GroupOwner {
   orgId: string;
   slug: string;
   workspaceId?: string;
-  /** Tenant groups carry the tenant's DeletionProtection from birth, like its instance. */
+  /**
+   * Tenant groups carry the tenant's DeletionProtection from birth, like its instance; a protected
+   * tenant's group adopted from an older run gets the tag when it lacks it (never loses it here).
+   */
   deletionProtection?: boolean;
 }
 
@@ -194,7 +200,15 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   }
   const groupId = group.GroupId!;
   const changed = await reconcileRules(ctx, groupId, group.IpPermissions ?? [], permissions);
-  if (!created) ctx.audit({ ...auditBase, resourceId: groupId, state: changed ? 'updated' : 'adopted', details: { name } });
+  if (!created) {
+    ctx.audit({ ...auditBase, resourceId: groupId, state: changed ? 'updated' : 'adopted', details: { name } });
+    if (owner.deletionProtection && !isProtectedTag(tagsToRecord(group.Tags))) {
+      await awsCall(ctx, 'ec2', 'CreateTags', `security group ${groupId}`, () =>
+        ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: [{ Key: Tag.deletionProtection, Value: 'true' }] })),
+      );
+      ctx.audit({ ...auditBase, resourceId: groupId, state: 'updated', details: { tags: Tag.deletionProtection } });
+    }
+  }
   return { groupId, created, shared: false };
 }
 

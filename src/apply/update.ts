@@ -1,9 +1,7 @@
 /**
  * The act steps the per-resource modules do not cover, composed from their primitives: in-place
- * updates (tags, a tunnel rename, a hostname move), the delete half of an instance replacement,
- * and stamping DeletionProtection on a protected tenant's group and secret (the planner compares
- * the tag on all three; create only puts it on the instance). Each reads before it writes, so a
- * re-run is a no-op.
+ * updates (tags, a tunnel rename, a hostname move) and the delete half of an instance replacement.
+ * Each reads before it writes, so a re-run is a no-op.
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
@@ -15,7 +13,6 @@ import type { ActContext } from './context.js';
 import { deleteRecord, ensureCname } from './dns.js';
 import { ensureIngress } from './ingress.js';
 import { describeIdentity, findInstances, NOT_TERMINATED_STATES, terminateInstances, waitForState, type InstanceIdentity } from './instance.js';
-import type { TenantOutcome } from './tenant.js';
 
 /** Sets tags on an EC2 resource (instance or group) or a Secrets Manager secret (ARN or name). */
 export async function setResourceTags(ctx: ActContext, resourceId: string, orgId: string, tags: Record<string, string>, workspaceId?: string): Promise<void> {
@@ -36,17 +33,6 @@ export async function setResourceTags(ctx: ActContext, resourceId: string, orgId
     state: 'updated',
     details: { tags: Object.keys(tags).sort().join(',') },
   });
-}
-
-/**
- * A protected tenant's group and secret carry DeletionProtection=true like its instance. New ones
- * are born with it; this stamps the ones a repair adopted from an older run.
- */
-export async function stampProtection(ctx: ActContext, tenant: DesiredTenant, outcome: TenantOutcome): Promise<void> {
-  if (!tenant.spec.deletionProtection) return;
-  const tags = { [Tag.deletionProtection]: 'true' };
-  if (!outcome.created.includes('securityGroup')) await setResourceTags(ctx, outcome.securityGroupId, tenant.spec.orgId, tags);
-  if (!outcome.created.includes('secret')) await setResourceTags(ctx, outcome.secretName, tenant.spec.orgId, tags);
 }
 
 /** A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection tags. */

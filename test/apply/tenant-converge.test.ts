@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallGate } from '../../src/apply/context.js';
 import { createTenant, repairTenant } from '../../src/apply/tenant.js';
 import { secretName, tunnelName } from '../../src/contract.js';
-import { APP_DOMAIN, newTenant, orgInstances, startApplyHarness, tenantIntentFor, type ApplyHarness } from './harness.js';
+import { APP_DOMAIN, markTraffic, newTenant, orgInstances, startApplyHarness, tagsOf, tenantIntentFor, type ApplyHarness } from './harness.js';
 
 let h: ApplyHarness;
 beforeAll(async () => {
@@ -129,6 +129,25 @@ describe('repairTenant', () => {
     expect((await h.check.secrets.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate).toBeUndefined();
     expect((await h.check.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe(before);
     expect(h.audit.filter((e) => e.orgId === t.orgId && e.kind === 'secret').map((e) => e.state)).toEqual(['created', 'restored']);
+  });
+
+  it('stamps DeletionProtection on a protected tenant’s adopted group and bundle, once', async () => {
+    const t = newTenant('protect');
+    const first = await createTenant(h.ctx, tenantIntentFor(h, t));
+    const name = secretName('dev', t.orgId);
+    const protectedIntent = { ...tenantIntentFor(h, t), deletionProtection: true };
+
+    await repairTenant(h.ctx, protectedIntent);
+    const sg = (await h.check.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [first.securityGroupId] }))).SecurityGroups![0]!;
+    expect(tagsOf(sg).DeletionProtection).toBe('true');
+    expect(tagsOf(await h.check.secrets.send(new DescribeSecretCommand({ SecretId: name }))).DeletionProtection).toBe('true');
+    const stamps = h.audit.filter((e) => e.orgId === t.orgId && e.details?.tags === 'DeletionProtection');
+    expect(stamps.map((e) => `${e.kind} ${e.resourceId} ${e.state}`).sort()).toEqual([`secret ${name} updated`, `securityGroup ${first.securityGroupId} updated`]);
+
+    // Already stamped: a second repair tags nothing.
+    const traffic = markTraffic(h);
+    await repairTenant(h.ctx, protectedIntent);
+    expect(traffic().awsMutating.filter((a) => a === 'CreateTags' || a === 'TagResource')).toEqual([]);
   });
 
   it('re-creates a deleted security group and relaunches nothing while the instance stands', async () => {
