@@ -46,68 +46,61 @@ function envFilters(scope: Ec2Scope): Filter[][] {
   return chunks;
 }
 
-async function paginate<Page, Item>(
+/** One paginated listing per filter set (a scoped plan's slugs come in chunks of 200). */
+async function listAll<Page, Item>(
+  scope: Ec2Scope,
   operation: string,
-  fetch: (nextToken: string | undefined) => Promise<Page>,
+  fetch: (filters: Filter[], nextToken: string | undefined) => Promise<Page>,
   items: (page: Page) => Item[],
   next: (page: Page) => string | undefined,
 ): Promise<Item[]> {
   const out: Item[] = [];
-  let token: string | undefined;
   try {
-    do {
-      const page = await fetch(token);
-      out.push(...items(page));
-      token = next(page);
-    } while (token);
+    for (const filters of envFilters(scope)) {
+      let token: string | undefined;
+      do {
+        const page = await fetch(filters, token);
+        out.push(...items(page));
+        token = next(page);
+      } while (token);
+    }
   } catch (err) {
     throw new CloudError(describeCause(err), { operation, resource: 'EC2', cause: err });
   }
   return out;
 }
 
-export async function observeInstances(ec2: Ec2Reader, scope: Ec2Scope): Promise<Instance[]> {
-  const all: Instance[] = [];
-  for (const filters of envFilters(scope)) {
-    const stateFilter: Filter = { Name: 'instance-state-name', Values: [...LIVE_INSTANCE_STATES] };
-    const found = await paginate(
-      'list instances',
-      (NextToken) => ec2.describeInstances({ Filters: [...filters, stateFilter], MaxResults: PAGE_SIZE, NextToken }),
-      (p) => (p.Reservations ?? []).flatMap((r) => r.Instances ?? []),
-      (p) => p.NextToken,
-    );
-    all.push(...found);
-  }
-  return all;
+const stateFilter: Filter = { Name: 'instance-state-name', Values: [...LIVE_INSTANCE_STATES] };
+
+export function observeInstances(ec2: Ec2Reader, scope: Ec2Scope): Promise<Instance[]> {
+  return listAll(
+    scope,
+    'list instances',
+    (filters, NextToken) => ec2.describeInstances({ Filters: [...filters, stateFilter], MaxResults: PAGE_SIZE, NextToken }),
+    (p) => (p.Reservations ?? []).flatMap((r) => r.Instances ?? []),
+    (p) => p.NextToken,
+  );
 }
 
-export async function observeSecurityGroups(ec2: Ec2Reader, scope: Ec2Scope): Promise<SecurityGroup[]> {
-  const all: SecurityGroup[] = [];
-  for (const filters of envFilters(scope)) {
-    const found = await paginate(
-      'list security groups',
-      (NextToken) => ec2.describeSecurityGroups({ Filters: filters, MaxResults: PAGE_SIZE, NextToken }),
-      (p) => p.SecurityGroups ?? [],
-      (p) => p.NextToken,
-    );
-    all.push(...found);
-  }
-  return all;
+export function observeSecurityGroups(ec2: Ec2Reader, scope: Ec2Scope): Promise<SecurityGroup[]> {
+  return listAll(
+    scope,
+    'list security groups',
+    (Filters, NextToken) => ec2.describeSecurityGroups({ Filters, MaxResults: PAGE_SIZE, NextToken }),
+    (p) => p.SecurityGroups ?? [],
+    (p) => p.NextToken,
+  );
 }
 
 /** Volumes carrying our tags (RunInstances tags them through TagSpecifications), for root volume sizes. */
-export async function observeVolumes(ec2: Ec2Reader, scope: Ec2Scope): Promise<Volume[]> {
-  const all: Volume[] = [];
-  for (const filters of envFilters(scope)) {
-    const found = await paginate(
-      'list volumes',
-      (NextToken) => ec2.describeVolumes({ Filters: filters, MaxResults: PAGE_SIZE, NextToken }),
-      (p) => p.Volumes ?? [],
-      (p) => p.NextToken,
-    );
-    all.push(...found);
-  }
-  return all;
+export function observeVolumes(ec2: Ec2Reader, scope: Ec2Scope): Promise<Volume[]> {
+  return listAll(
+    scope,
+    'list volumes',
+    (Filters, NextToken) => ec2.describeVolumes({ Filters, MaxResults: PAGE_SIZE, NextToken }),
+    (p) => p.Volumes ?? [],
+    (p) => p.NextToken,
+  );
 }
 
 /**

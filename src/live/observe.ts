@@ -33,8 +33,6 @@ export interface ObserveOptions {
   appDomain?: string;
   /** Undefined observes the whole environment. */
   scope?: ObserveScope;
-  /** Root volume sizes cost a DescribeVolumes listing; on by default. */
-  volumes?: boolean;
   now?: () => Date;
 }
 
@@ -50,7 +48,7 @@ export async function observe(readers: LiveReaders, opts: ObserveOptions): Promi
   const [instances, securityGroups, volumes, secrets, tunnels, dnsRecords] = await Promise.all([
     observeInstances(readers.ec2, { environment, slugs }),
     observeSecurityGroups(readers.ec2, { environment, slugs }),
-    opts.volumes === false ? Promise.resolve([]) : observeVolumes(readers.ec2, { environment, slugs }),
+    observeVolumes(readers.ec2, { environment, slugs }),
     observeSecrets(readers.secrets, { environment, slugs: secretSlugs }),
     observeTunnels(readers.cloudflare, { environment, slugs: cfSlugs }),
     observeDnsRecords(readers.cloudflare, { environment, slugs: cfSlugs, appDomain: opts.appDomain }),

@@ -6,6 +6,7 @@
 import type { Filter, SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import { MANAGED_BY, Tag, secretEnvPrefix } from '../contract.js';
 import { CloudError, describeCause } from '../errors.js';
+import { tagsToRecord } from './ec2.js';
 import type { LiveSecret } from './model.js';
 import type { SecretsReader } from './readers.js';
 
@@ -42,7 +43,7 @@ export async function observeSecrets(reader: SecretsReader, scope: SecretsScope)
         for (const s of page.SecretList ?? []) {
           // The name filter is a prefix match on AWS; keep only exact-environment, tenantform-owned bundles.
           if (!s.Name?.startsWith(prefix)) continue;
-          const tags = secretTags(s);
+          const tags = tagsToRecord(s.Tags);
           if (tags[Tag.managedBy] !== undefined && tags[Tag.managedBy] !== MANAGED_BY) continue;
           if (wanted && !wanted.has(tags[Tag.orgSlug] ?? '')) continue;
           out.push(s);
@@ -56,17 +57,11 @@ export async function observeSecrets(reader: SecretsReader, scope: SecretsScope)
   return out;
 }
 
-function secretTags(s: SecretListEntry): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of s.Tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
-  return out;
-}
-
 export function toLiveSecret(s: SecretListEntry): LiveSecret {
   return {
     arn: s.ARN ?? '',
     name: s.Name ?? '',
     deletedDate: s.DeletedDate?.toISOString(),
-    tags: secretTags(s),
+    tags: tagsToRecord(s.Tags),
   };
 }
