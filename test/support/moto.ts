@@ -9,7 +9,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +25,6 @@ export const MOTO_INSTALL_HINT =
 
 export interface MotoServer {
   url: string;
-  port: number;
   pid: number;
   stop(): void;
 }
@@ -79,18 +77,6 @@ const parentWatchingLauncher = [
   'main(sys.argv[1:])',
 ].join('\n');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 async function answers(url: string): Promise<boolean> {
   try {
     const res = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(1000) });
@@ -101,23 +87,31 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function waitUntilAnswering(url: string, child: ChildProcess, output: () => string): Promise<void> {
+/** werkzeug's start-up line; with `-p 0` it names the port the kernel gave the listening socket. */
+const RUNNING_ON = /Running on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/** The server's URL once it answers. */
+async function waitUntilAnswering(child: ChildProcess, output: () => string): Promise<string> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`moto_server exited (${child.exitCode ?? child.signalCode}) before answering: ${output().slice(-1500)}`);
     }
-    if (await answers(url)) return;
+    const url = RUNNING_ON.exec(output())?.[1];
+    if (url && (await answers(url))) return url;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`moto_server did not answer at ${url} within 30 s: ${output().slice(-1500)}`);
+  throw new Error(`moto_server did not answer within 30 s: ${output().slice(-1500)}`);
 }
 
-/** Starts a fresh moto server on a free loopback port (or `port`); the caller owns it. */
-export async function startMotoServer(opts: { port?: number } = {}): Promise<MotoServer> {
+/**
+ * Starts a fresh moto server on a loopback port that moto binds itself (port 0, read back from its
+ * start-up line), so no other process can take the port between choosing and binding it. The
+ * caller owns the server.
+ */
+export async function startMotoServer(): Promise<MotoServer> {
   const bin = ensureMotoInstalled();
-  const port = opts.port ?? (await freePort());
-  const child = spawn(join(dirname(bin), 'python'), ['-c', parentWatchingLauncher, '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(join(dirname(bin), 'python'), ['-c', parentWatchingLauncher, '-H', '127.0.0.1', '-p', '0'], {
     cwd: repoRoot,
     stdio: ['pipe', 'ignore', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
@@ -139,11 +133,15 @@ export async function startMotoServer(opts: { port?: number } = {}): Promise<Mot
     }
   };
   process.once('exit', stop);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilAnswering(url, child, () => stderr);
-  } catch (err) {
+  const dispose = (): void => {
+    process.removeListener('exit', stop);
     stop();
+  };
+  let url: string;
+  try {
+    url = await waitUntilAnswering(child, () => stderr);
+  } catch (err) {
+    dispose();
     throw err;
   }
   child.stderr?.removeAllListeners('data');
@@ -151,38 +149,16 @@ export async function startMotoServer(opts: { port?: number } = {}): Promise<Mot
   // moto must never keep a test worker or script alive on its own.
   child.unref();
   for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
-  return {
-    url,
-    port,
-    pid: child.pid!,
-    stop() {
-      process.removeListener('exit', stop);
-      stop();
-    },
-  };
+  return { url, pid: child.pid!, stop: dispose };
 }
 
 let shared: Promise<MotoServer> | undefined;
 
 /** The process-wide moto server, started on first use and stopped when the process exits. */
 export function sharedMotoServer(): Promise<MotoServer> {
-  shared ??= startWithRetry().catch((err: unknown) => {
+  shared ??= startMotoServer().catch((err: unknown) => {
     shared = undefined;
     throw err;
   });
   return shared;
-}
-
-async function startWithRetry(): Promise<MotoServer> {
-  // A free port can be taken between probing and binding by another worker; try a few.
-  let last: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      return await startMotoServer();
-    } catch (err) {
-      last = err;
-      if (err instanceof Error && err.message.includes('not installed')) throw err;
-    }
-  }
-  throw last;
 }
