@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -96,6 +97,21 @@ describe('tenantform history', () => {
     const json = memoryIo();
     expect(await main(['history', '--db', db, '--json'], json)).toBe(0);
     expect(JSON.parse(json.out.join(''))).toEqual({ database: db, runs: [], resources: [] });
+  });
+
+  it('refuses a database written by a newer tenantform with exit 1, one line and the database unchanged', async () => {
+    const db = join(dir, 'state.db');
+    await seed(db);
+    const raw = new Database(db);
+    raw.pragma('user_version = 99');
+    raw.close();
+    const before = readFileSync(db);
+
+    const io = memoryIo();
+    expect(await main(['history', '--db', db], io)).toBe(1);
+    expect(io.err.join('')).toMatch(/^error: open audit database .*state\.db: schema version 99 is newer than this tenantform understands \(\d+\); upgrade tenantform\n$/);
+    expect(io.out).toEqual([]);
+    expect(readFileSync(db).equals(before)).toBe(true);
   });
 
   it('rejects a bad --limit with exit 1 and one line naming the flag', async () => {
