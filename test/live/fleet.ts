@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
+import { tenantIntent } from '../../src/apply/tenant.js';
 import type { DesiredTenant } from '../../src/desired/model.js';
 import type { SeedTenant } from './seed.js';
 
@@ -83,14 +84,7 @@ export function generatedTenants(count: number, workspacesPer: number): FleetTen
 /** What a fully provisioned desired tenant looks like to the seeder. */
 export function seedSpec(t: DesiredTenant): SeedTenant {
   return {
-    orgId: t.spec.orgId,
-    slug: t.spec.slug,
-    instanceType: t.effective.instanceType,
-    volumeGb: t.effective.volumeGb,
-    ami: t.effective.ami,
-    image: t.effective.image,
-    deletionProtection: t.spec.deletionProtection,
-    power: t.spec.power,
+    ...tenantIntent(t),
     workspaces: t.workspaces.map((w) => ({
       id: w.spec.id,
       runtime: w.spec.runtime,
