@@ -7,10 +7,11 @@
  *   npm run bench:validate [-- --tenants N --workspaces M --runs R]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generatedTenants, writeFleet } from '../test/live/fleet.js';
 
 interface Measurement {
   /** The work alone: from after the imports to the end. */
@@ -28,47 +29,15 @@ function arg(name: string, fallback: number): number {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
-function uuid(kind: number, n: number): string {
-  const hex = n.toString(16).padStart(12, '0');
-  return `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${hex}`;
-}
-
+/** The example fleet.yaml and generated tenants, varied so every rule and notice has work to do. */
 function generate(dir: string, tenants: number, workspaces: number): void {
-  writeFileSync(
-    join(dir, 'fleet.yaml'),
-    [
-      'apiVersion: tenantform.dev/v1',
-      'kind: Fleet',
-      'environment: dev',
-      'region: us-east-2',
-      'appDomain: tenants.example.dev',
-      'tenantImage: ghcr.io/example/platform:1.4.2',
-      'canaryTenantImage: ghcr.io/example/platform:1.5.0-rc.1',
-      'defaultAmi: ami-06dd88604c99ec11f',
-      'amiPins:',
-      '  hermes: { us-east-2: ami-0a1b2c3d4e5f60718 }',
-      '  claude-code: { us-east-2: ami-0f9e8d7c6b5a40312 }',
-      'runtimeImages:',
-      '  hermes: ghcr.io/example/hermes:2.1.0',
-      '',
-    ].join('\n'),
-  );
-  const runtimes = ['hermes', 'claude-code'];
-  for (let t = 0; t < tenants; t++) {
-    const slug = `tenant-${t.toString().padStart(5, '0')}`;
-    const tdir = join(dir, 'tenants', slug, 'workspaces');
-    mkdirSync(tdir, { recursive: true });
-    writeFileSync(
-      join(dir, 'tenants', slug, 'tenant.yaml'),
-      `apiVersion: tenantform.dev/v1\nkind: Tenant\nslug: ${slug}\norgId: ${uuid(1, t)}\ncanary: ${t % 100 === 0}\ndeletionProtection: ${t % 7 === 0}\n`,
-    );
-    for (let w = 0; w < workspaces; w++) {
-      writeFileSync(
-        join(tdir, `ws-${w}.yaml`),
-        `apiVersion: tenantform.dev/v1\nkind: Workspace\nid: ${uuid(2, t * workspaces + w)}\nruntime: ${runtimes[w % 2]}\ntier: ${w === 4 ? 'T3' : 'T4'}\npower: ${w === 3 ? 'stopped' : 'running'}\n`,
-      );
-    }
-  }
+  const varied = generatedTenants(tenants, workspaces).map((t, i) => ({
+    ...t,
+    canary: i % 100 === 0,
+    deletionProtection: i % 7 === 0,
+    workspaces: t.workspaces.map((w, j) => ({ ...w, tier: j === 4 ? 'T3' : 'T4', ...(j === 3 ? { power: 'stopped' as const } : {}) })),
+  }));
+  writeFleet(dir, 'tenants.example.dev', varied);
 }
 
 type Kind = 'floor' | 'validate' | 'cli';
