@@ -208,6 +208,22 @@ describe('apply the example fleet, then change it', () => {
     expect(moved.stderr).toContain('the desired state changed since the plan');
   });
 
+  it('refuses a saved plan made for another environment, changing nothing', async () => {
+    const planFile = join(w().dir, 'plan-prod.json');
+    // acme's instance type still differs from its file (the test above), so the plan has work in it.
+    expect((await run(['plan', '--out', planFile])).code).toBe(2);
+    const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { environment: string };
+    writeFileSync(planFile, JSON.stringify({ ...saved, environment: 'prod' }));
+
+    const traffic = w().mark();
+    const res = await run(['apply', planFile, '--auto-approve']);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain('the plan is stale');
+    expect(res.stderr).toContain('the plan was made for environment prod, the fleet declares dev');
+    expect(traffic()).toEqual({ aws: [], cf: [] });
+    expect(w().runs().at(-1)).toEqual({ status: 'refused', exit_code: 3, command: 'apply' });
+  });
+
   it('refuses bad input with exit 1, a file:line:col message and no mutating call', async () => {
     const tenantFile = join(w().dir, 'tenants', 'initech', 'tenant.yaml');
     const original = readFileSync(tenantFile, 'utf8');
