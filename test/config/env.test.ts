@@ -97,4 +97,33 @@ describe('the environment contract', () => {
     expect(text).toContain('EC2_VPC_ID is \\"vpc-nothex\\", which is not a VPC id (vpc-…).');
     for (const secret of [SECRET, full.CLOUDFLARE_API_TOKEN!, full.PROVISION_SHARED_SECRET!]) expect(text).not.toContain(secret);
   });
+
+  it('says where environment, region and app domain should come from when neither the variables nor a valid fleet.yaml give them', () => {
+    const env = without('MOLECULE_ENV', 'AWS_REGION', 'APP_DOMAIN');
+    const result = readWiring(env);
+    expect(result.diagnostics.map((d) => [d.severity, d.path, d.message])).toEqual([
+      ['error', 'MOLECULE_ENV', 'MOLECULE_ENV is not set and there is no valid fleet.yaml to take it from.'],
+      ['error', 'AWS_REGION', 'AWS_REGION is not set and there is no valid fleet.yaml to take it from.'],
+      ['error', 'APP_DOMAIN', 'APP_DOMAIN is not set and there is no valid fleet.yaml to take it from.'],
+    ]);
+    expect(result.wiring).toBeUndefined();
+  });
+
+  it('takes environment, region and app domain from fleet.yaml, comparing APP_DOMAIN without regard to case', async () => {
+    const { fleet } = await loadFleet(repoRoot);
+    const fromFleet = readWiring(without('MOLECULE_ENV', 'AWS_REGION', 'APP_DOMAIN'), fleet);
+    expect(fromFleet.diagnostics).toEqual([]);
+    expect(fromFleet.wiring).toMatchObject({ environment: 'dev', region: 'us-east-2', appDomain: 'tenants.example.dev' });
+    const upper = readWiring({ ...full, APP_DOMAIN: 'Tenants.Example.DEV' }, fleet);
+    expect(upper.diagnostics).toEqual([]);
+    expect(upper.wiring?.appDomain).toBe('tenants.example.dev');
+  });
+
+  it('rejects a URL variable that is not a URL without echoing its value', () => {
+    const value = 'cp.example.dev/with-token-abc123';
+    const { wiring, diagnostics } = readWiring({ ...full, CP_BASE_URL: value });
+    expect(diagnostics.map((d) => [d.severity, d.path, d.message])).toEqual([['error', 'CP_BASE_URL', 'CP_BASE_URL is not a URL.']]);
+    expect(JSON.stringify(diagnostics)).not.toContain(value);
+    expect(wiring).toBeUndefined();
+  });
 });
