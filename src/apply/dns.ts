@@ -102,7 +102,7 @@ export async function ensureCname(ctx: ActContext, tenant: TenantIdentity, tunne
     if (made.name.toLowerCase() !== host) {
       // Cloudflare appends the zone to a name outside it: the app domain is not in this zone. Left
       // alone, every plan would see a record at the wrong name and try to move it forever.
-      await deleteRecord(ctx, { id: made.id, name: made.name, type: 'CNAME', content: target, proxied: true, comment }, tenant.orgId);
+      await deleteRecord(ctx, made, tenant.orgId);
       throw new ConfigError(`Cloudflare stored the record as ${made.name}: APP_DOMAIN ${ctx.wiring.appDomain} is not inside the zone CLOUDFLARE_ZONE_ID names`, {
         operation: 'create DNS record',
         resource: host,
@@ -119,7 +119,8 @@ export async function ensureCname(ctx: ActContext, tenant: TenantIdentity, tunne
   }
 }
 
-export async function deleteRecord(ctx: ActContext, record: DnsRecordRef, orgId: string): Promise<void> {
+/** Only the id is needed to delete; the name is for messages and the audit row. */
+export async function deleteRecord(ctx: ActContext, record: Pick<DnsRecordRef, 'id' | 'name'>, orgId: string): Promise<void> {
   const { client, zoneId } = ctx.cloudflare;
   try {
     await cloudflareCall(ctx, 'delete DNS record', `${record.name} (${record.id})`, () => client.dns.records.delete(record.id, { zone_id: zoneId }));

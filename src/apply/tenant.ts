@@ -84,7 +84,7 @@ export async function createTenant(ctx: ActContext, intent: TenantIntent, opts: 
     ctx.audit({ kind: 'tunnel', resourceId: tunnel.id, orgId: intent.orgId, state: 'failed', details: { error: auditableError(ctx, e) } });
     if (tunnel.created) {
       if (recordCreatedNow) {
-        await deleteRecord(ctx, { id: recordCreatedNow, name: hostname(intent.slug, ctx.wiring.appDomain), type: 'CNAME', content: '', proxied: true, comment: undefined }, intent.orgId).catch(() => undefined);
+        await deleteRecord(ctx, { id: recordCreatedNow, name: hostname(intent.slug, ctx.wiring.appDomain) }, intent.orgId).catch(() => undefined);
       }
       await deleteTunnel(ctx, tunnel, intent.orgId).then(
         () => ctx.audit({ kind: 'tunnel', resourceId: tunnel.id, orgId: intent.orgId, state: 'rolledBack' }),

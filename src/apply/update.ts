@@ -52,7 +52,7 @@ export async function updateTenant(ctx: ActContext, action: Action, tenant: Desi
       await ensureIngress(ctx, { orgId, slug }, tunnelStep.id);
       if (record.id !== step.id) {
         const oldName = typeof action.before?.hostname === 'string' ? action.before.hostname : step.id;
-        await deleteRecord(ctx, { id: step.id, name: oldName, type: 'CNAME', content: '', proxied: true, comment: undefined }, orgId);
+        await deleteRecord(ctx, { id: step.id, name: oldName }, orgId);
       }
     } else if (step.resource === 'tags' && step.op === 'modify' && step.id) {
       await setResourceTags(ctx, step.id, orgId, { [Tag.orgSlug]: slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) });
