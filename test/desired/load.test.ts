@@ -170,6 +170,13 @@ describe('loading only some tenants', () => {
     expect((await loadFleet(dir)).state).toBeUndefined();
   });
 
+  it('loads no tenant, without the empty-fleet error, when a change touched no tenant', async () => {
+    const { state, diagnostics } = await loadFleet(makeFleet(twoTenants), { only: { slugs: [] } });
+    expect(diagnostics).toEqual([]);
+    expect(state!.tenants).toEqual([]);
+    expect(state!.partial).toEqual({ slugs: [] });
+  });
+
   it('still checks orgIds against every tenant', async () => {
     const { diagnostics } = await loadFleet(makeFleet({ 'tenants/globex/tenant.yaml': tenantYaml('globex', '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001') }), { only: { slugs: ['globex'] } });
     expect(bySeverity(diagnostics, 'error').map((d) => d.file)).toEqual(['tenants/globex/tenant.yaml']);
