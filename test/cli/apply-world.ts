@@ -75,6 +75,14 @@ export async function startApplyWorld(): Promise<ApplyWorld> {
     CP_BASE_URL: 'https://cp.example.dev',
   };
   const check = aws.clients();
+  const readDb = <T>(read: (conn: Database.Database) => T): T => {
+    const conn = new Database(db, { readonly: true });
+    try {
+      return read(conn);
+    } finally {
+      conn.close();
+    }
+  };
 
   return {
     aws,
@@ -107,29 +115,16 @@ export async function startApplyWorld(): Promise<ApplyWorld> {
       return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
     },
     auditText() {
-      const conn = new Database(db, { readonly: true });
-      try {
+      return readDb((conn) => {
         const rows = [...conn.prepare('SELECT * FROM runs').all(), ...conn.prepare('SELECT * FROM tenant_resources').all()];
         return JSON.stringify(rows) + readFileSync(db).toString('latin1');
-      } finally {
-        conn.close();
-      }
+      });
     },
     auditRows() {
-      const conn = new Database(db, { readonly: true });
-      try {
-        return conn.prepare('SELECT kind, resource_id, org_id, state, details FROM tenant_resources ORDER BY seq').all() as ReturnType<ApplyWorld['auditRows']>;
-      } finally {
-        conn.close();
-      }
+      return readDb((conn) => conn.prepare('SELECT kind, resource_id, org_id, state, details FROM tenant_resources ORDER BY seq').all() as ReturnType<ApplyWorld['auditRows']>);
     },
     runs() {
-      const conn = new Database(db, { readonly: true });
-      try {
-        return conn.prepare('SELECT status, exit_code, command FROM runs ORDER BY started_at').all() as ReturnType<ApplyWorld['runs']>;
-      } finally {
-        conn.close();
-      }
+      return readDb((conn) => conn.prepare('SELECT status, exit_code, command FROM runs ORDER BY started_at').all() as ReturnType<ApplyWorld['runs']>);
     },
     async close() {
       await aws.close();
