@@ -45,6 +45,7 @@ function motoInstalled(): boolean {
  */
 export function ensureMotoInstalled(): string {
   if (motoInstalled()) return motoServerBin;
+  process.stderr.write(`moto ${MOTO_VERSION} is not in ${venvDir}: installing it (a minute or two, once)…\n`);
   const script =
     `if [ ! -x .venv/bin/moto_server ] || ! ls -d .venv/lib/*/site-packages/moto-${MOTO_VERSION}.dist-info >/dev/null 2>&1; then ` +
     `python3 -m venv .venv && .venv/bin/python -m pip install --quiet 'moto[server]==${MOTO_VERSION}'; fi`;
