@@ -37,7 +37,7 @@ export class AuditRecorder {
   failure(result: ActionResult): void {
     if (result.status !== 'failed') return;
     const t = result.target;
-    this.write(kindFromError(result.error ?? ''), result.actionId, t.orgId, t.workspaceId, 'failed', { event: 'actionFailed', action: result.kind, error: result.error ?? '' });
+    this.write(kindOfOperation(result.failedOperation), result.actionId, t.orgId, t.workspaceId, 'failed', { event: 'actionFailed', action: result.kind, error: result.error ?? '' });
   }
 
   /** Waits for every queued row; returns the write errors (empty when all landed). */
@@ -77,12 +77,17 @@ function toRow(e: AuditEvent): { kind: AuditResourceKind; resourceId: string; st
   }
 }
 
-/** The act modules name their operation first ("create tunnel …", "RunInstances …"). */
-function kindFromError(message: string): AuditResourceKind {
-  if (/ingress/i.test(message)) return 'ingress';
-  if (/DNS/.test(message)) return 'dnsRecord';
-  if (/tunnel/i.test(message)) return 'tunnel';
-  if (/secret/i.test(message)) return 'secret';
-  if (/security ?group/i.test(message)) return 'securityGroup';
+/**
+ * The resource kind a failed operation acted on, from the operation alone (an AWS action or a
+ * Cloudflare operation name) — never from the message, which holds slugs and ids that can read
+ * like anything ("secret-labs"). Unknown operations file the failure on the instance.
+ */
+function kindOfOperation(operation: string | undefined): AuditResourceKind {
+  if (!operation) return 'instance';
+  if (/SecurityGroup|security group/i.test(operation)) return 'securityGroup';
+  if (/configuration|ingress/i.test(operation)) return 'ingress';
+  if (/DNS/.test(operation)) return 'dnsRecord';
+  if (/tunnel/i.test(operation)) return 'tunnel';
+  if (/secret|bundle/i.test(operation)) return 'secret';
   return 'instance';
 }

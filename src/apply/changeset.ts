@@ -35,6 +35,8 @@ export interface ActionResult {
   status: ResultStatus;
   /** failed: the redacted error message (operation, resource, cause). */
   error?: string;
+  /** failed: the operation that failed (an AWS action or a Cloudflare operation), when known. */
+  failedOperation?: string;
   skipped?: { reason: SkipReason; detail: string };
   resources: ResourceChange[];
   durationMs: number;

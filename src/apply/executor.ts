@@ -18,7 +18,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DesiredState, DesiredTenant, DesiredWorkspace } from '../desired/model.js';
-import { InputError } from '../errors.js';
+import { InputError, TenantformError } from '../errors.js';
 import { targetKey } from '../plan/diff.js';
 import type { Action, ActionTarget, Plan } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
@@ -286,14 +286,15 @@ class Execution {
     this.failedTargets.add(targetKey(a.target));
     if (a.target.kind === 'tenant' && (a.kind === 'create' || a.kind === 'repair' || a.replacement)) this.failedTenants.add(a.target.orgId);
     const message = this.ctx.redactor.redact(error instanceof Error ? error.message : String(error));
-    this.settle(a, { status: 'failed', error: message }, resources, started);
+    const failedOperation = error instanceof TenantformError ? error.operation : undefined;
+    this.settle(a, { status: 'failed', error: message, ...(failedOperation ? { failedOperation } : {}) }, resources, started);
   }
 
   private skip(a: Action, reason: SkipReason, detail: string): void {
     this.settle(a, { status: 'skipped', skipped: { reason, detail } }, [], performance.now());
   }
 
-  private settle(a: Action, outcome: Pick<ActionResult, 'status' | 'error' | 'skipped'>, resources: ResourceChange[], started: number): void {
+  private settle(a: Action, outcome: Pick<ActionResult, 'status' | 'error' | 'failedOperation' | 'skipped'>, resources: ResourceChange[], started: number): void {
     const result: ActionResult = {
       actionId: a.id,
       kind: a.kind,
