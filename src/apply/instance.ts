@@ -85,7 +85,42 @@ async function describe(ctx: ActContext, filters: Filter[], resource: string): P
 /** Instances carrying the identity's tags, in the given states, oldest first. */
 export async function findInstances(ctx: ActContext, id: InstanceIdentity, states: InstanceState[] = STANDING_STATES): Promise<Instance[]> {
   const found = await describe(ctx, identityFilters(ctx, id, states), describeIdentity(id));
-  return found.sort((a, b) => (a.LaunchTime?.getTime() ?? 0) - (b.LaunchTime?.getTime() ?? 0) || (a.InstanceId ?? '').localeCompare(b.InstanceId ?? ''));
+  return found.sort(oldestFirst);
+}
+
+/** The key `findInstancesOf` files an identity's instances under. */
+export function identityKey(id: Pick<InstanceIdentity, 'role' | 'orgId' | 'workspaceId'>): string {
+  return `${id.role}:${id.orgId}:${id.workspaceId ?? ''}`;
+}
+
+/**
+ * `findInstances` for many identities in one listing (per 200 orgs, EC2's limit on filter values)
+ * instead of one DescribeInstances each: a redeploy wave of 50 tenants costs one call, not 50.
+ * Instances come back under `identityKey`, oldest first.
+ */
+export async function findInstancesOf(ctx: ActContext, ids: InstanceIdentity[], states: InstanceState[] = STANDING_STATES): Promise<Map<string, Instance[]>> {
+  const byKey = new Map<string, Instance[]>(ids.map((id) => [identityKey(id), []]));
+  const orgs = [...new Set(ids.map((id) => id.orgId))];
+  for (let i = 0; i < orgs.length; i += 200) {
+    const chunk = orgs.slice(i, i + 200);
+    const filters: Filter[] = [
+      { Name: `tag:${Tag.managedBy}`, Values: [MANAGED_BY] },
+      { Name: `tag:${Tag.env}`, Values: [ctx.wiring.environment] },
+      { Name: `tag:${Tag.orgId}`, Values: chunk },
+      { Name: 'instance-state-name', Values: states },
+    ];
+    for (const instance of await describe(ctx, filters, `instances of ${chunk.length} org(s)`)) {
+      const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      const key = identityKey({ role: tags[Tag.role] as Role, orgId: tags[Tag.orgId] ?? '', workspaceId: tags[Tag.workspaceId] || undefined });
+      byKey.get(key)?.push(instance);
+    }
+  }
+  for (const list of byKey.values()) list.sort(oldestFirst);
+  return byKey;
+}
+
+function oldestFirst(a: Instance, b: Instance): number {
+  return (a.LaunchTime?.getTime() ?? 0) - (b.LaunchTime?.getTime() ?? 0) || (a.InstanceId ?? '').localeCompare(b.InstanceId ?? '');
 }
 
 /** Every not-yet-terminated instance of an org with the given role (all workspaces of a tenant, say). */

@@ -9,7 +9,7 @@ import { CloudError } from '../errors.js';
 import { awsCall } from './cloud.js';
 import type { ActContext } from './context.js';
 import { runShellCommand, type InvocationResult } from './command.js';
-import { describeIdentity, findInstances, modifyInstanceType, startInstance, stopInstance, waitForState, type InstanceIdentity } from './instance.js';
+import { describeIdentity, findInstances, findInstancesOf, identityKey, modifyInstanceType, startInstance, stopInstance, waitForState, type InstanceIdentity } from './instance.js';
 import { tenantRedeployScript, workspaceRefreshScript } from './user-data.js';
 
 export type LifecycleTarget = { role: 'tenant'; orgId: string; slug: string } | { role: 'workspace'; orgId: string; slug: string; workspaceId: string };
@@ -72,13 +72,13 @@ export async function resizeTarget(ctx: ActContext, target: LifecycleTarget, ins
       }
     }
   }
-  if (tier !== undefined) await setTags(ctx, id, { [Tag.tier]: tier });
+  if (tier !== undefined) await setTags(ctx, [id], { [Tag.tier]: tier });
   ctx.audit({ ...auditBase(target, id), state: 'resized', details: { from: from ?? 'unknown', to: instanceType, restarted: wasRunning && from !== instanceType } });
 }
 
-async function setTags(ctx: ActContext, instanceId: string, tags: Record<string, string>): Promise<void> {
-  await awsCall(ctx, 'ec2', 'CreateTags', `instance ${instanceId}`, () =>
-    ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
+async function setTags(ctx: ActContext, instanceIds: string[], tags: Record<string, string>): Promise<void> {
+  await awsCall(ctx, 'ec2', 'CreateTags', `instance ${instanceIds.join(', ')}`, () =>
+    ctx.aws.ec2.send(new CreateTagsCommand({ Resources: instanceIds, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
   );
 }
 
@@ -100,12 +100,14 @@ export interface RedeployResult extends InvocationResult {
 export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Promise<RedeployResult[]> {
   const results: RedeployResult[] = [];
   const groups = new Map<string, Array<RedeployTarget & { instanceId: string }>>();
-  for (const t of targets) {
-    const [found] = await findInstances(ctx, t.target as InstanceIdentity);
-    const state = found?.State?.Name;
-    // Just launched: give it the power deadline to come up. Stopped or stopping: SSM cannot reach it.
-    const instanceId = state === 'running' || state === 'pending' ? found?.InstanceId : undefined;
-    if (instanceId && state === 'pending') await waitForState(ctx, [instanceId], 'running', ctx.deadlines.powerMs, 'wait before redeploy');
+  const live = await findInstancesOf(ctx, targets.map((t) => t.target as InstanceIdentity));
+  const found = targets.map((t) => (live.get(identityKey(t.target as InstanceIdentity)) ?? [])[0]);
+  // Just launched: give them the power deadline to come up, together. Stopped or stopping: SSM cannot reach them.
+  const pending = found.filter((i) => i?.State?.Name === 'pending').map((i) => i!.InstanceId!);
+  if (pending.length > 0) await waitForState(ctx, pending, 'running', ctx.deadlines.powerMs, 'wait before redeploy');
+  for (const [index, t] of targets.entries()) {
+    const state = found[index]?.State?.Name;
+    const instanceId = state === 'running' || state === 'pending' ? found[index]?.InstanceId : undefined;
     if (!instanceId) {
       results.push({
         ...t,
@@ -131,9 +133,11 @@ export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Prom
       script,
       comment: `tenantform ${role === 'tenant' ? 'redeploy' : 'image refresh'} ${image}`,
     });
+    // The Image tag moves only where the command succeeded; one CreateTags covers them all.
+    const succeeded = invocations.filter((inv) => inv.ok).map((inv) => inv.instanceId);
+    if (succeeded.length > 0) await setTags(ctx, succeeded, { [Tag.image]: image });
     for (const inv of invocations) {
       const m = members.find((x) => x.instanceId === inv.instanceId)!;
-      if (inv.ok) await setTags(ctx, inv.instanceId, { [Tag.image]: image });
       results.push({ ...inv, target: m.target, image });
     }
   }

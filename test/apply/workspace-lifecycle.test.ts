@@ -116,6 +116,7 @@ describe('lifecycle', () => {
     const outB = await createTenant(h.ctx, tenantIntentFor(h, b));
     const failing = h.aws.faults.ssm.fail({ instanceIds: [outB.instanceId] });
     const traffic = markTraffic(h);
+    const callsFrom = h.aws.calls.length;
     let results;
     try {
       results = await redeploy(h.ctx, [
@@ -131,6 +132,14 @@ describe('lifecycle', () => {
     ]);
     const mutating = traffic().awsMutating;
     expect(mutating.filter((m) => m === 'SendCommand')).toHaveLength(1); // one command for both tenants
+    // One listing finds both instances, one poll waits for both to leave pending (the proxy holds new
+    // instances in pending for a poll), and one CreateTags moves the tag.
+    const calls = h.aws.calls.slice(callsFrom);
+    const beforeSend = calls.slice(0, calls.findIndex((c) => c.action === 'SendCommand')).filter((c) => c.action === 'DescribeInstances');
+    const byTag = beforeSend.filter((c) => Object.values(c.params).includes(`tag:OrgID`));
+    expect(byTag).toHaveLength(1);
+    expect(beforeSend.length - byTag.length).toBeLessThanOrEqual(1);
+    expect(mutating.filter((m) => m === 'CreateTags')).toHaveLength(1);
     expect(mutating.some((m) => /Reboot|Stop|Start|Terminate|RunInstances/.test(m))).toBe(false);
     const tags = Object.fromEntries((await Promise.all([a, b].map((t) => orgInstances(h, t.orgId)))).flat().map((i) => [i.InstanceId!, tagsOf(i).Image]));
     expect(tags).toEqual({ [outA.instanceId]: 'ghcr.io/example/platform:1.5.0', [outB.instanceId]: 'ghcr.io/example/platform:1.4.2' });
