@@ -8,6 +8,7 @@
  * Exit codes: 0 applied (or nothing to do), 1 error or not confirmed, 3 refused (lock held, stale
  * plan, guard), 4 applied with failures or a halted rollout.
  */
+import { openCloudSession } from './cloud-session.js';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
@@ -17,19 +18,15 @@ import { AuditRecorder } from '../apply/audit-recorder.js';
 import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet } from '../apply/changeset.js';
 import { deadlinesFor, provisionWiring, systemClock, type ActContext, type Clock, type Deadlines } from '../apply/context.js';
 import { evaluateGuards, observeScopeFor, staleReasons } from '../apply/preflight.js';
-import { createAwsClients } from '../aws/clients.js';
-import { createCloudflareContext } from '../cloudflare/client.js';
 import { readWiring, type Wiring } from '../config/env.js';
 import { hasErrors, sortDiagnostics } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
 import { ExitCode, GuardRefusal, InputError, TenantformError } from '../errors.js';
 import { observe } from '../live/observe.js';
-import { createLiveReaders } from '../live/readers.js';
 import { planChanges } from '../plan/diff.js';
 import { readPlanFile } from '../plan/file.js';
 import type { Plan } from '../plan/model.js';
-import { createRateGate, RateBudgets } from '../rate/index.js';
 import { redactor, redactWriters } from '../redact.js';
 import { renderChangeSetJson } from '../render/changeset-json.js';
 import { renderChangeSetText, resultLine } from '../render/changeset-text.js';
@@ -160,22 +157,9 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
   const environment = fleet.environment;
   const clock = deps.clock ?? systemClock;
   const now = deps.now ?? (() => new Date());
-  const budgets = new RateBudgets(fleet.budgets, clock);
-  const gate = createRateGate({
-    budgets,
-    awsAccount: io.env.AWS_PROFILE ?? 'default',
-    region: wiring.region,
-    cloudflareAccountId: wiring.cloudflare.accountId,
-    retry: { clock },
-  });
-  const aws = createAwsClients({ region: wiring.region, env: io.env });
+  const session = openCloudSession(io, { region: wiring.region, budgets: fleet.budgets, cloudflare: wiring.cloudflare, clock });
+  const { aws, cloudflare, gate, readers } = session;
   try {
-    const cloudflare = createCloudflareContext({
-      ...wiring.cloudflare,
-      baseURL: io.env.CLOUDFLARE_BASE_URL?.trim() || undefined,
-      leaveThrottlingToCaller: true,
-    });
-    const readers = createLiveReaders({ ec2: aws.ec2, secrets: aws.secrets, cloudflare, gate });
 
     let plan: Plan;
     if (planFile !== undefined) {
@@ -262,7 +246,7 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
       },
     };
   } finally {
-    aws.destroy();
+    session.close();
   }
 }
 

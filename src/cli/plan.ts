@@ -7,9 +7,8 @@
  * (through tag, prefix and hostname filters), so a pull request that touches one tenant costs a
  * handful of API calls whatever the fleet's size.
  */
+import { openCloudSession } from './cloud-session.js';
 import { Option } from 'commander';
-import { createAwsClients } from '../aws/clients.js';
-import { createCloudflareContext } from '../cloudflare/client.js';
 import { readWiring } from '../config/env.js';
 import { changedScope } from '../desired/changed.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
@@ -18,11 +17,9 @@ import type { DesiredState } from '../desired/model.js';
 import { ExitCode } from '../errors.js';
 import type { Inventory } from '../live/model.js';
 import { observe, type ObserveScope } from '../live/observe.js';
-import { createLiveReaders, type LiveReaders } from '../live/readers.js';
 import { planChanges, planExitCode } from '../plan/diff.js';
 import { writePlanFile } from '../plan/file.js';
 import type { Plan } from '../plan/model.js';
-import { RateBudgets, createRateGate } from '../rate/index.js';
 import { redactor, redactWriters } from '../redact.js';
 import { buildReport, renderJson as renderDiagnosticsJson, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
 import { renderPlanJson } from '../render/plan-json.js';
@@ -84,17 +81,16 @@ export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun
   }
 
   const { fleet } = desired;
-  const budgets = new RateBudgets(fleet.budgets);
-  const readers = productReaders(io, fleet.region, budgets, cloudflare);
+  const session = openCloudSession(io, { region: fleet.region, budgets: fleet.budgets, cloudflare });
   let inventory: Inventory;
   try {
-    inventory = await observe(readers, {
+    inventory = await observe(session.readers, {
       environment: fleet.environment,
       appDomain: fleet.appDomain,
       ...(narrowed ? { scope: observeScope(desired, narrowed) } : {}),
     });
   } finally {
-    readers.close();
+    session.close();
   }
 
   const plan = planChanges(desired, inventory, {
@@ -110,19 +106,6 @@ export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun
 function observeScope(desired: DesiredState, slugs: string[]): ObserveScope {
   const wanted = new Set(slugs);
   return { slugs, orgIds: desired.tenants.filter((t) => wanted.has(t.spec.slug)).map((t) => t.spec.orgId) };
-}
-
-function productReaders(
-  io: Io,
-  region: string,
-  budgets: RateBudgets,
-  cf: { apiToken: string; accountId: string; zoneId: string },
-): LiveReaders & { close: () => void } {
-  const aws = createAwsClients({ region, env: io.env });
-  // 429s go to the gate, which spends a budget token and counts each retry; the SDK's own retry would not.
-  const cloudflare = createCloudflareContext({ ...cf, baseURL: io.env.CLOUDFLARE_BASE_URL?.trim() || undefined, leaveThrottlingToCaller: true });
-  const gate = createRateGate({ budgets, awsAccount: io.env.AWS_PROFILE ?? 'default', region, cloudflareAccountId: cf.accountId });
-  return { ...createLiveReaders({ ec2: aws.ec2, secrets: aws.secrets, cloudflare, gate }), close: () => aws.destroy() };
 }
 
 export const planCommand: CommandModule = {
