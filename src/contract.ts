@@ -54,7 +54,10 @@ export function tunnelTarget(tunnelId: string): string {
   return `${tunnelId}.cfargotunnel.com`;
 }
 
-/** DNS record comments carry env, org and slug; the env prefix scopes list filters. */
+/**
+ * DNS record comments carry env, org and slug; the env prefix scopes list filters. Record tags are
+ * not used: zones below Enterprise may not allow them, and the comment already says everything.
+ */
 export function dnsComment(env: string, orgId: string, slug: string): string {
   return `${dnsCommentEnvPrefix(env)}org=${orgId} slug=${slug}`;
 }
@@ -66,11 +69,6 @@ export function parseDnsComment(env: string, comment: string | undefined): { org
   const m = /org=(\S+) slug=(\S+)$/.exec(comment);
   return m ? { orgId: m[1]!, slug: m[2]! } : undefined;
 }
-/** DNS record tags (name:value; names limited to [A-Za-z0-9_-]). */
-export function dnsTags(env: string, orgId: string, slug: string): string[] {
-  return [`${MANAGED_BY}-env:${env}`, `${MANAGED_BY}-org:${orgId}`, `${MANAGED_BY}-slug:${slug}`];
-}
-
 export function secretName(env: string, orgId: string): string {
   return `${MANAGED_BY}/${env}/tenants/${orgId}/bootstrap`;
 }

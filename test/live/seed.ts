@@ -11,7 +11,6 @@ import {
   Tag,
   baseTags,
   dnsComment,
-  dnsTags,
   hostname,
   secretName,
   tenantSecurityGroupName,
@@ -156,7 +155,6 @@ export async function seedTenant(
       ttl: 1,
       proxied: true,
       comment: dnsComment(t.env, tenant.orgId, tenant.slug),
-      tags: dnsTags(t.env, tenant.orgId, tenant.slug),
     });
     seeded.dnsRecordId = record.id;
   }

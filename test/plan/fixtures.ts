@@ -3,7 +3,7 @@
  * a plan: apply, render, bench). `inventoryFor(desired)` builds the live state that exactly
  * matches a desired state — the fixed point the planner must plan nothing for.
  */
-import { Tag, baseTags, dnsComment, dnsTags, hostname, secretName, tenantSecurityGroupName, tunnelName, tunnelTarget, workspaceSecurityGroupName } from '../../src/contract.js';
+import { Tag, baseTags, dnsComment, hostname, secretName, tenantSecurityGroupName, tunnelName, tunnelTarget, workspaceSecurityGroupName } from '../../src/contract.js';
 import { DEFAULT_BUDGETS } from '../../src/desired/defaults.js';
 import type { DesiredState, DesiredTenant, DesiredWorkspace, FleetSpec, Power } from '../../src/desired/model.js';
 import type { Inventory, LiveInstance, LiveTenant, LiveWorkspace } from '../../src/live/model.js';
@@ -173,7 +173,7 @@ export function liveTenantFor(t: DesiredTenant, fleet: FleetSpec, env = ENV): Li
         content: tunnelTarget(tunnelId),
         proxied: true,
         comment: dnsComment(env, orgId, slug),
-        tags: dnsTags(env, orgId, slug),
+        tags: [],
       },
     ],
     workspaces,
