@@ -87,15 +87,16 @@ function printSummary(census: Census, desired: DesiredIdentities): void {
   say('What exists now (read from the emulators):');
   say(`  instances:       ${tally(live.map((i) => `${i.role} ${i.state}`))}; ${census.instances.length - live.length} terminated`);
   for (const t of desired.tenants) {
-    const mine = live.filter((i) => i.orgId === t.orgId);
-    say(`    ${t.slug.padEnd(10)} ${mine.map((i) => `${i.role}=${i.state}`).join(' ')}`);
+    // Sorted: tenants and workspaces are created concurrently, so listing order varies run to run.
+    const mine = live.filter((i) => i.orgId === t.orgId).map((i) => `${i.role}=${i.state}`).sort();
+    say(`    ${t.slug.padEnd(10)} ${mine.join(' ')}`);
   }
   say(`  security groups: ${census.groups.length} (${tally(census.groups.map((g) => g.role))})`);
   const activeSecrets = census.secrets.filter((s) => !s.deleted);
   say(`  secrets:         ${activeSecrets.length} active, ${census.secrets.length - activeSecrets.length} scheduled for deletion`);
   const activeTunnels = census.tunnels.filter((t) => !t.deleted);
   say(`  tunnels:         ${activeTunnels.length} active, ${census.tunnels.length - activeTunnels.length} deleted`);
-  say(`  DNS records:     ${census.records.length} (${census.records.map((r) => `${r.type} ${r.name}`).join(', ') || 'none'})`);
+  say(`  DNS records:     ${census.records.length} (${census.records.map((r) => `${r.type} ${r.name}`).sort().join(', ') || 'none'})`);
 }
 
 async function checkConverged(label: string, desired: DesiredIdentities): Promise<Census> {
