@@ -32,10 +32,10 @@ import { renderChangeSetJson } from '../render/changeset-json.js';
 import { renderChangeSetText, resultLine } from '../render/changeset-text.js';
 import { buildReport, renderJson as renderDiagnosticsJson, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
 import { renderPlanText } from '../render/plan-text.js';
-import { currentHolder, openAuditStore, resolveDbPath, withLease, type AuditStore, type RunStatus } from '../store/index.js';
+import { currentHolder, openAuditStore, withLease, type AuditStore, type RunStatus } from '../store/index.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
-import { addDbOption, addRepoOption, parsePositiveInt, repoDir } from './options.js';
+import { addDbOption, addRepoOption, dbFile, parsePositiveInt, repoDir } from './options.js';
 
 export interface ApplyCommandOptions {
   repo?: string;
@@ -71,6 +71,8 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
   const dir = repoDir(io, opts.repo);
   const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);
   const lockTtlMs = parsePositiveInt('--lock-ttl', opts.lockTtl ?? String(DEFAULT_LOCK_TTL_SECONDS)) * 1000;
+  // Before anything else reads or makes a file: a URL here is refused.
+  const dbPath = dbFile(io, opts);
 
   // An empty repository loads, so that the planner's emptyDesired guard refuses it (exit 3)
   // rather than the loader's "no tenants" error: either way nothing is deleted.
@@ -88,7 +90,7 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
   const wiring = wiringResult.wiring;
   const environment = desired.fleet.environment;
 
-  const store = openAuditStore(resolveDbPath({ flag: opts.db, env: io.env, repoDir: dir, cwd: io.cwd }).path, { redactor });
+  const store = openAuditStore(dbPath, { redactor });
   const runId = randomUUID();
   const holder = currentHolder(runId);
   let code: number = ExitCode.error;

@@ -5,11 +5,10 @@
 import { existsSync } from 'node:fs';
 import { ExitCode } from '../errors.js';
 import { openAuditStore } from '../store/open.js';
-import { resolveDbPath } from '../store/path.js';
 import type { History, ResourceRecord, RunRecord } from '../store/model.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
-import { addDbOption, addRepoOption, parsePositiveInt, repoDir } from './options.js';
+import { addDbOption, addRepoOption, dbFile, parsePositiveInt } from './options.js';
 
 interface HistoryFlags {
   tenant?: string;
@@ -36,7 +35,7 @@ export const historyCommand: CommandModule = {
 };
 
 async function runHistory(io: Io, flags: HistoryFlags): Promise<number> {
-  const db = resolveDbPath({ flag: flags.db, env: io.env, repoDir: repoDir(io, flags.repo), cwd: io.cwd });
+  const db = { path: dbFile(io, flags) };
   let history: History = { runs: [], resources: [] };
   const exists = existsSync(db.path);
   if (exists) {

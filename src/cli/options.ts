@@ -2,6 +2,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
+import { redactor } from '../redact.js';
+import { resolveDbPath } from '../store/path.js';
+import { dbUrlSecrets, unsupportedDbUrl } from '../store/url.js';
 import type { Io } from './io.js';
 
 /** `--repo DIR`: the fleet repository; default the working directory. */
@@ -16,6 +19,20 @@ export function repoDir(io: Io, repo: string | undefined): string {
 /** `--db PATH`: the audit database; default $TENANTFORM_DB, else <repo>/.tenantform/state.db. */
 export function addDbOption(cmd: Command): Command {
   return cmd.option('--db <path>', 'audit database (default: $TENANTFORM_DB, else <repo>/.tenantform/state.db)');
+}
+
+/**
+ * The audit database file of every command taking --db. A URL (from --db or $TENANTFORM_DB) is
+ * refused here, before any path handling or file is made: exit 1, one line, its password
+ * registered with the redactor and left out of the message.
+ */
+export function dbFile(io: Io, flags: { db?: string | undefined; repo?: string | undefined }): string {
+  const db = resolveDbPath({ flag: flags.db, env: io.env, repoDir: repoDir(io, flags.repo), cwd: io.cwd });
+  if ('url' in db) {
+    for (const s of dbUrlSecrets(db.url)) redactor.register(s);
+    throw unsupportedDbUrl(db.url);
+  }
+  return db.path;
 }
 
 export function parsePositiveInt(flag: string, value: string): number {

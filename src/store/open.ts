@@ -1,18 +1,13 @@
 /**
- * Opens the audit store a location names. Only SQLite exists today; a PostgreSQL URL is
- * recognised so that configuring one fails with a clear message rather than creating a file
- * called "postgres:".
+ * Opens the audit store a location names. Only SQLite exists today; a URL (PostgreSQL or any
+ * other scheme) is recognised so that configuring one fails with a clear message, its password
+ * removed, rather than creating a file called "postgres:".
  */
-import { ConfigError } from '../errors.js';
 import type { AuditStore } from './model.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
+import { isDbUrl, unsupportedDbUrl } from './url.js';
 
 export function openAuditStore(location: string, opts: SqliteStoreOptions = {}): AuditStore {
-  if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new ConfigError('PostgreSQL audit stores are not implemented yet; use a SQLite file path', {
-      operation: 'open audit database',
-      resource: 'postgres URL',
-    });
-  }
+  if (isDbUrl(location)) throw unsupportedDbUrl(location);
   return openSqliteStore(location, opts);
 }

@@ -1,8 +1,10 @@
 /**
  * Where the audit database lives: `--db PATH`, else the TENANTFORM_DB variable, else
- * `.tenantform/state.db` in the fleet repository (git-ignored there, like here).
+ * `.tenantform/state.db` in the fleet repository (git-ignored there, like here). A URL
+ * (`postgres://…`, any `scheme://`) is recognised before any path handling and returned as such.
  */
 import { isAbsolute, join, resolve } from 'node:path';
+import { isDbUrl } from './url.js';
 
 export const DB_ENV_VAR = 'TENANTFORM_DB';
 export const DEFAULT_DB_RELATIVE_PATH = join('.tenantform', 'state.db');
@@ -17,15 +19,13 @@ export interface DbPathInput {
   cwd: string;
 }
 
-export interface ResolvedDbPath {
-  path: string;
-  source: 'flag' | 'env' | 'repo';
-}
+/** A SQLite file, or a URL as given (it may hold a password: show it with displayDbLocation). */
+export type ResolvedDbPath = { path: string; source: 'flag' | 'env' | 'repo' } | { url: string; source: 'flag' | 'env' };
 
 export function resolveDbPath(input: DbPathInput): ResolvedDbPath {
   const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(input.cwd, p));
-  if (input.flag) return { path: abs(input.flag), source: 'flag' };
+  if (input.flag) return isDbUrl(input.flag) ? { url: input.flag, source: 'flag' } : { path: abs(input.flag), source: 'flag' };
   const fromEnv = input.env[DB_ENV_VAR];
-  if (fromEnv) return { path: abs(fromEnv), source: 'env' };
+  if (fromEnv) return isDbUrl(fromEnv) ? { url: fromEnv, source: 'env' } : { path: abs(fromEnv), source: 'env' };
   return { path: resolve(input.cwd, input.repoDir, DEFAULT_DB_RELATIVE_PATH), source: 'repo' };
 }

@@ -8,6 +8,7 @@ import { Redactor } from '../../src/redact.js';
 import type { AuditStore, ResourceEventInput } from '../../src/store/model.js';
 import { openAuditStore } from '../../src/store/open.js';
 import { resolveDbPath } from '../../src/store/path.js';
+import { dbUrlSecrets, displayDbLocation } from '../../src/store/url.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
@@ -200,6 +201,40 @@ describe('resolveDbPath', () => {
     expect(resolveDbPath({ env, repoDir: '/repo', cwd: '/work' })).toEqual({ path: '/work/from-env.db', source: 'env' });
     expect(resolveDbPath({ env: {}, repoDir: '/repo', cwd: '/work' })).toEqual({ path: '/repo/.tenantform/state.db', source: 'repo' });
     expect(resolveDbPath({ env: {}, repoDir: 'fleet', cwd: '/work' })).toEqual({ path: '/work/fleet/.tenantform/state.db', source: 'repo' });
-    expect(resolveDbPath({ flag: '/abs/a.db', env: {}, repoDir: '/repo', cwd: '/work' }).path).toBe('/abs/a.db');
+    expect(resolveDbPath({ flag: '/abs/a.db', env: {}, repoDir: '/repo', cwd: '/work' })).toEqual({ path: '/abs/a.db', source: 'flag' });
+  });
+
+  it('recognises a URL, from --db or TENANTFORM_DB, before any path handling', () => {
+    const url = 'postgres://u:pw@localhost/x';
+    expect(resolveDbPath({ flag: url, env: {}, repoDir: '/repo', cwd: '/work' })).toEqual({ url, source: 'flag' });
+    expect(resolveDbPath({ env: { TENANTFORM_DB: 'mysql://db/x' }, repoDir: '/repo', cwd: '/work' })).toEqual({ url: 'mysql://db/x', source: 'env' });
+    // Paths stay paths, even with a colon in them.
+    expect(resolveDbPath({ flag: 'c:state.db', env: {}, repoDir: '/repo', cwd: '/work' })).toEqual({ path: '/work/c:state.db', source: 'flag' });
+  });
+});
+
+describe('audit database URLs', () => {
+  it('are shown without their password, in the userinfo or a query parameter', () => {
+    expect(displayDbLocation('postgres://u:pw@localhost/x')).toBe('postgres://u:[REDACTED]@localhost/x');
+    expect(displayDbLocation('postgresql://admin:p/a@ss@db:5432/x?sslmode=require')).toBe('postgresql://admin:[REDACTED]@db:5432/x?sslmode=require');
+    expect(displayDbLocation('postgres://db/x?user=u&password=hunter22&sslpassword=k3y')).toBe('postgres://db/x?user=u&password=[REDACTED]&sslpassword=[REDACTED]');
+    expect(displayDbLocation('postgres://u@db/x')).toBe('postgres://u@db/x');
+    expect(displayDbLocation('/var/lib/tenantform/state.db')).toBe('/var/lib/tenantform/state.db');
+    expect(dbUrlSecrets('postgres://u:p%40ss-w0rd@db/x?password=other-one')).toEqual(['p%40ss-w0rd', 'p@ss-w0rd', 'other-one']);
+  });
+
+  it('are refused by openAuditStore with one line, the password left out', () => {
+    const refusal = (location: string) => {
+      try {
+        openAuditStore(location);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('not refused');
+    };
+    const pg = refusal('postgres://u:hunter22@localhost/x');
+    expect(pg).toBeInstanceOf(ConfigError);
+    expect(pg.message).toBe('open audit database postgres://u:[REDACTED]@localhost/x: PostgreSQL audit stores are not implemented yet; use a SQLite file path');
+    expect(refusal('mysql://root:hunter22@db/x').message).toBe('open audit database mysql://root:[REDACTED]@db/x: mysql:// URLs are not supported; use a SQLite file path');
   });
 });
