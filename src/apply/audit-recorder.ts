@@ -1,10 +1,11 @@
 /**
- * Act-step audit events → `tenant_resources` rows. The store knows three states (created,
- * deleted, failed: what a claim needs); the act steps say more, and that goes into the row's
- * details as `event`:
- * - adopted, restored, updated, started, stopped, resized → created (the resource exists and is ours);
+ * Act-step audit events → `tenant_resources` rows. The store knows five states (created only for
+ * what this run made; adopted; updated; deleted; failed); the act step's own, finer word goes
+ * into the row's details as `event`. The mapping is on the typed state alone:
+ * - created → created; adopted, restored (a secret taken back from its deletion) → adopted;
+ * - updated, started, stopped, resized → updated;
  * - absent → deleted; rolledBack → deleted, with the failure that caused it;
- * - SSM commands → a row on the instance they ran on (created when it succeeded, else failed).
+ * - SSM commands → a row on the instance they ran on (updated when it succeeded, else failed).
  * Rows are written in order through one promise chain; a failing write never stops the apply,
  * it is reported at the end.
  */
@@ -61,19 +62,31 @@ function toRow(e: AuditEvent): { kind: AuditResourceKind; resourceId: string; st
   const details: Record<string, unknown> = { event: e.state, ...e.details };
   if (e.kind === 'command') {
     const instanceId = typeof e.details?.instanceId === 'string' && e.details.instanceId !== '' ? e.details.instanceId : e.resourceId;
-    return { kind: 'instance', resourceId: instanceId, state: e.state === 'succeeded' ? 'created' : 'failed', details: { ...details, event: 'command', commandId: e.resourceId, outcome: e.state } };
+    return { kind: 'instance', resourceId: instanceId, state: e.state === 'succeeded' ? 'updated' : 'failed', details: { ...details, event: 'command', commandId: e.resourceId, outcome: e.state } };
   }
+  const row = (state: ResourceState, extra: Record<string, unknown> = {}) => ({ kind: e.kind as AuditResourceKind, resourceId: e.resourceId, state, details: { ...details, ...extra } });
   switch (e.state) {
     case 'created':
+    case 'adopted':
     case 'deleted':
     case 'failed':
-      return { kind: e.kind, resourceId: e.resourceId, state: e.state, details };
+      return row(e.state);
+    case 'restored':
+      return row('adopted');
+    case 'updated':
+    case 'started':
+    case 'stopped':
+    case 'resized':
+    case 'succeeded':
+      return row('updated');
     case 'absent':
-      return { kind: e.kind, resourceId: e.resourceId, state: 'deleted', details };
+      return row('deleted');
     case 'rolledBack':
-      return { kind: e.kind, resourceId: e.resourceId, state: 'deleted', details: { ...details, failure: 'rolled back after a failed create' } };
-    default:
-      return { kind: e.kind, resourceId: e.resourceId, state: 'created', details };
+      return row('deleted', { failure: 'rolled back after a failed create' });
+    default: {
+      const unknown: never = e.state;
+      throw new Error(`unknown audit state ${String(unknown)}`);
+    }
   }
 }
 

@@ -111,10 +111,11 @@ export async function ensureCname(ctx: ActContext, tenant: TenantIdentity, tunne
     ctx.audit({ kind: 'dnsRecord', resourceId: made.id, orgId: tenant.orgId, state: 'created', details: { name: host, content: target } });
     return { id: made.id, name: host, type: 'CNAME', content: target, proxied: true, comment, created: true };
   } catch (e) {
-    // Lost response after commit: the SDK's retry then gets 81053/81054/81057/81058. Adopt ours.
+    // Lost response after commit: the SDK's retry then gets 81053/81054/81057/81058. Adopt ours;
+    // this run's create made it, so it is recorded as created.
     const landed = (await listRecordsAt(ctx, host)).find((r) => r.type === 'CNAME' && r.comment === comment && r.content.toLowerCase() === target);
     if (!landed) throw e;
-    ctx.audit({ kind: 'dnsRecord', resourceId: landed.id, orgId: tenant.orgId, state: 'adopted', details: { name: host, afterLostCreate: true } });
+    ctx.audit({ kind: 'dnsRecord', resourceId: landed.id, orgId: tenant.orgId, state: 'created', details: { name: host, afterLostCreate: true } });
     return { ...landed, created: true };
   }
 }

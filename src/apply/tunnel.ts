@@ -81,10 +81,11 @@ export async function ensureTunnel(ctx: ActContext, tenant: TenantIdentity): Pro
     );
   } catch (e) {
     // A create whose response was lost may have committed (and the SDK's retry then sees 409/1013):
-    // if the name now exists it is ours, so adopt it instead of failing or duplicating.
+    // if the name now exists it is ours, so adopt it instead of failing or duplicating. It is this
+    // run's own create that landed (find-before-create saw none, under the lease), so: created.
     const landed = await findTunnel(ctx, tenant);
     if (!landed) throw e;
-    ctx.audit({ kind: 'tunnel', resourceId: landed.id, orgId: tenant.orgId, state: 'adopted', details: { name, afterLostCreate: true } });
+    ctx.audit({ kind: 'tunnel', resourceId: landed.id, orgId: tenant.orgId, state: 'created', details: { name, afterLostCreate: true } });
     return { ...landed, created: true };
   }
   ctx.audit({ kind: 'tunnel', resourceId: made.id!, orgId: tenant.orgId, state: 'created', details: { name } });

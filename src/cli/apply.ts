@@ -108,6 +108,10 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
       },
       {
         ttlMs: lockTtlMs,
+        onReclaimed: (previous, reason) =>
+          out.stderr(
+            `note: reclaimed the lease of run ${previous.holder.runId} (pid ${previous.holder.pid} on ${previous.holder.host}): ${reason === 'expired' ? 'it expired' : 'that process is gone'}; the run is recorded as abandoned\n`,
+          ),
         // The signal ends the process before the `finally` below: record the run's end now.
         onInterrupt: (signal) =>
           store.finishRun({ runId, status: 'interrupted', exitCode: 128 + (constants.signals[signal] ?? 0), summary: { error: `interrupted by ${signal}` } }),

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { ExitCode } from '../errors.js';
 import { openAuditStore } from '../store/open.js';
-import type { History, ResourceRecord, RunRecord } from '../store/model.js';
+import type { History, ResourceRecord, RunAbandonment, RunRecord } from '../store/model.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { addDbOption, addRepoOption, dbFile, parsePositiveInt } from './options.js';
@@ -63,6 +63,7 @@ export function renderHistory(history: History, tenant: string | undefined): str
   const parts: string[] = [];
   parts.push(`Runs${scope} (newest first)\n`);
   parts.push(history.runs.length === 0 ? '  none\n' : table(['STARTED', 'RUN', 'COMMAND', 'ENV', 'STATUS', 'EXIT', 'COMMIT', 'HOST'], history.runs.map(runRow)));
+  for (const r of history.runs) if (r.abandoned) parts.push(abandonedLine(r, r.abandoned));
   parts.push(`\nResource events${scope} (newest first)\n`);
   parts.push(
     history.resources.length === 0
@@ -74,6 +75,13 @@ export function renderHistory(history: History, tenant: string | undefined): str
 
 function runRow(r: RunRecord): string[] {
   return [r.startedAt, r.runId, r.command, r.environment, r.status, r.exitCode === undefined ? '-' : String(r.exitCode), short(r.gitCommit), `${r.host}:${r.pid}`];
+}
+
+/** A dead run never records its end; the run that reclaimed its lease did, and this says so. */
+function abandonedLine(r: RunRecord, a: RunAbandonment): string {
+  const why = a.reason === 'expired' ? 'its lease expired' : `its process (pid ${r.pid} on ${r.host}) was gone`;
+  const finished = r.status === 'abandoned' ? '' : ` (it finished later as ${r.status})`;
+  return `  run ${r.runId} abandoned at ${a.at}: ${why}; lease reclaimed by run ${a.byRunId}${finished}\n`;
 }
 
 function resourceRow(r: ResourceRecord): string[] {

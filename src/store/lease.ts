@@ -1,17 +1,35 @@
 /**
  * One apply at a time per environment. The lease has a time-to-live and is renewed while the
  * task runs, so a crashed holder's lease simply expires and the next run reclaims it; a live
- * holder keeps it for as long as it works. Released in `finally` and on SIGINT/SIGTERM.
+ * holder keeps it for as long as it works. A holder on this host whose process is gone is known
+ * dead, so its lease is reclaimed at once rather than at expiry. Either way the dead run is
+ * recorded as abandoned. Released in `finally` and on SIGINT/SIGTERM.
  */
 import { constants, hostname } from 'node:os';
 import { GuardRefusal, TenantformError } from '../errors.js';
-import type { Lease, LeaseHolder, LeaseStore } from './model.js';
+import type { Lease, LeaseHolder, LeaseStore, ReclaimReason } from './model.js';
 
 export const DEFAULT_LEASE_TTL_MS = 60_000;
 
 /** This process as a lease holder. */
 export function currentHolder(runId: string, startedAt: Date = new Date()): LeaseHolder {
   return { host: hostname(), pid: process.pid, runId, startedAt: startedAt.toISOString() };
+}
+
+/**
+ * True only when the holder ran on this host and no process has its pid any more (kill(pid, 0)
+ * fails with ESRCH; EPERM means a process exists). A holder elsewhere, or whose pid is taken by
+ * another process since, is not known dead: its lease is left to expire.
+ */
+export function holderProcessGone(holder: LeaseHolder, host: string = hostname()): boolean {
+  // pid 0 and negative pids name process groups, not a process.
+  if (holder.host !== host || !Number.isSafeInteger(holder.pid) || holder.pid <= 0) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** "run R (pid P on host H, started T; lease expires E)" — what a refused run is told. */
@@ -35,6 +53,10 @@ export interface WithLeaseOptions {
   onLost?: (current: Lease | undefined) => void;
   /** Called when a renewal fails (e.g. the database is busy); the next interval retries. */
   onRenewError?: (error: unknown) => void;
+  /** Called when the lease was taken from a dead holder (whose run is now recorded as abandoned). */
+  onReclaimed?: (previous: Lease, reason: ReclaimReason) => void;
+  /** Whether a live lease's holder is known dead; default holderProcessGone. */
+  holderGone?: (holder: LeaseHolder) => boolean;
 }
 
 /**
@@ -50,13 +72,14 @@ export async function withLease<T>(
   opts: WithLeaseOptions = {},
 ): Promise<T> {
   const ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  const result = await leases.acquireLease(environment, holder, ttlMs);
+  const result = await leases.acquireLease(environment, holder, ttlMs, { holderGone: opts.holderGone ?? ((h) => holderProcessGone(h)) });
   if (!result.acquired) {
     throw new GuardRefusal(`held by ${describeLease(result.current)}; it can be reclaimed once it expires if that run crashed`, {
       operation: 'lock',
       resource: `environment ${environment}`,
     });
   }
+  if (result.reclaimed) opts.onReclaimed?.(result.reclaimed, result.reclaimed.reason);
 
   const controller = new AbortController();
   let renewing = false;

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { ConfigError, describeCause, TenantformError } from '../errors.js';
 import { redactor as defaultRedactor, type Redactor } from '../redact.js';
 import type {
+  AcquireOptions,
   AcquireResult,
   AuditResourceKind,
   AuditStore,
@@ -19,6 +20,7 @@ import type {
   LeaseHolder,
   ResourceEventInput,
   ResourceRecord,
+  ReclaimReason,
   ResourceState,
   RunRecord,
   RunStatus,
@@ -46,6 +48,9 @@ interface RunRow {
   summary: string | null;
   host: string;
   pid: number;
+  abandoned_at: string | null;
+  abandoned_by: string | null;
+  abandoned_reason: string | null;
 }
 
 interface ResourceRow {
@@ -201,16 +206,16 @@ export class SqliteAuditStore implements AuditStore {
       .prepare(
         `SELECT r.* FROM tenant_resources r
          JOIN (SELECT MAX(seq) AS seq FROM tenant_resources
-               WHERE environment = ? AND state IN ('created', 'deleted')
+               WHERE environment = ? AND state <> 'failed'
                GROUP BY kind, resource_id) latest ON latest.seq = r.seq
-         WHERE r.state = 'created'
+         WHERE r.state <> 'deleted'
          ORDER BY r.seq`,
       )
       .all(environment) as ResourceRow[];
     return rows.map(toResource);
   }
 
-  async acquireLease(env: string, holder: LeaseHolder, ttlMs: number): Promise<AcquireResult> {
+  async acquireLease(env: string, holder: LeaseHolder, ttlMs: number, opts: AcquireOptions = {}): Promise<AcquireResult> {
     const environment = this.text(env);
     const h = this.holder(holder);
     return this.write('acquire lease', `environment ${environment}`, () =>
@@ -219,7 +224,17 @@ export class SqliteAuditStore implements AuditStore {
           const now = this.now();
           const row = this.leaseRow(environment);
           const mine = row !== undefined && sameHolder(row, h);
-          if (row && !mine && row.expires_at > now) return { acquired: false, current: toLease(row) };
+          let reason: ReclaimReason | undefined;
+          if (row && !mine) {
+            if (row.expires_at <= now) reason = 'expired';
+            else if (opts.holderGone?.(toLease(row).holder)) reason = 'holderGone';
+            else return { acquired: false, current: toLease(row) };
+            // The old holder's run can no longer finish: say so, and who took over. A run that did
+            // record its end (then died before releasing) keeps what it recorded.
+            this.db
+              .prepare(`UPDATE runs SET status = 'abandoned', abandoned_at = ?, abandoned_by = ?, abandoned_reason = ? WHERE run_id = ? AND status = 'running'`)
+              .run(new Date(now).toISOString(), h.runId, reason, row.run_id);
+          }
           const acquiredAt = mine ? row.acquired_at : now;
           this.db
             .prepare(
@@ -227,7 +242,7 @@ export class SqliteAuditStore implements AuditStore {
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
             )
             .run(environment, h.host, h.pid, h.runId, h.startedAt, acquiredAt, now, now + ttlMs);
-          return { acquired: true, lease: toLease(this.leaseRow(environment)!), reclaimed: row && !mine ? toLease(row) : undefined };
+          return { acquired: true, lease: toLease(this.leaseRow(environment)!), reclaimed: row && reason ? { ...toLease(row), reason } : undefined };
         })
         .immediate(),
     );
@@ -325,6 +340,10 @@ function toRun(row: RunRow): RunRecord {
     summary: parseJson(row.summary),
     host: row.host,
     pid: row.pid,
+    abandoned:
+      row.abandoned_at !== null && row.abandoned_by !== null
+        ? { at: row.abandoned_at, byRunId: row.abandoned_by, reason: row.abandoned_reason as ReclaimReason }
+        : undefined,
   };
 }
 

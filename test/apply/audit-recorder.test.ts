@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/apply/audit-recorder.js';
 import type { ActionResult } from '../../src/apply/changeset.js';
+import type { AuditState } from '../../src/apply/context.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tenantform-audit-recorder-'));
@@ -45,6 +46,44 @@ describe('AuditRecorder.failure', () => {
       expect(await recorder.flush()).toEqual([]);
       const { resources } = await store.history({ slug });
       expect(resources.map((r) => [r.kind, r.state])).toEqual([[kind, 'failed']]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('AuditRecorder.event', () => {
+  it('files each act outcome by its typed state: created only for what the run made, adopted for what it found', async () => {
+    const store = openSqliteStore(join(dir, 'states.db'));
+    try {
+      const recorder = new AuditRecorder({ store, runId: 'run-1', environment: 'dev', gitCommit: undefined, slugOf: () => 'acme' });
+      const cases: Array<[AuditState, string]> = [
+        ['created', 'created'],
+        ['adopted', 'adopted'],
+        ['restored', 'adopted'],
+        ['updated', 'updated'],
+        ['started', 'updated'],
+        ['stopped', 'updated'],
+        ['resized', 'updated'],
+        ['deleted', 'deleted'],
+        ['absent', 'deleted'],
+        ['rolledBack', 'deleted'],
+        ['failed', 'failed'],
+      ];
+      for (const [state] of cases) recorder.event({ kind: 'tunnel', resourceId: `t-${state}`, orgId: ORG, state, details: { name: 'x' } });
+      recorder.event({ kind: 'command', resourceId: 'cmd-1', orgId: ORG, state: 'succeeded', details: { instanceId: 'i-1' } });
+      recorder.event({ kind: 'command', resourceId: 'cmd-2', orgId: ORG, state: 'failed', details: { instanceId: 'i-1' } });
+      expect(await recorder.flush()).toEqual([]);
+      const { resources } = await store.history({ slug: 'acme' });
+      const byId = new Map(resources.map((r) => [r.resourceId + (r.kind === 'instance' ? `/${(r.details as { commandId: string }).commandId}` : ''), r]));
+      for (const [state, stored] of cases) {
+        expect([state, byId.get(`t-${state}`)?.state]).toEqual([state, stored]);
+        expect((byId.get(`t-${state}`)?.details as { event: string }).event).toBe(state);
+      }
+      expect(byId.get('i-1/cmd-1')?.state).toBe('updated');
+      expect(byId.get('i-1/cmd-2')?.state).toBe('failed');
+      // What a later sweep relies on: adopted and updated resources stay claimed, deleted ones do not.
+      expect((await store.claims('dev')).map((c) => c.resourceId).sort()).toEqual(['i-1', 't-adopted', 't-created', 't-resized', 't-restored', 't-started', 't-stopped', 't-updated']);
     } finally {
       await store.close();
     }

@@ -9,7 +9,7 @@ import type { AuditStore, ResourceEventInput } from '../../src/store/model.js';
 import { openAuditStore } from '../../src/store/open.js';
 import { resolveDbPath } from '../../src/store/path.js';
 import { dbUrlSecrets, displayDbLocation } from '../../src/store/url.js';
-import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 let dir: string;
@@ -64,6 +64,61 @@ describe('SQLite audit store: schema', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => openSqliteStore(path)).toThrow(/open audit database .*future\.db: .*newer than this tenantform understands/);
+  });
+
+  it('upgrades a version-1 database in place: rows, order and claims kept, each old event filed by its own word', async () => {
+    const path = join(dir, 'v1.db');
+    const raw = new Database(path);
+    raw.exec(MIGRATIONS[0]!);
+    raw.pragma('user_version = 1');
+    const run = raw.prepare(`INSERT INTO runs (run_id, command, environment, started_at, status, host, pid) VALUES (?, 'apply', 'dev', ?, ?, 'ci', 1)`);
+    run.run('run-b', '2026-03-01T10:00:00.000Z', 'running');
+    run.run('run-a', '2026-03-01T10:00:00.000Z', 'succeeded');
+    const ev = raw.prepare(
+      `INSERT INTO tenant_resources (seq, run_id, environment, kind, resource_id, org_id, slug, state, at, details) VALUES (?, 'run-a', 'dev', ?, ?, 'org-a', 'acme', ?, '2026-03-01T10:00:00.000Z', ?)`,
+    );
+    ev.run(5, 'tunnel', 't-1', 'created', JSON.stringify({ event: 'created' }));
+    ev.run(9, 'tunnel', 't-1', 'created', JSON.stringify({ event: 'adopted' }));
+    ev.run(12, 'instance', 'i-1', 'created', JSON.stringify({ event: 'stopped' }));
+    ev.run(13, 'instance', 'i-1', 'created', JSON.stringify({ event: 'command', outcome: 'succeeded' }));
+    ev.run(20, 'secret', 's-1', 'created', JSON.stringify({ event: 'restored' }));
+    ev.run(21, 'secret', 's-2', 'created', null);
+    ev.run(22, 'secret', 's-2', 'deleted', JSON.stringify({ event: 'absent' }));
+    ev.run(30, 'instance', 'i-2', 'failed', JSON.stringify({ error: 'x' }));
+    raw.close();
+
+    const upgraded = openSqliteStore(path);
+    try {
+      const h = await upgraded.history();
+      // Same start time: the older row (rowid) comes last, as before the upgrade.
+      expect(h.runs.map((r) => `${r.runId}:${r.status}`)).toEqual(['run-a:succeeded', 'run-b:running']);
+      expect(h.runs.every((r) => r.abandoned === undefined)).toBe(true);
+      expect(h.resources.map((r) => `${r.seq}:${r.resourceId}:${r.state}`)).toEqual([
+        '30:i-2:failed',
+        '22:s-2:deleted',
+        '21:s-2:created',
+        '20:s-1:adopted',
+        '13:i-1:updated',
+        '12:i-1:updated',
+        '9:t-1:adopted',
+        '5:t-1:created',
+      ]);
+      expect((await upgraded.claims('dev')).map((c) => c.resourceId)).toEqual(['t-1', 'i-1', 's-1']);
+      // New events continue the sequence, and the new states are accepted.
+      await upgraded.startRun({ runId: 'run-c', command: 'apply', environment: 'dev', host: 'ci', pid: 2 });
+      const next = await upgraded.recordResource({ runId: 'run-c', environment: 'dev', kind: 'secret', resourceId: 's-3', orgId: 'org-a', slug: 'acme', state: 'adopted' });
+      expect(next.seq).toBe(31);
+    } finally {
+      await upgraded.close();
+    }
+    const check = new Database(path, { readonly: true });
+    try {
+      expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const tables = (check.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%_v1'`).all() as unknown[]).length;
+      expect(tables).toBe(0);
+    } finally {
+      check.close();
+    }
   });
 
   it('reports an unusable path as a ConfigError naming it', () => {
@@ -140,6 +195,18 @@ describe('SQLite audit store: runs and events', () => {
     const limited = await store.history({ limit: 1 });
     expect(limited.runs.map((r) => r.runId)).toEqual(['run-3']);
     expect(limited.resources.map((r) => r.runId)).toEqual(['run-3']);
+  });
+
+  it('records adopted and updated events apart from created ones, and claims them all', async () => {
+    await startRun('run-1');
+    await store.recordResource(event({ resourceId: 'i-made' }));
+    await store.recordResource(event({ resourceId: 'i-found', state: 'adopted' }));
+    await store.recordResource(event({ resourceId: 'i-found', state: 'updated', details: { event: 'stopped' } }));
+    await store.recordResource(event({ resourceId: 'i-took', state: 'adopted' }));
+    await store.recordResource(event({ resourceId: 'i-took', state: 'deleted' }));
+    const h = await store.history();
+    expect(h.resources.map((r) => `${r.resourceId}:${r.state}`).reverse()).toEqual(['i-made:created', 'i-found:adopted', 'i-found:updated', 'i-took:adopted', 'i-took:deleted']);
+    expect((await store.claims('dev')).map((c) => `${c.resourceId}:${c.state}`)).toEqual(['i-made:created', 'i-found:updated']);
   });
 
   it('claims what was created and not later deleted, per environment, ignoring failed events', async () => {
