@@ -3,7 +3,11 @@
  *   race <db> <env> <runId>      open, print "ready", wait for "go <epoch ms>", at that instant try <env>-0…49, print those won
  *   hold <db> <env> <runId>      hold the lease via withLease until killed
  *   crash <db> <env> <runId>     acquire, print the result, then exit without releasing
+ *   run <db> <env> <runId> <here|other> <ttlMs>
+ *                                start a run as apply does, hold the lease via withLease (as this
+ *                                host, or as another one) until killed
  */
+import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { withLease } from '../../src/store/lease.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -39,6 +43,15 @@ if (mode === 'race') {
     setInterval(() => undefined, 1000);
     return new Promise<never>(() => undefined);
   }, { ttlMs: 60_000 });
+} else if (mode === 'run') {
+  const [where, ttl] = process.argv.slice(6) as [string, string];
+  const runHolder = { ...holder, host: where === 'here' ? hostname() : 'other-host' };
+  await store.startRun({ runId, command: 'apply', environment: env, host: runHolder.host, pid: process.pid });
+  await withLease(store, env, runHolder, () => {
+    print({ holding: true });
+    setInterval(() => undefined, 1000);
+    return new Promise<never>(() => undefined);
+  }, { ttlMs: Number(ttl) });
 } else if (mode === 'crash') {
   const result = await store.acquireLease(env, holder, 60_000);
   print({ acquired: result.acquired });

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, GuardRefusal } from '../../src/errors.js';
 import { Redactor } from '../../src/redact.js';
-import { currentHolder, describeLease, withLease } from '../../src/store/lease.js';
+import { currentHolder, describeLease, holderProcessGone, withLease } from '../../src/store/lease.js';
 import type { LeaseHolder, LeaseStore } from '../../src/store/model.js';
 import { openSqliteStore, type SqliteAuditStore } from '../../src/store/sqlite.js';
 
@@ -70,6 +70,40 @@ describe('lease (one process)', () => {
     expect(await store.renewLease('dev', alice, 30_000)).toBe(false);
     expect(await store.releaseLease('dev', alice)).toBe(false);
     expect((await store.currentLease('dev'))?.holder).toEqual(bob);
+  });
+
+  it('marks the run of the holder whose expired lease is reclaimed as abandoned: when, by which run, why', async () => {
+    await store.startRun({ runId: 'run-alice', command: 'apply', environment: 'dev', host: 'host-a', pid: 101 });
+    await store.startRun({ runId: 'run-bob', command: 'apply', environment: 'dev', host: 'host-b', pid: 202 });
+    await store.acquireLease('dev', alice, 30_000);
+    now += 30_000;
+    const taken = await store.acquireLease('dev', bob, 30_000);
+    expect(taken).toMatchObject({ acquired: true, reclaimed: { holder: alice, reason: 'expired' } });
+    const runs = new Map((await store.history()).runs.map((r) => [r.runId, r]));
+    expect(runs.get('run-alice')).toMatchObject({ status: 'abandoned', finishedAt: undefined, exitCode: undefined, abandoned: { at: new Date(now).toISOString(), byRunId: 'run-bob', reason: 'expired' } });
+    expect(runs.get('run-bob')).toMatchObject({ status: 'running', abandoned: undefined });
+  });
+
+  it('keeps what a run recorded of its own end when its lease is reclaimed after all', async () => {
+    await store.startRun({ runId: 'run-alice', command: 'apply', environment: 'dev', host: 'host-a', pid: 101 });
+    await store.acquireLease('dev', alice, 30_000);
+    await store.finishRun({ runId: 'run-alice', status: 'interrupted', exitCode: 130 });
+    now += 30_000;
+    expect((await store.acquireLease('dev', bob, 30_000)).acquired).toBe(true);
+    expect((await store.history()).runs[0]).toMatchObject({ runId: 'run-alice', status: 'interrupted', exitCode: 130, abandoned: undefined });
+  });
+
+  it('reclaims a live lease at once when asked and the holder is gone; otherwise not before expiry', async () => {
+    await store.startRun({ runId: 'run-alice', command: 'apply', environment: 'dev', host: 'host-a', pid: 101 });
+    await store.acquireLease('dev', alice, 600_000);
+    const asked: LeaseHolder[] = [];
+    expect(await store.acquireLease('dev', bob, 30_000, { holderGone: (h) => (asked.push(h), false) })).toMatchObject({ acquired: false, current: { holder: alice } });
+    expect(asked).toEqual([alice]);
+    const taken = await store.acquireLease('dev', bob, 30_000, { holderGone: (h) => h.runId === 'run-alice' });
+    expect(taken).toMatchObject({ acquired: true, reclaimed: { holder: alice, reason: 'holderGone' }, lease: { holder: bob } });
+    expect((await store.history()).runs[0]).toMatchObject({ runId: 'run-alice', status: 'abandoned', abandoned: { byRunId: 'run-bob', reason: 'holderGone' } });
+    // The new holder's own lease is never "gone" to itself: re-acquiring keeps it.
+    expect(await store.acquireLease('dev', bob, 30_000, { holderGone: () => true })).toMatchObject({ acquired: true, reclaimed: undefined });
   });
 
   it('frees the lease on release', async () => {
@@ -147,6 +181,20 @@ describe('withLease', () => {
     expect((await store.currentLease('dev'))?.holder).toEqual(bob);
   });
 
+  it('knows a holder dead only on this host, by a pid no process has', async () => {
+    const here = hostname();
+    expect(holderProcessGone({ host: here, pid: process.pid, runId: 'r', startedAt: '' })).toBe(false);
+    // pid 1 exists (and may not be signalled by us: EPERM still means alive).
+    expect(holderProcessGone({ host: here, pid: 1, runId: 'r', startedAt: '' })).toBe(false);
+    // 0 and negative pids name process groups.
+    expect(holderProcessGone({ host: here, pid: 0, runId: 'r', startedAt: '' })).toBe(false);
+    expect(holderProcessGone({ host: here, pid: -1, runId: 'r', startedAt: '' })).toBe(false);
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.once('exit', resolve));
+    expect(holderProcessGone({ host: here, pid: dead.pid!, runId: 'r', startedAt: '' })).toBe(true);
+    expect(holderProcessGone({ host: `${here}-elsewhere`, pid: dead.pid!, runId: 'r', startedAt: '' })).toBe(false);
+  });
+
   it('describes this process as a holder', () => {
     const h = currentHolder('run-x', new Date('2026-01-02T03:04:05Z'));
     expect(h).toMatchObject({ pid: process.pid, runId: 'run-x', startedAt: '2026-01-02T03:04:05.000Z' });
@@ -200,6 +248,41 @@ describe('lease across processes', () => {
     const how = await exited(holder.proc);
     expect(how.signal === 'SIGTERM' || how.code === 143).toBe(true);
     expect(await store.currentLease('dev')).toBeUndefined();
+  });
+
+  it('reclaims at once the lease of a SIGKILLed holder on this host, however long its TTL, and marks its run abandoned', async () => {
+    const killed = child('run', dbPath, 'dev', 'run-killed', 'here', String(600_000));
+    expect(await next(killed)).toEqual({ holding: true });
+    killed.proc.kill('SIGKILL');
+    expect(await exited(killed.proc)).toMatchObject({ signal: 'SIGKILL' });
+    now = Date.now();
+    const lease = await store.currentLease('dev');
+    expect(lease).toMatchObject({ holder: { runId: 'run-killed', pid: killed.proc.pid, host: hostname() } });
+    expect(lease!.expiresAt).toBeGreaterThan(now + 500_000);
+
+    const me = currentHolder('run-next');
+    await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: me.host, pid: me.pid });
+    let reclaimed: unknown;
+    const ran = await withLease(store, 'dev', me, async () => 'ran', { handleSignals: false, onReclaimed: (prev, reason) => (reclaimed = { runId: prev.holder.runId, reason }) });
+    expect(ran).toBe('ran');
+    expect(reclaimed).toEqual({ runId: 'run-killed', reason: 'holderGone' });
+    const dead = (await store.history()).runs.find((r) => r.runId === 'run-killed');
+    expect(dead).toMatchObject({ status: 'abandoned', exitCode: undefined, abandoned: { byRunId: 'run-next', reason: 'holderGone', at: new Date(now).toISOString() } });
+  });
+
+  it('waits out the TTL of a SIGKILLed holder on another host (its pid means nothing here), then marks its run abandoned', async () => {
+    const killed = child('run', dbPath, 'dev', 'run-elsewhere', 'other', String(60_000));
+    expect(await next(killed)).toEqual({ holding: true });
+    killed.proc.kill('SIGKILL');
+    await exited(killed.proc);
+    now = Date.now();
+    const me = currentHolder('run-next');
+    await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: me.host, pid: me.pid });
+    await expect(withLease(store, 'dev', me, async () => 'ran', { handleSignals: false })).rejects.toThrow(/held by run run-elsewhere \(pid \d+ on other-host/);
+    expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')?.status).toBe('running');
+    now += 60_001;
+    expect(await withLease(store, 'dev', me, async () => 'ran', { handleSignals: false })).toBe('ran');
+    expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')).toMatchObject({ status: 'abandoned', abandoned: { byRunId: 'run-next', reason: 'expired' } });
   });
 
   it('lets the next run reclaim a crashed holder’s lease once it expires', async () => {
