@@ -114,6 +114,38 @@ describe('tenantform history', () => {
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
+  it('shows a run whose lease another run reclaimed as abandoned, when and by which run, and adoptions as adopted (text and --json)', async () => {
+    const db = join(dir, 'state.db');
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const store = openSqliteStore(db, { now: () => now });
+    try {
+      await store.startRun({ runId: 'run-dead', command: 'apply', environment: 'dev', host: 'ci-1', pid: 4242 });
+      await store.acquireLease('dev', { host: 'ci-1', pid: 4242, runId: 'run-dead', startedAt: '2026-03-01T10:00:00.000Z' }, 60_000);
+      await store.recordResource({ runId: 'run-dead', environment: 'dev', kind: 'tunnel', resourceId: 't-1', orgId: 'org-a', slug: 'acme', state: 'created' });
+      now += 5_000;
+      await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: 'ci-1', pid: 4343 });
+      await store.acquireLease('dev', { host: 'ci-1', pid: 4343, runId: 'run-next', startedAt: '2026-03-01T10:00:05.000Z' }, 60_000, { holderGone: (h) => h.pid === 4242 });
+      await store.recordResource({ runId: 'run-next', environment: 'dev', kind: 'tunnel', resourceId: 't-1', orgId: 'org-a', slug: 'acme', state: 'adopted' });
+      await store.finishRun({ runId: 'run-next', status: 'succeeded', exitCode: 0 });
+    } finally {
+      await store.close();
+    }
+    const io = memoryIo();
+    expect(await main(['history', '--db', db], io)).toBe(0);
+    const out = io.out.join('');
+    expect(out).toMatch(/run-dead +apply +dev +abandoned +- +- +ci-1:4242/);
+    expect(out).toContain('  run run-dead abandoned at 2026-03-01T10:00:05.000Z: its process (pid 4242 on ci-1) was gone; lease reclaimed by run run-next\n');
+    expect(out).toMatch(/adopted +tunnel +t-1 +acme +org-a +- +run-next/);
+    expect(out).toMatch(/created +tunnel +t-1 +acme +org-a +- +run-dead/);
+
+    const json = memoryIo();
+    expect(await main(['history', '--db', db, '--json'], json)).toBe(0);
+    const parsed = JSON.parse(json.out.join('')) as History;
+    expect(parsed.runs.find((r) => r.runId === 'run-dead')).toMatchObject({ status: 'abandoned', abandoned: { at: '2026-03-01T10:00:05.000Z', byRunId: 'run-next', reason: 'holderGone' } });
+    expect(parsed.runs.find((r) => r.runId === 'run-dead')?.exitCode).toBeUndefined();
+    expect(parsed.resources.map((r) => `${r.runId}:${r.state}`)).toEqual(['run-next:adopted', 'run-dead:created']);
+  });
+
   it('rejects a bad --limit with exit 1 and one line naming the flag', async () => {
     const io = memoryIo();
     expect(await main(['history', '--db', join(dir, 'x.db'), '--limit', 'ten'], io)).toBe(1);
