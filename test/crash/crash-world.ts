@@ -23,10 +23,10 @@ const BIN = fileURLToPath(new URL('../../bin/tenantform.js', import.meta.url));
 export const DIST_MAIN = new URL('../../dist/cli/main.js', import.meta.url);
 
 /**
- * The killed run's lease TTL: short, so the re-apply waits at most this long. It is renewed every
- * third of that, so at the kill it still has at least 4 s left to prove it is held.
+ * The killed run's lease TTL: long, so a re-apply that waited for it to expire would be refused.
+ * The killed holder ran on this host and its pid is gone, so its lease is reclaimed at once.
  */
-export const KILLED_RUN_LOCK_TTL_SECONDS = 6;
+export const KILLED_RUN_LOCK_TTL_SECONDS = 600;
 
 /** One mutating call, as the proxy or the double saw it. */
 export type MutatingCall = { side: 'aws'; call: RecordedAwsCall } | { side: 'cloudflare'; req: RequestInfo };
