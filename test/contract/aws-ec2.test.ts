@@ -206,6 +206,28 @@ describe('instance state transitions', () => {
     }
   });
 
+  it('in time mode, holds each transitional state for a span of wall time, polled or not', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    aws.faults.faithful.transitionMs = 400;
+    try {
+      const id = (await ec2.send(new RunInstancesCommand(launch()))).Instances![0]!.InstanceId!;
+      // Polls do not end the hold (the poll count is 1 here): only time does.
+      expect([await stateOf(id), await stateOf(id), await stateOf(id)]).toEqual(['pending', 'pending', 'pending']);
+      await sleep(600);
+      expect(await stateOf(id)).toBe('running');
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+      // Nobody polls while it stops; an observer that looks later sees it stopped.
+      await sleep(600);
+      expect(await stateOf(id)).toBe('stopped');
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      expect([await stateOf(id), await stateOf(id)]).toEqual(['shutting-down', 'shutting-down']);
+      await sleep(600);
+      expect(await stateOf(id)).toBe('terminated');
+    } finally {
+      aws.faults.faithful.transitionMs = 0;
+    }
+  });
+
   it('shows a shutting-down instance to a state-filtered listing, and hides it from a filter without that state', async () => {
     const id = (
       await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'filter' }] }] })))

@@ -25,6 +25,12 @@ export interface FaithfulOptions {
   stoppingPolls: number;
   /** DescribeInstances responses showing `shutting-down` after TerminateInstances (0 = off). */
   shuttingDownPolls: number;
+  /**
+   * When > 0, pending/stopping/shutting-down last this many milliseconds of wall time, polled or
+   * not (as on AWS), instead of the poll counts above. 0 (the default for tests, whose clocks are
+   * virtual) counts polls; `npm run emulators` holds for 2 s.
+   */
+  transitionMs: number;
   /** IncorrectInstanceState for StartInstances on a terminated instance and for resizing a non-stopped one. */
   incorrectInstanceState: boolean;
   /** DescribeInstances MaxResults outside 5–1000 is InvalidParameterValue. */
@@ -40,6 +46,7 @@ export const defaultFaithfulOptions: FaithfulOptions = {
   pendingPolls: 1,
   stoppingPolls: 1,
   shuttingDownPolls: 1,
+  transitionMs: 0,
   incorrectInstanceState: true,
   describeInstancesMaxResults: true,
   scheduledSecretDeletion: true,
@@ -263,7 +270,7 @@ class ProxyCore {
       case 'ec2:StopInstances':
       case 'ec2:TerminateInstances':
         return xmlReply(reply, (xml) =>
-          this.holds.afterStateChange(aws.action, xml, { pending: f.pendingPolls, stopping: f.stoppingPolls, shuttingDown: f.shuttingDownPolls }),
+          this.holds.afterStateChange(aws.action, xml, { pending: f.pendingPolls, stopping: f.stoppingPolls, shuttingDown: f.shuttingDownPolls, holdMs: f.transitionMs }),
         );
       case 'ec2:DescribeInstances':
         return xmlReply(reply, (xml) => this.holds.rewriteDescribeInstances(xml, requestedStates));
