@@ -194,7 +194,7 @@ export async function ensureInstance(ctx: ActContext, launch: InstanceLaunch): P
   let generation = (await findInstances(ctx, launch, ['shutting-down', 'terminated'])).length;
   for (let bump = 0; bump <= MAX_GENERATION_BUMPS; bump++, generation++) {
     const token = clientToken(ctx.wiring.environment, launch.role, launch.orgId, launch.workspaceId, generation);
-    const out = await awsCall(ctx, 'ec2', 'RunInstances', describeIdentity(launch), () =>
+    const out = await launchOnce(ctx, launch, token, () =>
       ctx.aws.ec2.send(
         new RunInstancesCommand({
           ImageId: launch.ami,
@@ -216,6 +216,8 @@ export async function ensureInstance(ctx: ActContext, launch: InstanceLaunch): P
         }),
       ),
     );
+    // The token answered IdempotentParameterMismatch and no instance holds it: the next generation.
+    if (out === 'tokenSpent') continue;
     const inst = out.Instances?.[0];
     if (!inst?.InstanceId) throw new CloudError('RunInstances returned no instance', { operation: 'RunInstances', resource: describeIdentity(launch) });
     const state = inst.State?.Name;
@@ -229,10 +231,33 @@ export async function ensureInstance(ctx: ActContext, launch: InstanceLaunch): P
     });
     return { instanceId: inst.InstanceId, created: true, state };
   }
-  throw new CloudError(`every ClientToken up to generation ${generation} returned a terminated instance`, {
+  throw new CloudError(`every ClientToken up to generation ${generation} returned a terminated instance or was spent by another launch`, {
     operation: 'RunInstances',
     resource: describeIdentity(launch),
   });
+}
+
+/**
+ * One RunInstances with `token`. IdempotentParameterMismatch means the token was used before with
+ * other parameters (the wiring or user-data changed since). When no standing instance holds it,
+ * that launch is gone or never happened, so the token is spent and the caller takes the next
+ * generation; when one does, it is not ours to replace (it lacks the identity tags, or
+ * find-before-create would have adopted it), so that is an error naming it.
+ */
+async function launchOnce<T>(ctx: ActContext, launch: InstanceLaunch, token: string, run: () => Promise<T>): Promise<T | 'tokenSpent'> {
+  try {
+    return await awsCall(ctx, 'ec2', 'RunInstances', describeIdentity(launch), run);
+  } catch (e) {
+    if (!hasCode(e, 'IdempotentParameterMismatch')) throw e;
+    const holders = (await describe(ctx, [{ Name: 'client-token', Values: [token] }], describeIdentity(launch))).filter((i) =>
+      STANDING_STATES.includes(i.State?.Name as InstanceState),
+    );
+    if (holders.length === 0) return 'tokenSpent';
+    throw new CloudError(
+      `ClientToken ${token} already launched ${holders.map((i) => `${i.InstanceId} (${i.State?.Name})`).join(', ')} with other parameters, and it does not carry this identity's tags; tag it or terminate it`,
+      { operation: 'RunInstances', resource: describeIdentity(launch), cause: e },
+    );
+  }
 }
 
 /** Current state per instance id; ids that no longer exist are absent from the map. */

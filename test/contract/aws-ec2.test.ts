@@ -322,6 +322,28 @@ describe('injected EC2 faults', () => {
     });
   });
 
+  it('forgets the ClientToken of a call that failed, as AWS does', async () => {
+    await expect(ec2.send(new RunInstancesCommand(launch({ ClientToken: 'failed-first', IamInstanceProfile: { Name: 'nope' } })))).rejects.toMatchObject({
+      name: 'NoSuchEntity',
+    });
+    const fixed = await ec2.send(new RunInstancesCommand(launch({ ClientToken: 'failed-first', IamInstanceProfile: { Name: aws.seed.instanceProfileName } })));
+    expect(fixed.Instances?.[0]?.State?.Name).toBe('pending');
+  });
+
+  it('answers the DescribeInstances client-token filter (moto has none) from the launches it saw', async () => {
+    const run = await ec2.send(new RunInstancesCommand(launch({ ClientToken: 'filter-me' })));
+    const id = run.Instances![0]!.InstanceId!;
+    const byToken = async (token: string, extra: Array<{ Name: string; Values: string[] }> = []) => {
+      const out = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [token] }, ...extra], MaxResults: 1000 }));
+      return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId);
+    };
+    expect(await byToken('filter-me')).toEqual([id]);
+    expect(await byToken('filter-me', [{ Name: 'instance-state-name', Values: ['stopped'] }])).toEqual([]);
+    expect(await byToken('never-used')).toEqual([]);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    expect(await byToken('filter-me')).toEqual([id]);
+  });
+
   it('a predicate narrows a fault to matching requests', async () => {
     const fault = aws.faults.inject({ kind: 'throttle', service: 'ec2', action: 'DescribeInstances', when: (req) => req.form.get('InstanceId.1') === 'i-00000000000000000' });
     const { ec2: impatient } = aws.clients({ maxAttempts: 1 });

@@ -8,7 +8,7 @@ import { request as httpRequest, createServer, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { awsErrorReply, serverErrorReply, throttleReply, type ProxyReply } from './errors.js';
 import { motoBackends, type MotoBackends } from './backends.js';
-import { dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
+import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
 import { createOverScheduledSecret, writeToScheduledSecret } from './faithful-secrets.js';
 import { FaultRules, type FaultHandle, type FaultKind, type FaultSpec } from './faults.js';
 import { InstanceStateHolds } from './instance-states.js';
@@ -39,6 +39,12 @@ export interface FaithfulOptions {
   scheduledSecretDeletion: boolean;
   /** RunInstances ClientToken idempotency. Switch off to prove find-before-create works without it. */
   clientTokenIdempotency: boolean;
+  /**
+   * A RunInstances call that failed leaves no trace of its ClientToken (as on AWS). Switch off to
+   * have a failed call's token answer IdempotentParameterMismatch to other parameters, as a token
+   * no instance holds (proves the instance step moves on to a fresh token).
+   */
+  forgetFailedClientTokens: boolean;
 }
 
 export const defaultFaithfulOptions: FaithfulOptions = {
@@ -51,6 +57,7 @@ export const defaultFaithfulOptions: FaithfulOptions = {
   describeInstancesMaxResults: true,
   scheduledSecretDeletion: true,
   clientTokenIdempotency: true,
+  forgetFailedClientTokens: true,
 };
 
 export interface RecordedAwsCall {
@@ -243,18 +250,17 @@ class ProxyCore {
     if (refusal) return refusal;
 
     if (op === 'ec2:DescribeInstances') {
-      const widened = this.holds.widenStateFilter(aws.form);
-      if (widened) {
-        body = Buffer.from(widened.form.toString());
-        requestedStates = widened.requested;
-      }
+      const form = clientTokenFilter(aws.form, this.idempotency) ?? aws.form;
+      const widened = this.holds.widenStateFilter(form);
+      if (widened) requestedStates = widened.requested;
+      if (widened || form !== aws.form) body = Buffer.from((widened?.form ?? form).toString());
     }
 
     const callMoto = async (): Promise<ProxyReply> => {
       const reply = await forward(this.motoUrl, this.accountId, aws, body);
       return this.afterMoto(aws, op, reply, requestedStates);
     };
-    if (op === 'ec2:RunInstances' && f.clientTokenIdempotency) return this.idempotency.run(aws, callMoto);
+    if (op === 'ec2:RunInstances' && f.clientTokenIdempotency) return this.idempotency.run(aws, callMoto, !f.forgetFailedClientTokens);
     return callMoto();
   }
 
@@ -264,6 +270,7 @@ class ProxyCore {
       return createOverScheduledSecret(aws, reply, this.backends.secrets(aws.region));
     }
     if (reply.status !== 200) return reply;
+    if (op === 'ec2:RunInstances') this.idempotency.recordLaunch(aws, reply.body.toString('utf8'));
     switch (op) {
       case 'ec2:RunInstances':
       case 'ec2:StartInstances':
