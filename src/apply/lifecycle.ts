@@ -11,6 +11,7 @@ import type { ActContext } from './context.js';
 import { runShellCommand, type InvocationResult } from './command.js';
 import { describeIdentity, drivePower, findInstances, findInstancesOf, identityKey, modifyInstanceType, waitUntil, type InstanceIdentity } from './instance.js';
 import { tenantRedeployScript, workspaceRefreshScript } from './user-data.js';
+import { growRootFilesystem, growRootVolume, type VolumeGrowth, type VolumeTarget } from './volume.js';
 
 export type LifecycleTarget = { role: 'tenant'; orgId: string; slug: string } | { role: 'workspace'; orgId: string; slug: string; workspaceId: string };
 
@@ -59,6 +60,22 @@ export async function resizeTarget(ctx: ActContext, target: LifecycleTarget, ins
   }
   if (tier !== undefined) await setTags(ctx, [id], { [Tag.tier]: tier });
   ctx.audit({ ...auditBase(target, id), state: 'resized', details: { from: from ?? 'unknown', to: instanceType, restarted: wasRunning && from !== instanceType } });
+}
+
+function volumeTargetOf(target: LifecycleTarget): VolumeTarget {
+  return { orgId: target.orgId, ...(target.role === 'workspace' ? { workspaceId: target.workspaceId } : {}) };
+}
+
+/** Grows the live instance's root volume to `sizeGb` in place (never shrinks), waiting until it is usable. */
+export async function growVolumeTarget(ctx: ActContext, target: LifecycleTarget, sizeGb: number): Promise<VolumeGrowth> {
+  const instance = await liveInstance(ctx, target, 'grow volume');
+  return growRootVolume(ctx, instance, sizeGb, volumeTargetOf(target));
+}
+
+/** Grows the root partition and filesystem to the volume's size over SSM; the instance must be running. */
+export async function growFilesystemTarget(ctx: ActContext, target: LifecycleTarget): Promise<void> {
+  const instance = await liveInstance(ctx, target, 'grow filesystem');
+  await growRootFilesystem(ctx, instance.InstanceId!, volumeTargetOf(target));
 }
 
 async function setTags(ctx: ActContext, instanceIds: string[], tags: Record<string, string>): Promise<void> {

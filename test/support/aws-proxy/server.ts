@@ -12,6 +12,7 @@ import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhi
 import { createOverScheduledSecret, writeToScheduledSecret } from './faithful-secrets.js';
 import { FaultRules, type FaultHandle, type FaultKind, type FaultSpec } from './faults.js';
 import { InstanceStateHolds } from './instance-states.js';
+import { VolumeModificationHolds } from './volume-modifications.js';
 import { isMutatingAction, parseAwsRequest, type AwsRequest } from './request.js';
 import { SsmOutcomes, type RuleHandle, type SsmFailureRule, type SsmInProgressRule } from './ssm-outcomes.js';
 
@@ -31,6 +32,12 @@ export interface FaithfulOptions {
    * virtual) counts polls; `npm run emulators` holds for 2 s.
    */
   transitionMs: number;
+  /** DescribeVolumesModifications responses showing `modifying` after ModifyVolume (moto: completed at once). */
+  volumeModifyingPolls: number;
+  /** Then those showing `optimizing`. In time mode (`transitionMs`) each state lasts that long instead. */
+  volumeOptimizingPolls: number;
+  /** ModifyVolume refuses a smaller size (InvalidParameterValue) and a volume still being modified (IncorrectModificationState). */
+  volumeModificationRules: boolean;
   /** IncorrectInstanceState for StartInstances on a terminated instance and for resizing a non-stopped one. */
   incorrectInstanceState: boolean;
   /** DescribeInstances MaxResults outside 5–1000 is InvalidParameterValue. */
@@ -53,6 +60,9 @@ export const defaultFaithfulOptions: FaithfulOptions = {
   stoppingPolls: 1,
   shuttingDownPolls: 1,
   transitionMs: 0,
+  volumeModifyingPolls: 1,
+  volumeOptimizingPolls: 1,
+  volumeModificationRules: true,
   incorrectInstanceState: true,
   describeInstancesMaxResults: true,
   scheduledSecretDeletion: true,
@@ -167,6 +177,7 @@ function xmlReply(reply: ProxyReply, rewrite: (xml: string) => string): ProxyRep
 class ProxyCore {
   readonly rules = new FaultRules();
   readonly holds = new InstanceStateHolds();
+  readonly volumes = new VolumeModificationHolds();
   readonly ssm = new SsmOutcomes();
   readonly idempotency = new RunInstancesIdempotency();
   readonly calls: RecordedAwsCall[] = [];
@@ -244,6 +255,7 @@ class ProxyCore {
       : op === 'ec2:StartInstances' && f.incorrectInstanceState ? await startFromWrongState(aws, ec2(), this.holds)
       : op === 'ec2:ModifyInstanceAttribute' && f.incorrectInstanceState ? await resizeWhileNotStopped(aws, ec2(), this.holds)
       : op === 'ec2:DescribeInstances' && f.describeInstancesMaxResults ? maxResultsOutOfRange(aws)
+      : op === 'ec2:ModifyVolume' && f.volumeModificationRules ? await this.volumes.refusal(aws, ec2())
       : (op === 'secretsmanager:PutSecretValue' || op === 'secretsmanager:UpdateSecret') && f.scheduledSecretDeletion
         ? await writeToScheduledSecret(aws, secrets())
       : undefined;
@@ -281,6 +293,12 @@ class ProxyCore {
         );
       case 'ec2:DescribeInstances':
         return xmlReply(reply, (xml) => this.holds.rewriteDescribeInstances(xml, requestedStates));
+      case 'ec2:ModifyVolume':
+        return xmlReply(reply, (xml) =>
+          this.volumes.afterModify(aws, xml, { modifying: f.volumeModifyingPolls, optimizing: f.volumeOptimizingPolls, holdMs: f.transitionMs }),
+        );
+      case 'ec2:DescribeVolumesModifications':
+        return xmlReply(reply, (xml) => this.volumes.rewriteDescribe(xml));
       case 'ssm:SendCommand':
         return jsonReply(reply, (json) => {
           this.ssm.rememberSendCommand(aws.json, json);
