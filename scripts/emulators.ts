@@ -1,8 +1,10 @@
 /**
- * `npm run emulators [-- --aws-port N --cloudflare-port N --app-domain D --zone Z]`: starts moto
+ * `npm run emulators [-- --aws-port N --cloudflare-port N --app-domain D --zone Z --transition-ms N]`: starts moto
  * (behind the AWS fault proxy, seeded) and the Cloudflare double in the foreground and prints the
  * `export KEY=value` lines that point tenantform at them. Ctrl-C (SIGINT) or SIGTERM stops both.
  * The defaults fit the example fleet in this repository (appDomain tenants.example.dev).
+ * Instances stay pending / stopping / shutting-down for `--transition-ms` (default 2000) of wall
+ * time and then settle by themselves, polled or not, as on AWS.
  */
 import { parseArgs } from 'node:util';
 import { sharedMotoServer } from '../test/support/moto.js';
@@ -26,6 +28,8 @@ const printed = [
   'APP_DOMAIN',
 ];
 
+const DEFAULT_TRANSITION_MS = 2000;
+
 function port(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
@@ -47,11 +51,12 @@ async function main(): Promise<void> {
       'cloudflare-port': { type: 'string' },
       'app-domain': { type: 'string', default: 'tenants.example.dev' },
       zone: { type: 'string' },
+      'transition-ms': { type: 'string', default: String(DEFAULT_TRANSITION_MS) },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run emulators -- [--aws-port N] [--cloudflare-port N] [--app-domain D (fleet appDomain)] [--zone Z (default: D less its first label when it has three or more)]\n');
+    process.stdout.write(`usage: npm run emulators -- [--aws-port N] [--cloudflare-port N] [--app-domain D (fleet appDomain)] [--zone Z (default: D less its first label when it has three or more)] [--transition-ms N (default ${DEFAULT_TRANSITION_MS}; how long pending/stopping/shutting-down last)]\n`);
     return;
   }
   const appDomain = values['app-domain'];
@@ -59,12 +64,19 @@ async function main(): Promise<void> {
   const zoneName = values.zone ?? (appDomain.split('.').length > 2 ? appDomain.slice(appDomain.indexOf('.') + 1) : appDomain);
   const awsPort = port('aws-port', values['aws-port']);
   const cloudflarePort = port('cloudflare-port', values['cloudflare-port']);
+  const transitionMs = Number(values['transition-ms']);
+  if (!Number.isInteger(transitionMs) || transitionMs < 0) {
+    process.stderr.write(`emulators: --transition-ms must be a whole number of milliseconds (0 or more), got '${values['transition-ms']}'\n`);
+    process.exit(1);
+  }
   process.stderr.write('emulators: starting moto and the Cloudflare double…\n');
   const emulators = await startEmulators({
     // moto's default account, so a client pointed at moto directly sees the same state.
     accountId: '123456789012',
     appDomain,
     zoneName,
+    // 0 falls back to the proxy's poll counts (one DescribeInstances per transition).
+    faithful: { transitionMs },
     ...(awsPort !== undefined ? { awsPort } : {}),
     ...(cloudflarePort !== undefined ? { cloudflarePort } : {}),
   });

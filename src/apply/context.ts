@@ -116,6 +116,8 @@ export interface Deadlines {
   securityGroupMs: number;
   /** How long an SSM command may run before its instances count as failed. */
   commandMs: number;
+  /** How long a root volume modification may take to reach `optimizing` (the new size is usable then). */
+  volumeMs: number;
   /** Longest delay between polls (they start at ~250 ms and double up to this). */
   pollMs: number;
 }
@@ -141,6 +143,7 @@ export const DEFAULT_DEADLINES: Deadlines = {
   powerMs: 10 * 60_000,
   securityGroupMs: 5 * 60_000,
   commandMs: 15 * 60_000,
+  volumeMs: 15 * 60_000,
   pollMs: 5_000,
 };
 

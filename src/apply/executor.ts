@@ -25,7 +25,7 @@ import { mapSettled } from '../rate/index.js';
 import { CHANGESET_FORMAT_VERSION, summarise, type ActionResult, type ChangeSet, type ResourceChange, type SkipReason, type WaveResult } from './changeset.js';
 import { MAX_INSTANCES_PER_SEND } from './command.js';
 import type { ActContext, AuditEvent } from './context.js';
-import { redeploy, resizeTarget, startTarget, stopTarget, type LifecycleTarget, type RedeployResult } from './lifecycle.js';
+import { growFilesystemTarget, growVolumeTarget, redeploy, resizeTarget, startTarget, stopTarget, type LifecycleTarget, type RedeployResult } from './lifecycle.js';
 import { createTenant, deleteTenant, repairTenant, tenantIntent } from './tenant.js';
 import { terminateForReplacement, updateTenant, updateWorkspace } from './update.js';
 import { createWorkspace, deleteWorkspace, workspaceIntent } from './workspace.js';
@@ -153,8 +153,7 @@ class Execution {
         case 'update':
           return updateTenant(ctx, a, tenant);
         case 'resize':
-          await resizeTarget(ctx, lifecycleTarget(t), intent.instanceType);
-          return this.convergePower(ctx, t, tenant.spec.power);
+          return this.resize(ctx, a, { instanceType: intent.instanceType, volumeGb: intent.volumeGb, power: tenant.spec.power });
         case 'start':
           return startTarget(ctx, lifecycleTarget(t));
         case 'stop':
@@ -170,8 +169,7 @@ class Execution {
         case 'update':
           return updateWorkspace(ctx, a, tenant, ws);
         case 'resize':
-          await resizeTarget(ctx, lifecycleTarget(t), ws.effective.instanceType, ws.effective.tier);
-          return this.convergePower(ctx, t, ws.spec.power);
+          return this.resize(ctx, a, { instanceType: ws.effective.instanceType, volumeGb: ws.effective.volumeGb, power: ws.spec.power, tier: ws.effective.tier });
         case 'start':
           return startTarget(ctx, lifecycleTarget(t));
         case 'stop':
@@ -179,6 +177,24 @@ class Execution {
       }
     }
     throw new InputError(`action kind ${a.kind} cannot be applied here`, { operation: 'apply', resource: a.id });
+  }
+
+  /**
+   * A resize: the root volume first (it grows while the instance runs or not), then the instance
+   * type (stop → modify → start, restoring the power it found), then the partition and filesystem
+   * over SSM (started for it if need be), and last the declared power.
+   */
+  private async resize(ctx: ActContext, a: Action, want: { instanceType: string; volumeGb: number; power: 'running' | 'stopped'; tier?: string }): Promise<void> {
+    const target = lifecycleTarget(a.target);
+    const grows = a.steps.some((s) => s.resource === 'volume' && s.op === 'modify');
+    const retypes = !grows || a.steps.some((s) => s.resource === 'instance' && s.op === 'modify');
+    if (grows) await growVolumeTarget(ctx, target, want.volumeGb);
+    if (retypes) await resizeTarget(ctx, target, want.instanceType, want.tier);
+    if (grows) {
+      await startTarget(ctx, target);
+      await growFilesystemTarget(ctx, target);
+    }
+    return this.convergePower(ctx, a.target, want.power);
   }
 
   /** A resize restores the power state it found; the declaration may want the other one. */

@@ -194,7 +194,7 @@ export async function ensureInstance(ctx: ActContext, launch: InstanceLaunch): P
   let generation = (await findInstances(ctx, launch, ['shutting-down', 'terminated'])).length;
   for (let bump = 0; bump <= MAX_GENERATION_BUMPS; bump++, generation++) {
     const token = clientToken(ctx.wiring.environment, launch.role, launch.orgId, launch.workspaceId, generation);
-    const out = await awsCall(ctx, 'ec2', 'RunInstances', describeIdentity(launch), () =>
+    const out = await launchOnce(ctx, launch, token, () =>
       ctx.aws.ec2.send(
         new RunInstancesCommand({
           ImageId: launch.ami,
@@ -216,6 +216,8 @@ export async function ensureInstance(ctx: ActContext, launch: InstanceLaunch): P
         }),
       ),
     );
+    // The token answered IdempotentParameterMismatch and no instance holds it: the next generation.
+    if (out === 'tokenSpent') continue;
     const inst = out.Instances?.[0];
     if (!inst?.InstanceId) throw new CloudError('RunInstances returned no instance', { operation: 'RunInstances', resource: describeIdentity(launch) });
     const state = inst.State?.Name;
@@ -229,10 +231,33 @@ export async function ensureInstance(ctx: ActContext, launch: InstanceLaunch): P
     });
     return { instanceId: inst.InstanceId, created: true, state };
   }
-  throw new CloudError(`every ClientToken up to generation ${generation} returned a terminated instance`, {
+  throw new CloudError(`every ClientToken up to generation ${generation} returned a terminated instance or was spent by another launch`, {
     operation: 'RunInstances',
     resource: describeIdentity(launch),
   });
+}
+
+/**
+ * One RunInstances with `token`. IdempotentParameterMismatch means the token was used before with
+ * other parameters (the wiring or user-data changed since). When no standing instance holds it,
+ * that launch is gone or never happened, so the token is spent and the caller takes the next
+ * generation; when one does, it is not ours to replace (it lacks the identity tags, or
+ * find-before-create would have adopted it), so that is an error naming it.
+ */
+async function launchOnce<T>(ctx: ActContext, launch: InstanceLaunch, token: string, run: () => Promise<T>): Promise<T | 'tokenSpent'> {
+  try {
+    return await awsCall(ctx, 'ec2', 'RunInstances', describeIdentity(launch), run);
+  } catch (e) {
+    if (!hasCode(e, 'IdempotentParameterMismatch')) throw e;
+    const holders = (await describe(ctx, [{ Name: 'client-token', Values: [token] }], describeIdentity(launch))).filter((i) =>
+      STANDING_STATES.includes(i.State?.Name as InstanceState),
+    );
+    if (holders.length === 0) return 'tokenSpent';
+    throw new CloudError(
+      `ClientToken ${token} already launched ${holders.map((i) => `${i.InstanceId} (${i.State?.Name})`).join(', ')} with other parameters, and it does not carry this identity's tags; tag it or terminate it`,
+      { operation: 'RunInstances', resource: describeIdentity(launch), cause: e },
+    );
+  }
 }
 
 /** Current state per instance id; ids that no longer exist are absent from the map. */
@@ -253,22 +278,79 @@ export async function waitForState(
   deadlineMs: number,
   operation: string,
 ): Promise<void> {
-  if (instanceIds.length === 0) return;
+  await waitUntil(ctx, instanceIds, (s) => (target === 'terminated' ? s === undefined || s === 'terminated' : s === target), target, deadlineMs, operation);
+}
+
+/**
+ * Poll until `done` holds for every instance's state (undefined: the instance is gone), and return
+ * the last states read. Past the deadline, an error naming each instance that is not `goal` yet.
+ */
+export async function waitUntil(
+  ctx: ActContext,
+  instanceIds: string[],
+  done: (state: string | undefined) => boolean,
+  goal: string,
+  deadlineMs: number,
+  operation: string,
+): Promise<Map<string, Instance>> {
+  if (instanceIds.length === 0) return new Map();
   const started = ctx.clock.now();
   const pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
   for (;;) {
     const states = await instanceStates(ctx, instanceIds);
-    const behind = instanceIds.filter((id) => {
-      const s = states.get(id)?.State?.Name;
-      return target === 'terminated' ? s !== undefined && s !== 'terminated' : s !== target;
-    });
-    if (behind.length === 0) return;
+    const behind = instanceIds.filter((id) => !done(states.get(id)?.State?.Name));
+    if (behind.length === 0) return states;
     if (ctx.clock.now() - started >= deadlineMs) {
       const detail = behind.map((id) => `${id} is ${states.get(id)?.State?.Name ?? 'missing'}`).join(', ');
-      throw new DeadlineExceeded(`not ${target} after ${Math.round(deadlineMs / 1000)} s: ${detail}`, {
+      throw new DeadlineExceeded(`not ${goal} after ${Math.round(deadlineMs / 1000)} s: ${detail}`, {
         operation,
         resource: behind.map((id) => `instance ${id}`).join(', '),
       });
+    }
+    await pause();
+  }
+}
+
+export interface PowerOutcome {
+  /** The state first read. */
+  was: string;
+  /** StopInstances / StartInstances calls made. */
+  calls: number;
+}
+
+/**
+ * Bring one instance to `goal` (running or stopped) under the power deadline, re-reading its state
+ * on every poll and aiming at the goal, not at a stage on the way: done the moment it is there,
+ * whoever put it there; no call while a transition is under way (pending, stopping); a
+ * Stop/StartInstances only when the instance rests in the opposite state — first, or again
+ * because something moved it away from the goal meanwhile. A terminated instance is an error.
+ */
+export async function drivePower(ctx: ActContext, instanceId: string, goal: 'running' | 'stopped', operation: string): Promise<PowerOutcome> {
+  const started = ctx.clock.now();
+  const pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
+  const resource = `instance ${instanceId}`;
+  let was: string | undefined;
+  let calls = 0;
+  for (;;) {
+    const state = (await instanceStates(ctx, [instanceId])).get(instanceId)?.State?.Name;
+    was ??= state ?? 'missing';
+    if (state === goal) return { was, calls };
+    if (state === undefined || state === 'shutting-down' || state === 'terminated') {
+      throw new CloudError(`the instance is ${state ?? 'gone'}, so it cannot be ${goal}`, { operation, resource });
+    }
+    const opposite = goal === 'stopped' ? 'running' : 'stopped';
+    if (state === opposite) {
+      try {
+        if (goal === 'stopped') await stopInstance(ctx, instanceId);
+        else await startInstance(ctx, instanceId);
+        calls++;
+      } catch (e) {
+        // It moved between the read and the call: the next read says where it went.
+        if (!hasCode(e, 'IncorrectInstanceState')) throw e;
+      }
+    }
+    if (ctx.clock.now() - started >= ctx.deadlines.powerMs) {
+      throw new DeadlineExceeded(`not ${goal} after ${Math.round(ctx.deadlines.powerMs / 1000)} s: ${instanceId} is ${state}`, { operation, resource });
     }
     await pause();
   }

@@ -9,8 +9,9 @@ import { CloudError } from '../errors.js';
 import { awsCall } from './cloud.js';
 import type { ActContext } from './context.js';
 import { runShellCommand, type InvocationResult } from './command.js';
-import { describeIdentity, findInstances, findInstancesOf, identityKey, modifyInstanceType, startInstance, stopInstance, waitForState, type InstanceIdentity } from './instance.js';
+import { describeIdentity, drivePower, findInstances, findInstancesOf, identityKey, modifyInstanceType, waitUntil, type InstanceIdentity } from './instance.js';
 import { tenantRedeployScript, workspaceRefreshScript } from './user-data.js';
+import { growRootFilesystem, growRootVolume, type VolumeGrowth, type VolumeTarget } from './volume.js';
 
 export type LifecycleTarget = { role: 'tenant'; orgId: string; slug: string } | { role: 'workspace'; orgId: string; slug: string; workspaceId: string };
 
@@ -29,23 +30,15 @@ function auditBase(target: LifecycleTarget, instanceId: string) {
 export async function stopTarget(ctx: ActContext, target: LifecycleTarget): Promise<void> {
   const instance = await liveInstance(ctx, target, 'stop');
   const id = instance.InstanceId!;
-  if (instance.State?.Name !== 'stopped') {
-    if (instance.State?.Name === 'pending') await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'wait before stop');
-    if (instance.State?.Name !== 'stopping') await stopInstance(ctx, id);
-    await waitForState(ctx, [id], 'stopped', ctx.deadlines.powerMs, 'stop');
-  }
-  ctx.audit({ ...auditBase(target, id), state: 'stopped', details: { was: instance.State?.Name ?? 'unknown' } });
+  const { calls } = await drivePower(ctx, id, 'stopped', 'stop');
+  ctx.audit({ ...auditBase(target, id), state: 'stopped', details: { was: instance.State?.Name ?? 'unknown', calls } });
 }
 
 export async function startTarget(ctx: ActContext, target: LifecycleTarget): Promise<void> {
   const instance = await liveInstance(ctx, target, 'start');
   const id = instance.InstanceId!;
-  if (instance.State?.Name !== 'running') {
-    if (instance.State?.Name === 'stopping') await waitForState(ctx, [id], 'stopped', ctx.deadlines.powerMs, 'wait before start');
-    if (instance.State?.Name !== 'pending') await startInstance(ctx, id);
-    await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'start');
-  }
-  ctx.audit({ ...auditBase(target, id), state: 'started', details: { was: instance.State?.Name ?? 'unknown' } });
+  const { calls } = await drivePower(ctx, id, 'running', 'start');
+  ctx.audit({ ...auditBase(target, id), state: 'started', details: { was: instance.State?.Name ?? 'unknown', calls } });
 }
 
 /**
@@ -58,22 +51,31 @@ export async function resizeTarget(ctx: ActContext, target: LifecycleTarget, ins
   const from = instance.InstanceType;
   const wasRunning = instance.State?.Name === 'running' || instance.State?.Name === 'pending';
   if (from !== instanceType) {
-    if (instance.State?.Name !== 'stopped') {
-      if (instance.State?.Name === 'pending') await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'wait before resize');
-      if (instance.State?.Name !== 'stopping') await stopInstance(ctx, id);
-      await waitForState(ctx, [id], 'stopped', ctx.deadlines.powerMs, 'stop for resize');
-    }
+    await drivePower(ctx, id, 'stopped', 'stop for resize');
     try {
       await modifyInstanceType(ctx, id, instanceType);
     } finally {
-      if (wasRunning) {
-        await startInstance(ctx, id);
-        await waitForState(ctx, [id], 'running', ctx.deadlines.powerMs, 'start after resize');
-      }
+      if (wasRunning) await drivePower(ctx, id, 'running', 'start after resize');
     }
   }
   if (tier !== undefined) await setTags(ctx, [id], { [Tag.tier]: tier });
   ctx.audit({ ...auditBase(target, id), state: 'resized', details: { from: from ?? 'unknown', to: instanceType, restarted: wasRunning && from !== instanceType } });
+}
+
+function volumeTargetOf(target: LifecycleTarget): VolumeTarget {
+  return { orgId: target.orgId, ...(target.role === 'workspace' ? { workspaceId: target.workspaceId } : {}) };
+}
+
+/** Grows the live instance's root volume to `sizeGb` in place (never shrinks), waiting until it is usable. */
+export async function growVolumeTarget(ctx: ActContext, target: LifecycleTarget, sizeGb: number): Promise<VolumeGrowth> {
+  const instance = await liveInstance(ctx, target, 'grow volume');
+  return growRootVolume(ctx, instance, sizeGb, volumeTargetOf(target));
+}
+
+/** Grows the root partition and filesystem to the volume's size over SSM; the instance must be running. */
+export async function growFilesystemTarget(ctx: ActContext, target: LifecycleTarget): Promise<void> {
+  const instance = await liveInstance(ctx, target, 'grow filesystem');
+  await growRootFilesystem(ctx, instance.InstanceId!, volumeTargetOf(target));
 }
 
 async function setTags(ctx: ActContext, instanceIds: string[], tags: Record<string, string>): Promise<void> {
@@ -102,12 +104,14 @@ export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Prom
   const groups = new Map<string, Array<RedeployTarget & { instanceId: string }>>();
   const live = await findInstancesOf(ctx, targets.map((t) => t.target as InstanceIdentity));
   const found = targets.map((t) => (live.get(identityKey(t.target as InstanceIdentity)) ?? [])[0]);
-  // Just launched: give them the power deadline to come up, together. Stopped or stopping: SSM cannot reach them.
+  // Just launched: give them the power deadline to come up, together, until each is running or
+  // has gone elsewhere (stopped meanwhile: SSM cannot reach it, no use waiting on). Stopped or stopping: SSM cannot reach them.
   const pending = found.filter((i) => i?.State?.Name === 'pending').map((i) => i!.InstanceId!);
-  if (pending.length > 0) await waitForState(ctx, pending, 'running', ctx.deadlines.powerMs, 'wait before redeploy');
+  const settled = await waitUntil(ctx, pending, (s) => s !== 'pending', 'running', ctx.deadlines.powerMs, 'wait before redeploy');
   for (const [index, t] of targets.entries()) {
-    const state = found[index]?.State?.Name;
-    const instanceId = state === 'running' || state === 'pending' ? found[index]?.InstanceId : undefined;
+    const id = found[index]?.InstanceId;
+    const state = (id !== undefined ? settled.get(id) : undefined)?.State?.Name ?? found[index]?.State?.Name;
+    const instanceId = state === 'running' ? id : undefined;
     if (!instanceId) {
       results.push({
         ...t,

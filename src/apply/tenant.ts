@@ -10,7 +10,7 @@ import { auditableError } from './cloud.js';
 import type { ActContext } from './context.js';
 import { ensureCname, deleteRecord, findStaleSlugRecords, findTenantCnames } from './dns.js';
 import { ensureIngress } from './ingress.js';
-import { describeIdentity, ensureInstance, findOrgInstances, stopInstance, terminateInstances, waitForState } from './instance.js';
+import { describeIdentity, ensureInstance, findOrgInstances, drivePower, terminateInstances, waitForState } from './instance.js';
 import { DEFAULT_RECOVERY_WINDOW_DAYS, deleteBundle, ensureBundle } from './secret.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, tenantPermissions } from './security-group.js';
 import { deleteTunnel, ensureTunnel, findOrgTunnels, findStaleSlugTunnels, getTunnelToken, type TenantIdentity } from './tunnel.js';
@@ -126,9 +126,7 @@ export async function createTenant(ctx: ActContext, intent: TenantIntent, opts: 
   });
   if (instance.created) created.push('instance');
   if (intent.power === 'stopped' && instance.state !== 'stopped') {
-    await waitForState(ctx, [instance.instanceId], 'running', ctx.deadlines.powerMs, 'wait for new tenant instance');
-    await stopInstance(ctx, instance.instanceId);
-    await waitForState(ctx, [instance.instanceId], 'stopped', ctx.deadlines.powerMs, 'stop tenant instance');
+    await drivePower(ctx, instance.instanceId, 'stopped', 'stop tenant instance');
     ctx.audit({ kind: 'instance', resourceId: instance.instanceId, orgId: intent.orgId, state: 'stopped' });
   }
 

@@ -5,7 +5,7 @@
 import { Tag } from '../contract.js';
 import type { DesiredWorkspace, EffectiveWorkspace, Power, TenantSpec } from '../desired/model.js';
 import type { ActContext } from './context.js';
-import { ensureInstance, findInstances, NOT_TERMINATED_STATES, stopInstance, terminateInstances, waitForState } from './instance.js';
+import { ensureInstance, findInstances, NOT_TERMINATED_STATES, drivePower, terminateInstances, waitForState } from './instance.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, workspacePermissions } from './security-group.js';
 import { tenantBundleName } from './tenant.js';
 import { workspaceUserData } from './user-data.js';
@@ -69,9 +69,7 @@ export async function createWorkspace(ctx: ActContext, intent: WorkspaceIntent):
   });
   if (instance.created) created.push('instance');
   if (intent.power === 'stopped' && instance.state !== 'stopped') {
-    await waitForState(ctx, [instance.instanceId], 'running', ctx.deadlines.powerMs, 'wait for new workspace instance');
-    await stopInstance(ctx, instance.instanceId);
-    await waitForState(ctx, [instance.instanceId], 'stopped', ctx.deadlines.powerMs, 'stop workspace instance');
+    await drivePower(ctx, instance.instanceId, 'stopped', 'stop workspace instance');
     ctx.audit({ kind: 'instance', resourceId: instance.instanceId, orgId: intent.orgId, workspaceId: intent.workspaceId, state: 'stopped' });
   }
   return { securityGroupId: group.groupId, instanceId: instance.instanceId, created };

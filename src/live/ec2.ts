@@ -109,25 +109,32 @@ export function observeVolumes(ec2: Ec2Reader, scope: Ec2Scope): Promise<Volume[
  * single EBS mapping, that one is the root. Volumes we did not observe leave the size unknown.
  */
 export function rootVolumeSizes(instances: readonly Instance[], volumes: readonly Volume[]): Map<string, number> {
+  return new Map([...rootVolumes(instances, volumes)].map(([id, v]) => [id, v.sizeGb]));
+}
+
+/** instanceId → its root volume (id and size), by the rule of rootVolumeSizes. */
+export function rootVolumes(instances: readonly Instance[], volumes: readonly Volume[]): Map<string, { volumeId: string; sizeGb: number }> {
   const sizeById = new Map<string, number>();
   for (const v of volumes) if (v.VolumeId && v.Size !== undefined) sizeById.set(v.VolumeId, v.Size);
-  const out = new Map<string, number>();
+  const out = new Map<string, { volumeId: string; sizeGb: number }>();
   for (const i of instances) {
     const mappings = (i.BlockDeviceMappings ?? []).filter((m) => m.Ebs?.VolumeId);
     const root = mappings.find((m) => m.DeviceName === i.RootDeviceName) ?? (mappings.length === 1 ? mappings[0] : undefined);
-    const size = root?.Ebs?.VolumeId ? sizeById.get(root.Ebs.VolumeId) : undefined;
-    if (i.InstanceId && size !== undefined) out.set(i.InstanceId, size);
+    const volumeId = root?.Ebs?.VolumeId;
+    const size = volumeId ? sizeById.get(volumeId) : undefined;
+    if (i.InstanceId && volumeId && size !== undefined) out.set(i.InstanceId, { volumeId, sizeGb: size });
   }
   return out;
 }
 
-export function toLiveInstance(i: Instance, rootVolumeGb: number | undefined): LiveInstance {
+export function toLiveInstance(i: Instance, rootVolumeGb: number | undefined, rootVolumeId?: string): LiveInstance {
   return {
     instanceId: i.InstanceId ?? '',
     state: (i.State?.Name ?? 'pending') as InstanceState,
     instanceType: i.InstanceType ?? '',
     imageId: i.ImageId ?? '',
     volumeGb: rootVolumeGb,
+    ...(rootVolumeId !== undefined ? { rootVolumeId } : {}),
     securityGroupIds: (i.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])).sort(),
     launchTime: i.LaunchTime?.toISOString(),
     tags: tagsToRecord(i.Tags),

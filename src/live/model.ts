@@ -13,6 +13,8 @@ export interface LiveInstance {
   imageId: string;
   /** Root volume size when observed (DescribeVolumes); undefined when not observed. */
   volumeGb: number | undefined;
+  /** The root volume's id when observed; names the volume a grow-in-place modifies. */
+  rootVolumeId?: string;
   securityGroupIds: string[];
   launchTime: string | undefined;
   tags: Record<string, string>;

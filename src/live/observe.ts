@@ -9,7 +9,7 @@
  */
 import { Tag } from '../contract.js';
 import { observeDnsRecords, toLiveDnsRecord } from './dns.js';
-import { observeInstances, observeSecurityGroups, observeVolumes, rootVolumeSizes, toLiveInstance, toLiveSecurityGroup } from './ec2.js';
+import { observeInstances, observeSecurityGroups, observeVolumes, rootVolumes, toLiveInstance, toLiveSecurityGroup } from './ec2.js';
 import { joinInventory } from './join.js';
 import type { Inventory } from './model.js';
 import { emptyCallCounts, type CallCounts, type LiveReaders } from './readers.js';
@@ -54,10 +54,13 @@ export async function observe(readers: LiveReaders, opts: ObserveOptions): Promi
     observeDnsRecords(readers.cloudflare, { environment, slugs: cfSlugs, appDomain: opts.appDomain }),
   ]);
 
-  const rootSizes = rootVolumeSizes(instances, volumes);
+  const roots = rootVolumes(instances, volumes);
   const inventory = joinInventory(
     {
-      instances: instances.map((i) => toLiveInstance(i, i.InstanceId ? rootSizes.get(i.InstanceId) : undefined)),
+      instances: instances.map((i) => {
+        const root = i.InstanceId ? roots.get(i.InstanceId) : undefined;
+        return toLiveInstance(i, root?.sizeGb, root?.volumeId);
+      }),
       securityGroups: securityGroups.map(toLiveSecurityGroup),
       secrets: secrets.map(toLiveSecret),
       tunnels: tunnels.map(toLiveTunnel),

@@ -30,10 +30,16 @@
  * - Redeploys run over SSM, which needs a running instance: a redeploy of an instance that
  *   will be stopped is start → run → stop, and one that will run is just run.
  * - Replacement (a `delete` of the instance, then a `create`, both marked `replacement`), for
- *   what cannot change in place: the AMI; a root volume smaller than desired (a larger live
- *   volume is kept — shrinking would destroy data to save nothing); a workspace's Runtime tag;
- *   a workspace leaving the containerised path (its native runtime is laid down at first boot).
- *   An unobserved volume size (undefined) or an unresolved AMI ('') is never compared.
+ *   what cannot change in place: the AMI; a workspace's Runtime tag; a workspace leaving the
+ *   containerised path (its native runtime is laid down at first boot). An unresolved AMI ('')
+ *   is never compared.
+ * - Root volume. EBS grows in place: a live root volume smaller than declared is part of the
+ *   `resize` action (`volume:modify`, then `command:run` to grow the partition and filesystem,
+ *   bracketed by start/stop when the instance is to be stopped), never a replacement. EBS cannot
+ *   shrink: a live volume larger than declared is kept and the plan says so in a non-blocking
+ *   `volumeShrink` finding (blocking would refuse every other change of the fleet over a disk
+ *   that is merely bigger than asked, often grown by hand on purpose; nothing is lost by keeping
+ *   it). An unobserved volume size (undefined) is never compared.
  * - Tags that matter: OrgSlug and DeletionProtection (only the literal `true`, any case,
  *   protects) on the tenant's instance, security groups and live secret; OrgSlug and Tier on a
  *   workspace instance, OrgSlug on its security groups. A slug change also renames the tunnel,
@@ -163,7 +169,7 @@ export function planExitCode(plan: Plan): 0 | 2 | 3 {
   return plan.actions.length > 0 ? 2 : 0;
 }
 
-const GUARD_RANK: Record<GuardKind, number> = { emptyDesired: 0, scope: 1, maxDeletes: 2, deletionProtection: 3, duplicateLive: 4 };
+const GUARD_RANK: Record<GuardKind, number> = { emptyDesired: 0, scope: 1, maxDeletes: 2, deletionProtection: 3, duplicateLive: 4, volumeShrink: 5 };
 
 /** Per-target order of action kinds; a replacement's delete goes first, a plain delete last. */
 function actionRank(a: Action): number {
@@ -480,7 +486,6 @@ function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: L
   const id = instance.instanceId;
   const replaceBecause = [...want.replaceBecause];
   if (want.ami !== '' && instance.imageId !== want.ami) replaceBecause.push(`AMI ${instance.imageId} → ${want.ami}`);
-  if (instance.volumeGb !== undefined && want.volumeGb > instance.volumeGb) replaceBecause.push(`root volume ${instance.volumeGb} GB → ${want.volumeGb} GB`);
 
   if (replaceBecause.length > 0) {
     const why = `replacement: ${replaceBecause.join('; ')} cannot change in place`;
@@ -500,14 +505,42 @@ function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: L
 
   const actions: Action[] = [];
   const livePower = powerOf(instance.state);
-  if (!sameInstanceType(instance.instanceType, want.instanceType)) {
-    const steps: Step[] = [];
-    if (livePower === 'running') steps.push({ resource: 'instance', op: 'stop', id });
-    steps.push({ resource: 'instance', op: 'modify', id });
-    if (want.power === 'running') steps.push({ resource: 'instance', op: 'start', id });
-    actions.push(
-      action('resize', target, steps, { instanceType: instance.instanceType, power: livePower }, { instanceType: want.instanceType, power: want.power }, `instance type ${instance.instanceType} → ${want.instanceType}`),
+  const growVolume = instance.volumeGb !== undefined && want.volumeGb > instance.volumeGb;
+  if (instance.volumeGb !== undefined && want.volumeGb < instance.volumeGb) {
+    ctx.flag(
+      'volumeShrink',
+      false,
+      `${describeTarget(target)}: its root volume is ${instance.volumeGb} GB, larger than the declared ${want.volumeGb} GB; EBS volumes cannot shrink, so it is kept as it is (only a new instance gets a smaller one)`,
+      [target],
     );
+  }
+  const newType = !sameInstanceType(instance.instanceType, want.instanceType);
+  if (newType || growVolume) {
+    const steps: Step[] = [];
+    const before: Attributes = {};
+    const after: Attributes = {};
+    const why: string[] = [];
+    if (growVolume) {
+      steps.push({ resource: 'volume', op: 'modify', id: instance.rootVolumeId ?? id });
+      before.volumeGb = instance.volumeGb!;
+      after.volumeGb = want.volumeGb;
+      why.push(`root volume ${instance.volumeGb} GB → ${want.volumeGb} GB (grown in place)`);
+    }
+    if (newType) {
+      if (livePower === 'running') steps.push({ resource: 'instance', op: 'stop', id });
+      steps.push({ resource: 'instance', op: 'modify', id });
+      if (want.power === 'running') steps.push({ resource: 'instance', op: 'start', id });
+      before.instanceType = instance.instanceType;
+      after.instanceType = want.instanceType;
+      why.unshift(`instance type ${instance.instanceType} → ${want.instanceType}`);
+    } else if (livePower !== want.power && want.power === 'running') {
+      steps.push({ resource: 'instance', op: 'start', id });
+    }
+    // The partition and filesystem grow over SSM, which needs the instance running (start → run → stop when it is to be stopped).
+    if (growVolume) steps.push(...runOnInstance(id, want.power));
+    before.power = livePower;
+    after.power = want.power;
+    actions.push(action('resize', target, steps, before, after, why.join('; ')));
   } else if (livePower !== want.power) {
     const kind = want.power === 'running' ? 'start' : 'stop';
     actions.push(action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower, state: instance.state }, { power: want.power }, `declared ${want.power}, live ${instance.state}`));

@@ -26,6 +26,7 @@ export type StepResource =
   | 'secret'
   | 'securityGroup'
   | 'instance'
+  | 'volume'
   | 'tags'
   | 'command';
 export interface Step {
@@ -39,7 +40,7 @@ export interface Step {
 
 export type Attributes = Record<string, string | number | boolean | null>;
 
-export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope';
+export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope' | 'volumeShrink';
 
 export interface Action {
   /** Stable and unique within a plan: `<kind>:<target kind>:<orgId>[:<workspaceId>]`. */

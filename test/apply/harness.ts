@@ -115,7 +115,7 @@ export async function startApplyHarness(opts: { faithful?: Partial<FaithfulOptio
     redactor,
     gitCommit: 'c0ffee1',
     clock,
-    deadlines: { terminationMs: 60_000, powerMs: 60_000, securityGroupMs: 60_000, commandMs: 60_000, pollMs: 1_000 },
+    deadlines: { terminationMs: 60_000, powerMs: 60_000, securityGroupMs: 60_000, commandMs: 60_000, volumeMs: 60_000, pollMs: 1_000 },
   });
   return {
     aws,

@@ -206,6 +206,28 @@ describe('instance state transitions', () => {
     }
   });
 
+  it('in time mode, holds each transitional state for a span of wall time, polled or not', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    aws.faults.faithful.transitionMs = 400;
+    try {
+      const id = (await ec2.send(new RunInstancesCommand(launch()))).Instances![0]!.InstanceId!;
+      // Polls do not end the hold (the poll count is 1 here): only time does.
+      expect([await stateOf(id), await stateOf(id), await stateOf(id)]).toEqual(['pending', 'pending', 'pending']);
+      await sleep(600);
+      expect(await stateOf(id)).toBe('running');
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+      // Nobody polls while it stops; an observer that looks later sees it stopped.
+      await sleep(600);
+      expect(await stateOf(id)).toBe('stopped');
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      expect([await stateOf(id), await stateOf(id)]).toEqual(['shutting-down', 'shutting-down']);
+      await sleep(600);
+      expect(await stateOf(id)).toBe('terminated');
+    } finally {
+      aws.faults.faithful.transitionMs = 0;
+    }
+  });
+
   it('shows a shutting-down instance to a state-filtered listing, and hides it from a filter without that state', async () => {
     const id = (
       await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'filter' }] }] })))
@@ -298,6 +320,28 @@ describe('injected EC2 faults', () => {
     await expect(ec2.send(new RunInstancesCommand(launch({ ClientToken: 'tenant-acme-1', InstanceType: 't3.large' })))).rejects.toMatchObject({
       name: 'IdempotentParameterMismatch',
     });
+  });
+
+  it('forgets the ClientToken of a call that failed, as AWS does', async () => {
+    await expect(ec2.send(new RunInstancesCommand(launch({ ClientToken: 'failed-first', IamInstanceProfile: { Name: 'nope' } })))).rejects.toMatchObject({
+      name: 'NoSuchEntity',
+    });
+    const fixed = await ec2.send(new RunInstancesCommand(launch({ ClientToken: 'failed-first', IamInstanceProfile: { Name: aws.seed.instanceProfileName } })));
+    expect(fixed.Instances?.[0]?.State?.Name).toBe('pending');
+  });
+
+  it('answers the DescribeInstances client-token filter (moto has none) from the launches it saw', async () => {
+    const run = await ec2.send(new RunInstancesCommand(launch({ ClientToken: 'filter-me' })));
+    const id = run.Instances![0]!.InstanceId!;
+    const byToken = async (token: string, extra: Array<{ Name: string; Values: string[] }> = []) => {
+      const out = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [token] }, ...extra], MaxResults: 1000 }));
+      return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId);
+    };
+    expect(await byToken('filter-me')).toEqual([id]);
+    expect(await byToken('filter-me', [{ Name: 'instance-state-name', Values: ['stopped'] }])).toEqual([]);
+    expect(await byToken('never-used')).toEqual([]);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    expect(await byToken('filter-me')).toEqual([id]);
   });
 
   it('a predicate narrows a fault to matching requests', async () => {

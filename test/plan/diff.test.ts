@@ -297,24 +297,77 @@ const SCENARIOS: Scenario[] = [
     exit: 2,
   },
   {
-    name: 'replacement: a root volume smaller than declared',
+    name: 'a root volume smaller than declared grows in place (never a replacement): volume modify, then the filesystem over SSM',
     desired: base,
-    inventory: liveWith(base, T, (t) => (t.instances[0]!.volumeGb = 20)),
-    actions: [
-      { id: 'delete:tenant:org-acme', steps: [`instance:delete@${TI}`] },
-      { id: 'create:tenant:org-acme', steps: ['instance:create'] },
-    ],
+    inventory: liveWith(base, T, (t) => {
+      t.instances[0]!.volumeGb = 20;
+      t.instances[0]!.rootVolumeId = 'vol-acme';
+    }),
+    actions: [{ id: 'resize:tenant:org-acme', steps: ['volume:modify@vol-acme', `command:run@${TI}`] }],
     exit: 2,
   },
   {
-    name: 'a larger or unobserved root volume is kept',
+    name: 'a volume growth with a new instance type: one resize, the filesystem grown once it runs again',
+    desired: base,
+    inventory: liveWith(base, T, (t) => {
+      t.instances[0]!.volumeGb = 20;
+      t.instances[0]!.rootVolumeId = 'vol-acme';
+      t.instances[0]!.instanceType = 't3.micro';
+    }),
+    actions: [{ id: 'resize:tenant:org-acme', steps: ['volume:modify@vol-acme', `instance:stop@${TI}`, `instance:modify@${TI}`, `instance:start@${TI}`, `command:run@${TI}`] }],
+    exit: 2,
+  },
+  {
+    name: 'a volume growth of a stopped instance declared stopped: started for the filesystem command, stopped again',
+    desired: desiredState([tenant('acme', { power: 'stopped' })]),
+    inventory: liveWith(desiredState([tenant('acme', { power: 'stopped' })]), T, (t) => {
+      t.instances[0]!.volumeGb = 20;
+      t.instances[0]!.rootVolumeId = 'vol-acme';
+    }),
+    actions: [{ id: 'resize:tenant:org-acme', steps: ['volume:modify@vol-acme', `instance:start@${TI}`, `command:run@${TI}`, `instance:stop@${TI}`] }],
+    exit: 2,
+  },
+  {
+    name: 'a volume growth of a stopped instance declared running: the resize starts it (no separate start)',
+    desired: base,
+    inventory: liveWith(base, T, (t) => {
+      t.instances[0]!.volumeGb = 20;
+      t.instances[0]!.state = 'stopped';
+    }),
+    actions: [{ id: 'resize:tenant:org-acme', steps: [`volume:modify@${TI}`, `instance:start@${TI}`, `command:run@${TI}`] }],
+    exit: 2,
+  },
+  {
+    name: 'a workspace moved to a tier with a larger volume keeps its instance',
+    desired: base,
+    inventory: liveWith(base, T, (t) => {
+      t.workspaces['ws-beta']!.instances[0]!.volumeGb = 40;
+      t.workspaces['ws-beta']!.instances[0]!.rootVolumeId = 'vol-beta';
+    }),
+    actions: [{ id: 'resize:workspace:org-acme:ws-beta', steps: ['volume:modify@vol-beta', 'command:run@i-w-ws-beta'] }],
+    exit: 2,
+  },
+  {
+    name: 'a larger root volume is kept (EBS cannot shrink) and the plan says so; an unobserved one is not compared',
     desired: base,
     inventory: liveWith(base, T, (t) => {
       t.instances[0]!.volumeGb = 100;
       t.workspaces['ws-alpha']!.instances[0]!.volumeGb = undefined;
     }),
     actions: [],
+    guards: [['volumeShrink', false]],
     exit: 0,
+  },
+  {
+    name: 'a shrink refused does not hold back the rest of the change: the instance type still changes',
+    desired: base,
+    inventory: liveWith(base, T, (t) => {
+      t.instances[0]!.volumeGb = 100;
+      t.instances[0]!.instanceType = 't3.micro';
+    }),
+    actions: [{ id: 'resize:tenant:org-acme', steps: [`instance:stop@${TI}`, `instance:modify@${TI}`, `instance:start@${TI}`] }],
+    guards: [['volumeShrink', false]],
+    exit: 2,
   },
   {
     name: 'replacement of a protected tenant instance is blocked',
@@ -459,6 +512,22 @@ describe('planChanges: details', () => {
     expect(a.before).toEqual({ instanceType: 't3.micro', power: 'running' });
     expect(a.after).toEqual({ instanceType: 't3.small', power: 'running' });
     expect(a.reason).toBe('instance type t3.micro → t3.small');
+  });
+
+  it('says why a volume grows and why a shrink is refused', () => {
+    const grow = find(plan(base, liveWith(base, T, (t) => (t.instances[0]!.volumeGb = 20))), 'resize:tenant:org-acme');
+    expect(grow.before).toEqual({ volumeGb: 20, power: 'running' });
+    expect(grow.after).toEqual({ volumeGb: 30, power: 'running' });
+    expect(grow.reason).toBe('root volume 20 GB → 30 GB (grown in place)');
+    const shrink = plan(base, liveWith(base, T, (t) => (t.instances[0]!.volumeGb = 100)));
+    expect(shrink.guards).toEqual([
+      {
+        guard: 'volumeShrink',
+        blocking: false,
+        message: 'tenant acme (org org-acme): its root volume is 100 GB, larger than the declared 30 GB; EBS volumes cannot shrink, so it is kept as it is (only a new instance gets a smaller one)',
+        actionIds: [],
+      },
+    ]);
   });
 
   it('marks both halves of a replacement and says why', () => {

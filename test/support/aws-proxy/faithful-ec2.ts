@@ -5,7 +5,7 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2';
 import { awsErrorReply, type ProxyReply } from './errors.js';
 import type { InstanceStateHolds } from './instance-states.js';
-import { formList, type AwsRequest } from './request.js';
+import { formFilters, formList, type AwsRequest } from './request.js';
 
 interface InstanceState {
   instanceId: string;
@@ -102,12 +102,16 @@ interface TokenEntry {
 /**
  * RunInstances ClientToken idempotency, which moto lacks: the same token with the same
  * parameters answers the first successful response again; with other parameters it is
- * IdempotentParameterMismatch. A token whose first call failed is not remembered (as on AWS).
+ * IdempotentParameterMismatch. A token whose call failed is forgotten (as on AWS), unless
+ * `rememberFailed` says otherwise (a test of how the product copes with a token no instance holds).
+ * It also knows which instances each token launched, for the DescribeInstances `client-token`
+ * filter that moto answers with a 500.
  */
 export class RunInstancesIdempotency {
   private tokens = new Map<string, TokenEntry>();
+  private launched = new Map<string, string[]>();
 
-  async run(req: AwsRequest, launch: () => Promise<ProxyReply>): Promise<ProxyReply> {
+  async run(req: AwsRequest, launch: () => Promise<ProxyReply>, rememberFailed = false): Promise<ProxyReply> {
     const token = req.form.get('ClientToken');
     if (!token) return launch();
     const fingerprint = [...req.form.entries()]
@@ -117,14 +121,47 @@ export class RunInstancesIdempotency {
       .join('&');
     const known = this.tokens.get(token);
     if (known) {
-      if (known.fingerprint !== fingerprint) {
+      const earlier = await known.reply;
+      if (known.fingerprint !== fingerprint && (earlier || rememberFailed)) {
         return awsErrorReply(req, 400, 'IdempotentParameterMismatch', 'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).');
       }
-      const earlier = await known.reply;
       if (earlier) return { ...earlier, body: Buffer.from(earlier.body) };
     }
     const launched = launch();
-    this.tokens.set(token, { fingerprint, reply: launched.then((r) => (r.status === 200 ? r : undefined), () => undefined) });
+    const entry: TokenEntry = { fingerprint, reply: launched.then((r) => (r.status === 200 ? r : undefined), () => undefined) };
+    this.tokens.set(token, entry);
+    // AWS remembers the token of a launch that happened, not of a call that failed.
+    void entry.reply.then((ok) => {
+      if (!ok && !rememberFailed && this.tokens.get(token) === entry) this.tokens.delete(token);
+    });
     return launched;
   }
+
+  /** Called for every successful RunInstances (idempotency on or off): which instances a token launched. */
+  recordLaunch(req: AwsRequest, responseXml: string): void {
+    const token = req.form.get('ClientToken');
+    if (!token || this.launched.has(token)) return;
+    const ids = [...responseXml.matchAll(/<instanceId>([^<]+)<\/instanceId>/g)].map((m) => m[1]!);
+    this.launched.set(token, [...new Set(ids)]);
+  }
+
+  /** Instance ids launched with any of these tokens. */
+  holders(tokens: string[]): string[] {
+    return tokens.flatMap((t) => this.launched.get(t) ?? []);
+  }
+}
+
+/**
+ * moto has no DescribeInstances `client-token` filter (a 500). The proxy knows the tokens, so it
+ * swaps the filter for an `instance-id` filter on the instances those tokens launched (a token
+ * that launched nothing matches no instance).
+ */
+export function clientTokenFilter(form: URLSearchParams, idempotency: RunInstancesIdempotency): URLSearchParams | undefined {
+  const filter = formFilters(form).find((f) => f.name === 'client-token');
+  if (!filter) return undefined;
+  const out = new URLSearchParams([...form.entries()].filter(([key]) => !key.startsWith(`Filter.${filter.index}.`)));
+  const ids = idempotency.holders(filter.values);
+  out.set(`Filter.${filter.index}.Name`, 'instance-id');
+  (ids.length > 0 ? ids : ['i-00000000000000000']).forEach((id, i) => out.set(`Filter.${filter.index}.Value.${i + 1}`, id));
+  return out;
 }

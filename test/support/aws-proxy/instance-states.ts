@@ -1,8 +1,12 @@
 /**
  * moto moves instances between states instantly. AWS does not: after RunInstances/StartInstances
  * an instance is `pending` for a while, after StopInstances `stopping`, after TerminateInstances
- * `shutting-down`. A hold shows the transitional state for the next N DescribeInstances responses
- * that include the instance, then lets moto's real (settled) state through.
+ * `shutting-down`. A hold shows the transitional state, then lets moto's real (settled) state
+ * through. Two ways to end a hold:
+ * - by wall time (`holdMs` > 0): the state settles that long after the call, polled or not, as on
+ *   AWS, so an operator's `aws ec2 describe-instances` sees instances reach running by themselves;
+ * - by polls (`holdMs` 0): the next N DescribeInstances responses that include the instance show
+ *   it, whatever the time; tests with virtual clocks count on that.
  */
 import { changedInstances, reservationInstances, withCurrentStates, withInstanceState } from './ec2-xml.js';
 import { formFilters } from './request.js';
@@ -15,10 +19,22 @@ export interface TransitionPolls {
   pending: number;
   stopping: number;
   shuttingDown: number;
+  /** When > 0, every hold lasts this many milliseconds of wall time and the poll counts are ignored. */
+  holdMs?: number;
+}
+
+interface Hold {
+  state: TransitionalState;
+  /** Poll mode: observations left. */
+  remaining: number;
+  /** Time mode: epoch ms when the state settles. */
+  until?: number;
 }
 
 export class InstanceStateHolds {
-  private holds = new Map<string, { state: TransitionalState; remaining: number }>();
+  private holds = new Map<string, Hold>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   get active(): boolean {
     return this.holds.size > 0;
@@ -28,6 +44,10 @@ export class InstanceStateHolds {
   heldState(instanceId: string, actual: string): TransitionalState | undefined {
     const hold = this.holds.get(instanceId);
     if (!hold) return undefined;
+    if (hold.until !== undefined && this.now() >= hold.until) {
+      this.holds.delete(instanceId);
+      return undefined;
+    }
     if (settlesTo[hold.state] !== actual) {
       // Something else moved the instance on (e.g. terminated while pending): the hold is moot.
       this.holds.delete(instanceId);
@@ -39,7 +59,7 @@ export class InstanceStateHolds {
   /** One observation of a held instance has happened. */
   consume(instanceId: string): void {
     const hold = this.holds.get(instanceId);
-    if (!hold) return;
+    if (!hold || hold.until !== undefined) return;
     hold.remaining--;
     if (hold.remaining <= 0) this.holds.delete(instanceId);
   }
@@ -59,7 +79,8 @@ export class InstanceStateHolds {
     for (const { instanceId, previousState } of changedInstances(responseXml)) {
       // Stopping a stopped instance or terminating a terminated one is not a transition.
       if (previousState === target) continue;
-      if (count > 0) this.holds.set(instanceId, { state, remaining: count });
+      if (polls.holdMs !== undefined && polls.holdMs > 0) this.holds.set(instanceId, { state, remaining: 0, until: this.now() + polls.holdMs });
+      else if (count > 0) this.holds.set(instanceId, { state, remaining: count });
     }
     if (action !== 'StopInstances' && action !== 'TerminateInstances') return responseXml;
     // moto answers "stopping"/"shutting-down" even when the instance already was stopped/terminated.

@@ -8,10 +8,11 @@ import { request as httpRequest, createServer, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { awsErrorReply, serverErrorReply, throttleReply, type ProxyReply } from './errors.js';
 import { motoBackends, type MotoBackends } from './backends.js';
-import { dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
+import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
 import { createOverScheduledSecret, writeToScheduledSecret } from './faithful-secrets.js';
 import { FaultRules, type FaultHandle, type FaultKind, type FaultSpec } from './faults.js';
 import { InstanceStateHolds } from './instance-states.js';
+import { VolumeModificationHolds } from './volume-modifications.js';
 import { isMutatingAction, parseAwsRequest, type AwsRequest } from './request.js';
 import { SsmOutcomes, type RuleHandle, type SsmFailureRule, type SsmInProgressRule } from './ssm-outcomes.js';
 
@@ -25,6 +26,18 @@ export interface FaithfulOptions {
   stoppingPolls: number;
   /** DescribeInstances responses showing `shutting-down` after TerminateInstances (0 = off). */
   shuttingDownPolls: number;
+  /**
+   * When > 0, pending/stopping/shutting-down last this many milliseconds of wall time, polled or
+   * not (as on AWS), instead of the poll counts above. 0 (the default for tests, whose clocks are
+   * virtual) counts polls; `npm run emulators` holds for 2 s.
+   */
+  transitionMs: number;
+  /** DescribeVolumesModifications responses showing `modifying` after ModifyVolume (moto: completed at once). */
+  volumeModifyingPolls: number;
+  /** Then those showing `optimizing`. In time mode (`transitionMs`) each state lasts that long instead. */
+  volumeOptimizingPolls: number;
+  /** ModifyVolume refuses a smaller size (InvalidParameterValue) and a volume still being modified (IncorrectModificationState). */
+  volumeModificationRules: boolean;
   /** IncorrectInstanceState for StartInstances on a terminated instance and for resizing a non-stopped one. */
   incorrectInstanceState: boolean;
   /** DescribeInstances MaxResults outside 5–1000 is InvalidParameterValue. */
@@ -33,6 +46,12 @@ export interface FaithfulOptions {
   scheduledSecretDeletion: boolean;
   /** RunInstances ClientToken idempotency. Switch off to prove find-before-create works without it. */
   clientTokenIdempotency: boolean;
+  /**
+   * A RunInstances call that failed leaves no trace of its ClientToken (as on AWS). Switch off to
+   * have a failed call's token answer IdempotentParameterMismatch to other parameters, as a token
+   * no instance holds (proves the instance step moves on to a fresh token).
+   */
+  forgetFailedClientTokens: boolean;
 }
 
 export const defaultFaithfulOptions: FaithfulOptions = {
@@ -40,10 +59,15 @@ export const defaultFaithfulOptions: FaithfulOptions = {
   pendingPolls: 1,
   stoppingPolls: 1,
   shuttingDownPolls: 1,
+  transitionMs: 0,
+  volumeModifyingPolls: 1,
+  volumeOptimizingPolls: 1,
+  volumeModificationRules: true,
   incorrectInstanceState: true,
   describeInstancesMaxResults: true,
   scheduledSecretDeletion: true,
   clientTokenIdempotency: true,
+  forgetFailedClientTokens: true,
 };
 
 export interface RecordedAwsCall {
@@ -153,6 +177,7 @@ function xmlReply(reply: ProxyReply, rewrite: (xml: string) => string): ProxyRep
 class ProxyCore {
   readonly rules = new FaultRules();
   readonly holds = new InstanceStateHolds();
+  readonly volumes = new VolumeModificationHolds();
   readonly ssm = new SsmOutcomes();
   readonly idempotency = new RunInstancesIdempotency();
   readonly calls: RecordedAwsCall[] = [];
@@ -230,24 +255,24 @@ class ProxyCore {
       : op === 'ec2:StartInstances' && f.incorrectInstanceState ? await startFromWrongState(aws, ec2(), this.holds)
       : op === 'ec2:ModifyInstanceAttribute' && f.incorrectInstanceState ? await resizeWhileNotStopped(aws, ec2(), this.holds)
       : op === 'ec2:DescribeInstances' && f.describeInstancesMaxResults ? maxResultsOutOfRange(aws)
+      : op === 'ec2:ModifyVolume' && f.volumeModificationRules ? await this.volumes.refusal(aws, ec2())
       : (op === 'secretsmanager:PutSecretValue' || op === 'secretsmanager:UpdateSecret') && f.scheduledSecretDeletion
         ? await writeToScheduledSecret(aws, secrets())
       : undefined;
     if (refusal) return refusal;
 
     if (op === 'ec2:DescribeInstances') {
-      const widened = this.holds.widenStateFilter(aws.form);
-      if (widened) {
-        body = Buffer.from(widened.form.toString());
-        requestedStates = widened.requested;
-      }
+      const form = clientTokenFilter(aws.form, this.idempotency) ?? aws.form;
+      const widened = this.holds.widenStateFilter(form);
+      if (widened) requestedStates = widened.requested;
+      if (widened || form !== aws.form) body = Buffer.from((widened?.form ?? form).toString());
     }
 
     const callMoto = async (): Promise<ProxyReply> => {
       const reply = await forward(this.motoUrl, this.accountId, aws, body);
       return this.afterMoto(aws, op, reply, requestedStates);
     };
-    if (op === 'ec2:RunInstances' && f.clientTokenIdempotency) return this.idempotency.run(aws, callMoto);
+    if (op === 'ec2:RunInstances' && f.clientTokenIdempotency) return this.idempotency.run(aws, callMoto, !f.forgetFailedClientTokens);
     return callMoto();
   }
 
@@ -257,16 +282,23 @@ class ProxyCore {
       return createOverScheduledSecret(aws, reply, this.backends.secrets(aws.region));
     }
     if (reply.status !== 200) return reply;
+    if (op === 'ec2:RunInstances') this.idempotency.recordLaunch(aws, reply.body.toString('utf8'));
     switch (op) {
       case 'ec2:RunInstances':
       case 'ec2:StartInstances':
       case 'ec2:StopInstances':
       case 'ec2:TerminateInstances':
         return xmlReply(reply, (xml) =>
-          this.holds.afterStateChange(aws.action, xml, { pending: f.pendingPolls, stopping: f.stoppingPolls, shuttingDown: f.shuttingDownPolls }),
+          this.holds.afterStateChange(aws.action, xml, { pending: f.pendingPolls, stopping: f.stoppingPolls, shuttingDown: f.shuttingDownPolls, holdMs: f.transitionMs }),
         );
       case 'ec2:DescribeInstances':
         return xmlReply(reply, (xml) => this.holds.rewriteDescribeInstances(xml, requestedStates));
+      case 'ec2:ModifyVolume':
+        return xmlReply(reply, (xml) =>
+          this.volumes.afterModify(aws, xml, { modifying: f.volumeModifyingPolls, optimizing: f.volumeOptimizingPolls, holdMs: f.transitionMs }),
+        );
+      case 'ec2:DescribeVolumesModifications':
+        return xmlReply(reply, (xml) => this.volumes.rewriteDescribe(xml));
       case 'ssm:SendCommand':
         return jsonReply(reply, (json) => {
           this.ssm.rememberSendCommand(aws.json, json);
