@@ -10,7 +10,7 @@ import { buildFleet } from './fleet.js';
 import { headCommit } from './git.js';
 import { desiredHash } from './hash.js';
 import { imageWarning } from './images.js';
-import { discover, TENANTS_DIR, type FileRef, type TenantFolder } from './layout.js';
+import { discover, TENANTS_DIR, unplaced, type FileRef, type TenantFolder } from './layout.js';
 import type { DesiredState, DesiredTenant, DesiredWorkspace, FleetSpec, Power, SourceLocation, TenantSpec, WorkspaceSpec } from './model.js';
 import { amiPin, resolveTenant, resolveWorkspace, tierResolver } from './resolve.js';
 import { checkSchema, type Kind } from './schema.js';
@@ -81,10 +81,8 @@ export async function loadFleet(repoDir: string, opts: LoadOptions = {}): Promis
   }
 
   if (layout.tenantFolders.length === 0 && !opts.allowEmpty) {
-    diagnostics.push({
-      severity: 'error', file: TENANTS_DIR, line: 1, col: 1, path: '',
-      message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.',
-    });
+    // The folder as a whole, not a line in it: there is no file to point into.
+    diagnostics.push(unplaced(`${TENANTS_DIR}/`, 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.'));
   }
 
   checkUnique(tenants, diagnostics);

@@ -110,9 +110,20 @@ const cases: Case[] = [
     errors: [{ file: 'tenants/globex', line: 1, col: 1, path: '', message: 'The tenant folder tenants/globex has no tenant.yaml; add one (kind: Tenant) or remove the folder.' }],
   },
   {
+    name: 'hidden tenant folder (a renamed tenant would be planned for deletion)',
+    changes: { 'tenants/.globex/tenant.yaml': tenantYaml('globex', ORG2), 'tenants/.gitkeep': '' },
+    errors: [{ file: 'tenants/.globex', line: 0, col: 0, path: '', message: 'The folder tenants/.globex is hidden (its name starts with a dot), so its tenant would be read as undeclared and planned for deletion; rename it to tenants/globex or remove it.' }],
+  },
+  {
+    name: 'hidden workspace file',
+    changes: { 'tenants/acme/workspaces/.ops.yaml': workspaceYaml(WS2), 'tenants/acme/workspaces/.DS_Store': '' },
+    errors: [{ file: 'tenants/acme/workspaces/.ops.yaml', line: 0, col: 0, path: '', message: 'The workspace file tenants/acme/workspaces/.ops.yaml is hidden (its name starts with a dot), so its workspace would be read as undeclared and planned for deletion; rename it without the dot or remove it.' }],
+  },
+  {
     name: 'repository with no tenants',
     changes: { [T]: null, [W]: null },
-    errors: [{ file: 'tenants', line: 1, col: 1, path: '', message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.' }],
+    // The folder as a whole (no line: there is no file to point into), not a bogus tenants:1:1.
+    errors: [{ file: 'tenants/', line: 0, col: 0, path: '', message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.' }],
   },
   {
     name: 'missing fleet.yaml',
@@ -223,6 +234,11 @@ const cases: Case[] = [
     name: 'rollout percentage over 100',
     changes: { 'fleet.yaml': fleetWith('rollout:\n  batches: [1, "150%"]\n') },
     errors: [{ file: 'fleet.yaml', line: 12, col: 16, path: 'rollout.batches[1]', message: 'Batch 2 is 150%; a percentage batch must be between 1% and 100%.' }],
+  },
+  {
+    name: 'rollout percentage far over 100, alone',
+    changes: { 'fleet.yaml': fleetWith('rollout:\n  batches: ["250%"]\n') },
+    errors: [{ file: 'fleet.yaml', line: 12, col: 13, path: 'rollout.batches[0]', message: 'Batch 1 is 250%; a percentage batch must be between 1% and 100%.' }],
   },
   {
     name: 'rollout batch after a 100% batch',
