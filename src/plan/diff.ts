@@ -510,12 +510,15 @@ function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: L
     );
   } else if (livePower !== want.power) {
     const kind = want.power === 'running' ? 'start' : 'stop';
-    actions.push(action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower, state: instance.state }, { power: want.power }, `declared ${want.power}, live ${instance.state}`));
+    // The live state (pending, stopping…) is in the reason; an attribute only one side has would
+    // render as "state: running → (none)".
+    actions.push(action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower }, { power: want.power }, `declared ${want.power}, live ${instance.state}`));
   }
   const liveImage = instance.tags?.[Tag.image]?.trim();
   if (want.image !== undefined && liveImage !== want.image) {
-    const from = liveImage === undefined || liveImage === '' ? 'unknown (no Image tag)' : liveImage;
-    actions.push(action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `image ${from} → ${want.image}`));
+    // The attributes show "image: old → new"; the reason says why, without repeating them.
+    const why = liveImage === undefined || liveImage === '' ? 'no Image tag, so the image it runs is unknown' : 'the Image tag differs from the declared image';
+    actions.push(action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `${why}; pulled and recreated over SSM, no reboot`));
   }
   return actions;
 }
@@ -798,9 +801,19 @@ function scopeFinding(scope: { orgIds: string[]; slugs: string[] }, desired: Des
   return {
     guard: 'scope',
     blocking: false,
-    message: `plan limited to ${names.length} scoped org ids/slugs; tenants outside the scope are neither compared nor deleted${note}`,
+    message: `plan limited to ${scopeLabel(scope)}; tenants outside the scope are neither compared nor deleted${note}`,
     actionIds: [],
   };
+}
+
+/**
+ * "1 tenant (acme)": a scope names each tenant by slug (its folder) and, when declared, by org id
+ * too, so tenants are counted by slug; a scope given by org ids alone counts those.
+ */
+export function scopeLabel(scope: { orgIds: readonly string[]; slugs: readonly string[] }): string {
+  const names = scope.slugs.length > 0 ? [...new Set(scope.slugs)] : [...new Set(scope.orgIds)];
+  const listed = names.length <= 5 ? ` (${names.join(', ')})` : '';
+  return `${names.length} tenant${names.length === 1 ? '' : 's'}${listed}`;
 }
 
 export function describeTarget(t: ActionTarget): string {

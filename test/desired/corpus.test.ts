@@ -36,6 +36,11 @@ const cases: Case[] = [
     errors: [{ file: T, line: 4, col: 1, path: '', message: 'YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ].' }],
   },
   {
+    name: 'unclosed quote: placed at the end of the last line, not on a line the file does not have',
+    changes: { [T]: 'apiVersion: tenantform.dev/v1\nkind: Tenant\nslug: acme\norgId: "5f0c6a52\ncanary: true\n\n' },
+    errors: [{ file: T, line: 5, col: 13, path: '', message: 'YAML syntax error: Missing closing "quote.' }],
+  },
+  {
     name: 'duplicate key',
     changes: { [T]: tenantWith('slug: acme\n') },
     errors: [{ file: T, line: 5, col: 1, path: '', message: 'The key "slug" appears more than once in the same mapping; keep one.' }],
