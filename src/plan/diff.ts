@@ -38,6 +38,11 @@
  *   protects) on the tenant's instance, security groups and live secret; OrgSlug and Tier on a
  *   workspace instance, OrgSlug on its security groups. A slug change also renames the tunnel,
  *   the DNS record and its ingress hostname (`update`). Hostnames compare case-insensitively.
+ * - Platform port. A tenant group whose observed ingress opens to address ranges anything but
+ *   exactly tcp/`fleet.tenant.platformPort` (a port change, a hand-opened range) gets a
+ *   `securityGroup modify` step in the tenant's `update`; apply then makes its rules the
+ *   contract's. Group-sourced rules (tcp/22 from the EIC group) are not compared here; rules not
+ *   observed (undefined) never are.
  * - Duplicates (two live instances, security groups, tunnels, DNS records or secrets for one
  *   identity) get a non-blocking `duplicateLive` finding and NO delete: choosing which copy is
  *   disposable (a tenant VM holds data) is a person's call. The plan acts on the primary: the
@@ -444,8 +449,32 @@ function planTenantUpdate(ctx: PlanContext, d: DesiredTenant, target: ActionTarg
   }
   if (slugDiffers) why.push(`${Tag.orgSlug} tag`);
   if (protectionDiffers) why.push(`${Tag.deletionProtection} tag`);
+  const port = ctx.fleet.tenant.platformPort;
+  for (const g of p.groups) {
+    const open = cidrPorts(g);
+    if (open === undefined || (open.length === 1 && open[0] === String(port))) continue;
+    if (!('platformPort' in before)) {
+      before.platformPort = open.length === 0 ? null : open.join(', ');
+      after.platformPort = port;
+      why.push('platform port rule');
+    }
+    steps.push({ resource: 'securityGroup', op: 'modify', id: g.groupId });
+  }
   if (steps.length === 0) return undefined;
   return action('update', target, steps, before, after, `${why.join(', ')} differ from the declaration`);
+}
+
+/**
+ * The ports a tenant group opens to address ranges (CIDRs, prefix lists): by contract exactly the
+ * platform port, from the VPC CIDR (tcp/22 comes only from the EIC group, a group source). "8080",
+ * or "udp 0-65535" for anything that is not a single tcp port. Undefined when rules were not observed.
+ */
+function cidrPorts(g: LiveSecurityGroup): string[] | undefined {
+  if (g.ingress === undefined) return undefined;
+  const ports = g.ingress
+    .filter((r) => !r.source.startsWith('sg:'))
+    .map((r) => (r.protocol === 'tcp' && r.fromPort !== undefined && r.fromPort === r.toPort ? String(r.fromPort) : `${r.protocol} ${r.fromPort ?? ''}-${r.toPort ?? ''}`));
+  return [...new Set(ports)].sort(compareText);
 }
 
 // ---------------------------------------------------------------------------------------------

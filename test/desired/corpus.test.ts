@@ -241,6 +241,11 @@ const cases: Case[] = [
     errors: [{ file: 'fleet.yaml', line: 12, col: 16, path: 'rollout.batches[1]', message: 'Batch 2 is 150%; a percentage batch must be between 1% and 100%.' }],
   },
   {
+    name: 'platform port 22 (the EIC rule\'s port, which would open SSH to the whole VPC)',
+    changes: { 'fleet.yaml': fleetWith('tenant:\n  platformPort: 22\n') },
+    errors: [{ file: 'fleet.yaml', line: 12, col: 17, path: 'tenant.platformPort', message: 'The platform port cannot be 22: the platform port is opened to the whole VPC CIDR, while tcp/22 is the EC2 Instance Connect rule, open only to the EIC endpoint\'s security group.' }],
+  },
+  {
     name: 'rollout percentage far over 100, alone',
     changes: { 'fleet.yaml': fleetWith('rollout:\n  batches: ["250%"]\n') },
     errors: [{ file: 'fleet.yaml', line: 12, col: 13, path: 'rollout.batches[0]', message: 'Batch 1 is 250%; a percentage batch must be between 1% and 100%.' }],
