@@ -212,6 +212,29 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   return { groupId, created, shared: false };
 }
 
+/**
+ * A tenant `update` of its group's rules (a platform port change): the group the plan named, by
+ * id, gets exactly the contract's rules — the old port's rule revoked, the new one authorised.
+ */
+export async function reconcileGroupRules(ctx: ActContext, groupId: string, owner: GroupOwner): Promise<void> {
+  const out = await awsCall(ctx, 'ec2', 'DescribeSecurityGroups', `security group ${groupId}`, () =>
+    ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })),
+  );
+  const group = out.SecurityGroups?.find((g) => g.GroupId === groupId);
+  if (!group) throw new CloudError('the security group no longer exists', { operation: 'update security group rules', resource: `security group ${groupId}` });
+  const want = owner.role === 'tenant' ? await tenantPermissions(ctx, owner) : workspacePermissions(ctx, owner);
+  if (await reconcileRules(ctx, groupId, group.IpPermissions ?? [], want)) {
+    ctx.audit({
+      kind: 'securityGroup',
+      resourceId: groupId,
+      orgId: owner.orgId,
+      ...(owner.workspaceId ? { workspaceId: owner.workspaceId } : {}),
+      state: 'updated',
+      details: { rules: want.map(permissionKey).join(',') },
+    });
+  }
+}
+
 async function reconcileRules(ctx: ActContext, groupId: string, live: IpPermission[], want: IngressPermission[]): Promise<boolean> {
   const have = liveKeys(live);
   const wantKeys = new Map(want.map((p) => [permissionKey(p), p]));

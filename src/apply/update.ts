@@ -12,6 +12,7 @@ import { awsCall, cloudflareCall } from './cloud.js';
 import type { ActContext } from './context.js';
 import { deleteRecord, ensureCname } from './dns.js';
 import { ensureIngress } from './ingress.js';
+import { reconcileGroupRules } from './security-group.js';
 import { describeIdentity, findInstances, NOT_TERMINATED_STATES, terminateInstances, waitForState, type InstanceIdentity } from './instance.js';
 
 /** Sets tags on an EC2 resource (instance or group) or a Secrets Manager secret (ARN or name). */
@@ -35,7 +36,7 @@ export async function setResourceTags(ctx: ActContext, resourceId: string, orgId
   });
 }
 
-/** A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection tags. */
+/** A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection tags, group rules (platform port). */
 export async function updateTenant(ctx: ActContext, action: Action, tenant: DesiredTenant): Promise<void> {
   const { orgId, slug } = tenant.spec;
   const { client, accountId } = ctx.cloudflare;
@@ -56,6 +57,8 @@ export async function updateTenant(ctx: ActContext, action: Action, tenant: Desi
       }
     } else if (step.resource === 'tags' && step.op === 'modify' && step.id) {
       await setResourceTags(ctx, step.id, orgId, { [Tag.orgSlug]: slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) });
+    } else if (step.resource === 'securityGroup' && step.op === 'modify' && step.id) {
+      await reconcileGroupRules(ctx, step.id, { role: 'tenant', orgId, slug });
     }
   }
 }

@@ -20,6 +20,7 @@ import { deadlinesFor, provisionWiring, systemClock, type ActContext, type Clock
 import { evaluateGuards, observeScopeFor, staleReasons } from '../apply/preflight.js';
 import { readWiring, type Wiring } from '../config/env.js';
 import { hasErrors, sortDiagnostics } from '../desired/diagnostics.js';
+import { fleetTree } from '../desired/git.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
 import { ExitCode, GuardRefusal, InputError, TenantformError } from '../errors.js';
@@ -30,7 +31,8 @@ import type { Plan } from '../plan/model.js';
 import { redactor, redactWriters } from '../redact.js';
 import { renderChangeSetJson } from '../render/changeset-json.js';
 import { renderChangeSetText, resultLine } from '../render/changeset-text.js';
-import { buildReport, renderJson as renderDiagnosticsJson, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
+import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
+import { renderInvalidInputJson } from '../render/error-json.js';
 import { renderPlanText } from '../render/plan-text.js';
 import { currentHolder, openAuditStore, withLease, type AuditStore, type RunStatus } from '../store/index.js';
 import type { CommandModule } from './command.js';
@@ -44,6 +46,8 @@ export interface ApplyCommandOptions {
   db?: string;
   json?: boolean;
   lockTtl?: string;
+  allowEmpty?: boolean;
+  allowDirty?: boolean;
 }
 
 /** Seams for tests and embedding; the product uses the defaults. */
@@ -81,7 +85,7 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...wiringResult.diagnostics.filter((d) => d.severity === 'error')]);
   if (!loaded.state || !wiringResult.wiring || hasErrors(diagnostics)) {
     const report = buildReport(diagnostics, undefined);
-    if (opts.json) out.stdout(renderDiagnosticsJson(report));
+    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
     out.stderr(renderDiagnosticsText(report, io.color));
     return { code: ExitCode.error };
   }
@@ -89,6 +93,7 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
   const desired = loaded.state;
   const wiring = wiringResult.wiring;
   const environment = desired.fleet.environment;
+  const gitCommit = await recordedCommit(out, dir, opts);
 
   const store = openAuditStore(dbPath, { redactor });
   const runId = randomUUID();
@@ -97,14 +102,14 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
   let status: Exclude<RunStatus, 'running'> = 'failed';
   let summary: unknown;
   try {
-    await store.startRun({ runId, command: 'apply', environment, gitCommit: desired.commit, host: holder.host, pid: holder.pid });
+    await store.startRun({ runId, command: 'apply', environment, gitCommit: gitCommit.commit, host: holder.host, pid: holder.pid });
     const result = await withLease(
       store,
       environment,
       holder,
       async (signal) => {
         await deps.onLocked?.();
-        return applyLocked({ io, out, opts, deps, planFile, desired, wiring, store, runId, signal, allowDeletes });
+        return applyLocked({ io, out, opts, deps, planFile, desired, wiring, store, runId, signal, allowDeletes, gitCommit: gitCommit.commit });
       },
       {
         ttlMs: lockTtlMs,
@@ -119,12 +124,12 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
     );
     code = result.code;
     status = result.status;
-    summary = result.summary;
+    summary = gitCommit.dirty ? { ...(result.summary as object), dirtyTree: gitCommit.dirty } : result.summary;
     return { code, runId, ...(result.plan ? { plan: result.plan } : {}), ...(result.changeSet ? { changeSet: result.changeSet } : {}) };
   } catch (e) {
     code = e instanceof TenantformError ? e.exitCode : ExitCode.error;
     status = code === ExitCode.refused ? 'refused' : 'failed';
-    summary = { error: e instanceof Error ? e.message : String(e) };
+    summary = { error: e instanceof Error ? e.message : String(e), ...(gitCommit.dirty ? { dirtyTree: gitCommit.dirty } : {}) };
     throw e;
   } finally {
     try {
@@ -147,6 +152,8 @@ interface LockedInput {
   runId: string;
   signal: AbortSignal;
   allowDeletes: number | undefined;
+  /** What the run, its audit rows and GitCommit tags record: HEAD, `<HEAD>-dirty`, or nothing. */
+  gitCommit: string | undefined;
 }
 
 interface LockedResult {
@@ -158,9 +165,17 @@ interface LockedResult {
 }
 
 async function applyLocked(input: LockedInput): Promise<LockedResult> {
-  const { io, out, opts, deps, planFile, desired, wiring, runId, signal, allowDeletes } = input;
+  const { io, out, opts, deps, planFile, desired, wiring, runId, signal, allowDeletes, gitCommit } = input;
   const { fleet } = desired;
   const environment = fleet.environment;
+  // As plan and validate: an empty fleet is refused unless asked for, and even then the planner's
+  // emptyDesired guard never plans "delete everything". Refused before any cloud call.
+  if (desired.tenants.length === 0 && !opts.allowEmpty) {
+    throw new GuardRefusal(
+      'refused by a guard, nothing was changed:\n  - emptyDesired: the fleet declares no tenants; pass --allow-empty if that is what you mean (an empty fleet is still never planned as "delete everything")',
+      { operation: 'apply', resource: `environment ${environment}` },
+    );
+  }
   const clock = deps.clock ?? systemClock;
   const now = deps.now ?? (() => new Date());
   const session = openCloudSession(io, { region: wiring.region, budgets: fleet.budgets, cloudflare: wiring.cloudflare, clock });
@@ -209,7 +224,7 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
       store: input.store,
       runId,
       environment,
-      gitCommit: desired.commit,
+      gitCommit,
       slugOf: slugIndex(plan, desired),
     });
     const ctx: ActContext = {
@@ -221,7 +236,7 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
       audit: recorder.event,
       warn: (m) => out.stderr(`warning: ${m}\n`),
       redactor,
-      gitCommit: desired.commit,
+      gitCommit,
       clock,
       deadlines: { ...deadlinesFor(fleet), ...deps.deadlines },
     };
@@ -254,6 +269,32 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
   } finally {
     session.close();
   }
+}
+
+/**
+ * Apply acts on the working tree but records a commit: uncommitted changes to the fleet files
+ * would be applied while the audit and the GitCommit tags say HEAD. Refused (exit 1, naming the
+ * files) unless --allow-dirty, which records `<HEAD>-dirty` and the files. A folder outside git
+ * records no commit, as before, and says so in one line.
+ */
+async function recordedCommit(out: Io, dir: string, opts: ApplyCommandOptions): Promise<{ commit: string | undefined; dirty?: string[] }> {
+  const tree = await fleetTree(dir);
+  if (!tree.git) {
+    out.stderr(`note: ${dir} is not in a git work tree, so this run records no commit\n`);
+    return { commit: undefined };
+  }
+  if (tree.dirty.length === 0) return { commit: tree.commit };
+  const shown = tree.dirty.slice(0, 20).join(', ') + (tree.dirty.length > 20 ? ` and ${tree.dirty.length - 20} more` : '');
+  const count = `${tree.dirty.length} file${tree.dirty.length === 1 ? '' : 's'}`;
+  if (!opts.allowDirty) {
+    throw new InputError(`the fleet repository has uncommitted changes to ${count} (${shown}); commit them, or pass --allow-dirty to apply the working tree as it is`, {
+      operation: 'apply',
+      resource: dir,
+    });
+  }
+  const commit = tree.commit ? `${tree.commit}-dirty` : undefined;
+  out.stderr(`warning: applying uncommitted changes to ${count} (${shown}) with --allow-dirty; recorded as ${commit ?? 'a dirty tree without commit'}\n`);
+  return { commit, dirty: tree.dirty };
 }
 
 async function confirmed(io: Io, out: Io, opts: ApplyCommandOptions): Promise<boolean> {
@@ -298,7 +339,9 @@ export function applyCommandWith(deps: ApplyDependencies): CommandModule {
       addDbOption(addRepoOption(cmd))
         .option('--auto-approve', 'apply without asking (required when stdin is not a terminal)')
         .option('--allow-deletes <n>', 'let up to N tenant deletes pass the maxDeletes guard')
-        .addOption(new Option('--json', 'print the change set as JSON'))
+        .option('--allow-empty', 'accept a fleet with no tenants (an empty fleet still never deletes anything)')
+        .option('--allow-dirty', 'apply uncommitted changes to fleet.yaml or tenants/; the run is recorded as <commit>-dirty')
+        .addOption(new Option('--json', 'print the change set (or the error) as JSON'))
         .option('--lock-ttl <seconds>', `lease time-to-live; renewed while running (default ${DEFAULT_LOCK_TTL_SECONDS})`)
         .action(async (planFile: string | undefined, opts: ApplyCommandOptions) => done((await runApply(io, planFile, opts, deps)).code));
     },

@@ -27,7 +27,7 @@ export const historyCommand: CommandModule = {
       .description('show recorded runs and resource lifecycle events (newest first)')
       .option('--tenant <slug>', 'only events for this tenant, and the runs that recorded them')
       .option('--json', 'print JSON')
-      .option('--limit <n>', `at most this many runs and this many events (default ${DEFAULT_LIMIT})`, (v) => parsePositiveInt('--limit', v), DEFAULT_LIMIT);
+      .option('--limit <n>', 'at most this many runs and this many events', (v) => parsePositiveInt('--limit', v), DEFAULT_LIMIT);
     addDbOption(cmd);
     addRepoOption(cmd);
     cmd.action(async (flags: HistoryFlags) => done(await runHistory(io, flags)));

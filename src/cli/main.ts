@@ -4,6 +4,8 @@ import { ExitCode, TenantformError } from '../errors.js';
 import type { CommandModule } from './command.js';
 import { processIo, type Io } from './io.js';
 import { loadCommands } from './commands.js';
+import { redactWriters } from '../redact.js';
+import { renderErrorJson, wantsJson } from '../render/error-json.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,6 +33,9 @@ export function buildProgram(io: Io, modules: readonly CommandModule[], done: (c
 /** Runs the CLI and returns its exit code; never throws for predictable failures. */
 export async function main(argv: string[], io: Io = processIo(), modules?: readonly CommandModule[]): Promise<number> {
   let code: number = ExitCode.ok;
+  const json = wantsJson(argv);
+  // Error text can quote the environment (an SDK message, a URL): scrubbed like command output.
+  const out = redactWriters(io);
   const program = buildProgram(io, modules ?? (await loadCommands(argv)), (c) => (code = c));
   try {
     if (argv.length === 0) {
@@ -43,14 +48,18 @@ export async function main(argv: string[], io: Io = processIo(), modules?: reado
     if (err instanceof CommanderError) {
       // --help and --version "fail" with exit code 0; commander has already printed the message.
       if (err.exitCode === 0) return ExitCode.ok;
+      if (json) out.stdout(renderErrorJson({ operation: 'read command line', resource: null, message: err.message.replace(/^error: /, ''), exitCode: ExitCode.error }));
       return ExitCode.error;
     }
     if (err instanceof TenantformError) {
-      io.stderr(`error: ${err.message}\n`);
+      if (json) out.stdout(renderErrorJson({ operation: err.operation, resource: err.resource ?? null, message: err.message, exitCode: err.exitCode }));
+      out.stderr(`error: ${err.message}\n`);
       return err.exitCode;
     }
-    // Anything else is a bug in tenantform: say so, and keep the stack for the bug report.
-    io.stderr(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Anything else is a bug in tenantform: say so, and keep the stack for the bug report (stderr only).
+    const message = err instanceof Error ? err.message : String(err);
+    if (json) out.stdout(renderErrorJson({ operation: 'tenantform', resource: null, message: `internal error (please report): ${message}`, exitCode: ExitCode.error }));
+    out.stderr(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return ExitCode.error;
   }
 }

@@ -21,7 +21,8 @@ import { planChanges, planExitCode } from '../plan/diff.js';
 import { writePlanFile } from '../plan/file.js';
 import type { Plan } from '../plan/model.js';
 import { redactor, redactWriters } from '../redact.js';
-import { buildReport, renderJson as renderDiagnosticsJson, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
+import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
+import { renderInvalidInputJson } from '../render/error-json.js';
 import { renderPlanJson } from '../render/plan-json.js';
 import { renderPlanMarkdown } from '../render/plan-markdown.js';
 import { renderPlanText } from '../render/plan-text.js';
@@ -75,7 +76,7 @@ export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun
   };
   if (!desired || hasErrors(diagnostics)) {
     const report = buildReport(diagnostics, undefined);
-    if (opts.json) out.stdout(renderDiagnosticsJson(report));
+    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
     out.stderr(renderDiagnosticsText(report, io.color));
     return { code: ExitCode.error };
   }

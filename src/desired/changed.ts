@@ -22,21 +22,26 @@ export interface ChangedScope {
 }
 
 export async function changedScope(repoDir: string, ref: string): Promise<ChangedScope> {
+  const refused = (detail: string, cause?: unknown) =>
+    new InputError(detail, { operation: 'compute --changed-since scope', resource: `git ref "${ref}"`, ...(cause === undefined ? {} : { cause }) });
+  // A "ref" starting with "-" would reach git as an option (--output=FILE makes git diff write a
+  // file): refused before git runs, and every git call below also ends its options explicitly.
+  if (ref.startsWith('-') || ref.trim() === '') throw refused('not a git revision (a ref cannot be empty or start with "-")');
   const git = simpleGit({ baseDir: repoDir });
   let diff: string;
   let untracked: string;
   try {
-    // Resolve first so a bad ref is reported as such, not as a diff failure.
-    await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-    // --relative: paths relative to repoDir, which may sit below the work tree's root.
-    diff = await git.raw(['diff', '-z', '--name-only', '--no-renames', '--relative', ref, '--', '.']);
+    // Resolve first so a bad ref is reported as such. simple-git treats a non-zero exit with an
+    // empty stderr (what --quiet gives) as success, so the answer itself is checked.
+    const commit = (await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim();
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) throw refused(`does not resolve to a commit in ${repoDir}`);
+    // --relative: paths relative to repoDir, which may sit below the work tree's root. The
+    // resolved id, not the ref as typed, goes to git diff.
+    diff = await git.raw(['diff', '-z', '--name-only', '--no-renames', '--relative', '--end-of-options', commit, '--', '.']);
     untracked = await git.raw(['ls-files', '-z', '--others', '--exclude-standard', '--', '.']);
   } catch (cause) {
-    throw new InputError(`cannot compare with git ref "${ref}": ${describeCause(cause).trim()}`, {
-      operation: 'compute --changed-since scope',
-      resource: repoDir,
-      cause,
-    });
+    if (cause instanceof InputError) throw cause;
+    throw refused(`cannot compare with it: ${describeCause(cause).trim().split('\n')[0]}`, cause);
   }
   // -z: NUL-separated and unquoted, whatever characters the paths hold.
   const files = new Set([...diff.split('\0'), ...untracked.split('\0')].filter((p) => p !== ''));

@@ -77,6 +77,10 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     }
   }
 
+  if (raw.tenant?.platformPort === 22) {
+    error(['tenant', 'platformPort'], 'The platform port cannot be 22: the platform port is opened to the whole VPC CIDR, while tcp/22 is the EC2 Instance Connect rule, open only to the EIC endpoint\'s security group.');
+  }
+
   const batchesRaw = raw.rollout?.batches ?? DEFAULT_ROLLOUT.batches;
   const batches: RolloutBatch[] = [];
   let fullAt: number | undefined;

@@ -2,7 +2,9 @@
  * Finding the fleet files: fleet.yaml, tenants/<slug>/tenant.yaml and
  * tenants/<slug>/workspaces/<name>.yaml. Anything else under tenants/ is reported (a stray
  * file is usually a misplaced tenant), symlinks may not leave the repository, and names
- * starting with a dot (.gitkeep, .DS_Store) are ignored.
+ * starting with a dot (.gitkeep, .DS_Store) are ignored — except a hidden folder under tenants/
+ * or a hidden .yaml file under workspaces/: skipping those would turn a declared tenant or
+ * workspace into an undeclared one, planned for deletion, so they are errors.
  */
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { sep } from 'node:path';
@@ -83,6 +85,12 @@ export function discover(repoDir: string, diagnostics: Diagnostic[], only?: Read
     if (tenantsKind !== 'rejected') diagnostics.push(problem(TENANTS_DIR, 'tenants must be a folder holding one folder per tenant.'));
     return layout;
   }
+  for (const hidden of hiddenEntries(tenantsDir.abs, (d) => d.isDirectory())) {
+    const place = child(tenantsDir, hidden);
+    diagnostics.push(
+      unplaced(place.rel, `The folder ${place.rel} is hidden (its name starts with a dot), so its tenant would be read as undeclared and planned for deletion; rename it to ${TENANTS_DIR}/${hidden.replace(/^\.+/, '') || '<slug>'} or remove it.`),
+    );
+  }
   for (const entry of list(tenantsDir.abs)) {
     const place = child(tenantsDir, entry.name);
     const kind = kindOf(place, entry);
@@ -130,6 +138,12 @@ function readTenantFolder(
 
 function readWorkspaces(dir: Place, kindOf: (place: Place, d: Dirent) => EntryKind, diagnostics: Diagnostic[]): (FileRef & { name: string })[] {
   const out: (FileRef & { name: string })[] = [];
+  for (const hidden of hiddenEntries(dir.abs, (d) => d.isFile() && d.name.endsWith('.yaml'))) {
+    const place = child(dir, hidden);
+    diagnostics.push(
+      unplaced(place.rel, `The workspace file ${place.rel} is hidden (its name starts with a dot), so its workspace would be read as undeclared and planned for deletion; rename it without the dot or remove it.`),
+    );
+  }
   for (const entry of list(dir.abs)) {
     const place = child(dir, entry.name);
     const kind = kindOf(place, entry);
@@ -156,6 +170,14 @@ function list(dir: string): Dirent[] {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** Names of the dot entries of `dir` that `matters` picks (the rest — .gitkeep, .DS_Store — are ignored). */
+function hiddenEntries(dir: string, matters: (d: Dirent) => boolean): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.name.startsWith('.') && d.name !== '.' && d.name !== '..' && matters(d))
+    .map((d) => d.name)
+    .sort();
+}
+
 function entryKind(root: string, { abs, rel: file }: Place, dirent: Dirent, diagnostics: Diagnostic[]): EntryKind {
   if (dirent.isFile()) return 'file';
   if (dirent.isDirectory()) return 'dir';
@@ -177,4 +199,9 @@ function entryKind(root: string, { abs, rel: file }: Place, dirent: Dirent, diag
 
 function problem(file: string, message: string): Diagnostic {
   return { severity: 'error', file, line: 1, col: 1, path: '', message };
+}
+
+/** A problem with a folder or a file as a whole: no line to point at (line and col 0). */
+export function unplaced(file: string, message: string): Diagnostic {
+  return { severity: 'error', file, line: 0, col: 0, path: '', message };
 }

@@ -10,9 +10,9 @@ import { buildFleet } from './fleet.js';
 import { headCommit } from './git.js';
 import { desiredHash } from './hash.js';
 import { imageWarning } from './images.js';
-import { discover, TENANTS_DIR, type FileRef, type TenantFolder } from './layout.js';
+import { discover, TENANTS_DIR, unplaced, type FileRef, type TenantFolder } from './layout.js';
 import type { DesiredState, DesiredTenant, DesiredWorkspace, FleetSpec, Power, SourceLocation, TenantSpec, WorkspaceSpec } from './model.js';
-import { amiPin, resolveTenant, resolveWorkspace, tierResolver } from './resolve.js';
+import { amiPin, resolveTenant, resolveWorkspace, tierResolver, type TierResolution } from './resolve.js';
 import { checkSchema, type Kind } from './schema.js';
 import { locate, parseYaml, readText, type ParsedYaml } from './source.js';
 
@@ -81,10 +81,8 @@ export async function loadFleet(repoDir: string, opts: LoadOptions = {}): Promis
   }
 
   if (layout.tenantFolders.length === 0 && !opts.allowEmpty) {
-    diagnostics.push({
-      severity: 'error', file: TENANTS_DIR, line: 1, col: 1, path: '',
-      message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.',
-    });
+    // The folder as a whole, not a line in it: there is no file to point into.
+    diagnostics.push(unplaced(`${TENANTS_DIR}/`, 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.'));
   }
 
   checkUnique(tenants, diagnostics);
@@ -207,7 +205,7 @@ function resolveAll(fleet: FleetSpec, tenants: LoadedTenant[], opts: LoadOptions
       if (tier.effective !== tier.written) {
         diagnostics.push({
           severity: 'notice', file: w.file, ...w.at.tier, path: 'tier',
-          message: `Tier ${tier.written.name} runs as ${tier.effective.name} (${tier.effective.instanceType}, ${tier.effective.volumeGb} GB) because the fleet clamps tiers to ${fleet.tierClamp.min}..${fleet.tierClamp.max}.`,
+          message: `Tier ${tier.written.name} runs as ${tier.effective.name} (${tier.effective.instanceType}, ${tier.effective.volumeGb} GB) because ${tierMoveCause(fleet, tier)}.`,
         });
       }
       if (effective.volumeGb > tier.effective.volumeGb) {
@@ -234,6 +232,15 @@ function resolveAll(fleet: FleetSpec, tenants: LoadedTenant[], opts: LoadOptions
     });
   }
   return out;
+}
+
+/**
+ * The real reason a tier runs as another. The clamp moves a tier only onto a bound, and bounds are
+ * never reserved, so the two causes never combine: either the clamp moved it, or it was reserved.
+ */
+function tierMoveCause(fleet: FleetSpec, tier: TierResolution): string {
+  if (tier.because.reserved === undefined) return `the fleet clamps tiers to ${fleet.tierClamp.min}..${fleet.tierClamp.max}`;
+  return `${tier.because.reserved} is reserved (a reserved tier runs as the nearest usable tier above it, else below)`;
 }
 
 function source(file: string, at: Position): SourceLocation {

@@ -7,6 +7,8 @@ import type { EffectiveTenant, EffectiveWorkspace, FleetSpec, TenantSpec, TierSp
 export interface TierResolution {
   written: TierSpec;
   effective: TierSpec;
+  /** Why effective differs from written: the clamp moved it, or `reserved` names the reserved tier it skipped. */
+  because: { clamp: boolean; reserved: string | undefined };
 }
 
 /** Resolves tier names through the clamp; undefined for a name not in the table. */
@@ -23,16 +25,16 @@ export function tierResolver(fleet: FleetSpec): (name: string) => TierResolution
     const i = index.get(name);
     let result: TierResolution | undefined;
     if (i !== undefined) {
-      let j = Math.min(Math.max(i, min), max);
+      const clamped = Math.min(Math.max(i, min), max);
       // A reserved tier inside the clamp runs as the next usable tier up, else down.
-      let k = j;
+      let k = clamped;
       while (k <= max && fleet.tiers[k]!.reserved) k++;
       if (k > max) {
-        k = j;
+        k = clamped;
         while (k >= min && fleet.tiers[k]!.reserved) k--;
       }
-      j = k;
-      result = { written: fleet.tiers[i]!, effective: fleet.tiers[j]! };
+      const reserved = k !== clamped ? fleet.tiers[clamped]!.name : undefined;
+      result = { written: fleet.tiers[i]!, effective: fleet.tiers[k]!, because: { clamp: clamped !== i, reserved } };
     }
     cache.set(name, result);
     return result;

@@ -98,7 +98,10 @@ function sequenceLength(b: Uint8Array, i: number): number {
 export function parseYaml(file: string, text: string, diagnostics: Diagnostic[]): ParsedYaml | undefined {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number) => lines.linePos(offset);
+  // An error at the end of input (an unclosed quote) has the offset of the text's end, which after
+  // the final newline is a line the file does not have: point at the end of the last line instead.
+  const contentEnd = text.trimEnd().length;
+  const at = (offset: number) => lines.linePos(Math.min(offset, contentEnd));
   if (!Array.isArray(docs) || docs.length === 0) {
     diagnostics.push(error(file, 1, 1, '', 'The file is empty; it must hold one YAML document.'));
     return undefined;

@@ -4,10 +4,10 @@
  * paginated at 1,000 — filtered, paginated Describe calls draw from EC2's larger non-mutating
  * bucket, and moto cuts DescribeInstances at 100 reservations even without MaxResults.
  */
-import type { Filter, Instance, SecurityGroup, Tag as AwsTag, Volume } from '@aws-sdk/client-ec2';
+import type { Filter, Instance, IpPermission, SecurityGroup, Tag as AwsTag, Volume } from '@aws-sdk/client-ec2';
 import { MANAGED_BY, Tag } from '../contract.js';
 import { CloudError, describeCause } from '../errors.js';
-import type { InstanceState, LiveInstance, LiveSecurityGroup } from './model.js';
+import type { InstanceState, LiveIngressRule, LiveInstance, LiveSecurityGroup } from './model.js';
 import type { Ec2Reader } from './readers.js';
 
 /**
@@ -147,5 +147,20 @@ export function toLiveSecurityGroup(g: SecurityGroup): LiveSecurityGroup {
     groupName: g.GroupName ?? '',
     vpcId: g.VpcId,
     tags: tagsToRecord(g.Tags),
+    ingress: ingressRules(g.IpPermissions ?? []),
   };
+}
+
+/** One rule per (protocol, ports, source), sorted, so equal rule sets compare equal. */
+export function ingressRules(perms: readonly IpPermission[]): LiveIngressRule[] {
+  const rules: LiveIngressRule[] = [];
+  for (const p of perms) {
+    const base = { protocol: p.IpProtocol ?? '', fromPort: p.FromPort, toPort: p.ToPort };
+    for (const r of p.IpRanges ?? []) rules.push({ ...base, source: `cidr:${r.CidrIp ?? ''}` });
+    for (const r of p.Ipv6Ranges ?? []) rules.push({ ...base, source: `cidr6:${r.CidrIpv6 ?? ''}` });
+    for (const r of p.UserIdGroupPairs ?? []) rules.push({ ...base, source: `sg:${r.GroupId ?? ''}` });
+    for (const r of p.PrefixListIds ?? []) rules.push({ ...base, source: `pl:${r.PrefixListId ?? ''}` });
+  }
+  const key = (r: LiveIngressRule) => `${r.protocol}:${r.fromPort ?? ''}:${r.toPort ?? ''}:${r.source}`;
+  return rules.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

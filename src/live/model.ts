@@ -20,11 +20,25 @@ export interface LiveInstance {
   tags: Record<string, string>;
 }
 
+/** One ingress permission, flattened to a single source. */
+export interface LiveIngressRule {
+  protocol: string;
+  fromPort: number | undefined;
+  toPort: number | undefined;
+  /** `cidr:<v4>`, `cidr6:<v6>`, `sg:<group id>` or `pl:<prefix list id>`. */
+  source: string;
+}
+
 export interface LiveSecurityGroup {
   groupId: string;
   groupName: string;
   vpcId: string | undefined;
   tags: Record<string, string>;
+  /**
+   * Ingress rules as DescribeSecurityGroups lists them (the listing plan already makes carries
+   * them); undefined when not observed, and then never compared.
+   */
+  ingress?: LiveIngressRule[];
 }
 
 export interface LiveSecret {

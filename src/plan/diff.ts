@@ -44,6 +44,11 @@
  *   protects) on the tenant's instance, security groups and live secret; OrgSlug and Tier on a
  *   workspace instance, OrgSlug on its security groups. A slug change also renames the tunnel,
  *   the DNS record and its ingress hostname (`update`). Hostnames compare case-insensitively.
+ * - Platform port. A tenant group whose observed ingress opens to address ranges anything but
+ *   exactly tcp/`fleet.tenant.platformPort` (a port change, a hand-opened range) gets a
+ *   `securityGroup modify` step in the tenant's `update`; apply then makes its rules the
+ *   contract's. Group-sourced rules (tcp/22 from the EIC group) are not compared here; rules not
+ *   observed (undefined) never are.
  * - Duplicates (two live instances, security groups, tunnels, DNS records or secrets for one
  *   identity) get a non-blocking `duplicateLive` finding and NO delete: choosing which copy is
  *   disposable (a tenant VM holds data) is a person's call. The plan acts on the primary: the
@@ -450,8 +455,32 @@ function planTenantUpdate(ctx: PlanContext, d: DesiredTenant, target: ActionTarg
   }
   if (slugDiffers) why.push(`${Tag.orgSlug} tag`);
   if (protectionDiffers) why.push(`${Tag.deletionProtection} tag`);
+  const port = ctx.fleet.tenant.platformPort;
+  for (const g of p.groups) {
+    const open = cidrPorts(g);
+    if (open === undefined || (open.length === 1 && open[0] === String(port))) continue;
+    if (!('platformPort' in before)) {
+      before.platformPort = open.length === 0 ? null : open.join(', ');
+      after.platformPort = port;
+      why.push('platform port rule');
+    }
+    steps.push({ resource: 'securityGroup', op: 'modify', id: g.groupId });
+  }
   if (steps.length === 0) return undefined;
   return action('update', target, steps, before, after, `${why.join(', ')} differ from the declaration`);
+}
+
+/**
+ * The ports a tenant group opens to address ranges (CIDRs, prefix lists): by contract exactly the
+ * platform port, from the VPC CIDR (tcp/22 comes only from the EIC group, a group source). "8080",
+ * or "udp 0-65535" for anything that is not a single tcp port. Undefined when rules were not observed.
+ */
+function cidrPorts(g: LiveSecurityGroup): string[] | undefined {
+  if (g.ingress === undefined) return undefined;
+  const ports = g.ingress
+    .filter((r) => !r.source.startsWith('sg:'))
+    .map((r) => (r.protocol === 'tcp' && r.fromPort !== undefined && r.fromPort === r.toPort ? String(r.fromPort) : `${r.protocol} ${r.fromPort ?? ''}-${r.toPort ?? ''}`));
+  return [...new Set(ports)].sort(compareText);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -543,12 +572,15 @@ function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: L
     actions.push(action('resize', target, steps, before, after, why.join('; ')));
   } else if (livePower !== want.power) {
     const kind = want.power === 'running' ? 'start' : 'stop';
-    actions.push(action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower, state: instance.state }, { power: want.power }, `declared ${want.power}, live ${instance.state}`));
+    // The live state (pending, stopping…) is in the reason; an attribute only one side has would
+    // render as "state: running → (none)".
+    actions.push(action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower }, { power: want.power }, `declared ${want.power}, live ${instance.state}`));
   }
   const liveImage = instance.tags?.[Tag.image]?.trim();
   if (want.image !== undefined && liveImage !== want.image) {
-    const from = liveImage === undefined || liveImage === '' ? 'unknown (no Image tag)' : liveImage;
-    actions.push(action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `image ${from} → ${want.image}`));
+    // The attributes show "image: old → new"; the reason says why, without repeating them.
+    const why = liveImage === undefined || liveImage === '' ? 'no Image tag, so the image it runs is unknown' : 'the Image tag differs from the declared image';
+    actions.push(action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `${why}; pulled and recreated over SSM, no reboot`));
   }
   return actions;
 }
@@ -831,9 +863,19 @@ function scopeFinding(scope: { orgIds: string[]; slugs: string[] }, desired: Des
   return {
     guard: 'scope',
     blocking: false,
-    message: `plan limited to ${names.length} scoped org ids/slugs; tenants outside the scope are neither compared nor deleted${note}`,
+    message: `plan limited to ${scopeLabel(scope)}; tenants outside the scope are neither compared nor deleted${note}`,
     actionIds: [],
   };
+}
+
+/**
+ * "1 tenant (acme)": a scope names each tenant by slug (its folder) and, when declared, by org id
+ * too, so tenants are counted by slug; a scope given by org ids alone counts those.
+ */
+export function scopeLabel(scope: { orgIds: readonly string[]; slugs: readonly string[] }): string {
+  const names = scope.slugs.length > 0 ? [...new Set(scope.slugs)] : [...new Set(scope.orgIds)];
+  const listed = names.length <= 5 ? ` (${names.join(', ')})` : '';
+  return `${names.length} tenant${names.length === 1 ? '' : 's'}${listed}`;
 }
 
 export function describeTarget(t: ActionTarget): string {

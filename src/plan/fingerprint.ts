@@ -143,7 +143,7 @@ function attributesOf(kind: ObjectKind, value: unknown): unknown[] {
     }
     case 'securityGroup': {
       const g = value as LiveSecurityGroup;
-      return [g.groupName, g.vpcId ?? null, pickTags(g.tags)];
+      return [g.groupName, g.vpcId ?? null, pickTags(g.tags), g.ingress ?? null];
     }
     case 'secret': {
       const s = value as LiveSecret;

@@ -27,7 +27,9 @@ export function buildReport(diagnostics: Diagnostic[], fleet: ValidationSummary 
 }
 
 function where(d: Diagnostic): string {
-  return d.file === '' ? 'environment' : `${d.file}:${d.line}:${d.col}`;
+  if (d.file === '') return 'environment';
+  // Line 0: a folder or a whole file, with no position inside it.
+  return d.line === 0 ? d.file : `${d.file}:${d.line}:${d.col}`;
 }
 
 function plural(n: number, word: string): string {
@@ -71,7 +73,7 @@ export function renderGithub(report: ValidationReport): string {
   const lines = report.diagnostics.map((d) => {
     const props = d.file === ''
       ? [`title=${escapeProperty(d.path)}`]
-      : [`file=${escapeProperty(d.file)}`, `line=${d.line}`, `col=${d.col}`, ...(d.path ? [`title=${escapeProperty(d.path)}`] : [])];
+      : [`file=${escapeProperty(d.file)}`, ...(d.line === 0 ? [] : [`line=${d.line}`, `col=${d.col}`]), ...(d.path ? [`title=${escapeProperty(d.path)}`] : [])];
     return `::${d.severity} ${props.join(',')}::${escapeData(d.message)}`;
   });
   const { error, warning, notice } = report.counts;

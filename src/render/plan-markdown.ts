@@ -5,6 +5,7 @@
  * is built against a budget: deletes are cut last, details first, and a note says what was cut
  * and how to see it all. All fleet- and cloud-sourced text is escaped (Markdown, HTML, mentions).
  */
+import { scopeLabel } from '../plan/diff.js';
 import type { Action, Plan } from '../plan/model.js';
 import { actionSymbol, actionVerb, attributeChanges, cascadeSummary, nonZeroKinds, outcomeLine, sanitize, stepLabel, targetLabel } from './plan-format.js';
 
@@ -36,7 +37,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   const deleteWarning = deletes.length > 0 ? ` · **${deletes.length} delete${deletes.length === 1 ? '' : 's'}**` : '';
   out.force(`${headline}${deleteWarning} · ${outcomeLine(plan)}`, '');
   if (plan.basis.scope.kind === 'tenants') {
-    out.force(`Scoped to ${plan.basis.scope.orgIds.length + plan.basis.scope.slugs.length} org ids/slugs; tenants outside the scope were not compared.`, '');
+    out.force(`Scoped to ${md(scopeLabel(plan.basis.scope))}; tenants outside the scope were not compared.`, '');
   }
 
   const kinds = nonZeroKinds(plan);

@@ -3,6 +3,7 @@
  * reason, attribute changes and steps. Colour only when the caller says so (a TTY without
  * NO_COLOR — see Io.color); the text is identical apart from the escape codes.
  */
+import { scopeLabel } from '../plan/diff.js';
 import type { Action, Plan } from '../plan/model.js';
 import { actionSymbol, actionVerb, attributeChanges, outcomeLine, sanitize, stepLabel, summaryLine, targetLabel, type Symbol } from './plan-format.js';
 
@@ -17,7 +18,7 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
   const paint = (style: keyof typeof ANSI, text: string): string => (opts.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
   const lines: string[] = [];
   const commit = plan.basis.commit ? ` · commit ${sanitize(plan.basis.commit.slice(0, 12))}` : '';
-  const scope = plan.basis.scope.kind === 'tenants' ? ` · scoped to ${plan.basis.scope.orgIds.length + plan.basis.scope.slugs.length} org ids/slugs` : '';
+  const scope = plan.basis.scope.kind === 'tenants' ? ` · scoped to ${sanitize(scopeLabel(plan.basis.scope))}` : '';
   lines.push(paint('bold', `tenantform plan · environment ${sanitize(plan.environment)}${commit}${scope}`), '');
 
   if (plan.actions.length === 0) lines.push('  No changes: the live fleet matches the fleet repository.');

@@ -15,4 +15,11 @@ describe('tenantform CLI entry', () => {
     expect(io.err.join('').trim().split('\n')).toHaveLength(1);
     expect(io.err.join('')).toContain("unknown option '--bogus'");
   });
+
+  it('states each default once in help (history --limit)', async () => {
+    const io = memoryIo();
+    expect(await main(['history', '--help'], io)).toBe(0);
+    const help = io.out.join('');
+    expect(help.match(/\(default:? 50\)/g)).toEqual(['(default: 50)']);
+  });
 });

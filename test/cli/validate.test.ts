@@ -105,6 +105,22 @@ describe('tenantform validate', () => {
     expect((await run(['validate', '--repo', dir, '--allow-empty'])).code).toBe(0);
   });
 
+  it('places an empty fleet at the tenants/ folder, with no made-up line, in text and GitHub output', async () => {
+    const dir = makeFleet({ [T]: null, [W]: null });
+    const text = await run(['validate', '--repo', dir]);
+    expect(text.out).toContain('\n  tenants/  The fleet declares no tenants;');
+    expect(text.out).not.toContain('tenants:1:1');
+    const github = await run(['validate', '--repo', dir, '--format', 'github']);
+    expect(github.out).toContain('::error file=tenants/::The fleet declares no tenants;');
+  });
+
+  it('names a hidden tenant folder instead of leaving its tenant undeclared', async () => {
+    const dir = makeFleet({ [T]: null, [W]: null, 'tenants/.acme/tenant.yaml': BASE_FILES[T]! });
+    const { code, out } = await run(['validate', '--repo', dir]);
+    expect(code).toBe(1);
+    expect(out).toContain('  tenants/.acme  The folder tenants/.acme is hidden (its name starts with a dot)');
+  });
+
   it('checks the environment wiring with --env without printing secret values', async () => {
     const secrets = { SECRETS_ENCRYPTION_KEY: 'enc-key-value-123456', CLOUDFLARE_API_TOKEN: 'cf-token-value-123456', GHCR_PULL_TOKEN: 'ghcr-token-value-123456' };
     const { code, out } = await run(['validate', '--env', '--format', 'github'], { ...secrets, MOLECULE_ENV: 'dev' });

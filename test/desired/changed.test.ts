@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 import { changedScope, scopeOfFiles } from '../../src/desired/changed.js';
 import { commitAll } from '../live/fleet.js';
 
@@ -48,5 +50,24 @@ describe('changedScope (git)', () => {
 
   it('reports an unknown ref as an input error naming it', async () => {
     await expect(changedScope(root, 'does-not-exist')).rejects.toThrow(/does-not-exist/);
+  });
+
+  it('never hands git an option: a ref starting with "-" is refused and git writes no file', async () => {
+    const target = join(root, 'written-by-git.txt');
+    await expect(changedScope(root, `--output=${target}`)).rejects.toThrow(/not a git revision/);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('plan --changed-since with an option or an unresolvable ref exits 1 with one line, before any cloud call', async () => {
+    const target = join(root, 'plan-wrote.txt');
+    for (const ref of [`--output=${target}`, 'no-such-branch', 'HEAD~999']) {
+      const io = memoryIo({ cwd: root, env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', CLOUDFLARE_BASE_URL: 'http://127.0.0.1:9' } });
+      expect(await main(['plan', `--changed-since=${ref}`], io)).toBe(1);
+      const lines = io.err.join('').trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`git ref "${ref}"`);
+      expect(io.out.join('')).toBe('');
+    }
+    expect(existsSync(target)).toBe(false);
   });
 });

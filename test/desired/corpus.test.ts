@@ -36,6 +36,11 @@ const cases: Case[] = [
     errors: [{ file: T, line: 4, col: 1, path: '', message: 'YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ].' }],
   },
   {
+    name: 'unclosed quote: placed at the end of the last line, not on a line the file does not have',
+    changes: { [T]: 'apiVersion: tenantform.dev/v1\nkind: Tenant\nslug: acme\norgId: "5f0c6a52\ncanary: true\n\n' },
+    errors: [{ file: T, line: 5, col: 13, path: '', message: 'YAML syntax error: Missing closing "quote.' }],
+  },
+  {
     name: 'duplicate key',
     changes: { [T]: tenantWith('slug: acme\n') },
     errors: [{ file: T, line: 5, col: 1, path: '', message: 'The key "slug" appears more than once in the same mapping; keep one.' }],
@@ -110,9 +115,20 @@ const cases: Case[] = [
     errors: [{ file: 'tenants/globex', line: 1, col: 1, path: '', message: 'The tenant folder tenants/globex has no tenant.yaml; add one (kind: Tenant) or remove the folder.' }],
   },
   {
+    name: 'hidden tenant folder (a renamed tenant would be planned for deletion)',
+    changes: { 'tenants/.globex/tenant.yaml': tenantYaml('globex', ORG2), 'tenants/.gitkeep': '' },
+    errors: [{ file: 'tenants/.globex', line: 0, col: 0, path: '', message: 'The folder tenants/.globex is hidden (its name starts with a dot), so its tenant would be read as undeclared and planned for deletion; rename it to tenants/globex or remove it.' }],
+  },
+  {
+    name: 'hidden workspace file',
+    changes: { 'tenants/acme/workspaces/.ops.yaml': workspaceYaml(WS2), 'tenants/acme/workspaces/.DS_Store': '' },
+    errors: [{ file: 'tenants/acme/workspaces/.ops.yaml', line: 0, col: 0, path: '', message: 'The workspace file tenants/acme/workspaces/.ops.yaml is hidden (its name starts with a dot), so its workspace would be read as undeclared and planned for deletion; rename it without the dot or remove it.' }],
+  },
+  {
     name: 'repository with no tenants',
     changes: { [T]: null, [W]: null },
-    errors: [{ file: 'tenants', line: 1, col: 1, path: '', message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.' }],
+    // The folder as a whole (no line: there is no file to point into), not a bogus tenants:1:1.
+    errors: [{ file: 'tenants/', line: 0, col: 0, path: '', message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.' }],
   },
   {
     name: 'missing fleet.yaml',
@@ -223,6 +239,16 @@ const cases: Case[] = [
     name: 'rollout percentage over 100',
     changes: { 'fleet.yaml': fleetWith('rollout:\n  batches: [1, "150%"]\n') },
     errors: [{ file: 'fleet.yaml', line: 12, col: 16, path: 'rollout.batches[1]', message: 'Batch 2 is 150%; a percentage batch must be between 1% and 100%.' }],
+  },
+  {
+    name: 'platform port 22 (the EIC rule\'s port, which would open SSH to the whole VPC)',
+    changes: { 'fleet.yaml': fleetWith('tenant:\n  platformPort: 22\n') },
+    errors: [{ file: 'fleet.yaml', line: 12, col: 17, path: 'tenant.platformPort', message: 'The platform port cannot be 22: the platform port is opened to the whole VPC CIDR, while tcp/22 is the EC2 Instance Connect rule, open only to the EIC endpoint\'s security group.' }],
+  },
+  {
+    name: 'rollout percentage far over 100, alone',
+    changes: { 'fleet.yaml': fleetWith('rollout:\n  batches: ["250%"]\n') },
+    errors: [{ file: 'fleet.yaml', line: 12, col: 13, path: 'rollout.batches[0]', message: 'Batch 1 is 250%; a percentage batch must be between 1% and 100%.' }],
   },
   {
     name: 'rollout batch after a 100% batch',

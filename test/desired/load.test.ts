@@ -77,6 +77,17 @@ describe('effective values and their notices', () => {
     expect(state!.tenants[0]!.workspaces[0]!.effective).toMatchObject({ tier: 'T4', instanceType: 't3.large', volumeGb: 80 });
   });
 
+  it('names a reserved tier as the cause when the clamp did not move it, and the clamp when it did', async () => {
+    const tiers = 'tiers:\n  - { name: T2, instanceType: t3.small, volumeGb: 30 }\n  - { name: T3, instanceType: t3.medium, volumeGb: 40, reserved: true }\n  - { name: T4, instanceType: t3.large, volumeGb: 80 }\n  - { name: T5, instanceType: t3.xlarge, volumeGb: 100 }\n';
+    const wide = await loadFleet(makeFleet({ 'fleet.yaml': fleetWith(`${tiers}tierClamp: { min: T2, max: T5 }\n`), [W]: workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', '', 'hermes', 'T3') }));
+    expect(bySeverity(wide.diagnostics, 'notice').map((d) => d.message)).toEqual([
+      'Tier T3 runs as T4 (t3.large, 80 GB) because T3 is reserved (a reserved tier runs as the nearest usable tier above it, else below).',
+    ]);
+    const tiers2 = 'tiers:\n  - { name: T1, instanceType: t3.micro, volumeGb: 20 }\n  - { name: T2, instanceType: t3.small, volumeGb: 30 }\n  - { name: T3, instanceType: t3.medium, volumeGb: 40, reserved: true }\n  - { name: T4, instanceType: t3.large, volumeGb: 80 }\n';
+    const both = await loadFleet(makeFleet({ 'fleet.yaml': fleetWith(`${tiers2}tierClamp: { min: T2, max: T4 }\n`), [W]: workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', '', 'hermes', 'T1') }));
+    expect(bySeverity(both.diagnostics, 'notice').filter((d) => d.path === 'tier').map((d) => d.message)).toEqual(['Tier T1 runs as T2 (t3.small, 30 GB) because the fleet clamps tiers to T2..T4.']);
+  });
+
   it('raises the volume to the runtime floor and says so', async () => {
     const fleet = fleetWith('tiers:\n  - { name: S, instanceType: t3.medium, volumeGb: 40 }\n');
     const { state, diagnostics } = await loadFleet(makeFleet({ 'fleet.yaml': fleet, [W]: workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', '', 'hermes', 'S') }));

@@ -530,6 +530,27 @@ describe('planChanges: details', () => {
     ]);
   });
 
+  it('plans a platform port change as a rule update of the tenant group, and nothing when the rules match', () => {
+    const rules = (port: number) => [
+      { protocol: 'tcp', fromPort: port, toPort: port, source: 'cidr:10.0.0.0/16' },
+      { protocol: 'tcp', fromPort: 22, toPort: 22, source: 'sg:sg-eic' },
+    ];
+    const at8080 = liveWith(base, T, (t) => (t.securityGroups[0]!.ingress = rules(8080)));
+    expect(plan(base, at8080).actions).toEqual([]);
+    const moved = desiredState(base.tenants, fleetSpec({ tenant: { instanceType: 't3.small', volumeGb: 30, platformPort: 8443 } }));
+    const p = plan(moved, at8080);
+    const a = find(p, 'update:tenant:org-acme');
+    expect(a.steps).toEqual([{ resource: 'securityGroup', op: 'modify', id: at8080.tenants[T]!.securityGroups[0]!.groupId }]);
+    expect(a.before).toEqual({ platformPort: '8080' });
+    expect(a.after).toEqual({ platformPort: 8443 });
+    expect(a.reason).toBe('platform port rule differ from the declaration');
+    // Rules not observed are never compared.
+    expect(plan(moved, liveWith(moved, T, () => {})).actions.filter((x) => x.target.orgId === T)).toEqual([]);
+    // A range opened by hand besides the platform port is the same drift.
+    const extra = liveWith(base, T, (t) => (t.securityGroups[0]!.ingress = [...rules(8080), { protocol: 'tcp', fromPort: 22, toPort: 22, source: 'cidr:0.0.0.0/0' }]));
+    expect(find(plan(base, extra), 'update:tenant:org-acme').before).toEqual({ platformPort: '22, 8080' });
+  });
+
   it('marks both halves of a replacement and says why', () => {
     const p = plan(base, liveWith(base, T, (t) => (t.instances[0]!.imageId = 'ami-0old')));
     const [del, create] = [find(p, 'delete:tenant:org-acme'), find(p, 'create:tenant:org-acme')];

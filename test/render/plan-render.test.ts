@@ -60,6 +60,23 @@ describe('text renderer', () => {
     expect(coloured.replace(ANSI_RE, '')).toBe(renderPlanText(plan, { color: false }));
   });
 
+  it('says an image change and a power change once each, with no one-sided attribute', () => {
+    const text = renderPlanText(plan, { color: false });
+    expect(text.match(/old → ghcr\.io\/acme\/platform:1\.0\.0/g)).toHaveLength(1);
+    expect(text).toContain('      image: old → ghcr.io/acme/platform:1.0.0');
+    expect(text).toContain('      power: running → stopped');
+    expect(text).not.toMatch(/→ \(none\)/);
+    expect(text).not.toMatch(/state: /);
+  });
+
+  it('counts the tenants a scoped plan covers, not their org ids and slugs together', () => {
+    const d = desiredState([tenant('acme'), tenant('bolt')]);
+    const scoped = planChanges(d, { ...inventoryFor(d), scope: { kind: 'tenants', orgIds: ['org-acme'], slugs: ['acme'] } }, { now: NOW });
+    expect(renderPlanText(scoped, { color: false }).split('\n')[0]).toBe('tenantform plan · environment dev · commit 0123456789ab · scoped to 1 tenant (acme)');
+    expect(renderPlanMarkdown(scoped)).toContain('Scoped to 1 tenant (acme); tenants outside the scope were not compared.');
+    expect(scoped.guards.find((g) => g.guard === 'scope')!.message).toMatch(/^plan limited to 1 tenant \(acme\);/);
+  });
+
   it('says so when there is nothing to do', () => {
     const d = desiredState([tenant('acme')]);
     const text = renderPlanText(planChanges(d, inventoryFor(d), { now: NOW }), { color: false });
