@@ -39,7 +39,11 @@ export interface Step {
 
 export type Attributes = Record<string, string | number | boolean | null>;
 
-export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope';
+/**
+ * `identity`: a declared slug is live under another org (an orgId never changes in place).
+ * `groupInUse`: a security group the plan deletes is used by an instance the plan keeps.
+ */
+export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope' | 'identity' | 'groupInUse';
 
 export interface Action {
   /** Stable and unique within a plan: `<kind>:<target kind>:<orgId>[:<workspaceId>]`. */
