@@ -179,11 +179,13 @@ export function targetKey(t: ActionTarget): string {
 interface WorkspaceHomes {
   declared: Map<string, ActionTarget>;
   live: Map<string, ActionTarget[]>;
+  /** Every live security group's owner (by its tags), to find an instance sitting in another's group. */
+  groupOwners: Map<string, ActionTarget>;
 }
 
 class PlanContext {
   private readonly pending: { finding: GuardFinding; targetKeys: string[] }[] = [];
-  homes: WorkspaceHomes = { declared: new Map(), live: new Map() };
+  homes: WorkspaceHomes = { declared: new Map(), live: new Map(), groupOwners: new Map() };
 
   constructor(
     readonly fleet: FleetSpec,
@@ -574,8 +576,24 @@ function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w: Desir
   }
 
   const actions: Action[] = [];
-  if (groups.length === 0) {
-    actions.push(action('repair', target, [{ resource: 'securityGroup', op: 'create' }], { securityGroup: 'absent' }, { securityGroup: 'present' }, 'partly provisioned: missing security group'));
+  // An instance in another tenant's or workspace's group (what a move under the old group names left) is moved into its own.
+  const foreign = (instance.securityGroupIds ?? []).filter((g) => {
+    if (groups.some((own) => own.groupId === g)) return false;
+    const owner = ctx.homes.groupOwners.get(g);
+    return owner !== undefined && targetKey(owner) !== targetKey(target);
+  });
+  if (groups.length === 0 || foreign.length > 0) {
+    const steps: Step[] = groups.length === 0 ? [{ resource: 'securityGroup', op: 'create' }] : [];
+    const before: Attributes = groups.length === 0 ? { securityGroup: 'absent' } : {};
+    const after: Attributes = groups.length === 0 ? { securityGroup: 'present' } : {};
+    const why = groups.length === 0 ? ['missing security group'] : [];
+    if (foreign.length > 0) {
+      steps.push({ resource: 'instance', op: 'modify', id: instance.instanceId });
+      before.instanceGroups = foreign.map((g) => `${g} (${describeTarget(ctx.homes.groupOwners.get(g)!)})`).join(', ');
+      after.instanceGroups = 'its own';
+      why.push(`its instance sits in ${before.instanceGroups}; it is moved into its own group`);
+    }
+    actions.push(action('repair', target, steps, before, after, `partly provisioned: ${why.join('; ')}`));
   }
   const replaceBecause: string[] = [];
   const liveRuntime = instance.tags?.[Tag.runtime];
@@ -734,7 +752,7 @@ function hasAnythingLive(live: LiveTenant): boolean {
 // Identity: workspaces that moved, slugs live under another org, groups still in use
 
 function workspaceHomes(declared: Map<string, DesiredTenant>, liveTenants: Record<string, LiveTenant>): WorkspaceHomes {
-  const homes: WorkspaceHomes = { declared: new Map(), live: new Map() };
+  const homes: WorkspaceHomes = { declared: new Map(), live: new Map(), groupOwners: new Map() };
   for (const [orgId, d] of declared) {
     for (const w of d.workspaces) {
       if (!homes.declared.has(w.spec.id)) homes.declared.set(w.spec.id, { kind: 'tenant', orgId, slug: d.spec.slug });
@@ -742,7 +760,10 @@ function workspaceHomes(declared: Map<string, DesiredTenant>, liveTenants: Recor
   }
   for (const orgId of Object.keys(liveTenants).sort(compareText)) {
     const t = liveTenants[orgId]!;
+    const slug = t.slug ?? orgId;
+    for (const g of t.securityGroups ?? []) homes.groupOwners.set(g.groupId, { kind: 'tenant', orgId, slug });
     for (const [wid, w] of Object.entries(t.workspaces ?? {})) {
+      for (const g of w.securityGroups ?? []) homes.groupOwners.set(g.groupId, { kind: 'workspace', orgId, slug, workspaceId: wid });
       if (!(w.instances ?? []).some(isExisting) && (w.securityGroups ?? []).length === 0) continue;
       homes.live.set(wid, [...(homes.live.get(wid) ?? []), { kind: 'tenant', orgId, slug: t.slug ?? orgId }]);
     }
@@ -801,6 +822,10 @@ function flagSlugsLiveUnderAnotherOrg(
  */
 function flagGroupsInUse(ctx: PlanContext, actions: Action[], liveTenants: Record<string, LiveTenant>): void {
   const deleted = new Set(actions.flatMap((a) => a.steps).flatMap((s) => (s.resource === 'instance' && s.op === 'delete' && s.id ? [s.id] : [])));
+  // A workspace repair moves its instance out of every group that is not its own.
+  const leaving = new Set(
+    actions.filter((a) => a.kind === 'repair' && a.target.kind === 'workspace').flatMap((a) => a.steps).flatMap((s) => (s.resource === 'instance' && s.op === 'modify' && s.id ? [s.id] : [])),
+  );
   const users = new Map<string, { instance: LiveInstance; owner: ActionTarget }[]>();
   const use = (instance: LiveInstance, owner: ActionTarget) => {
     if (!isExisting(instance) || deleted.has(instance.instanceId)) return;
@@ -816,7 +841,7 @@ function flagGroupsInUse(ctx: PlanContext, actions: Action[], liveTenants: Recor
     if (a.kind !== 'delete') continue;
     for (const s of a.steps) {
       if (s.resource !== 'securityGroup' || s.op !== 'delete' || !s.id) continue;
-      const holders = users.get(s.id) ?? [];
+      const holders = (users.get(s.id) ?? []).filter((h) => !leaving.has(h.instance.instanceId));
       if (holders.length === 0) continue;
       block(a, 'groupInUse');
       const named = holders.map((h) => `${h.instance.instanceId} (${describeTarget(h.owner)}, ${h.instance.state})`).join(', ');

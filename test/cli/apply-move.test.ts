@@ -182,4 +182,50 @@ describe('identity changes: a workspace moving between tenants, an orgId edited 
     expect((await w().run(['apply', '--auto-approve'])).code).toBe(0);
     expect(await census()).toEqual([]);
   });
+
+  it('a fleet left half-moved by the old group names (the new owner\'s instance in the old owner\'s group) recovers without a retry loop', async () => {
+    // What the old naming left after a move: umbrella's analytics instance was launched into initech's
+    // analytics group (adopted by name), initech's instance is terminated, and its group cannot go.
+    const [group] = await groupsOf(ANALYTICS);
+    const [old] = await workspaceInstances(ANALYTICS);
+    const tags = { ...tagsOf(old!), OrgID: ORG.umbrella, OrgSlug: 'umbrella' };
+    const launched = await w().check.ec2.send(
+      new RunInstancesCommand({
+        ImageId: old!.ImageId!,
+        InstanceType: old!.InstanceType,
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: old!.SubnetId,
+        SecurityGroupIds: [group!.GroupId!],
+        BlockDeviceMappings: [{ DeviceName: old!.RootDeviceName!, Ebs: { VolumeSize: 80 } }],
+        TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
+    const adopted = launched.Instances![0]!.InstanceId!;
+    await w().check.ec2.send(new TerminateInstancesCommand({ InstanceIds: [old!.InstanceId!] }));
+    mkdirSync(join(w().dir, 'tenants', 'umbrella', 'workspaces'), { recursive: true });
+    renameSync(join(w().dir, 'tenants', 'initech', 'workspaces', 'analytics.yaml'), join(w().dir, 'tenants', 'umbrella', 'workspaces', 'analytics.yaml'));
+
+    const plan = await w().run(['plan']);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain(`its instance sits in ${group!.GroupId}`);
+
+    // The old group's delete and the instance's move run in parallel (two tenants): the delete may
+    // come first, and then fails at once naming the instance, never waiting out the deadline.
+    const from = w().aws.calls.length;
+    const first = await w().run(['apply', '--auto-approve']);
+    expect([0, 4]).toContain(first.code);
+    if (first.code === 4) expect(first.stderr).toContain(`still used by instance ${adopted}`);
+    expect(w().aws.calls.slice(from).filter((c) => c.action === 'DeleteSecurityGroup').length).toBeLessThanOrEqual(1);
+    const second = await w().run(['apply', '--auto-approve']);
+    expect(second.code).toBe(0);
+
+    const instances = await workspaceInstances(ANALYTICS);
+    expect(instances.map((i) => i.InstanceId)).toEqual([adopted]);
+    const groups = await groupsOf(ANALYTICS);
+    expect(groups.map((g) => tagsOf(g).OrgID)).toEqual([ORG.umbrella]);
+    expect(instances[0]!.SecurityGroups?.map((g) => g.GroupId)).toEqual([groups[0]!.GroupId]);
+    expect(await census()).toEqual([]);
+    expect((await w().run(['plan'])).code).toBe(0);
+  });
 });

@@ -494,10 +494,10 @@ const SCENARIOS: Scenario[] = [
     } satisfies Scenario;
   })(),
   (() => {
-    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt', { workspaces: [workspace('beta')] })]);
+    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt')]);
     const inv = inventoryFor(d);
-    // bolt's beta instance also sits in acme's alpha group (what the old group naming left after a move).
-    inv.tenants['org-bolt']!.workspaces['ws-beta']!.instances[0]!.securityGroupIds.push('sg-w-ws-alpha');
+    // bolt's tenant instance also sits in acme's alpha group (put there by hand).
+    inv.tenants['org-bolt']!.instances[0]!.securityGroupIds.push('sg-w-ws-alpha');
     return {
       name: 'a workspace delete whose group an instance the plan keeps still uses is refused at plan time (groupInUse)',
       desired: desiredState([tenant('acme'), d.tenants[1]!]),
@@ -505,6 +505,43 @@ const SCENARIOS: Scenario[] = [
       actions: [{ id: 'delete:workspace:org-acme:ws-alpha', blockedBy: ['groupInUse'] }],
       guards: [['groupInUse', true]],
       exit: 3,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt', { workspaces: [workspace('beta')] })]);
+    const inv = inventoryFor(d);
+    inv.tenants['org-bolt']!.workspaces['ws-beta']!.instances[0]!.securityGroupIds.push('sg-w-ws-alpha');
+    return {
+      name: "a workspace instance in another workspace's group is moved into its own, so that group's delete is no finding",
+      desired: desiredState([tenant('acme'), d.tenants[1]!]),
+      inventory: inv,
+      actions: [
+        { id: 'delete:workspace:org-acme:ws-alpha', steps: ['instance:delete@i-w-ws-alpha', 'securityGroup:delete@sg-w-ws-alpha'] },
+        { id: 'repair:workspace:org-bolt:ws-beta', steps: ['instance:modify@i-w-ws-beta'] },
+      ],
+      exit: 2,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    // What a move under the old group names left: the new owner's instance in the old owner's group
+    // (adopted by name), the old owner's instance gone, its group undeletable.
+    const moved = workspace('alpha');
+    const before = desiredState([tenant('acme', { workspaces: [moved] }), tenant('bolt', { workspaces: [moved] })]);
+    const inv = inventoryFor(before);
+    inv.tenants['org-acme']!.workspaces['ws-alpha']!.instances = [];
+    const boltAlpha = inv.tenants['org-bolt']!.workspaces['ws-alpha']!;
+    boltAlpha.securityGroups = [];
+    boltAlpha.instances[0]!.securityGroupIds = ['sg-w-ws-alpha'];
+    boltAlpha.instances[0]!.instanceId = 'i-w-moved';
+    return {
+      name: 'a fleet left half-moved by the old group names converges: the new owner gets its group and its instance moves in, the old group goes',
+      desired: desiredState([tenant('acme'), tenant('bolt', { workspaces: [moved] })]),
+      inventory: inv,
+      actions: [
+        { id: 'delete:workspace:org-acme:ws-alpha', steps: ['securityGroup:delete@sg-w-ws-alpha'] },
+        { id: 'repair:workspace:org-bolt:ws-alpha', steps: ['securityGroup:create', 'instance:modify@i-w-moved'] },
+      ],
+      exit: 2,
     } satisfies Scenario;
   })(),
   (() => {
