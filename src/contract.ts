@@ -79,7 +79,20 @@ export function secretEnvPrefix(env: string): string {
 export function tenantSecurityGroupName(env: string, orgId: string): string {
   return `${MANAGED_BY}-${env}-tenant-${orgId}`;
 }
-export function workspaceSecurityGroupName(env: string, workspaceId: string): string {
+/**
+ * Workspace groups carry the org as well as the workspace id: a workspace moved to another tenant
+ * gets a group of its own there, instead of adopting (by name) the group its old instance still
+ * uses, which then can never be deleted (DependencyViolation) while the new owner keeps it.
+ */
+export function workspaceSecurityGroupName(env: string, orgId: string, workspaceId: string): string {
+  return `${MANAGED_BY}-${env}-workspace-${orgId}-${workspaceId}`;
+}
+/**
+ * The name workspace groups had before it carried the org. Older fleets still hold live groups
+ * named so (a group cannot be renamed); one is adopted only when its OrgID tag is the workspace's
+ * own org, since the name alone does not say which tenant it belongs to.
+ */
+export function legacyWorkspaceSecurityGroupName(env: string, workspaceId: string): string {
   return `${MANAGED_BY}-${env}-workspace-${workspaceId}`;
 }
 

@@ -164,7 +164,7 @@ class Execution {
       switch (a.kind) {
         case 'create':
         case 'repair':
-          await createWorkspace(ctx, workspaceIntent(tenant.spec, ws));
+          await createWorkspace(ctx, workspaceIntent(tenant.spec, ws), { rehome: a.steps.some((s) => s.resource === 'instance' && s.op === 'modify') });
           return;
         case 'update':
           return updateWorkspace(ctx, a, tenant, ws);

@@ -380,3 +380,12 @@ export async function modifyInstanceType(ctx: ActContext, instanceId: string, in
     ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, InstanceType: { Value: instanceType } })),
   );
 }
+
+/** Instances, ours or not (no tag filter), that use a security group, in the given states. */
+export async function findGroupUsers(ctx: ActContext, groupId: string, states: InstanceState[] = STANDING_STATES): Promise<Instance[]> {
+  const filters: Filter[] = [
+    { Name: 'instance.group-id', Values: [groupId] },
+    { Name: 'instance-state-name', Values: states },
+  ];
+  return (await describe(ctx, filters, `instances using security group ${groupId}`)).sort(oldestFirst);
+}

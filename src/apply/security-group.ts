@@ -16,12 +16,13 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { MANAGED_BY, Tag, baseTags, tenantSecurityGroupName, workspaceSecurityGroupName, type Role } from '../contract.js';
+import { MANAGED_BY, Tag, baseTags, legacyWorkspaceSecurityGroupName, tenantSecurityGroupName, workspaceSecurityGroupName, type Role } from '../contract.js';
 import { CloudError, ConfigError, DeadlineExceeded } from '../errors.js';
 import { tagsToRecord } from '../live/ec2.js';
 import { isProtectedTag } from '../plan/normalise.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
+import { findGroupUsers } from './instance.js';
 import { pollBackoff } from './poll.js';
 
 export interface IngressPermission {
@@ -97,7 +98,19 @@ export function workspacePermissions(ctx: ActContext, owner: GroupOwner): Ingres
 
 export function groupName(ctx: ActContext, owner: GroupOwner): string {
   const env = ctx.wiring.environment;
-  return owner.role === 'tenant' ? tenantSecurityGroupName(env, owner.orgId) : workspaceSecurityGroupName(env, owner.workspaceId!);
+  return owner.role === 'tenant' ? tenantSecurityGroupName(env, owner.orgId) : workspaceSecurityGroupName(env, owner.orgId, owner.workspaceId!);
+}
+
+/**
+ * A workspace group named the way older fleets named it (by workspace id alone), adopted only when
+ * its tags say it is this org's and this workspace's: under that name, the group of a workspace
+ * that moved away from another tenant is that tenant's, still used by its old instance.
+ */
+async function findLegacyWorkspaceGroup(ctx: ActContext, owner: GroupOwner): Promise<SecurityGroup | undefined> {
+  if (owner.role !== 'workspace' || !owner.workspaceId) return undefined;
+  const group = await findGroupByName(ctx, legacyWorkspaceSecurityGroupName(ctx.wiring.environment, owner.workspaceId));
+  const tags = tagsToRecord(group?.Tags);
+  return tags[Tag.orgId] === owner.orgId && tags[Tag.workspaceId] === owner.workspaceId ? group : undefined;
 }
 
 async function describeGroups(ctx: ActContext, filters: Filter[], resource: string): Promise<SecurityGroup[]> {
@@ -171,7 +184,7 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   }
   const name = groupName(ctx, owner);
   const auditBase = { kind: 'securityGroup' as const, orgId: owner.orgId, ...(owner.workspaceId ? { workspaceId: owner.workspaceId } : {}) };
-  let group = await findGroupByName(ctx, name);
+  let group = (await findGroupByName(ctx, name)) ?? (await findLegacyWorkspaceGroup(ctx, owner));
   let created = false;
   if (!group) {
     const tags: Record<string, string> = { ...baseTags(ctx.wiring.environment, owner.role, owner.orgId, owner.slug), [Tag.name]: name };
@@ -260,7 +273,9 @@ async function reconcileRules(ctx: ActContext, groupId: string, live: IpPermissi
 
 /**
  * Delete a group, retrying DependencyViolation (an instance or ENI still holding it, which
- * lingers after termination) until the deadline. A group already gone counts as deleted.
+ * lingers after termination) until the deadline. A group already gone counts as deleted. An
+ * instance that stands (not terminated nor shutting down) and still uses the group will not let
+ * go by waiting: that fails at once, naming it, rather than holding the run for the deadline.
  */
 export async function deleteGroup(ctx: ActContext, groupId: string, owner: { orgId: string; workspaceId?: string }): Promise<void> {
   const started = ctx.clock.now();
@@ -279,6 +294,7 @@ export async function deleteGroup(ctx: ActContext, groupId: string, owner: { org
         return;
       }
       if (!hasCode(e, 'DependencyViolation')) throw e;
+      await failIfStillUsed(ctx, groupId, e);
       if (ctx.clock.now() - started >= ctx.deadlines.securityGroupMs) {
         throw new DeadlineExceeded(`still in use after ${attempt} attempts over ${Math.round((ctx.clock.now() - started) / 1000)} s (DependencyViolation)`, {
           operation: 'delete security group',
@@ -289,4 +305,14 @@ export async function deleteGroup(ctx: ActContext, groupId: string, owner: { org
       await pause();
     }
   }
+}
+
+async function failIfStillUsed(ctx: ActContext, groupId: string, cause: unknown): Promise<void> {
+  const users = await findGroupUsers(ctx, groupId);
+  if (users.length === 0) return;
+  const named = users.map((i) => `${i.InstanceId} (${i.State?.Name ?? 'unknown state'})`).join(', ');
+  throw new CloudError(
+    `still used by instance${users.length === 1 ? '' : 's'} ${named}, which this run does not terminate; detach ${users.length === 1 ? 'it' : 'them'} from the group (or terminate ${users.length === 1 ? 'it' : 'them'}) and apply again`,
+    { operation: 'delete security group', resource: `security group ${groupId}`, cause },
+  );
 }

@@ -2,8 +2,11 @@
  * Workspace create and delete. A workspace is one agent VM in its own security group (only the
  * EIC tcp/22 rule), tagged with its tenant's OrgID so a tenant delete can cascade to it.
  */
-import { Tag } from '../contract.js';
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
+import { MANAGED_BY, Tag } from '../contract.js';
 import type { DesiredWorkspace, EffectiveWorkspace, Power, TenantSpec } from '../desired/model.js';
+import { tagsToRecord } from '../live/ec2.js';
+import { awsCall } from './cloud.js';
 import type { ActContext } from './context.js';
 import { ensureInstance, findInstances, NOT_TERMINATED_STATES, drivePower, terminateInstances, waitForState } from './instance.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, workspacePermissions } from './security-group.js';
@@ -41,7 +44,12 @@ export interface WorkspaceOutcome {
   created: Array<'securityGroup' | 'instance'>;
 }
 
-export async function createWorkspace(ctx: ActContext, intent: WorkspaceIntent): Promise<WorkspaceOutcome> {
+export interface CreateWorkspaceOptions {
+  /** The plan's repair found the instance in another tenant's or workspace's group: move it into its own. */
+  rehome?: boolean;
+}
+
+export async function createWorkspace(ctx: ActContext, intent: WorkspaceIntent, opts: CreateWorkspaceOptions = {}): Promise<WorkspaceOutcome> {
   const created: WorkspaceOutcome['created'] = [];
   const owner = { role: 'workspace' as const, orgId: intent.orgId, slug: intent.slug, workspaceId: intent.workspaceId };
   const group = await ensureGroup(ctx, owner, workspacePermissions(ctx, owner));
@@ -68,6 +76,7 @@ export async function createWorkspace(ctx: ActContext, intent: WorkspaceIntent):
     tags,
   });
   if (instance.created) created.push('instance');
+  if (opts.rehome && !instance.created && !group.shared) await moveIntoOwnGroup(ctx, intent, instance.instanceId, group.groupId);
   if (intent.power === 'stopped' && instance.state !== 'stopped') {
     await drivePower(ctx, instance.instanceId, 'stopped', 'stop workspace instance');
     ctx.audit({ kind: 'instance', resourceId: instance.instanceId, orgId: intent.orgId, workspaceId: intent.workspaceId, state: 'stopped' });
@@ -90,4 +99,30 @@ export async function deleteWorkspace(ctx: ActContext, ws: WorkspaceIdentity): P
     if (byName?.GroupId) groups.set(byName.GroupId, byName);
   }
   for (const groupId of groups.keys()) await deleteGroup(ctx, groupId, { orgId: ws.orgId, workspaceId: ws.workspaceId });
+}
+
+/**
+ * Puts a workspace instance into its own group and out of every group tenantform made for another
+ * tenant or workspace (a workspace moved under the old, org-less group names kept its old owner's
+ * group, which that owner then could never delete). Groups that are not tenantform's stay.
+ */
+async function moveIntoOwnGroup(ctx: ActContext, ws: WorkspaceIdentity, instanceId: string, groupId: string): Promise<void> {
+  const out = await awsCall(ctx, 'ec2', 'DescribeInstances', `instance ${instanceId}`, () => ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
+  const current = (out.Reservations?.[0]?.Instances?.[0]?.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []));
+  const others = current.filter((g) => g !== groupId);
+  let keep: string[] = [];
+  if (others.length > 0) {
+    const described = await awsCall(ctx, 'ec2', 'DescribeSecurityGroups', `security groups of instance ${instanceId}`, () =>
+      ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: others })),
+    );
+    keep = (described.SecurityGroups ?? []).flatMap((g) => {
+      const tags = tagsToRecord(g.Tags);
+      const ours = tags[Tag.managedBy] === MANAGED_BY && tags[Tag.env] === ctx.wiring.environment;
+      return g.GroupId && !ours ? [g.GroupId] : [];
+    });
+  }
+  const want = [groupId, ...keep];
+  if (current.length === want.length && want.every((g) => current.includes(g))) return;
+  await awsCall(ctx, 'ec2', 'ModifyInstanceAttribute', `instance ${instanceId}`, () => ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: want })));
+  ctx.audit({ kind: 'instance', resourceId: instanceId, orgId: ws.orgId, workspaceId: ws.workspaceId, state: 'updated', details: { securityGroups: want.join(','), left: current.filter((g) => !want.includes(g)).join(',') } });
 }

@@ -174,7 +174,7 @@ export function planExitCode(plan: Plan): 0 | 2 | 3 {
   return plan.actions.length > 0 ? 2 : 0;
 }
 
-const GUARD_RANK: Record<GuardKind, number> = { emptyDesired: 0, scope: 1, maxDeletes: 2, deletionProtection: 3, duplicateLive: 4, volumeShrink: 5 };
+const GUARD_RANK: Record<GuardKind, number> = { emptyDesired: 0, scope: 1, identity: 2, maxDeletes: 3, deletionProtection: 4, groupInUse: 5, duplicateLive: 6, volumeShrink: 7 };
 
 /** Per-target order of action kinds; a replacement's delete goes first, a plain delete last. */
 function actionRank(a: Action): number {
@@ -186,8 +186,17 @@ export function targetKey(t: ActionTarget): string {
   return t.kind === 'tenant' ? `tenant:${t.orgId}` : `workspace:${t.orgId}:${t.workspaceId ?? ''}`;
 }
 
+/** Where each workspace id is declared and where it is live: a workspace found under another org moved. */
+interface WorkspaceHomes {
+  declared: Map<string, ActionTarget>;
+  live: Map<string, ActionTarget[]>;
+  /** Every live security group's owner (by its tags), to find an instance sitting in another's group. */
+  groupOwners: Map<string, ActionTarget>;
+}
+
 class PlanContext {
   private readonly pending: { finding: GuardFinding; targetKeys: string[] }[] = [];
+  homes: WorkspaceHomes = { declared: new Map(), live: new Map(), groupOwners: new Map() };
 
   constructor(
     readonly fleet: FleetSpec,
@@ -224,6 +233,7 @@ function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<
   for (const t of [...desired.tenants].sort((a, b) => compareText(a.spec.slug, b.spec.slug) || compareText(a.spec.orgId, b.spec.orgId))) {
     if (!declared.has(t.spec.orgId)) declared.set(t.spec.orgId, t);
   }
+  ctx.homes = workspaceHomes(declared, liveTenants);
   const groups: { slug: string; orgId: string; actions: Action[] }[] = [];
   for (const [orgId, d] of declared) {
     const live = liveTenants[orgId];
@@ -238,6 +248,8 @@ function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<
   }
   groups.sort((a, b) => compareText(a.slug, b.slug) || compareText(a.orgId, b.orgId));
   const actions = groups.flatMap((g) => g.actions);
+  flagSlugsLiveUnderAnotherOrg(ctx, actions, declared, liveTenants, inScope);
+  flagGroupsInUse(ctx, actions, liveTenants);
   assignWaves(actions, declared, ctx.fleet.rollout.batches);
   return actions;
 }
@@ -617,15 +629,36 @@ function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w: Desir
   const stopAfterCreate: Step[] = w.spec.power === 'stopped' ? [{ resource: 'instance', op: 'stop' }] : [];
 
   if (!instance && groups.length === 0) {
-    return [action('create', target, [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate], null, createAttributes, 'declared, nothing live')];
+    const from = (ctx.homes.live.get(w.spec.id) ?? []).filter((t) => t.orgId !== target.orgId);
+    const reason =
+      from.length > 0
+        ? `moved from ${from.map(describeOwner).join(', ')}: a new instance and security group are made here, and the old ones are deleted there (a workspace's VM is not carried across tenants)`
+        : 'declared, nothing live';
+    return [action('create', target, [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate], null, createAttributes, reason)];
   }
   if (!instance) {
     return [action('repair', target, [{ resource: 'instance', op: 'create' }, ...stopAfterCreate], { instance: 'absent' }, { instance: 'present' }, 'partly provisioned: missing instance')];
   }
 
   const actions: Action[] = [];
-  if (groups.length === 0) {
-    actions.push(action('repair', target, [{ resource: 'securityGroup', op: 'create' }], { securityGroup: 'absent' }, { securityGroup: 'present' }, 'partly provisioned: missing security group'));
+  // An instance in another tenant's or workspace's group (what a move under the old group names left) is moved into its own.
+  const foreign = (instance.securityGroupIds ?? []).filter((g) => {
+    if (groups.some((own) => own.groupId === g)) return false;
+    const owner = ctx.homes.groupOwners.get(g);
+    return owner !== undefined && targetKey(owner) !== targetKey(target);
+  });
+  if (groups.length === 0 || foreign.length > 0) {
+    const steps: Step[] = groups.length === 0 ? [{ resource: 'securityGroup', op: 'create' }] : [];
+    const before: Attributes = groups.length === 0 ? { securityGroup: 'absent' } : {};
+    const after: Attributes = groups.length === 0 ? { securityGroup: 'present' } : {};
+    const why = groups.length === 0 ? ['missing security group'] : [];
+    if (foreign.length > 0) {
+      steps.push({ resource: 'instance', op: 'modify', id: instance.instanceId });
+      before.instanceGroups = foreign.map((g) => `${g} (${describeTarget(ctx.homes.groupOwners.get(g)!)})`).join(', ');
+      after.instanceGroups = 'its own';
+      why.push(`its instance sits in ${before.instanceGroups}; it is moved into its own group`);
+    }
+    actions.push(action('repair', target, steps, before, after, `partly provisioned: ${why.join('; ')}`));
   }
   const replaceBecause: string[] = [];
   const liveRuntime = instance.tags?.[Tag.runtime];
@@ -685,7 +718,12 @@ function planWorkspaceDelete(ctx: PlanContext, slug: string, orgId: string, work
     ...groups.map((g): Step => ({ resource: 'securityGroup', op: 'delete', id: g.groupId })),
   ];
   if (steps.length === 0) return undefined;
-  const del = action('delete', target, steps, { instances: instances.length, securityGroups: groups.length }, null, 'workspace is no longer declared in the fleet repository');
+  const to = ctx.homes.declared.get(workspaceId);
+  const reason =
+    to && to.orgId !== orgId
+      ? `moved to ${describeOwner(to)}: its instance and security group here are deleted, and new ones are made there (a workspace's VM is not carried across tenants)`
+      : 'workspace is no longer declared in the fleet repository';
+  const del = action('delete', target, steps, { instances: instances.length, securityGroups: groups.length }, null, reason);
   if (instances.some((i) => isProtectedTag(i.tags)) || groups.some((g) => isProtectedTag(g.tags))) {
     block(del, 'deletionProtection');
     ctx.flag('deletionProtection', true, `${describeTarget(target)} carries ${Tag.deletionProtection}=true; its delete is refused`, [target]);
@@ -773,6 +811,117 @@ function hasAnythingLive(live: LiveTenant): boolean {
   if ((live.securityGroups ?? []).length || (live.tunnels ?? []).length || (live.dnsRecords ?? []).length) return true;
   if ((live.secrets ?? []).some((s) => !s.deletedDate)) return true;
   return Object.values(live.workspaces ?? {}).some((w) => (w.instances ?? []).some(isExisting) || (w.securityGroups ?? []).length > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity: workspaces that moved, slugs live under another org, groups still in use
+
+function workspaceHomes(declared: Map<string, DesiredTenant>, liveTenants: Record<string, LiveTenant>): WorkspaceHomes {
+  const homes: WorkspaceHomes = { declared: new Map(), live: new Map(), groupOwners: new Map() };
+  for (const [orgId, d] of declared) {
+    for (const w of d.workspaces) {
+      if (!homes.declared.has(w.spec.id)) homes.declared.set(w.spec.id, { kind: 'tenant', orgId, slug: d.spec.slug });
+    }
+  }
+  for (const orgId of Object.keys(liveTenants).sort(compareText)) {
+    const t = liveTenants[orgId]!;
+    const slug = t.slug ?? orgId;
+    for (const g of t.securityGroups ?? []) homes.groupOwners.set(g.groupId, { kind: 'tenant', orgId, slug });
+    for (const [wid, w] of Object.entries(t.workspaces ?? {})) {
+      for (const g of w.securityGroups ?? []) homes.groupOwners.set(g.groupId, { kind: 'workspace', orgId, slug, workspaceId: wid });
+      if (!(w.instances ?? []).some(isExisting) && (w.securityGroups ?? []).length === 0) continue;
+      homes.live.set(wid, [...(homes.live.get(wid) ?? []), { kind: 'tenant', orgId, slug: t.slug ?? orgId }]);
+    }
+  }
+  return homes;
+}
+
+/** Resources that hold a tenant's data or identity: a VM (its database) or its bundle of generated secrets. */
+function holdsData(t: LiveTenant): boolean {
+  if ((t.instances ?? []).some(isExisting) || (t.secrets ?? []).some((s) => !s.deletedDate)) return true;
+  return Object.values(t.workspaces ?? {}).some((w) => (w.instances ?? []).some(isExisting));
+}
+
+/**
+ * An orgId never changes in place: a declared slug live under another org that still holds a VM
+ * or a bundle is an edited orgId (or a slug given to a new org before the old one was removed),
+ * and planning it as "delete that org, create this one" would destroy the tenant's database and
+ * let the create's stale-artifact cleanup take the live tenant's tunnel and DNS record. Refused,
+ * naming both orgs. Leftovers that hold nothing (a purged org's tunnel or record) are still
+ * cleaned as before.
+ */
+function flagSlugsLiveUnderAnotherOrg(
+  ctx: PlanContext,
+  actions: Action[],
+  declared: Map<string, DesiredTenant>,
+  liveTenants: Record<string, LiveTenant>,
+  inScope: ScopeMatcher,
+): void {
+  for (const [orgId, d] of declared) {
+    const slug = d.spec.slug;
+    if (!inScope(orgId, slug)) continue;
+    for (const other of Object.keys(liveTenants).sort(compareText)) {
+      const live = liveTenants[other]!;
+      if (other === orgId || live.slug !== slug || !holdsData(live)) continue;
+      const elsewhere = declared.get(other);
+      const file = d.source.file || `tenants/${slug}/tenant.yaml`;
+      const how = elsewhere
+        ? `org ${other} is declared as ${elsewhere.spec.slug} now: apply that rename first, then give the slug ${slug} to org ${orgId}`
+        : `if the orgId was edited by mistake, restore orgId: ${other} in ${file}; if org ${other} is really gone and ${slug} is reused by a new org, remove the tenant's folder and apply (that deletes org ${other}'s tenant), then add it back with orgId ${orgId}`;
+      const affected = actions.filter((a) => a.target.orgId === orgId || a.target.orgId === other);
+      for (const a of affected) block(a, 'identity');
+      ctx.flag(
+        'identity',
+        true,
+        `tenant ${slug}: the fleet declares org ${orgId}, but ${slug} is live under org ${other}; an orgId never changes in place, and a delete of org ${other} with a create of org ${orgId} would destroy its VM and database, so this plan is refused — ${how}`,
+        [...new Map(affected.map((a) => [targetKey(a.target), a.target])).values()],
+      );
+    }
+  }
+}
+
+/**
+ * A security group the plan deletes while an instance the plan keeps still uses it can never be
+ * deleted (DependencyViolation until the deadline, on every apply): refused at plan time, naming
+ * the instance. Instances shutting down or terminated let go by themselves and do not count.
+ */
+function flagGroupsInUse(ctx: PlanContext, actions: Action[], liveTenants: Record<string, LiveTenant>): void {
+  const deleted = new Set(actions.flatMap((a) => a.steps).flatMap((s) => (s.resource === 'instance' && s.op === 'delete' && s.id ? [s.id] : [])));
+  // A workspace repair moves its instance out of every group that is not its own.
+  const leaving = new Set(
+    actions.filter((a) => a.kind === 'repair' && a.target.kind === 'workspace').flatMap((a) => a.steps).flatMap((s) => (s.resource === 'instance' && s.op === 'modify' && s.id ? [s.id] : [])),
+  );
+  const users = new Map<string, { instance: LiveInstance; owner: ActionTarget }[]>();
+  const use = (instance: LiveInstance, owner: ActionTarget) => {
+    if (!isExisting(instance) || deleted.has(instance.instanceId)) return;
+    for (const g of instance.securityGroupIds ?? []) users.set(g, [...(users.get(g) ?? []), { instance, owner }]);
+  };
+  for (const orgId of Object.keys(liveTenants).sort(compareText)) {
+    const t = liveTenants[orgId]!;
+    const slug = t.slug ?? orgId;
+    for (const i of t.instances ?? []) use(i, { kind: 'tenant', orgId, slug });
+    for (const [wid, w] of Object.entries(t.workspaces ?? {})) for (const i of w.instances ?? []) use(i, { kind: 'workspace', orgId, slug, workspaceId: wid });
+  }
+  for (const a of actions) {
+    if (a.kind !== 'delete') continue;
+    for (const s of a.steps) {
+      if (s.resource !== 'securityGroup' || s.op !== 'delete' || !s.id) continue;
+      const holders = (users.get(s.id) ?? []).filter((h) => !leaving.has(h.instance.instanceId));
+      if (holders.length === 0) continue;
+      block(a, 'groupInUse');
+      const named = holders.map((h) => `${h.instance.instanceId} (${describeTarget(h.owner)}, ${h.instance.state})`).join(', ');
+      ctx.flag(
+        'groupInUse',
+        true,
+        `${describeTarget(a.target)}: its security group ${s.id} is still used by instance ${named}, which this plan does not delete, so the group could not be deleted (DependencyViolation); detach the instance from the group (give it a group of its own) or delete it, then plan again`,
+        [a.target],
+      );
+    }
+  }
+}
+
+function describeOwner(t: ActionTarget): string {
+  return `tenant ${t.slug} (org ${t.orgId})`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ function parseBasis(v: unknown, at: string): PlanBasis {
 
 const RESOURCES: readonly StepResource[] = ['staleArtifacts', 'tunnel', 'dnsRecord', 'ingress', 'secret', 'securityGroup', 'instance', 'volume', 'tags', 'command'];
 const OPS: readonly Step['op'][] = ['create', 'delete', 'restore', 'modify', 'stop', 'start', 'run'];
-const GUARDS: readonly GuardKind[] = ['maxDeletes', 'deletionProtection', 'emptyDesired', 'duplicateLive', 'scope', 'volumeShrink'];
+const GUARDS: readonly GuardKind[] = ['maxDeletes', 'deletionProtection', 'emptyDesired', 'duplicateLive', 'scope', 'identity', 'groupInUse', 'volumeShrink'];
 
 function parseAction(v: unknown, at: string): Action {
   const a = obj(v, at);

@@ -40,7 +40,12 @@ export interface Step {
 
 export type Attributes = Record<string, string | number | boolean | null>;
 
-export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope' | 'volumeShrink';
+/**
+ * `identity`: a declared slug is live under another org (an orgId never changes in place).
+ * `groupInUse`: a security group the plan deletes is used by an instance the plan keeps.
+ * `volumeShrink`: a live root volume is larger than declared; it is kept (EBS cannot shrink).
+ */
+export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope' | 'identity' | 'groupInUse' | 'volumeShrink';
 
 export interface Action {
   /** Stable and unique within a plan: `<kind>:<target kind>:<orgId>[:<workspaceId>]`. */

@@ -1,6 +1,7 @@
 /**
  * Cascade deletes: a removed tenant leaves nothing behind; a stuck shutdown is an error naming the
- * instance; DependencyViolation is waited out.
+ * instance; DependencyViolation is waited out while the group's users are going away, and fails at
+ * once while one stands.
  */
 import { DescribeSecurityGroupsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
@@ -9,7 +10,7 @@ import { deleteGroup } from '../../src/apply/security-group.js';
 import { createTenant, deleteTenant } from '../../src/apply/tenant.js';
 import { createWorkspace, deleteWorkspace, type WorkspaceIntent } from '../../src/apply/workspace.js';
 import { secretName, tunnelName } from '../../src/contract.js';
-import { DeadlineExceeded } from '../../src/errors.js';
+import { CloudError, DeadlineExceeded } from '../../src/errors.js';
 import { APP_DOMAIN, assertNoSecret, newTenant, orgInstances, startApplyHarness, tenantIntentFor, type ApplyHarness } from './harness.js';
 
 let h: ApplyHarness;
@@ -122,10 +123,33 @@ describe('security group deletion', () => {
   it('gives up with DeadlineExceeded naming the group when it never frees', async () => {
     const t = newTenant('depv2');
     const ws = await createWorkspace(h.ctx, workspace(t, 'w'));
-    // The instance still runs, so the group is in use for as long as we try.
+    // The instance stays shutting-down for longer than the 60 s deadline (one refusal per virtual second), so the
+    // group is in use for as long as we try; shorter than two deadlines, so the clean-up below gets through.
+    h.aws.faults.faithful.shuttingDownPolls = 70;
+    try {
+      await h.check.ec2.send(new TerminateInstancesCommand({ InstanceIds: [ws.instanceId] }));
+      const err = await deleteGroup(h.ctx, ws.securityGroupId, { orgId: t.orgId }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DeadlineExceeded);
+      expect((err as Error).message).toContain(ws.securityGroupId);
+    } finally {
+      h.aws.faults.faithful.shuttingDownPolls = 1;
+    }
+    await deleteWorkspace(h.ctx, { orgId: t.orgId, slug: t.slug, workspaceId: `${t.orgId.slice(0, 8)}-w` });
+    expect(await orgGroups(t.orgId)).toEqual([]);
+    expect(await orgInstances(h, t.orgId)).toEqual([]);
+  });
+
+  it('fails at once, naming the instance, when an instance that is not being terminated still uses the group', async () => {
+    const t = newTenant('depv3');
+    const ws = await createWorkspace(h.ctx, workspace(t, 'w'));
+    // The instance still runs: waiting cannot free the group, so there is no retry until the deadline.
+    const from = h.aws.calls.length;
     const err = await deleteGroup(h.ctx, ws.securityGroupId, { orgId: t.orgId }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DeadlineExceeded);
+    expect(err).toBeInstanceOf(CloudError);
+    expect(err).not.toBeInstanceOf(DeadlineExceeded);
     expect((err as Error).message).toContain(ws.securityGroupId);
+    expect((err as Error).message).toContain(`still used by instance ${ws.instanceId} (running)`);
+    expect(h.aws.calls.slice(from).filter((c) => c.action === 'DeleteSecurityGroup')).toHaveLength(1);
     await deleteWorkspace(h.ctx, { orgId: t.orgId, slug: t.slug, workspaceId: `${t.orgId.slice(0, 8)}-w` });
     expect(await orgGroups(t.orgId)).toEqual([]);
     expect(await orgInstances(h, t.orgId)).toEqual([]);

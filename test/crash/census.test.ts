@@ -3,7 +3,7 @@
  * duplicate, a missing piece and a leftover; a checker that always says "converged" proves nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { secretName, tenantSecurityGroupName, tunnelName, workspaceSecurityGroupName } from '../../src/contract.js';
+import { legacyWorkspaceSecurityGroupName, secretName, tenantSecurityGroupName, tunnelName, workspaceSecurityGroupName } from '../../src/contract.js';
 import { censusProblems, type Census, type DesiredIdentities } from '../support/census.js';
 
 const ORG = 'org-1';
@@ -19,7 +19,7 @@ function converged(): Census {
     ],
     groups: [
       { id: 'sg-1', name: tenantSecurityGroupName('dev', ORG), role: 'tenant', orgId: ORG },
-      { id: 'sg-2', name: workspaceSecurityGroupName('dev', WS), role: 'workspace', orgId: ORG },
+      { id: 'sg-2', name: workspaceSecurityGroupName('dev', ORG, WS), role: 'workspace', orgId: ORG },
     ],
     secrets: [{ name: secretName('dev', ORG), deleted: false }],
     tunnels: [
@@ -69,12 +69,23 @@ describe('censusProblems', () => {
       'left over: tenant instance i-1 of acme (running)',
       'left over: workspace instance i-2 of acme (stopped)',
       `left over: security group ${tenantSecurityGroupName('dev', ORG)} (sg-1)`,
-      `left over: security group ${workspaceSecurityGroupName('dev', WS)} (sg-2)`,
+      `left over: security group ${workspaceSecurityGroupName('dev', ORG, WS)} (sg-2)`,
       `left over: secret ${secretName('dev', ORG)}`,
       `left over: tunnel ${tunnelName('dev', 'acme', ORG)} (t-1)`,
       'left over: DNS record CNAME acme.tenants.example.dev',
     ]);
     c.secrets[0]!.deleted = true;
     expect(censusProblems(c, { ...desired, tenants: [] })).not.toContain(`left over: secret ${secretName('dev', ORG)}`);
+  });
+
+  it("counts a workspace group named the older way (by workspace id alone) only when it carries the workspace's own org", () => {
+    const c = converged();
+    c.groups[1] = { id: 'sg-2', name: legacyWorkspaceSecurityGroupName('dev', WS), role: 'workspace', orgId: ORG };
+    expect(censusProblems(c, desired)).toEqual([]);
+    c.groups[1] = { ...c.groups[1], orgId: 'org-2' };
+    expect(censusProblems(c, desired)).toEqual([
+      `security group ${workspaceSecurityGroupName('dev', ORG, WS)}: missing`,
+      `left over: security group ${legacyWorkspaceSecurityGroupName('dev', WS)} (sg-2)`,
+    ]);
   });
 });

@@ -183,7 +183,7 @@ export async function seedWorkspace(
 ): Promise<{ securityGroupId?: string; instanceId?: string }> {
   const tags = workspaceTags(t.env, tenant, ws);
   const out: { securityGroupId?: string; instanceId?: string } = {};
-  if (parts.securityGroup !== false) out.securityGroupId = await seedSecurityGroup(t, workspaceSecurityGroupName(t.env, ws.id), tags);
+  if (parts.securityGroup !== false) out.securityGroupId = await seedSecurityGroup(t, workspaceSecurityGroupName(t.env, tenant.orgId, ws.id), tags);
   if (parts.instance !== false) {
     out.instanceId = await seedInstance(t, { ...ws, securityGroupId: out.securityGroupId, tags });
   }

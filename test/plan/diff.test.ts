@@ -486,6 +486,134 @@ const SCENARIOS: Scenario[] = [
     guards: [['scope', true]],
     exit: 3,
   },
+  // --- identity: a workspace moved between tenants, a slug live under another org, a group still in use
+  (() => {
+    const moved = workspace('alpha');
+    const before = desiredState([tenant('acme', { workspaces: [moved] }), tenant('bolt')]);
+    const after = desiredState([tenant('acme'), tenant('bolt', { workspaces: [moved] })]);
+    return {
+      name: 'a workspace moved to another tenant: deleted under the old org, created under the new (its group is named by org, so nothing collides)',
+      desired: after,
+      inventory: inventoryFor(before),
+      actions: [
+        { id: 'delete:workspace:org-acme:ws-alpha', steps: ['instance:delete@i-w-ws-alpha', 'securityGroup:delete@sg-w-ws-alpha'] },
+        { id: 'create:workspace:org-bolt:ws-alpha', steps: ['securityGroup:create', 'instance:create'] },
+      ],
+      exit: 2,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    const old = tenant('acme', { orgId: 'org-old', workspaces: [workspace('alpha')] });
+    const edited = tenant('acme', { orgId: 'org-new', workspaces: [workspace('alpha')] });
+    return {
+      name: "an orgId edited in place: the slug is live under the old org with its VM, so the delete + create is refused (identity)",
+      desired: desiredState([edited]),
+      inventory: inventoryFor(desiredState([old])),
+      actions: [
+        { id: 'create:tenant:org-new', blockedBy: ['identity'] },
+        { id: 'create:workspace:org-new:ws-alpha', blockedBy: ['identity'] },
+        { id: 'delete:tenant:org-old', blockedBy: ['identity'] },
+      ],
+      guards: [['identity', true]],
+      exit: 3,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    const purged = liveTenantFor(tenant('acme', { orgId: 'org-old' }), fleetSpec());
+    const leftovers: LiveTenant = { ...purged, instances: [], securityGroups: [], secrets: [], workspaces: {} };
+    return {
+      name: "a purged org's leftover tunnel and record under the same slug hold nothing: cleaned by the create as before, no identity finding",
+      desired: desiredState([tenant('acme', { orgId: 'org-new' })]),
+      inventory: inventoryOf([leftovers]),
+      actions: [
+        { id: 'create:tenant:org-new', steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', 'secret:create', 'securityGroup:create', 'instance:create'] },
+        { id: 'delete:tenant:org-old', steps: ['dnsRecord:delete@dns-org-old', 'tunnel:delete@tun-org-old'] },
+      ],
+      exit: 2,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    const live = desiredState([tenant('acme', { orgId: 'org-a' })]);
+    return {
+      name: 'a slug given to a new org in the same change that renames its old org: refused until the rename is applied',
+      desired: desiredState([tenant('acme', { orgId: 'org-b' }), tenant('apex', { orgId: 'org-a' })]),
+      inventory: inventoryFor(live),
+      actions: [
+        { id: 'create:tenant:org-b', blockedBy: ['identity'] },
+        { id: 'update:tenant:org-a', blockedBy: ['identity'] },
+      ],
+      guards: [['identity', true]],
+      exit: 3,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt')]);
+    const inv = inventoryFor(d);
+    // bolt's tenant instance also sits in acme's alpha group (put there by hand).
+    inv.tenants['org-bolt']!.instances[0]!.securityGroupIds.push('sg-w-ws-alpha');
+    return {
+      name: 'a workspace delete whose group an instance the plan keeps still uses is refused at plan time (groupInUse)',
+      desired: desiredState([tenant('acme'), d.tenants[1]!]),
+      inventory: inv,
+      actions: [{ id: 'delete:workspace:org-acme:ws-alpha', blockedBy: ['groupInUse'] }],
+      guards: [['groupInUse', true]],
+      exit: 3,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt', { workspaces: [workspace('beta')] })]);
+    const inv = inventoryFor(d);
+    inv.tenants['org-bolt']!.workspaces['ws-beta']!.instances[0]!.securityGroupIds.push('sg-w-ws-alpha');
+    return {
+      name: "a workspace instance in another workspace's group is moved into its own, so that group's delete is no finding",
+      desired: desiredState([tenant('acme'), d.tenants[1]!]),
+      inventory: inv,
+      actions: [
+        { id: 'delete:workspace:org-acme:ws-alpha', steps: ['instance:delete@i-w-ws-alpha', 'securityGroup:delete@sg-w-ws-alpha'] },
+        { id: 'repair:workspace:org-bolt:ws-beta', steps: ['instance:modify@i-w-ws-beta'] },
+      ],
+      exit: 2,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    // What a move under the old group names left: the new owner's instance in the old owner's group
+    // (adopted by name), the old owner's instance gone, its group undeletable.
+    const moved = workspace('alpha');
+    const before = desiredState([tenant('acme', { workspaces: [moved] }), tenant('bolt', { workspaces: [moved] })]);
+    const inv = inventoryFor(before);
+    inv.tenants['org-acme']!.workspaces['ws-alpha']!.instances = [];
+    const boltAlpha = inv.tenants['org-bolt']!.workspaces['ws-alpha']!;
+    boltAlpha.securityGroups = [];
+    boltAlpha.instances[0]!.securityGroupIds = ['sg-w-ws-alpha'];
+    boltAlpha.instances[0]!.instanceId = 'i-w-moved';
+    return {
+      name: 'a fleet left half-moved by the old group names converges: the new owner gets its group and its instance moves in, the old group goes',
+      desired: desiredState([tenant('acme'), tenant('bolt', { workspaces: [moved] })]),
+      inventory: inv,
+      actions: [
+        { id: 'delete:workspace:org-acme:ws-alpha', steps: ['securityGroup:delete@sg-w-ws-alpha'] },
+        { id: 'repair:workspace:org-bolt:ws-alpha', steps: ['securityGroup:create', 'instance:modify@i-w-moved'] },
+      ],
+      exit: 2,
+    } satisfies Scenario;
+  })(),
+  (() => {
+    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt', { workspaces: [workspace('beta')] })]);
+    const inv = inventoryFor(d);
+    const beta = inv.tenants['org-bolt']!.workspaces['ws-beta']!.instances[0]!;
+    beta.securityGroupIds.push('sg-w-ws-alpha');
+    beta.state = 'shutting-down';
+    return {
+      name: 'a group used by an instance that is shutting down, or that the same plan deletes, is no finding',
+      desired: desiredState([tenant('acme')]),
+      inventory: inv,
+      actions: [
+        { id: 'delete:workspace:org-acme:ws-alpha', steps: ['instance:delete@i-w-ws-alpha', 'securityGroup:delete@sg-w-ws-alpha'] },
+        { id: 'delete:tenant:org-bolt' },
+      ],
+      exit: 2,
+    } satisfies Scenario;
+  })(),
 ];
 
 describe('planChanges: named scenarios', () => {
@@ -503,6 +631,41 @@ describe('planChanges: named scenarios', () => {
       expect(planExitCode(p)).toBe(s.exit);
     });
   }
+});
+
+describe('planChanges: identity', () => {
+  const moved = workspace('alpha');
+  const before = desiredState([tenant('acme', { workspaces: [moved] }), tenant('bolt')]);
+  const after = desiredState([tenant('acme'), tenant('bolt', { workspaces: [moved] })]);
+
+  it('says a moved workspace moved, on both halves, naming the other tenant', () => {
+    const p = plan(after, inventoryFor(before));
+    expect(find(p, 'delete:workspace:org-acme:ws-alpha').reason).toMatch(/^moved to tenant bolt \(org org-bolt\)/);
+    expect(find(p, 'create:workspace:org-bolt:ws-alpha').reason).toMatch(/^moved from tenant acme \(org org-acme\)/);
+  });
+
+  it('a moved workspace is planned the same when only the two tenants are in scope', () => {
+    const scoped = plan(after, inventoryFor(before, { scope: { kind: 'tenants', orgIds: ['org-acme', 'org-bolt'], slugs: [] } }));
+    expect(ids(scoped)).toEqual(['delete:workspace:org-acme:ws-alpha', 'create:workspace:org-bolt:ws-alpha']);
+  });
+
+  it('the identity finding names the slug and both org ids, says how to proceed, and lists the blocked actions', () => {
+    const p = plan(desiredState([tenant('acme', { orgId: 'org-new' })]), inventoryFor(desiredState([tenant('acme', { orgId: 'org-old' })])));
+    const [finding] = p.guards;
+    expect(finding!.message).toContain('tenant acme: the fleet declares org org-new, but acme is live under org org-old');
+    expect(finding!.message).toContain('restore orgId: org-old in tenants/acme/tenant.yaml');
+    expect(finding!.actionIds).toEqual(['create:tenant:org-new', 'delete:tenant:org-old']);
+  });
+
+  it('the groupInUse finding names the group and the instance that holds it', () => {
+    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt')]);
+    const inv = inventoryFor(d);
+    inv.tenants['org-bolt']!.instances[0]!.securityGroupIds.push('sg-w-ws-alpha');
+    const p = plan(desiredState([tenant('acme'), tenant('bolt')]), inv);
+    expect(p.guards.map((g) => g.message)).toEqual([
+      expect.stringContaining('its security group sg-w-ws-alpha is still used by instance i-t-org-bolt (tenant bolt (org org-bolt), running)'),
+    ]);
+  });
 });
 
 describe('planChanges: details', () => {

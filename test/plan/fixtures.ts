@@ -130,7 +130,7 @@ export function liveWorkspaceFor(t: DesiredTenant, w: DesiredWorkspace, env = EN
         tags,
       }),
     ],
-    securityGroups: [{ groupId: sg, groupName: workspaceSecurityGroupName(env, w.spec.id), vpcId: 'vpc-1', tags: baseTags(env, 'workspace', orgId, slug) }],
+    securityGroups: [{ groupId: sg, groupName: workspaceSecurityGroupName(env, orgId, w.spec.id), vpcId: 'vpc-1', tags: baseTags(env, 'workspace', orgId, slug) }],
   };
 }
 

@@ -17,6 +17,7 @@ import {
   tenantSecurityGroupName,
   tunnelName,
   tunnelTarget,
+  legacyWorkspaceSecurityGroupName,
   workspaceSecurityGroupName,
 } from '../../src/contract.js';
 import type { AwsTestClients } from './aws.js';
@@ -156,13 +157,16 @@ export function censusProblems(census: Census, desired: DesiredIdentities): stri
       const wsInstances = standing.filter((i) => i.role === 'workspace' && i.workspaceId === ws);
       expectOne(`workspace ${ws} of ${t.slug} instance`, wsInstances.length);
       wsInstances.forEach((i) => claimed.instances.add(i.id));
-      const wsGroup = workspaceSecurityGroupName(env, ws);
-      expectOne(`security group ${wsGroup}`, count(census.groups, (g) => g.name === wsGroup));
-      claimed.groups.add(wsGroup);
+      // Older fleets hold groups named by workspace id alone; such a group is this workspace's only when tagged with this org.
+      const wsGroup = workspaceSecurityGroupName(env, t.orgId, ws);
+      const wsGroups = census.groups.filter((g) => g.name === wsGroup || (g.name === legacyWorkspaceSecurityGroupName(env, ws) && g.orgId === t.orgId));
+      expectOne(`security group ${wsGroup}`, wsGroups.length);
+      wsGroups.forEach((g) => claimed.groups.add(g.id));
     }
     const group = tenantSecurityGroupName(env, t.orgId);
-    expectOne(`security group ${group}`, count(census.groups, (g) => g.name === group));
-    claimed.groups.add(group);
+    const groups = census.groups.filter((g) => g.name === group);
+    expectOne(`security group ${group}`, groups.length);
+    groups.forEach((g) => claimed.groups.add(g.id));
 
     const secret = secretName(env, t.orgId);
     expectOne(`secret ${secret}`, count(activeSecrets, (s) => s.name === secret));
@@ -185,7 +189,7 @@ export function censusProblems(census: Census, desired: DesiredIdentities): stri
   for (const i of census.instances) {
     if (i.state !== 'terminated' && !claimed.instances.has(i.id)) problems.push(`left over: ${i.role} instance ${i.id} of ${i.slug || i.orgId} (${i.state})`);
   }
-  for (const g of census.groups) if (!claimed.groups.has(g.name)) problems.push(`left over: security group ${g.name} (${g.id})`);
+  for (const g of census.groups) if (!claimed.groups.has(g.id)) problems.push(`left over: security group ${g.name} (${g.id})`);
   for (const s of activeSecrets) if (!claimed.secrets.has(s.name)) problems.push(`left over: secret ${s.name}`);
   for (const t of activeTunnels) if (!claimed.tunnels.has(t.id)) problems.push(`left over: tunnel ${t.name} (${t.id})`);
   for (const r of census.records) if (!claimed.records.has(r.id)) problems.push(`left over: DNS record ${r.type} ${r.name}`);
