@@ -75,6 +75,13 @@ export function vpcCidr(ctx: ActContext): Promise<string> {
   return cached;
 }
 
+/** The wiring preflight has read the VPC already: its CIDR saves the first group a DescribeVpcs. */
+export function rememberVpcCidr(ec2: object, vpcId: string, cidr: string): void {
+  let perClient = vpcCidrs.get(ec2);
+  if (!perClient) vpcCidrs.set(ec2, (perClient = new Map()));
+  if (!perClient.has(vpcId)) perClient.set(vpcId, Promise.resolve(cidr));
+}
+
 function sshFromEic(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
   const eic = ctx.wiring.eicSecurityGroupId;
   if (!eic) {
