@@ -1,8 +1,10 @@
 /**
  * The wiring preflight: before apply's first mutating call, read (and only read) everything the
  * run will reference — the VPC, the subnet (and that it lies in that VPC), the EIC endpoint's
- * security group (or the legacy shared group), the tenant instance profile, the AMIs the plan
- * launches, and the Cloudflare zone. One describe per kind, concurrently. A wrong value is an
+ * security group (or the legacy shared group), the tenant instance profile and the AMIs the plan
+ * launches. One describe per kind, concurrently. (The Cloudflare zone needs no call of its own:
+ * observing lists its DNS records before any plan exists, and names CLOUDFLARE_ZONE_ID when that
+ * fails.) A wrong value is an
  * error naming its variable (exit 1) with nothing created, where it used to surface at the
  * security group or the launch after the tunnel, the CNAME, the ingress and the bundle were made.
  *
@@ -14,7 +16,7 @@ import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import type { DesiredState } from '../desired/model.js';
 import { ConfigError } from '../errors.js';
 import type { Action, Plan } from '../plan/model.js';
-import { awsCall, cloudflareCall, errorStatus, hasCode } from './cloud.js';
+import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
 import { rememberRootDevice } from './instance.js';
 import { rememberVpcCidr } from './security-group.js';
@@ -25,8 +27,6 @@ export interface WiringNeeds {
   network: boolean;
   /** AMI → who launches it (for the message). */
   amis: Map<string, string[]>;
-  /** A tenant's tunnel, CNAME or ingress is written. */
-  zone: boolean;
 }
 
 function launches(a: Action): boolean {
@@ -47,7 +47,6 @@ export function wiringNeeds(plan: Plan, desired: DesiredState): WiringNeeds {
   return {
     network: plan.actions.some((a) => a.kind === 'create' || a.kind === 'repair'),
     amis,
-    zone: plan.actions.some((a) => a.target.kind === 'tenant' && (a.kind === 'create' || a.kind === 'repair' || a.kind === 'update')),
   };
 }
 
@@ -132,20 +131,6 @@ export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<
               );
             }
           }
-        },
-      ),
-    );
-  }
-
-  if (needs.zone) {
-    const { client, zoneId } = ctx.cloudflare;
-    checks.push(
-      cloudflareCall(ctx, 'read DNS zone', `zone ${zoneId}`, () => client.dns.records.list({ zone_id: zoneId, per_page: 1 })).then(
-        () => undefined,
-        (e: unknown) => {
-          const status = errorStatus(e);
-          if (status === undefined || status === 429 || status >= 500) throw e;
-          problems.push(`CLOUDFLARE_ZONE_ID ${zoneId} is not a zone this API token can read (Cloudflare answered ${status})`);
         },
       ),
     );
