@@ -134,6 +134,13 @@ export async function findOrgInstances(ctx: ActContext, orgId: string, role: Rol
  */
 const rootDevices = new WeakMap<object, Map<string, Promise<string>>>();
 
+/** The wiring preflight has described the AMIs already: their root devices save each a DescribeImages. */
+export function rememberRootDevice(ec2: object, ami: string, device: string): void {
+  let perCtx = rootDevices.get(ec2);
+  if (!perCtx) rootDevices.set(ec2, (perCtx = new Map()));
+  if (!perCtx.has(ami)) perCtx.set(ami, Promise.resolve(device));
+}
+
 /** The AMI's root device, so BlockDeviceMappings resizes the root volume instead of adding one. */
 function rootDeviceName(ctx: ActContext, ami: string): Promise<string> {
   let perCtx = rootDevices.get(ctx.aws.ec2);

@@ -19,7 +19,7 @@ import {
 import { Tag, baseTags, secretName } from '../contract.js';
 import { CloudError } from '../errors.js';
 import { tagsToRecord } from '../live/ec2.js';
-import { isProtectedTag } from '../plan/normalise.js';
+import { tagsToStamp } from './adopt-tags.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
 import type { TenantIdentity } from './tunnel.js';
@@ -99,15 +99,15 @@ export async function ensureBundle(ctx: ActContext, tenant: TenantIdentity & { d
   const wired = wiredValues(ctx, tenant, tunnelToken);
   registerSecrets(ctx, wired);
 
+  const tags = {
+    ...baseTags(ctx.wiring.environment, 'tenant', tenant.orgId, tenant.slug),
+    ...(tenant.deletionProtection !== undefined ? { [Tag.deletionProtection]: String(tenant.deletionProtection) } : {}),
+    ...(ctx.gitCommit ? { [Tag.gitCommit]: ctx.gitCommit } : {}),
+  };
   let described = await describe(ctx, name);
   if (!described) {
     const fresh: BootstrapBundle = { DB_PASSWORD: generate(), ADMIN_TOKEN: generate(), ...wired };
     registerSecrets(ctx, fresh);
-    const tags = {
-      ...baseTags(ctx.wiring.environment, 'tenant', tenant.orgId, tenant.slug),
-      ...(tenant.deletionProtection !== undefined ? { [Tag.deletionProtection]: String(tenant.deletionProtection) } : {}),
-      ...(ctx.gitCommit ? { [Tag.gitCommit]: ctx.gitCommit } : {}),
-    };
     try {
       const out = await awsCall(ctx, 'secretsmanager', 'CreateSecret', `secret ${name}`, () =>
         ctx.aws.secrets.send(
@@ -130,12 +130,14 @@ export async function ensureBundle(ctx: ActContext, tenant: TenantIdentity & { d
     }
   }
   if (described.DeletedDate) await restore(ctx, name, tenant.orgId);
-  // A protected tenant's bundle from an older run, made before bundles were born with the tag.
-  if (tenant.deletionProtection && !isProtectedTag(tagsToRecord(described.Tags))) {
+  // A bundle found by name without the contract's tags (made by hand, by an older run, or before
+  // bundles were born with DeletionProtection): stamp them, so a scoped plan finds it by its tags too.
+  const stamp = tagsToStamp(tags, tagsToRecord(described.Tags));
+  if (Object.keys(stamp).length > 0) {
     await awsCall(ctx, 'secretsmanager', 'TagResource', `secret ${name}`, () =>
-      ctx.aws.secrets.send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: Tag.deletionProtection, Value: 'true' }] })),
+      ctx.aws.secrets.send(new TagResourceCommand({ SecretId: name, Tags: Object.entries(stamp).map(([Key, Value]) => ({ Key, Value })) })),
     );
-    ctx.audit({ kind: 'secret', resourceId: name, orgId: tenant.orgId, state: 'updated', details: { tags: Tag.deletionProtection } });
+    ctx.audit({ kind: 'secret', resourceId: name, orgId: tenant.orgId, state: 'updated', details: { tags: Object.keys(stamp).sort().join(',') } });
   }
 
   const current = await awsCall(ctx, 'secretsmanager', 'GetSecretValue', `secret ${name}`, () =>

@@ -19,7 +19,7 @@ import {
 import { MANAGED_BY, Tag, baseTags, legacyWorkspaceSecurityGroupName, tenantSecurityGroupName, workspaceSecurityGroupName, type Role } from '../contract.js';
 import { CloudError, ConfigError, DeadlineExceeded } from '../errors.js';
 import { tagsToRecord } from '../live/ec2.js';
-import { isProtectedTag } from '../plan/normalise.js';
+import { tagsToStamp } from './adopt-tags.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
 import { findGroupUsers } from './instance.js';
@@ -74,6 +74,13 @@ export function vpcCidr(ctx: ActContext): Promise<string> {
     perClient.set(vpcId, cached);
   }
   return cached;
+}
+
+/** The wiring preflight has read the VPC already: its CIDR saves the first group a DescribeVpcs. */
+export function rememberVpcCidr(ec2: object, vpcId: string, cidr: string): void {
+  let perClient = vpcCidrs.get(ec2);
+  if (!perClient) vpcCidrs.set(ec2, (perClient = new Map()));
+  if (!perClient.has(vpcId)) perClient.set(vpcId, Promise.resolve(cidr));
 }
 
 function sshFromEic(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
@@ -173,6 +180,15 @@ function toIpPermission(p: IngressPermission): IpPermission {
   };
 }
 
+/** The contract's tags for a group: what it is born with, and what adoption stamps. */
+function groupTags(ctx: ActContext, owner: GroupOwner, name: string): Record<string, string> {
+  const tags: Record<string, string> = { ...baseTags(ctx.wiring.environment, owner.role, owner.orgId, owner.slug), [Tag.name]: name };
+  if (owner.workspaceId) tags[Tag.workspaceId] = owner.workspaceId;
+  if (owner.deletionProtection !== undefined) tags[Tag.deletionProtection] = String(owner.deletionProtection);
+  if (ctx.gitCommit) tags[Tag.gitCommit] = ctx.gitCommit;
+  return tags;
+}
+
 export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permissions: IngressPermission[]): Promise<EnsuredGroup> {
   const { vpcId, legacySecurityGroupId } = ctx.wiring;
   if (!vpcId) {
@@ -186,11 +202,8 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   const auditBase = { kind: 'securityGroup' as const, orgId: owner.orgId, ...(owner.workspaceId ? { workspaceId: owner.workspaceId } : {}) };
   let group = (await findGroupByName(ctx, name)) ?? (await findLegacyWorkspaceGroup(ctx, owner));
   let created = false;
+  const tags = groupTags(ctx, owner, name);
   if (!group) {
-    const tags: Record<string, string> = { ...baseTags(ctx.wiring.environment, owner.role, owner.orgId, owner.slug), [Tag.name]: name };
-    if (owner.workspaceId) tags[Tag.workspaceId] = owner.workspaceId;
-    if (owner.deletionProtection !== undefined) tags[Tag.deletionProtection] = String(owner.deletionProtection);
-    if (ctx.gitCommit) tags[Tag.gitCommit] = ctx.gitCommit;
     try {
       const out = await awsCall(ctx, 'ec2', 'CreateSecurityGroup', `security group ${name}`, () =>
         ctx.aws.ec2.send(
@@ -215,11 +228,14 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   const changed = await reconcileRules(ctx, groupId, group.IpPermissions ?? [], permissions);
   if (!created) {
     ctx.audit({ ...auditBase, resourceId: groupId, state: changed ? 'updated' : 'adopted', details: { name } });
-    if (owner.deletionProtection && !isProtectedTag(tagsToRecord(group.Tags))) {
+    // A group found by name only (made by hand, or by a run that crashed before tagging) is
+    // invisible to plan, which observes by tags: stamp the contract so the next plan is clean.
+    const stamp = tagsToStamp(tags, tagsToRecord(group.Tags));
+    if (Object.keys(stamp).length > 0) {
       await awsCall(ctx, 'ec2', 'CreateTags', `security group ${groupId}`, () =>
-        ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: [{ Key: Tag.deletionProtection, Value: 'true' }] })),
+        ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: Object.entries(stamp).map(([Key, Value]) => ({ Key, Value })) })),
       );
-      ctx.audit({ ...auditBase, resourceId: groupId, state: 'updated', details: { tags: Tag.deletionProtection } });
+      ctx.audit({ ...auditBase, resourceId: groupId, state: 'updated', details: { tags: Object.keys(stamp).sort().join(',') } });
     }
   }
   return { groupId, created, shared: false };

@@ -7,6 +7,7 @@
  * not the only line of defence; the SDK keeps its standard retries for transient faults.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -15,6 +16,8 @@ export interface AwsClients {
   ec2: EC2Client;
   secrets: SecretsManagerClient;
   ssm: SSMClient;
+  /** Read only: apply's wiring preflight checks that the tenant instance profile exists. */
+  iam: IAMClient;
   destroy(): void;
 }
 
@@ -48,15 +51,18 @@ export function createAwsClients(opts: AwsClientOptions): AwsClients {
   const ec2 = new EC2Client(common);
   const secrets = new SecretsManagerClient(common);
   const ssm = new SSMClient(common);
+  const iam = new IAMClient(common);
   return {
     region: opts.region,
     ec2,
     secrets,
     ssm,
+    iam,
     destroy() {
       ec2.destroy();
       secrets.destroy();
       ssm.destroy();
+      iam.destroy();
     },
   };
 }

@@ -18,6 +18,7 @@ import { AuditRecorder } from '../apply/audit-recorder.js';
 import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet } from '../apply/changeset.js';
 import { deadlinesFor, provisionWiring, systemClock, type ActContext, type Clock, type Deadlines } from '../apply/context.js';
 import { evaluateGuards, observeScopeFor, staleReasons } from '../apply/preflight.js';
+import { checkWiring, wiringNeeds } from '../apply/wiring-check.js';
 import { readWiring, type Wiring } from '../config/env.js';
 import { hasErrors, sortDiagnostics } from '../desired/diagnostics.js';
 import { fleetTree } from '../desired/git.js';
@@ -216,6 +217,21 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
       if (opts.json) out.stdout(renderChangeSetJson(empty));
       return { code: ExitCode.ok, status: 'succeeded', summary: { actions: empty.summary }, plan, changeSet: empty };
     }
+    const act: Omit<ActContext, 'audit'> = {
+      wiring: provisionWiring(wiring),
+      fleet,
+      aws,
+      cloudflare,
+      call: gate,
+      warn: (m) => out.stderr(`warning: ${m}\n`),
+      redactor,
+      gitCommit,
+      clock,
+      deadlines: { ...deadlinesFor(fleet), ...deps.deadlines },
+    };
+    // Read-only: a VPC, subnet, group, profile, AMI or zone the cloud does not know is refused
+    // (exit 1, naming the variable) before anything is created, and before anyone is asked.
+    await checkWiring({ ...act, audit: () => undefined }, wiringNeeds(verdict.plan, desired));
     if (!(await confirmed(io, out, opts))) {
       return { code: ExitCode.error, status: 'refused', summary: { error: 'not confirmed' }, plan };
     }
@@ -227,19 +243,7 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
       gitCommit,
       slugOf: slugIndex(plan, desired),
     });
-    const ctx: ActContext = {
-      wiring: provisionWiring(wiring),
-      fleet,
-      aws,
-      cloudflare,
-      call: gate,
-      audit: recorder.event,
-      warn: (m) => out.stderr(`warning: ${m}\n`),
-      redactor,
-      gitCommit,
-      clock,
-      deadlines: { ...deadlinesFor(fleet), ...deps.deadlines },
-    };
+    const ctx: ActContext = { ...act, audit: recorder.event };
     const changeSet = await executePlan(verdict.plan, ctx, {
       desired,
       runId,

@@ -123,7 +123,7 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: FleetSpec): WiringRes
   if (!vpcId) {
     say('warning', 'EC2_VPC_ID', legacySecurityGroupId
       ? 'EC2_VPC_ID is not set, so the shared security group fallback (EC2_SECURITY_GROUP) is used and every tenant shares one group.'
-      : 'EC2_VPC_ID is not set and neither is EC2_SECURITY_GROUP, so instances fall back to the default VPC\'s shared security group and every tenant shares one group.');
+      : 'EC2_VPC_ID is not set and neither is EC2_SECURITY_GROUP, so instances have no security group to get: apply refuses (exit 1, before any change) to create or repair any tenant or workspace. Set EC2_VPC_ID for per-tenant security groups.');
   }
   const subnetId = id('EC2_SUBNET_ID');
   const eic = id('EIC_ENDPOINT_SG_ID');

@@ -38,7 +38,10 @@ export async function observeDnsRecords(reader: CloudflareReader, scope: DnsScop
       out.push(...found.filter((r) => r.comment?.startsWith(prefix)));
     } catch (err) {
       const what = q.name ?? `comment ${prefix}*`;
-      throw new CloudError(describeCause(err), { operation: 'list DNS records', resource: `Cloudflare DNS ${what}`, cause: err });
+      // Every plan and apply reads the zone here first, so this is where a wrong zone id shows.
+      const status = (err as { status?: unknown }).status;
+      const hint = typeof status === 'number' && status >= 400 && status < 500 && status !== 429 ? 'CLOUDFLARE_ZONE_ID is not a zone this API token can read DNS records of: ' : '';
+      throw new CloudError(`${hint}${describeCause(err)}`, { operation: 'list DNS records', resource: `Cloudflare DNS ${what}`, cause: err });
     }
   }
   return out;

@@ -3,8 +3,9 @@
  * service's budget through the readers), and the results are joined into one Inventory.
  *
  * A scoped observe (a pull request's `--changed-since`) asks each service only about the changed
- * tenants: EC2 and Secrets Manager through OrgSlug tag filters, tunnels by name prefix and DNS by
- * exact hostname, one request per slug. Past a handful of slugs the Cloudflare lookups switch to the
+ * tenants: EC2 and Secrets Manager through OrgSlug tag filters (and a known org's bundle by its
+ * name when the tags did not show it, as a full plan finds it by name), tunnels by name prefix and
+ * DNS by exact hostname, one request per slug. Past a handful of slugs the Cloudflare lookups switch to the
  * environment-wide listing (one or two requests) and are narrowed in memory.
  */
 import { Tag } from '../contract.js';
@@ -49,7 +50,7 @@ export async function observe(readers: LiveReaders, opts: ObserveOptions): Promi
     observeInstances(readers.ec2, { environment, slugs }),
     observeSecurityGroups(readers.ec2, { environment, slugs }),
     observeVolumes(readers.ec2, { environment, slugs }),
-    observeSecrets(readers.secrets, { environment, slugs: secretSlugs }),
+    observeSecrets(readers.secrets, { environment, slugs: secretSlugs, ...(secretSlugs ? { orgIds: opts.scope?.orgIds ?? [] } : {}) }),
     observeTunnels(readers.cloudflare, { environment, slugs: cfSlugs }),
     observeDnsRecords(readers.cloudflare, { environment, slugs: cfSlugs, appDomain: opts.appDomain }),
   ]);

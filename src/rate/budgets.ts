@@ -11,11 +11,14 @@ import { systemClock, type Clock } from './clock.js';
 import { SlidingWindowLimiter } from './sliding-window.js';
 import { TokenBucket, type RateLimiter } from './token-bucket.js';
 
-export type AwsService = 'ec2' | 'secretsmanager' | 'ssm';
+export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam';
 export type Ec2Category = keyof Budgets['ec2'];
 
 /** The published figures (notes/limits.md §1, §2, §4) are fleet.yaml's defaults; one definition serves both. */
 export const PUBLISHED_BUDGETS: Budgets = DEFAULT_BUDGETS;
+
+/** IAM reads: one GetInstanceProfile per apply; kept well under IAM's account-wide request rate. */
+const IAM_READ_BUDGET: RateBudget = { burst: 5, perSecond: 2 };
 
 /** EC2's "resource-intensive" request category (one bucket each, 50 burst / 5 per second). */
 const RESOURCE_INTENSIVE = new Set([
@@ -74,6 +77,9 @@ export class RateBudgets {
         return this.bucket(`aws|${account}|${region}|secretsmanager`, this.budgets.secretsManager);
       case 'ssm':
         return this.bucket(`aws|${account}|${region}|ssm`, this.budgets.ssm);
+      case 'iam':
+        // IAM is global (no region) and only read once per apply by the wiring preflight.
+        return this.bucket(`aws|${account}|iam`, IAM_READ_BUDGET);
     }
   }
 

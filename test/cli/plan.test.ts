@@ -2,9 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { dnsComment, secretName, tenantSecurityGroupName, tunnelName } from '../../src/contract.js';
 import { loadFleet } from '../../src/desired/load.js';
 import type { DesiredState } from '../../src/desired/model.js';
 import { readPlanFile } from '../../src/plan/file.js';
@@ -319,5 +322,88 @@ describe('plan --changed-since (a pull request)', () => {
     const io = memoryIo({ env: w.h().env, cwd: dir });
     expect(await main(['plan', '--changed-since', 'no-such-ref'], io)).toBe(1);
     expect(io.err.join('')).toContain('no-such-ref');
+  });
+});
+
+describe('plan --changed-since observes the scoped tenants as a full plan does', () => {
+  const w = world();
+  type Leftover = 'untaggedSecret' | 'untaggedGroup' | 'tunnel' | 'dnsRecord';
+  const KINDS: Leftover[] = ['untaggedSecret', 'untaggedGroup', 'tunnel', 'dnsRecord'];
+  /** Every non-empty combination of leftovers, one new tenant each. */
+  const COMBOS: Leftover[][] = Array.from({ length: 2 ** KINDS.length - 1 }, (_, i) => KINDS.filter((_, k) => ((i + 1) >> k) & 1));
+  let dir: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    const h = w.h();
+    dir = fleetRepo();
+    const desired = await desiredOf(dir, h.env);
+    for (const t of desired.tenants) await seedTenant(h.target('dev'), seedSpec(t));
+    await commitAll(dir, 'fleet as provisioned');
+  });
+
+  /** Pre-creates the leftovers of a tenant by hand (untagged where the kind says so), then declares it. */
+  async function leftoverTenant(kinds: readonly Leftover[]): Promise<FleetTenant> {
+    const h = w.h();
+    const t = h.target('dev');
+    n += 1;
+    const tenant: FleetTenant = { slug: `left${n}`, orgId: `5f0c6a52-3b1e-4c8e-9a57-${String(n).padStart(12, '0')}`, workspaces: [] };
+    let tunnelId = '00000000-0000-4000-8000-000000000000';
+    if (kinds.includes('untaggedSecret')) {
+      await t.secrets.send(new CreateSecretCommand({ Name: secretName('dev', tenant.orgId), SecretString: '{}' }));
+    }
+    if (kinds.includes('untaggedGroup')) {
+      await t.ec2.send(new CreateSecurityGroupCommand({ GroupName: tenantSecurityGroupName('dev', tenant.orgId), Description: 'by hand', VpcId: t.vpcId }));
+    }
+    if (kinds.includes('tunnel')) {
+      tunnelId = (
+        await t.cloudflare.client.zeroTrust.tunnels.cloudflared.create({ account_id: t.cloudflare.accountId, name: tunnelName('dev', tenant.slug, tenant.orgId), config_src: 'cloudflare' })
+      ).id!;
+    }
+    if (kinds.includes('dnsRecord')) {
+      await t.cloudflare.client.dns.records.create({
+        zone_id: t.cloudflare.zoneId,
+        type: 'CNAME',
+        name: `${tenant.slug}.${APP_DOMAIN}`,
+        content: `${tunnelId}.cfargotunnel.com`,
+        ttl: 1,
+        proxied: true,
+        comment: dnsComment('dev', tenant.orgId, tenant.slug),
+      });
+    }
+    writeTenant(dir, tenant);
+    return tenant;
+  }
+
+  async function compareScopedWithFull(combos: Leftover[][]): Promise<Map<string, string[]>> {
+    const h = w.h();
+    const added = [];
+    for (const kinds of combos) added.push({ kinds, tenant: await leftoverTenant(kinds) });
+    await commitAll(dir, `add ${added.length} tenants over leftovers`);
+    const scoped = await plan(h, dir, ['--changed-since', 'HEAD~1']);
+    const full = await plan(h, dir);
+    expect(scoped.code).toBe(2);
+    expect(full.code).toBe(2);
+    const orgs = new Set(added.map((a) => a.tenant.orgId));
+    const of = (p: Plan) => p.actions.filter((a) => orgs.has(a.target.orgId));
+    // Full plan: only tenants declared over leftovers (these and earlier rounds') have anything to do.
+    expect(full.plan!.actions.filter((a) => !a.target.slug.startsWith('left'))).toEqual([]);
+    expect(scoped.plan!.basis.scope).toMatchObject({ kind: 'tenants', slugs: added.map((a) => a.tenant.slug).sort() });
+    expect(of(scoped.plan!)).toEqual(of(full.plan!));
+    return new Map(added.map((a) => [a.kinds.join('+'), of(full.plan!).filter((x) => x.target.orgId === a.tenant.orgId).map((x) => x.kind)]));
+  }
+
+  it('plans the same actions for an untagged bundle left under the contract name (the reported case)', async () => {
+    const kinds = await compareScopedWithFull([['untaggedSecret']]);
+    expect(kinds.get('untaggedSecret')).toEqual(['repair', 'update']);
+  });
+
+  it('plans the same actions for every combination of leftovers, per-slug and environment-wide lookups alike', async () => {
+    // Three tenants: Cloudflare is asked per slug (≤ 5); then the eleven combinations at once: one listing of the environment.
+    const single = COMBOS.filter((c) => c.length === 1 && c[0] !== 'untaggedSecret');
+    await compareScopedWithFull(single);
+    const rest = COMBOS.filter((c) => c.length > 1);
+    expect(single.length + rest.length).toBe(COMBOS.length - 1);
+    await compareScopedWithFull(rest);
   });
 });

@@ -53,6 +53,16 @@ describe('the environment contract', () => {
     ]);
   });
 
+  it('says what apply really does with neither EC2_VPC_ID nor EC2_SECURITY_GROUP: it refuses, there is no default-VPC fallback', () => {
+    expect(summary(without('EC2_VPC_ID'))).toEqual([
+      [
+        'warning',
+        'EC2_VPC_ID',
+        'EC2_VPC_ID is not set and neither is EC2_SECURITY_GROUP, so instances have no security group to get: apply refuses (exit 1, before any change) to create or repair any tenant or workspace. Set EC2_VPC_ID for per-tenant security groups.',
+      ],
+    ]);
+  });
+
   it('warns about the shared security group fallback without EC2_VPC_ID', () => {
     const result = readWiring({ ...without('EC2_VPC_ID'), EC2_SECURITY_GROUP: 'sg-00000000' });
     expect(result.diagnostics.map((d) => [d.severity, d.message])).toEqual([

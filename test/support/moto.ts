@@ -8,10 +8,13 @@
  * run as a child process lands in the test's account just by talking to the proxy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { parse as parseYaml } from 'yaml';
 
 export const MOTO_VERSION = '5.2.5';
 
@@ -105,6 +108,40 @@ async function waitUntilAnswering(child: ChildProcess, output: () => string): Pr
   throw new Error(`moto_server did not answer within 30 s: ${output().slice(-1500)}`);
 }
 
+/** The region whose AMIs moto lists (every region gets the same list once MOTO_AMIS_PATH is set). */
+const AMI_REGION = 'us-east-2';
+
+/**
+ * moto's AMI list plus the example fleet's AMIs, for MOTO_AMIS_PATH. On AWS the fleet's AMIs exist
+ * in the operator's account; moto ships its own list and launches any id without checking, so
+ * apply's wiring preflight (which describes the AMIs a plan launches) would see them missing. The
+ * list keeps moto's default and latest Amazon Linux images (the seed picks one) and adds the fleet's
+ * defaultAmi and amiPins as Amazon Linux lookalikes. Written once per moto version and fleet.
+ */
+function amiListPath(): string {
+  const site = readdirSync(join(venvDir, 'lib'))
+    .map((python) => join(venvDir, 'lib', python, 'site-packages', 'moto', 'ec2', 'resources'))
+    .find((dir) => existsSync(dir));
+  if (!site) throw new Error(`moto's EC2 resources are missing under ${venvDir}; ${MOTO_INSTALL_HINT}`);
+  const load = (file: string): Array<Record<string, unknown>> => JSON.parse(gunzipSync(readFileSync(join(site, file))).toString('utf8'));
+  const images = [...load('amis.json.gz'), ...load(join('latest_amis', `${AMI_REGION}.json.gz`))];
+  const fleet = parseYaml(readFileSync(join(repoRoot, 'fleet.yaml'), 'utf8')) as { defaultAmi?: string; amiPins?: Record<string, Record<string, string>> };
+  const fleetAmis = new Set([fleet.defaultAmi, ...Object.values(fleet.amiPins ?? {}).flatMap((pins) => Object.values(pins))].filter((a): a is string => !!a));
+  const template = images.find((i) => String(i.name ?? '').startsWith('al2023-ami-2023') && i.architecture === 'x86_64') ?? images[0]!;
+  const known = new Set(images.map((i) => i.ami_id));
+  for (const id of [...fleetAmis].sort()) {
+    if (!known.has(id)) images.push({ ...template, ami_id: id, name: `tenantform-example-${id}`, description: 'the example fleet.yaml AMI', tags: {} });
+  }
+  const text = JSON.stringify(images);
+  const path = join(tmpdir(), `tenantform-moto-amis-${MOTO_VERSION}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
+  if (!existsSync(path)) {
+    const partial = `${path}.${process.pid}`;
+    writeFileSync(partial, text);
+    renameSync(partial, path);
+  }
+  return path;
+}
+
 /**
  * Starts a fresh moto server on a loopback port that moto binds itself (port 0, read back from its
  * start-up line), so no other process can take the port between choosing and binding it. The
@@ -115,7 +152,7 @@ export async function startMotoServer(): Promise<MotoServer> {
   const child = spawn(join(dirname(bin), 'python'), ['-c', parentWatchingLauncher, '-H', '127.0.0.1', '-p', '0'], {
     cwd: repoRoot,
     stdio: ['pipe', 'ignore', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, PYTHONUNBUFFERED: '1', MOTO_AMIS_PATH: amiListPath() },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
