@@ -35,7 +35,9 @@ describe('history with a database URL', () => {
         const io = memoryIo({ cwd: dir });
         expect(await main(['history', '--db', url, ...extra], io)).toBe(1);
         expect(io.err.join('')).toMatch(REFUSED);
-        expect(io.out).toEqual([]);
+        if (extra.length === 0) expect(io.out).toEqual([]);
+        // --json: the same error as JSON on stdout, redacted the same way.
+        else expect(JSON.parse(io.out.join('')).error).toMatchObject({ operation: 'open audit database', exitCode: 1 });
         expect(io.err.join('') + io.out.join('')).not.toContain(password);
       }
       expect(files(dir)).toEqual([]);
@@ -72,7 +74,9 @@ describe('apply with a database URL', () => {
         const code = await main(['apply', '--auto-approve', ...(via === 'flag' ? ['--db', url] : [])], io);
         expect(code, io.err.join('')).toBe(1);
         expect(io.err.join('')).toMatch(REFUSED);
-        expect(io.out).toEqual([]);
+        if (extra.length === 0) expect(io.out).toEqual([]);
+        // --json: the same error as JSON on stdout, redacted the same way.
+        else expect(JSON.parse(io.out.join('')).error).toMatchObject({ operation: 'open audit database', exitCode: 1 });
         expect(io.err.join('') + io.out.join('')).not.toContain(password);
       }
       expect(files(w.dir)).toEqual(before);
