@@ -4,7 +4,7 @@
  * describes, or any part of it. Independent of src/apply on purpose, so observe and plan are tested
  * against what the contract says, not against what apply happens to do.
  */
-import { CreateSecurityGroupCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client, type Tag as AwsTag } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeVpcsCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client, type Tag as AwsTag } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Cloudflare from 'cloudflare';
 import {
@@ -49,6 +49,8 @@ export interface SeedTenant {
   image: string;
   deletionProtection?: boolean;
   power?: 'running' | 'stopped';
+  /** The platform port its group opens to the VPC CIDR; default 8080, the fleet default. */
+  platformPort?: number;
   workspaces: SeedWorkspace[];
 }
 
@@ -165,7 +167,15 @@ export async function seedTenant(
     );
     seeded.secretArn = out.ARN;
   }
-  if (parts.has('securityGroup')) seeded.securityGroupId = await seedSecurityGroup(t, tenantSecurityGroupName(t.env, tenant.orgId), tags);
+  if (parts.has('securityGroup')) {
+    seeded.securityGroupId = await seedSecurityGroup(t, tenantSecurityGroupName(t.env, tenant.orgId), tags);
+    // As apply makes it: the platform port from the VPC CIDR (the planner compares it).
+    const cidr = (await t.ec2.send(new DescribeVpcsCommand({ VpcIds: [t.vpcId] }))).Vpcs?.[0]?.CidrBlock ?? '10.0.0.0/16';
+    const port = tenant.platformPort ?? 8080;
+    await t.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: seeded.securityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }] }),
+    );
+  }
   if (parts.has('instance')) {
     seeded.instanceId = await seedInstance(t, { ...tenant, securityGroupId: seeded.securityGroupId, tags });
   }
