@@ -70,6 +70,17 @@ function awsTags(tags: Record<string, string>): AwsTag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
+const cidrs = new WeakMap<EC2Client, Promise<string>>();
+/** One DescribeVpcs per client (the plan benchmark seeds a thousand tenants). */
+function vpcCidr(t: SeedTarget): Promise<string> {
+  let cidr = cidrs.get(t.ec2);
+  if (!cidr) {
+    cidr = t.ec2.send(new DescribeVpcsCommand({ VpcIds: [t.vpcId] })).then((o) => o.Vpcs?.[0]?.CidrBlock ?? '10.0.0.0/16');
+    cidrs.set(t.ec2, cidr);
+  }
+  return cidr;
+}
+
 export async function seedSecurityGroup(t: SeedTarget, name: string, tags: Record<string, string>): Promise<string> {
   const out = await t.ec2.send(
     new CreateSecurityGroupCommand({
@@ -170,7 +181,7 @@ export async function seedTenant(
   if (parts.has('securityGroup')) {
     seeded.securityGroupId = await seedSecurityGroup(t, tenantSecurityGroupName(t.env, tenant.orgId), tags);
     // As apply makes it: the platform port from the VPC CIDR (the planner compares it).
-    const cidr = (await t.ec2.send(new DescribeVpcsCommand({ VpcIds: [t.vpcId] }))).Vpcs?.[0]?.CidrBlock ?? '10.0.0.0/16';
+    const cidr = await vpcCidr(t);
     const port = tenant.platformPort ?? 8080;
     await t.ec2.send(
       new AuthorizeSecurityGroupIngressCommand({ GroupId: seeded.securityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }] }),
