@@ -110,6 +110,7 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
       holder,
       async (signal) => {
         await deps.onLocked?.();
+        if (gitCommit.note) out.stderr(gitCommit.note);
         return applyLocked({ io, out, opts, deps, planFile, desired, wiring, store, runId, signal, allowDeletes, gitCommit: gitCommit.commit });
       },
       {
@@ -281,12 +282,10 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
  * files) unless --allow-dirty, which records `<HEAD>-dirty` and the files. A folder outside git
  * records no commit, as before, and says so in one line.
  */
-async function recordedCommit(out: Io, dir: string, opts: ApplyCommandOptions): Promise<{ commit: string | undefined; dirty?: string[] }> {
+async function recordedCommit(out: Io, dir: string, opts: ApplyCommandOptions): Promise<{ commit: string | undefined; dirty?: string[]; note?: string }> {
   const tree = await fleetTree(dir);
-  if (!tree.git) {
-    out.stderr(`note: ${dir} is not in a git work tree, so this run records no commit\n`);
-    return { commit: undefined };
-  }
+  // Said once the run holds the lease (a refused rival's only line is the refusal).
+  if (!tree.git) return { commit: undefined, note: `note: ${dir} is not in a git work tree, so this run records no commit\n` };
   if (tree.dirty.length === 0) return { commit: tree.commit };
   const shown = tree.dirty.slice(0, 20).join(', ') + (tree.dirty.length > 20 ? ` and ${tree.dirty.length - 20} more` : '');
   const count = `${tree.dirty.length} file${tree.dirty.length === 1 ? '' : 's'}`;

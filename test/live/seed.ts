@@ -4,7 +4,7 @@
  * describes, or any part of it. Independent of src/apply on purpose, so observe and plan are tested
  * against what the contract says, not against what apply happens to do.
  */
-import { CreateSecurityGroupCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client, type Tag as AwsTag } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeVpcsCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client, type Tag as AwsTag } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Cloudflare from 'cloudflare';
 import {
@@ -49,6 +49,8 @@ export interface SeedTenant {
   image: string;
   deletionProtection?: boolean;
   power?: 'running' | 'stopped';
+  /** The platform port its group opens to the VPC CIDR; default 8080, the fleet default. */
+  platformPort?: number;
   workspaces: SeedWorkspace[];
 }
 
@@ -66,6 +68,17 @@ export interface SeededTenant {
 
 function awsTags(tags: Record<string, string>): AwsTag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+const cidrs = new WeakMap<EC2Client, Promise<string>>();
+/** One DescribeVpcs per client (the plan benchmark seeds a thousand tenants). */
+function vpcCidr(t: SeedTarget): Promise<string> {
+  let cidr = cidrs.get(t.ec2);
+  if (!cidr) {
+    cidr = t.ec2.send(new DescribeVpcsCommand({ VpcIds: [t.vpcId] })).then((o) => o.Vpcs?.[0]?.CidrBlock ?? '10.0.0.0/16');
+    cidrs.set(t.ec2, cidr);
+  }
+  return cidr;
 }
 
 export async function seedSecurityGroup(t: SeedTarget, name: string, tags: Record<string, string>): Promise<string> {
@@ -165,7 +178,15 @@ export async function seedTenant(
     );
     seeded.secretArn = out.ARN;
   }
-  if (parts.has('securityGroup')) seeded.securityGroupId = await seedSecurityGroup(t, tenantSecurityGroupName(t.env, tenant.orgId), tags);
+  if (parts.has('securityGroup')) {
+    seeded.securityGroupId = await seedSecurityGroup(t, tenantSecurityGroupName(t.env, tenant.orgId), tags);
+    // As apply makes it: the platform port from the VPC CIDR (the planner compares it).
+    const cidr = await vpcCidr(t);
+    const port = tenant.platformPort ?? 8080;
+    await t.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: seeded.securityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }] }),
+    );
+  }
   if (parts.has('instance')) {
     seeded.instanceId = await seedInstance(t, { ...tenant, securityGroupId: seeded.securityGroupId, tags });
   }
