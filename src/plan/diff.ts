@@ -4,9 +4,20 @@
  *
  * Normalisation rules (what counts as "equal" and "existing"):
  * - Identity. Tenants are matched by OrgID, workspaces by WorkspaceID within their tenant. A
- *   workspace that moved to another org is a delete under the old org and a create under the new.
- *   Duplicate declarations (same OrgID, or same WorkspaceID within a tenant) are the validator's
- *   business; here the first one (in sorted order) wins.
+ *   workspace that moved to another org is a delete under the old org and a create under the new
+ *   (both reasons say "moved"); the two run in parallel, which is safe because workspace group
+ *   names carry the org (contract.ts). A workspace instance found in a group that another tenant or
+ *   workspace owns (a move made under the old, org-less names) gets a `repair` that moves it into
+ *   its own group. Duplicate declarations (same OrgID, or same WorkspaceID within a tenant) are the
+ *   validator's business; here the first one (in sorted order) wins.
+ * - An orgId never changes in place. A declared slug live under another org that holds a VM or a
+ *   bundle (an edited orgId, or a slug handed to a new org before the old one was removed or
+ *   renamed) is a blocking `identity` finding naming both orgs, and its actions are blocked: a
+ *   delete + create would destroy the tenant's database. A purged org's leftovers that hold
+ *   nothing (tunnel, record, group) are deleted and cleaned by the create as before.
+ * - Groups in use. A security group a delete removes while a standing instance the plan neither
+ *   deletes nor moves out still uses it is a blocking `groupInUse` finding naming the instance:
+ *   otherwise apply would retry DependencyViolation until its deadline on every run.
  * - Existence. An instance exists when pending, running, stopping or stopped; shutting-down and
  *   terminated instances are gone (a create may proceed). Delete cascades still list shutting-down
  *   instances so apply waits for them before removing their security groups. A secret scheduled
