@@ -201,7 +201,7 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   const groupId = group.GroupId!;
   const changed = await reconcileRules(ctx, groupId, group.IpPermissions ?? [], permissions);
   if (!created) {
-    ctx.audit({ ...auditBase, resourceId: groupId, state: changed ? 'updated' : 'adopted', details: { name } });
+    ctx.audit({ ...auditBase, resourceId: groupId, state: 'adopted', details: { name, ...(changed ? { rulesChanged: true } : {}) } });
     if (owner.deletionProtection && !isProtectedTag(tagsToRecord(group.Tags))) {
       await awsCall(ctx, 'ec2', 'CreateTags', `security group ${groupId}`, () =>
         ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: [{ Key: Tag.deletionProtection, Value: 'true' }] })),
