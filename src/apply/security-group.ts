@@ -227,7 +227,7 @@ export async function ensureGroup(ctx: ActContext, owner: GroupOwner, permission
   const groupId = group.GroupId!;
   const changed = await reconcileRules(ctx, groupId, group.IpPermissions ?? [], permissions);
   if (!created) {
-    ctx.audit({ ...auditBase, resourceId: groupId, state: changed ? 'updated' : 'adopted', details: { name } });
+    ctx.audit({ ...auditBase, resourceId: groupId, state: 'adopted', details: { name, ...(changed ? { rulesChanged: true } : {}) } });
     // A group found by name only (made by hand, or by a run that crashed before tagging) is
     // invisible to plan, which observes by tags: stamp the contract so the next plan is clean.
     const stamp = tagsToStamp(tags, tagsToRecord(group.Tags));

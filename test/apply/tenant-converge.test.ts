@@ -112,6 +112,9 @@ describe('repairTenant', () => {
     await assertExactlyOne(t);
     const sg = (await h.check.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [first.securityGroupId] }))).SecurityGroups![0]!;
     expect(JSON.stringify(sg.IpPermissions)).not.toContain('0.0.0.0/0');
+    // Found and put right, not made: recorded as adopted, with its rules noted as changed.
+    const groupEvents = h.audit.filter((e) => e.orgId === t.orgId && e.kind === 'securityGroup').map((e) => `${e.state}${e.details?.rulesChanged ? ' rulesChanged' : ''}`);
+    expect(groupEvents).toEqual(['created', 'adopted rulesChanged']);
     const after = JSON.parse((await h.check.secrets.send(new GetSecretValueCommand({ SecretId: secretName('dev', t.orgId) }))).SecretString!);
     expect(after).toEqual(before);
   });

@@ -37,9 +37,16 @@ export async function crashAndConverge(point: KillPoint, prepare?: (w: CrashWorl
     expect(plan.code, plan.stdout).toBe(0);
 
     // History: the killed run is abandoned, by the run that reclaimed its lease.
-    const shown = await w.tenantform(['history', '--json', '--db', w.world.db]);
+    const shown = await w.tenantform(['history', '--json', '--limit', '10000', '--db', w.world.db]);
     expect(shown.code, shown.stderr).toBe(0);
-    const { runs } = JSON.parse(shown.stdout) as History;
+    const { runs, resources } = JSON.parse(shown.stdout) as History;
+    // What the killed run made, the next one adopted: no resource is `created` by two runs.
+    const creators = new Map<string, Set<string>>();
+    for (const r of resources.filter((e) => e.state === 'created')) {
+      const key = `${r.kind} ${r.resourceId}`;
+      creators.set(key, (creators.get(key) ?? new Set()).add(r.runId));
+    }
+    expect([...creators].filter(([, by]) => by.size > 1).map(([key]) => key)).toEqual([]);
     const dead = runs.find((r) => r.pid === killed.pid);
     const next = runs.find((r) => r.pid === again.pid);
     expect(dead).toMatchObject({ status: 'abandoned', abandoned: { byRunId: next?.runId, reason: 'holderGone' } });
