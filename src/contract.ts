@@ -23,6 +23,7 @@ export const Tag = {
   deletionProtection: 'DeletionProtection',
   gitCommit: 'GitCommit',
   name: 'Name',
+  backupConfig: 'BackupConfig',
 } as const;
 
 export type Role = 'tenant' | 'workspace';
@@ -116,4 +117,24 @@ export function baseTags(env: string, role: Role, orgId: string, slug: string): 
     [Tag.orgId]: orgId,
     [Tag.orgSlug]: slug,
   };
+}
+
+/** TENANT_BACKUP_S3_PREFIX and TENANT_BACKUP_REPORT_URL, as they reach a tenant's bundle. */
+export interface BackupSettings {
+  s3Prefix?: string | undefined;
+  reportUrl?: string | undefined;
+}
+
+/**
+ * The bootstrap bundle's `BackupConfig` tag: `off`, or a digest of the backup settings the bundle
+ * holds, so plan (which reads no secret value) sees a change to them. Salted with the org and cut
+ * short: the report URL may carry a token, and the tag must not help anyone guess it. A bundle
+ * without the tag predates backups and counts as `off`.
+ */
+export function backupConfigTag(orgId: string, backup: BackupSettings | undefined): string {
+  const s3Prefix = backup?.s3Prefix?.trim() ?? '';
+  const reportUrl = backup?.reportUrl?.trim() ?? '';
+  if (!s3Prefix && !reportUrl) return 'off';
+  const digest = createHash('sha256').update([MANAGED_BY, 'backup', orgId, s3Prefix, reportUrl].join('\0')).digest('hex');
+  return `sha256:${digest.slice(0, 16)}`;
 }

@@ -37,6 +37,11 @@ export interface ProvisionWiring {
   keyName: string | undefined;
   /** CP_BASE_URL: written into the bundle so the tenant can call home. */
   controlPlaneUrl: string | undefined;
+  /**
+   * TENANT_BACKUP_S3_PREFIX, TENANT_BACKUP_REPORT_URL: written into the bundle (unset: backups
+   * stay off). Not secrets, but the report URL may carry a token, so it is redacted like one.
+   */
+  backup?: { s3Prefix: string | undefined; reportUrl: string | undefined };
   /** Secret values copied into each tenant's bootstrap bundle; never logged. */
   secrets: {
     /** SECRETS_ENCRYPTION_KEY (provisioning refuses to run without it). */
@@ -61,6 +66,7 @@ export function provisionWiring(w: Wiring): ProvisionWiring {
     eicSecurityGroupId: w.ec2.eicEndpointSecurityGroupId,
     keyName: w.ec2.keyName,
     controlPlaneUrl: w.controlPlane.baseUrl,
+    backup: { s3Prefix: w.backup.s3Prefix, reportUrl: w.backup.reportUrl },
     secrets: {
       encryptionKey: w.secrets.encryptionKey,
       sharedSecret: w.secrets.provisionSharedSecret,

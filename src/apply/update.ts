@@ -8,12 +8,16 @@ import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { Tag, tunnelName } from '../contract.js';
 import type { DesiredTenant, DesiredWorkspace } from '../desired/model.js';
 import type { Action } from '../plan/model.js';
+import { CloudError } from '../errors.js';
 import { awsCall, cloudflareCall } from './cloud.js';
 import type { ActContext } from './context.js';
 import { deleteRecord, ensureCname } from './dns.js';
 import { ensureIngress } from './ingress.js';
 import { reconcileGroupRules } from './security-group.js';
 import { describeIdentity, findInstances, NOT_TERMINATED_STATES, terminateInstances, waitForState, type InstanceIdentity } from './instance.js';
+import { redeploy, startTarget, stopTarget } from './lifecycle.js';
+import { ensureBundle } from './secret.js';
+import { findTunnel, getTunnelToken } from './tunnel.js';
 
 /** Sets tags on an EC2 resource (instance or group) or a Secrets Manager secret (ARN or name). */
 export async function setResourceTags(ctx: ActContext, resourceId: string, orgId: string, tags: Record<string, string>, workspaceId?: string): Promise<void> {
@@ -36,7 +40,10 @@ export async function setResourceTags(ctx: ActContext, resourceId: string, orgId
   });
 }
 
-/** A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection tags, group rules (platform port). */
+/**
+ * A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection
+ * tags, group rules (platform port), and a bundle rewrite (backup settings) that the platform then re-reads over SSM.
+ */
 export async function updateTenant(ctx: ActContext, action: Action, tenant: DesiredTenant): Promise<void> {
   const { orgId, slug } = tenant.spec;
   const { client, accountId } = ctx.cloudflare;
@@ -59,7 +66,45 @@ export async function updateTenant(ctx: ActContext, action: Action, tenant: Desi
       await setResourceTags(ctx, step.id, orgId, { [Tag.orgSlug]: slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) });
     } else if (step.resource === 'securityGroup' && step.op === 'modify' && step.id) {
       await reconcileGroupRules(ctx, step.id, { role: 'tenant', orgId, slug });
+    } else if (step.resource === 'secret' && step.op === 'modify') {
+      await rewriteBundle(ctx, tenant);
+    } else if (step.resource === 'instance' && step.op === 'start') {
+      await startTarget(ctx, { role: 'tenant', orgId, slug });
+    } else if (step.resource === 'command' && step.op === 'run') {
+      await refreshPlatform(ctx, tenant);
+    } else if (step.resource === 'instance' && step.op === 'stop') {
+      await stopTarget(ctx, { role: 'tenant', orgId, slug });
     }
+  }
+}
+
+/** Brings the bundle's wired values (backup settings among them) up to date; generated values are kept. */
+async function rewriteBundle(ctx: ActContext, tenant: DesiredTenant): Promise<void> {
+  const { orgId, slug } = tenant.spec;
+  const tunnel = await findTunnel(ctx, { orgId, slug });
+  if (!tunnel) {
+    throw new CloudError(`tunnel ${tunnelName(ctx.wiring.environment, slug, orgId)} is gone; the next plan repairs the tenant`, {
+      operation: 'rewrite bootstrap bundle',
+      resource: `tenant ${slug} (org ${orgId})`,
+    });
+  }
+  await ensureBundle(ctx, { orgId, slug, deletionProtection: tenant.spec.deletionProtection }, await getTunnelToken(ctx, tunnel.id));
+}
+
+/**
+ * The platform re-reads its bundle when its container is recreated: the redeploy script, run with
+ * the image the instance already runs (its Image tag), so no image moves outside a rollout wave.
+ */
+async function refreshPlatform(ctx: ActContext, tenant: DesiredTenant): Promise<void> {
+  const identity = { role: 'tenant' as const, orgId: tenant.spec.orgId, slug: tenant.spec.slug };
+  const [instance] = await findInstances(ctx, identity);
+  const image = instance?.Tags?.find((t) => t.Key === Tag.image)?.Value || tenant.effective.image;
+  const [result] = await redeploy(ctx, [{ target: identity, image }]);
+  if (!result?.ok) {
+    throw new CloudError(`the platform could not re-read its bundle over SSM (${result?.status ?? 'no result'})`, {
+      operation: 'refresh platform',
+      resource: describeIdentity(identity),
+    });
   }
 }
 

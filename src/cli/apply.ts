@@ -202,7 +202,7 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
       plan = saved;
     } else {
       const inventory = await observe(readers, { environment, appDomain: fleet.appDomain, now });
-      plan = planChanges(desired, inventory, { now: now().toISOString(), ...(allowDeletes !== undefined ? { allowDeletes } : {}) });
+      plan = planChanges(desired, inventory, { now: now().toISOString(), backup: wiring.backup, ...(allowDeletes !== undefined ? { allowDeletes } : {}) });
     }
 
     const verdict = evaluateGuards(plan, fleet.guards.maxDeletes, allowDeletes);

@@ -98,6 +98,8 @@ export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun
     now: new Date().toISOString(),
     ...(allowDeletes !== undefined ? { allowDeletes } : {}),
     ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
+    // Only with the provisioning wiring at hand: without it (a pull request's CI) the bundle content is not compared.
+    ...(wiring.wiring ? { backup: wiring.wiring.backup } : {}),
   });
   out.stdout(opts.json ? renderPlanJson(plan) : opts.markdown ? renderPlanMarkdown(plan) : renderPlanText(plan, { color: io.color }));
   if (opts.out) await writePlanFile(opts.out, plan);

@@ -60,6 +60,10 @@
  *   `securityGroup modify` step in the tenant's `update`; apply then makes its rules the
  *   contract's. Group-sourced rules (tcp/22 from the EIC group) are not compared here; rules not
  *   observed (undefined) never are.
+ * - Bundle content. Plan reads no secret value: the bundle's `BackupConfig` tag (missing = `off`)
+ *   stands for the TENANT_BACKUP_* settings it holds. When `opts.backup` is given and differs, the
+ *   tenant's `update` rewrites the bundle (`secret modify`) and the platform re-reads it over SSM
+ *   (`command run`, bracketed by start/stop when the instance is stopped).
  * - Duplicates (two live instances, security groups, tunnels, DNS records or secrets for one
  *   identity) get a non-blocking `duplicateLive` finding and NO delete: choosing which copy is
  *   disposable (a tenant VM holds data) is a person's call. The plan acts on the primary: the
@@ -91,7 +95,7 @@
  *   workspaces' (by workspace id); per target: replacement delete, create, repair, update,
  *   resize, start, redeploy, stop, delete. Apply must keep a target's actions in plan order.
  */
-import { Tag, hostname, tunnelName, tunnelTarget } from '../contract.js';
+import { Tag, backupConfigTag, hostname, tunnelName, tunnelTarget, type BackupSettings } from '../contract.js';
 import type { DesiredState, DesiredTenant, DesiredWorkspace, FleetSpec, Power, RolloutBatch } from '../desired/model.js';
 import type { Inventory, LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTenant, LiveTunnel, LiveWorkspace } from '../live/model.js';
 import { fingerprintInventory } from './fingerprint.js';
@@ -116,6 +120,11 @@ export interface PlanOptions {
   allowDeletes?: number;
   /** The git revision a scoped (pull request) plan compared against; recorded in the basis. */
   changedSince?: string;
+  /**
+   * TENANT_BACKUP_* as apply would write them into each bundle; compared with the bundle's
+   * BackupConfig tag. Undefined: not compared (a pull request's plan runs without the wiring).
+   */
+  backup?: BackupSettings;
 }
 
 export function planChanges(desired: DesiredState | undefined, inventory: Inventory, opts: PlanOptions): Plan {
@@ -152,7 +161,7 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
       actionIds: [],
     });
   } else if (desired.tenants.length > 0 || desired.partial) {
-    const ctx = new PlanContext(desired.fleet, inventory.environment);
+    const ctx = new PlanContext(desired.fleet, inventory.environment, opts.backup);
     actions = planFleet(ctx, desired, liveTenants, inScope);
     findings.push(...ctx.resolveFindings(actions));
     findings.push(...maxDeletesGuard(actions, desired.fleet.guards.maxDeletes, opts.allowDeletes));
@@ -212,6 +221,7 @@ class PlanContext {
   constructor(
     readonly fleet: FleetSpec,
     readonly env: string,
+    readonly backup?: BackupSettings,
   ) {}
 
   /** A finding whose action ids are filled in once every action of its targets is known. */
@@ -485,9 +495,22 @@ function planTenantUpdate(ctx: PlanContext, d: DesiredTenant, target: ActionTarg
     if (!('platformPort' in before)) {
       before.platformPort = open.length === 0 ? null : open.join(', ');
       after.platformPort = port;
-      why.push('platform port rule');
+      why.push('platform port rules');
     }
     steps.push({ resource: 'securityGroup', op: 'modify', id: g.groupId });
+  }
+  // Backup settings live in the bundle: rewrite it and let the platform re-read it, as for a new tunnel token.
+  const bundle = p.secrets[0];
+  if (ctx.backup !== undefined && bundle) {
+    const want = backupConfigTag(orgId, ctx.backup);
+    const have = bundle.tags?.[Tag.backupConfig] ?? 'off';
+    if (have !== want) {
+      steps.push({ resource: 'secret', op: 'modify', id: bundle.arn });
+      if (p.instance) steps.push(...runOnInstance(p.instance.instanceId, powerOf(p.instance.state)));
+      before.backups = have;
+      after.backups = want;
+      why.push('backup settings (TENANT_BACKUP_*)');
+    }
   }
   if (steps.length === 0) return undefined;
   return action('update', target, steps, before, after, `${why.join(', ')} differ from the declaration`);

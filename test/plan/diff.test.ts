@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tag, tunnelTarget } from '../../src/contract.js';
+import { Tag, backupConfigTag, tunnelTarget } from '../../src/contract.js';
 import type { DesiredState } from '../../src/desired/model.js';
 import type { Inventory, LiveTenant } from '../../src/live/model.js';
 import { planChanges, planExitCode, type PlanOptions } from '../../src/plan/diff.js';
@@ -706,7 +706,7 @@ describe('planChanges: details', () => {
     expect(a.steps).toEqual([{ resource: 'securityGroup', op: 'modify', id: at8080.tenants[T]!.securityGroups[0]!.groupId }]);
     expect(a.before).toEqual({ platformPort: '8080' });
     expect(a.after).toEqual({ platformPort: 8443 });
-    expect(a.reason).toBe('platform port rule differ from the declaration');
+    expect(a.reason).toBe('platform port rules differ from the declaration');
     // Rules not observed are never compared.
     expect(plan(moved, liveWith(moved, T, () => {})).actions.filter((x) => x.target.orgId === T)).toEqual([]);
     // A range opened by hand besides the platform port is the same drift.
@@ -923,5 +923,32 @@ describe('planChanges: scope', () => {
 
   it('without scope the same inputs plan everything', () => {
     expect(ids(plan(d, inv))).toEqual(['resize:tenant:org-bolt', 'delete:tenant:org-gone', 'create:tenant:org-new', 'delete:tenant:org-old']);
+  });
+});
+
+describe('bundle content: backup settings (BackupConfig tag)', () => {
+  const desired = desiredState([tenant('acme')]);
+  const settings = { s3Prefix: 's3://b/', reportUrl: 'https://r.example/x?token=t' };
+
+  it('is not compared without the wiring, and a bundle without the tag counts as off', () => {
+    const inv = inventoryFor(desired);
+    expect(planChanges(desired, inv, { now: NOW }).actions).toEqual([]);
+    expect(planChanges(desired, inv, { now: NOW, backup: {} }).actions).toEqual([]);
+  });
+
+  it('a difference is an update that rewrites the bundle and has the platform re-read it', () => {
+    const inv = inventoryFor(desired);
+    const p = planChanges(desired, inv, { now: NOW, backup: settings });
+    const t = inv.tenants[desired.tenants[0]!.spec.orgId]!;
+    expect(p.actions.map((a) => [a.kind, a.steps])).toEqual([
+      ['update', [{ resource: 'secret', op: 'modify', id: t.secrets[0]!.arn }, { resource: 'command', op: 'run', id: t.instances[0]!.instanceId }]],
+    ]);
+    expect(JSON.stringify(p)).not.toContain('token=t');
+    // Once the tag says so, nothing to do; removing the settings is an update back to off.
+    t.secrets[0]!.tags[Tag.backupConfig] = backupConfigTag(t.orgId, settings);
+    expect(planChanges(desired, inv, { now: NOW, backup: settings }).actions).toEqual([]);
+    expect(planChanges(desired, inv, { now: NOW, backup: {} }).actions.map((a) => [a.kind, a.before, a.after])).toEqual([
+      ['update', { backups: backupConfigTag(t.orgId, settings) }, { backups: 'off' }],
+    ]);
   });
 });
