@@ -3,7 +3,11 @@
  * never steers apply. Every renderer works from this one JSON form.
  */
 
-export const PLAN_FORMAT_VERSION = 1;
+/**
+ * 2: a digest in the file, `notices`, `basis.replace`, the maxTerminations and declared guards.
+ * Older files are refused with a "re-plan" message (their guards were computed under other rules).
+ */
+export const PLAN_FORMAT_VERSION = 2;
 
 export type ActionKind = 'create' | 'repair' | 'update' | 'redeploy' | 'resize' | 'stop' | 'start' | 'delete';
 export const ACTION_KINDS: readonly ActionKind[] = ['create', 'repair', 'update', 'redeploy', 'resize', 'stop', 'start', 'delete'];
@@ -39,7 +43,8 @@ export interface Step {
 
 export type Attributes = Record<string, string | number | boolean | null>;
 
-export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope';
+export type GuardKind = 'maxDeletes' | 'maxTerminations' | 'deletionProtection' | 'declared' | 'emptyDesired' | 'duplicateLive' | 'scope';
+export const GUARD_KINDS: readonly GuardKind[] = ['maxDeletes', 'maxTerminations', 'deletionProtection', 'declared', 'emptyDesired', 'duplicateLive', 'scope'];
 
 export interface Action {
   /** Stable and unique within a plan: `<kind>:<target kind>:<orgId>[:<workspaceId>]`. */
@@ -77,6 +82,19 @@ export interface PlanBasis {
   scope: { kind: 'all' } | { kind: 'tenants'; orgIds: string[]; slugs: string[] };
   /** `<resource kind>:<id>` → hash of the observed attributes the plan relied on. */
   fingerprints: Record<string, string>;
+  /** `--replace` requests the plan was made with (`<slug>` or `<slug>/<workspace>`), sorted. */
+  replace: string[];
+}
+
+/**
+ * Something people should know that is not an action and blocks nothing: today, instances that
+ * run an older AMI than declared (an AMI difference alone never replaces an instance).
+ */
+export interface PlanNotice {
+  kind: 'olderAmi';
+  message: string;
+  /** `<slug>` or `<slug>/<workspace>` of each instance concerned, so `--replace` can name them. */
+  targets: string[];
 }
 
 export interface Plan {
@@ -86,5 +104,6 @@ export interface Plan {
   basis: PlanBasis;
   actions: Action[];
   guards: GuardFinding[];
+  notices: PlanNotice[];
   summary: Record<ActionKind, number>;
 }
