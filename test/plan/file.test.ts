@@ -59,7 +59,7 @@ describe('plan file', () => {
 
   it('refuses a plan of an older format with one line saying to re-plan', async () => {
     const path = join(await dir(), 'old.json');
-    const { digest: _d, ...v1 } = { ...(await savedDocument()), formatVersion: 1 };
+    const { digest: _d, ...v1 }: Record<string, unknown> = { ...(await savedDocument()), formatVersion: 1 };
     await writeFile(path, JSON.stringify(v1));
     const err = (await readPlanFile(path).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(InputError);
