@@ -11,7 +11,7 @@ import type { DesiredState } from '../desired/model.js';
 import type { Inventory } from '../live/model.js';
 import type { ObserveScope } from '../live/observe.js';
 import { comparePlanBasis, fingerprintInventory, type StaleReason } from '../plan/fingerprint.js';
-import { evaluateDestructionGuards, withBlocks, type GuardAllowances } from '../plan/guards.js';
+import { DESTRUCTION_GUARDS, evaluateDestructionGuards, withBlocks, type GuardAllowances } from '../plan/guards.js';
 import type { GuardFinding, GuardKind, Plan } from '../plan/model.js';
 
 /** The tenants a saved plan touches, to re-observe only those. */
@@ -66,17 +66,14 @@ export interface GuardCheckInputs {
   allow: GuardAllowances;
 }
 
-/** Findings apply cannot derive again, so it keeps the plan's: an empty or unreadable fleet, another environment. */
-const KEPT_FROM_PLAN: ReadonlySet<GuardKind> = new Set<GuardKind>(['emptyDesired', 'scope']);
-/** Findings apply derives itself; the plan's own are dropped. */
-const DERIVED: ReadonlySet<GuardKind> = new Set<GuardKind>(['maxDeletes', 'maxTerminations', 'deletionProtection', 'declared']);
 
 /**
  * Re-derives the destruction guards for this apply from the plan's actions, the fresh
  * observation and the fleet repository (src/plan/guards.ts, the planner's own rules), never from
  * the plan's `guards` list or `blockedBy` marks: an edited plan file cannot lift a guard, and a
  * saved plan made without `--allow-deletes`/`--allow-terminations` can be applied with them.
- * The plan's blocking emptyDesired/scope findings only ever add refusals.
+ * Findings of every other kind (an empty fleet, another environment, …) are the planner's alone:
+ * the plan's blocking ones, and the marks they left on actions, are kept — they only ever add.
  */
 export function evaluateGuards(plan: Plan, inputs: GuardCheckInputs): GuardVerdict {
   const result = evaluateDestructionGuards(plan.actions, {
@@ -85,7 +82,12 @@ export function evaluateGuards(plan: Plan, inputs: GuardCheckInputs): GuardVerdi
     limits: inputs.desired.fleet.guards,
     allow: inputs.allow,
   });
-  const refusals = [...plan.guards.filter((g) => g.blocking && KEPT_FROM_PLAN.has(g.guard)), ...result.findings.filter((g) => g.blocking)];
-  const guards = [...plan.guards.filter((g) => !DERIVED.has(g.guard)), ...result.findings];
-  return { refusals, findings: result.findings, plan: { ...plan, guards, actions: withBlocks(plan.actions, result.blocks) } };
+  const kept = plan.guards.filter((g) => !DESTRUCTION_GUARDS.has(g.guard));
+  const refusals = [...kept.filter((g) => g.blocking), ...result.findings.filter((g) => g.blocking)];
+  const blocks = new Map<string, GuardKind[]>();
+  for (const a of plan.actions) {
+    const by = [...(a.blockedBy ?? []).filter((g) => !DESTRUCTION_GUARDS.has(g)), ...(result.blocks.get(a.id) ?? [])];
+    if (by.length > 0) blocks.set(a.id, by);
+  }
+  return { refusals, findings: result.findings, plan: { ...plan, guards: [...kept, ...result.findings], actions: withBlocks(plan.actions, blocks) } };
 }

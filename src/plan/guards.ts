@@ -25,6 +25,9 @@ import type { Inventory, LiveTenant } from '../live/model.js';
 import type { Action, ActionTarget, GuardFinding, GuardKind } from './model.js';
 import { isProtectedTag } from './normalise.js';
 
+/** The guards this module derives; any other kind is the planner's alone (see apply/preflight.ts). */
+export const DESTRUCTION_GUARDS: ReadonlySet<GuardKind> = new Set<GuardKind>(['maxDeletes', 'maxTerminations', 'deletionProtection', 'declared']);
+
 export interface GuardAllowances {
   /** `--allow-deletes N`. */
   deletes?: number | undefined;
