@@ -18,7 +18,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DesiredState, DesiredTenant, DesiredWorkspace } from '../desired/model.js';
-import { InputError, TenantformError } from '../errors.js';
+import { GuardRefusal, InputError, TenantformError } from '../errors.js';
 import { targetKey } from '../plan/diff.js';
 import type { Action, ActionTarget, Plan } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
@@ -135,7 +135,8 @@ class Execution {
     if (a.kind === 'delete') {
       if (a.replacement) return terminateForReplacement(ctx, a);
       if (t.kind === 'tenant') return deleteTenant(ctx, { orgId: t.orgId, slug: t.slug });
-      return deleteWorkspace(ctx, { orgId: t.orgId, slug: t.slug, workspaceId: t.workspaceId! });
+      const instanceIds = a.steps.filter((s) => s.resource === 'instance' && s.op === 'delete' && s.id).map((s) => s.id!);
+      return deleteWorkspace(ctx, { orgId: t.orgId, slug: t.slug, workspaceId: t.workspaceId! }, { instanceIds });
     }
     const tenant = this.declaredTenant(a);
     if (t.kind === 'tenant') {
@@ -302,6 +303,11 @@ class Execution {
     this.failedTargets.add(targetKey(a.target));
     if (a.target.kind === 'tenant' && (a.kind === 'create' || a.kind === 'repair' || a.replacement)) this.failedTenants.add(a.target.orgId);
     const message = this.ctx.redactor.redact(error instanceof Error ? error.message : String(error));
+    if (error instanceof GuardRefusal) {
+      // Refused at the moment it acted (a live DeletionProtection tag): not attempted, like a planned block.
+      this.settle(a, { status: 'skipped', skipped: { reason: 'blocked', detail: message } }, resources, started);
+      return;
+    }
     const failedOperation = error instanceof TenantformError ? error.operation : undefined;
     this.settle(a, { status: 'failed', error: message, ...(failedOperation ? { failedOperation } : {}) }, resources, started);
   }

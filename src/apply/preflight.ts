@@ -1,15 +1,18 @@
 /**
  * What apply checks before anything mutates: a saved plan is still true of the world (OpenTofu's
- * stale-plan rule), and no blocking guard stands. `--allow-deletes N` can lift the maxDeletes
- * guard only; deletion protection, an empty desired state and an environment mismatch cannot be
- * overridden.
+ * stale-plan rule), and no blocking guard stands — re-derived here, not read from the plan.
+ * `--allow-deletes N` / `--allow-terminations N` can lift the maxDeletes / maxTerminations
+ * guards only; deletion protection, a delete of something still declared, an empty desired state
+ * and an environment mismatch cannot be overridden. The act steps read the protection tags once
+ * more right before they terminate or delete (apply/protection.ts).
  */
 import { desiredHash } from '../desired/hash.js';
 import type { DesiredState } from '../desired/model.js';
 import type { Inventory } from '../live/model.js';
 import type { ObserveScope } from '../live/observe.js';
 import { comparePlanBasis, fingerprintInventory, type StaleReason } from '../plan/fingerprint.js';
-import type { Action, GuardFinding, Plan } from '../plan/model.js';
+import { DESTRUCTION_GUARDS, evaluateDestructionGuards, withBlocks, type GuardAllowances } from '../plan/guards.js';
+import type { GuardFinding, GuardKind, Plan } from '../plan/model.js';
 
 /** The tenants a saved plan touches, to re-observe only those. */
 export function observeScopeFor(plan: Plan): ObserveScope {
@@ -49,38 +52,42 @@ function desiredHashInScope(scope: Plan['basis']['scope'], desired: DesiredState
 export interface GuardVerdict {
   /** Blocking findings that still stand; apply refuses (exit 3) when any is left. */
   refusals: GuardFinding[];
-  /** The plan with the maxDeletes block lifted from its actions when `--allow-deletes` covers them. */
+  /** Every finding of the re-check, blocking or not (e.g. a limit lifted by --allow-*). */
+  findings: GuardFinding[];
+  /** The plan with `blockedBy` and its destruction findings set from the re-check alone (whatever the plan file said). */
   plan: Plan;
 }
 
-function isTenantDelete(a: Action): boolean {
-  return a.kind === 'delete' && a.target.kind === 'tenant' && !a.replacement;
+export interface GuardCheckInputs {
+  /** What is live now: the fresh observation apply made (scoped to a saved plan's tenants). */
+  inventory: Inventory;
+  /** The fleet repository apply loaded: deletes of what it declares are refused. */
+  desired: DesiredState;
+  allow: GuardAllowances;
 }
 
+
 /**
- * Re-evaluates the plan's guards for this apply. maxDeletes is recomputed from the actions with
- * this run's `allowDeletes` (a saved plan may have been made without the flag); every other
- * blocking finding stands as the planner made it.
+ * Re-derives the destruction guards for this apply from the plan's actions, the fresh
+ * observation and the fleet repository (src/plan/guards.ts, the planner's own rules), never from
+ * the plan's `guards` list or `blockedBy` marks: an edited plan file cannot lift a guard, and a
+ * saved plan made without `--allow-deletes`/`--allow-terminations` can be applied with them.
+ * Findings of every other kind (an empty fleet, another environment, …) are the planner's alone:
+ * the plan's blocking ones, and the marks they left on actions, are kept — they only ever add.
  */
-export function evaluateGuards(plan: Plan, maxDeletes: number, allowDeletes: number | undefined): GuardVerdict {
-  const refusals = plan.guards.filter((g) => g.blocking && g.guard !== 'maxDeletes');
-  const deletes = plan.actions.filter(isTenantDelete);
-  const overLimit = deletes.length > maxDeletes;
-  const allowed = overLimit && allowDeletes !== undefined && allowDeletes >= deletes.length;
-  if (overLimit && !allowed) {
-    const given = allowDeletes === undefined ? '' : ` (--allow-deletes ${allowDeletes} is not enough)`;
-    refusals.push({
-      guard: 'maxDeletes',
-      blocking: true,
-      message: `${deletes.length} tenant deletes exceed guards.maxDeletes (${maxDeletes})${given}; pass --allow-deletes ${deletes.length} to proceed`,
-      actionIds: deletes.map((a) => a.id),
-    });
-  }
-  const actions = plan.actions.map((a) => {
-    if (!a.blockedBy?.includes('maxDeletes') || overLimit && !allowed) return a;
-    const rest = a.blockedBy.filter((g) => g !== 'maxDeletes');
-    const { blockedBy: _dropped, ...unblocked } = a;
-    return rest.length > 0 ? { ...unblocked, blockedBy: rest } : unblocked;
+export function evaluateGuards(plan: Plan, inputs: GuardCheckInputs): GuardVerdict {
+  const result = evaluateDestructionGuards(plan.actions, {
+    inventory: inputs.inventory,
+    desired: inputs.desired,
+    limits: inputs.desired.fleet.guards,
+    allow: inputs.allow,
   });
-  return { refusals, plan: { ...plan, actions } };
+  const kept = plan.guards.filter((g) => !DESTRUCTION_GUARDS.has(g.guard));
+  const refusals = [...kept.filter((g) => g.blocking), ...result.findings.filter((g) => g.blocking)];
+  const blocks = new Map<string, GuardKind[]>();
+  for (const a of plan.actions) {
+    const by = [...(a.blockedBy ?? []).filter((g) => !DESTRUCTION_GUARDS.has(g)), ...(result.blocks.get(a.id) ?? [])];
+    if (by.length > 0) blocks.set(a.id, by);
+  }
+  return { refusals, findings: result.findings, plan: { ...plan, guards: [...kept, ...result.findings], actions: withBlocks(plan.actions, blocks) } };
 }

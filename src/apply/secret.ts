@@ -220,3 +220,8 @@ export async function deleteBundle(ctx: ActContext, orgId: string, recoveryWindo
   }
   ctx.audit({ kind: 'secret', resourceId: name, orgId, state: 'deleted', details: { recoveryWindowDays } });
 }
+
+/** The tenant's bundle as DescribeSecret sees it now (tags included); undefined when there is none. */
+export async function describeBundle(ctx: ActContext, orgId: string): Promise<DescribeSecretCommandOutput | undefined> {
+  return describe(ctx, secretName(ctx.wiring.environment, orgId));
+}

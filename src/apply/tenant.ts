@@ -11,6 +11,7 @@ import type { ActContext } from './context.js';
 import { ensureCname, deleteRecord, findStaleSlugRecords, findTenantCnames } from './dns.js';
 import { ensureIngress } from './ingress.js';
 import { describeIdentity, ensureInstance, findOrgInstances, drivePower, terminateInstances, waitForState } from './instance.js';
+import { refuseIfProtected } from './protection.js';
 import { DEFAULT_RECOVERY_WINDOW_DAYS, deleteBundle, ensureBundle } from './secret.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, tenantPermissions } from './security-group.js';
 import { deleteTunnel, ensureTunnel, findOrgTunnels, findStaleSlugTunnels, getTunnelToken, type TenantIdentity } from './tunnel.js';
@@ -151,9 +152,11 @@ export interface DeleteTenantOptions {
  * Cascade, in order: workspace instances (all carrying the OrgID), the tenant instance, every
  * security group of the org, the secret bundle, the CNAME, the tunnel. Instances are waited for
  * under the termination deadline; a stuck shutdown throws DeadlineExceeded naming the instance, and
- * nothing after it runs, so the next apply retries from there.
+ * nothing after it runs, so the next apply retries from there. First of all, the live
+ * DeletionProtection tags are read again: a protected tenant is refused (GuardRefusal) untouched.
  */
 export async function deleteTenant(ctx: ActContext, tenant: TenantIdentity, opts: DeleteTenantOptions = {}): Promise<void> {
+  await refuseIfProtected(ctx, tenant, 'delete tenant');
   for (const role of ['workspace', 'tenant'] as const) {
     const instances = await findOrgInstances(ctx, tenant.orgId, role);
     const ids = instances.map((i) => i.InstanceId!).filter(Boolean);

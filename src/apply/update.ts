@@ -18,6 +18,7 @@ import { describeIdentity, findInstances, NOT_TERMINATED_STATES, terminateInstan
 import { redeploy, startTarget, stopTarget } from './lifecycle.js';
 import { ensureBundle } from './secret.js';
 import { findTunnel, getTunnelToken } from './tunnel.js';
+import { refuseIfProtected } from './protection.js';
 
 /** Sets tags on an EC2 resource (instance or group) or a Secrets Manager secret (ARN or name). */
 export async function setResourceTags(ctx: ActContext, resourceId: string, orgId: string, tags: Record<string, string>, workspaceId?: string): Promise<void> {
@@ -108,24 +109,26 @@ async function refreshPlatform(ctx: ActContext, tenant: DesiredTenant): Promise<
   }
 }
 
-/** A workspace `update`: OrgSlug on its instance and groups, Tier on its instance. */
+/** A workspace `update`: OrgSlug and the tenant's DeletionProtection on its instance and groups, Tier on its instance. */
 export async function updateWorkspace(ctx: ActContext, action: Action, tenant: DesiredTenant, ws: DesiredWorkspace): Promise<void> {
   for (const step of action.steps) {
     if (step.resource !== 'tags' || step.op !== 'modify' || !step.id) continue;
-    const tags: Record<string, string> = { [Tag.orgSlug]: tenant.spec.slug };
+    const tags: Record<string, string> = { [Tag.orgSlug]: tenant.spec.slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) };
     if (step.id.startsWith('i-')) tags[Tag.tier] = ws.effective.tier;
     await setResourceTags(ctx, step.id, tenant.spec.orgId, tags, ws.spec.id);
   }
 }
 
 /**
- * The delete half of a replacement: terminate the instance(s) the plan named, under the
+ * The delete half of a replacement: re-read the live DeletionProtection tags (refusing a
+ * protected tenant or workspace), then terminate the instance(s) the plan named, under the
  * termination deadline, and nothing else (the group, bundle and route stay for the new instance).
  */
 export async function terminateForReplacement(ctx: ActContext, action: Action): Promise<void> {
   const t = action.target;
   const identity: InstanceIdentity =
     t.kind === 'tenant' ? { role: 'tenant', orgId: t.orgId, slug: t.slug } : { role: 'workspace', orgId: t.orgId, slug: t.slug, workspaceId: t.workspaceId! };
+  await refuseIfProtected(ctx, { orgId: t.orgId, slug: t.slug, ...(t.workspaceId ? { workspaceId: t.workspaceId } : {}) }, 'replace instance');
   const planned = new Set(action.steps.filter((s) => s.resource === 'instance' && s.op === 'delete' && s.id).map((s) => s.id!));
   const live = await findInstances(ctx, identity, NOT_TERMINATED_STATES);
   const ids = live.map((i) => i.InstanceId!).filter((id) => planned.has(id));

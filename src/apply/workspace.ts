@@ -9,6 +9,7 @@ import { tagsToRecord } from '../live/ec2.js';
 import { awsCall } from './cloud.js';
 import type { ActContext } from './context.js';
 import { ensureInstance, findInstances, NOT_TERMINATED_STATES, drivePower, terminateInstances, waitForState } from './instance.js';
+import { refuseIfProtected } from './protection.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, workspacePermissions } from './security-group.js';
 import { tenantBundleName } from './tenant.js';
 import { workspaceUserData } from './user-data.js';
@@ -24,12 +25,15 @@ export interface WorkspaceIntent extends WorkspaceIdentity, EffectiveWorkspace {
   name: string;
   runtime: string;
   power: Power;
+  /** The tenant's: a protected tenant's workspaces carry DeletionProtection=true too. */
+  deletionProtection?: boolean;
 }
 
-export function workspaceIntent(tenant: Pick<TenantSpec, 'orgId' | 'slug'>, ws: DesiredWorkspace): WorkspaceIntent {
+export function workspaceIntent(tenant: Pick<TenantSpec, 'orgId' | 'slug'> & { deletionProtection?: boolean }, ws: DesiredWorkspace): WorkspaceIntent {
   return {
     orgId: tenant.orgId,
     slug: tenant.slug,
+    deletionProtection: tenant.deletionProtection ?? false,
     workspaceId: ws.spec.id,
     name: ws.spec.name,
     runtime: ws.spec.runtime,
@@ -52,10 +56,11 @@ export interface CreateWorkspaceOptions {
 export async function createWorkspace(ctx: ActContext, intent: WorkspaceIntent, opts: CreateWorkspaceOptions = {}): Promise<WorkspaceOutcome> {
   const created: WorkspaceOutcome['created'] = [];
   const owner = { role: 'workspace' as const, orgId: intent.orgId, slug: intent.slug, workspaceId: intent.workspaceId };
-  const group = await ensureGroup(ctx, owner, workspacePermissions(ctx, owner));
+  const protection = intent.deletionProtection ?? false;
+  const group = await ensureGroup(ctx, { ...owner, deletionProtection: protection }, workspacePermissions(ctx, owner));
   if (group.created) created.push('securityGroup');
 
-  const tags: Record<string, string> = { [Tag.runtime]: intent.runtime, [Tag.tier]: intent.tier };
+  const tags: Record<string, string> = { [Tag.runtime]: intent.runtime, [Tag.tier]: intent.tier, [Tag.deletionProtection]: String(protection) };
   if (intent.image) tags[Tag.image] = intent.image;
   const instance = await ensureInstance(ctx, {
     ...owner,
@@ -84,11 +89,25 @@ export async function createWorkspace(ctx: ActContext, intent: WorkspaceIntent, 
   return { securityGroupId: group.groupId, instanceId: instance.instanceId, created };
 }
 
-/** Terminate the workspace's instance(s), wait under the deadline, then delete its security group. */
-export async function deleteWorkspace(ctx: ActContext, ws: WorkspaceIdentity): Promise<void> {
+export interface DeleteWorkspaceOptions {
+  /**
+   * The instances the plan's steps name: only these are terminated, so the maxTerminations guard
+   * (counted from the steps) bounds what a delete can terminate. Undefined: every live one.
+   */
+  instanceIds?: readonly string[];
+}
+
+/**
+ * Re-read the live DeletionProtection tags (the workspace's and its tenant's) and refuse a
+ * protected one; terminate the workspace's instance(s), wait under the deadline, then delete its
+ * security group.
+ */
+export async function deleteWorkspace(ctx: ActContext, ws: WorkspaceIdentity, opts: DeleteWorkspaceOptions = {}): Promise<void> {
+  await refuseIfProtected(ctx, ws, 'delete workspace');
   const identity = { role: 'workspace' as const, ...ws };
   const instances = await findInstances(ctx, identity, NOT_TERMINATED_STATES);
-  const ids = instances.map((i) => i.InstanceId!).filter(Boolean);
+  const planned = opts.instanceIds === undefined ? undefined : new Set(opts.instanceIds);
+  const ids = instances.map((i) => i.InstanceId!).filter((id) => Boolean(id) && (planned === undefined || planned.has(id)));
   await terminateInstances(ctx, ids);
   await waitForState(ctx, ids, 'terminated', ctx.deadlines.terminationMs, `terminate workspace ${ws.workspaceId}`);
   for (const id of ids) ctx.audit({ kind: 'instance', resourceId: id, orgId: ws.orgId, workspaceId: ws.workspaceId, state: 'deleted' });

@@ -24,9 +24,11 @@ import { hasErrors, sortDiagnostics } from '../desired/diagnostics.js';
 import { fleetTree } from '../desired/git.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
+import type { Inventory } from '../live/model.js';
 import { ExitCode, GuardRefusal, InputError, TenantformError } from '../errors.js';
 import { observe } from '../live/observe.js';
-import { planChanges } from '../plan/diff.js';
+import { planChanges, unknownReplaceTargets } from '../plan/diff.js';
+import type { GuardAllowances } from '../plan/guards.js';
 import { readPlanFile } from '../plan/file.js';
 import type { Plan } from '../plan/model.js';
 import { redactor, redactWriters } from '../redact.js';
@@ -38,12 +40,14 @@ import { renderPlanText } from '../render/plan-text.js';
 import { currentHolder, openAuditStore, withLease, type AuditStore, type RunStatus } from '../store/index.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
-import { addDbOption, addRepoOption, dbFile, parsePositiveInt, repoDir } from './options.js';
+import { addDbOption, addRepoOption, collect, dbFile, parsePositiveInt, parseReplace, repoDir } from './options.js';
 
 export interface ApplyCommandOptions {
   repo?: string;
   autoApprove?: boolean;
   allowDeletes?: string;
+  allowTerminations?: string;
+  replace?: string[];
   db?: string;
   json?: boolean;
   lockTtl?: string;
@@ -74,7 +78,16 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
   redactor.registerEnv(io.env);
   const out = redactWriters(io);
   const dir = repoDir(io, opts.repo);
-  const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);
+  const allow: GuardAllowances = {
+    deletes: opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes),
+    terminations: opts.allowTerminations === undefined ? undefined : parsePositiveInt('--allow-terminations', opts.allowTerminations),
+  };
+  if (planFile !== undefined && (opts.replace ?? []).length > 0) {
+    throw new InputError('a saved plan already says what it replaces: pass --replace to `plan --out`, or apply without a plan file', {
+      operation: 'read command line',
+      resource: '--replace',
+    });
+  }
   const lockTtlMs = parsePositiveInt('--lock-ttl', opts.lockTtl ?? String(DEFAULT_LOCK_TTL_SECONDS)) * 1000;
   // Before anything else reads or makes a file: a URL here is refused.
   const dbPath = dbFile(io, opts);
@@ -92,6 +105,7 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
   }
   for (const d of wiringResult.diagnostics) if (d.severity === 'warning') out.stderr(`warning: ${d.message}\n`);
   const desired = loaded.state;
+  const replace = parseReplace(opts.replace, (r) => unknownReplaceTargets(desired, r));
   const wiring = wiringResult.wiring;
   const environment = desired.fleet.environment;
   const gitCommit = await recordedCommit(out, dir, opts);
@@ -111,7 +125,7 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
       async (signal) => {
         await deps.onLocked?.();
         if (gitCommit.note) out.stderr(gitCommit.note);
-        return applyLocked({ io, out, opts, deps, planFile, desired, wiring, store, runId, signal, allowDeletes, gitCommit: gitCommit.commit });
+        return applyLocked({ io, out, opts, deps, planFile, desired, wiring, store, runId, signal, allow, replace, gitCommit: gitCommit.commit });
       },
       {
         ttlMs: lockTtlMs,
@@ -153,7 +167,8 @@ interface LockedInput {
   store: AuditStore;
   runId: string;
   signal: AbortSignal;
-  allowDeletes: number | undefined;
+  allow: GuardAllowances;
+  replace: string[];
   /** What the run, its audit rows and GitCommit tags record: HEAD, `<HEAD>-dirty`, or nothing. */
   gitCommit: string | undefined;
 }
@@ -167,7 +182,7 @@ interface LockedResult {
 }
 
 async function applyLocked(input: LockedInput): Promise<LockedResult> {
-  const { io, out, opts, deps, planFile, desired, wiring, runId, signal, allowDeletes, gitCommit } = input;
+  const { io, out, opts, deps, planFile, desired, wiring, runId, signal, allow, replace, gitCommit } = input;
   const { fleet } = desired;
   const environment = fleet.environment;
   // As plan and validate: an empty fleet is refused unless asked for, and even then the planner's
@@ -185,10 +200,11 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
   try {
 
     let plan: Plan;
+    let inventory: Inventory;
     if (planFile !== undefined) {
       const path = resolve(io.cwd, planFile);
       const saved = await readPlanFile(path);
-      const inventory = await observe(readers, { environment, appDomain: fleet.appDomain, scope: observeScopeFor(saved), now });
+      inventory = await observe(readers, { environment, appDomain: fleet.appDomain, scope: observeScopeFor(saved), now });
       const moved = staleReasons(saved, inventory, desired);
       if (moved.length > 0) {
         throw new GuardRefusal(`the plan is stale, re-run plan (${moved.length} change${moved.length === 1 ? '' : 's'} since it was made):\n${moved.map((r) => `  - ${r.message}`).join('\n')}`, {
@@ -201,12 +217,13 @@ async function applyLocked(input: LockedInput): Promise<LockedResult> {
       }
       plan = saved;
     } else {
-      const inventory = await observe(readers, { environment, appDomain: fleet.appDomain, now });
-      plan = planChanges(desired, inventory, { now: now().toISOString(), backup: wiring.backup, ...(allowDeletes !== undefined ? { allowDeletes } : {}) });
+      inventory = await observe(readers, { environment, appDomain: fleet.appDomain, now });
+      plan = planChanges(desired, inventory, { now: now().toISOString(), backup: wiring.backup, allowDeletes: allow.deletes, allowTerminations: allow.terminations, replace });
     }
 
-    const verdict = evaluateGuards(plan, fleet.guards.maxDeletes, allowDeletes);
-    if (!opts.json) out.stdout(renderPlanText(plan, { color: io.color }));
+    // Every guard again, from the actions, the fresh observation and the repository: never from the plan's own findings.
+    const verdict = evaluateGuards(plan, { inventory, desired, allow });
+    if (!opts.json) out.stdout(renderPlanText(verdict.plan, { color: io.color }));
     if (verdict.refusals.length > 0) {
       throw new GuardRefusal(`refused by ${verdict.refusals.length === 1 ? 'a guard' : 'guards'}, nothing was changed:\n${verdict.refusals.map((g) => `  - ${g.guard}: ${g.message}`).join('\n')}`, {
         operation: 'apply',
@@ -344,6 +361,8 @@ export function applyCommandWith(deps: ApplyDependencies): CommandModule {
         .option('--allow-deletes <n>', 'let up to N tenant deletes pass the maxDeletes guard')
         .option('--allow-empty', 'accept a fleet with no tenants (an empty fleet still never deletes anything)')
         .option('--allow-dirty', 'apply uncommitted changes to fleet.yaml or tenants/; the run is recorded as <commit>-dirty')
+        .option('--allow-terminations <n>', 'let up to N instance terminations (workspace deletes, replacements) pass the maxTerminations guard')
+        .option('--replace <target>', 'replace the instance of <slug> or <slug>/<workspace> (repeatable; not with a plan file)', collect)
         .addOption(new Option('--json', 'print the change set (or the error) as JSON'))
         .option('--lock-ttl <seconds>', `lease time-to-live; renewed while running (default ${DEFAULT_LOCK_TTL_SECONDS})`)
         .action(async (planFile: string | undefined, opts: ApplyCommandOptions) => done((await runApply(io, planFile, opts, deps)).code));

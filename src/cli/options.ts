@@ -35,6 +35,26 @@ export function dbFile(io: Io, flags: { db?: string | undefined; repo?: string |
   return db.path;
 }
 
+/** Commander's collector for a repeatable option (`--replace a --replace b`). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `--replace` values: `<slug>` or `<slug>/<workspace>`, each checked against the fleet repository. */
+export function parseReplace(values: readonly string[] | undefined, unknown: (requests: string[]) => string[]): string[] {
+  const requests = [...new Set((values ?? []).map((v) => v.trim()))];
+  for (const r of requests) {
+    if (!/^[^/\s]+(\/[^/\s]+)?$/.test(r)) {
+      throw new InputError(`expected <slug> or <slug>/<workspace>, got "${r}"`, { operation: 'read command line', resource: '--replace' });
+    }
+  }
+  const missing = unknown(requests);
+  if (missing.length > 0) {
+    throw new InputError(`${missing.join(', ')}: no such tenant or workspace is declared in the fleet repository`, { operation: 'read command line', resource: '--replace' });
+  }
+  return requests;
+}
+
 export function parsePositiveInt(flag: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {

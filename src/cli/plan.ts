@@ -17,7 +17,7 @@ import type { DesiredState } from '../desired/model.js';
 import { ExitCode } from '../errors.js';
 import type { Inventory } from '../live/model.js';
 import { observe, type ObserveScope } from '../live/observe.js';
-import { planChanges, planExitCode } from '../plan/diff.js';
+import { planChanges, planExitCode, unknownReplaceTargets } from '../plan/diff.js';
 import { writePlanFile } from '../plan/file.js';
 import type { Plan } from '../plan/model.js';
 import { redactor, redactWriters } from '../redact.js';
@@ -28,7 +28,7 @@ import { renderPlanMarkdown } from '../render/plan-markdown.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
-import { addRepoOption, parsePositiveInt, repoDir } from './options.js';
+import { addRepoOption, collect, parsePositiveInt, parseReplace, repoDir } from './options.js';
 
 export interface PlanCommandOptions {
   repo?: string;
@@ -38,6 +38,8 @@ export interface PlanCommandOptions {
   changedSince?: string;
   allowEmpty?: boolean;
   allowDeletes?: string;
+  allowTerminations?: string;
+  replace?: string[];
 }
 
 /** Wiring that only provisioning needs; a read-only plan runs without it (e.g. in pull request CI). */
@@ -55,6 +57,7 @@ export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun
   const out = redactWriters(io);
   const dir = repoDir(io, opts.repo);
   const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);
+  const allowTerminations = opts.allowTerminations === undefined ? undefined : parsePositiveInt('--allow-terminations', opts.allowTerminations);
 
   const scope = opts.changedSince === undefined ? undefined : await changedScope(dir, opts.changedSince);
   const narrowed = scope && !scope.all ? scope.slugs : undefined;
@@ -81,6 +84,7 @@ export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun
     return { code: ExitCode.error };
   }
 
+  const replace = parseReplace(opts.replace, (r) => unknownReplaceTargets(desired, r));
   const { fleet } = desired;
   const session = openCloudSession(io, { region: fleet.region, budgets: fleet.budgets, cloudflare });
   let inventory: Inventory;
@@ -97,6 +101,8 @@ export async function runPlan(io: Io, opts: PlanCommandOptions): Promise<PlanRun
   const plan = planChanges(desired, inventory, {
     now: new Date().toISOString(),
     ...(allowDeletes !== undefined ? { allowDeletes } : {}),
+    ...(allowTerminations !== undefined ? { allowTerminations } : {}),
+    ...(replace.length > 0 ? { replace } : {}),
     ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
     // Only with the provisioning wiring at hand: without it (a pull request's CI) the bundle content is not compared.
     ...(wiring.wiring ? { backup: wiring.wiring.backup } : {}),
@@ -120,6 +126,8 @@ export const planCommand: CommandModule = {
       .option('--changed-since <ref>', 'plan only the tenants whose files changed since this git ref (a pull request)')
       .option('--allow-empty', 'accept a fleet with no tenants')
       .option('--allow-deletes <n>', 'let up to N tenant deletes pass the maxDeletes guard')
+      .option('--allow-terminations <n>', 'let up to N instance terminations (workspace deletes, replacements) pass the maxTerminations guard')
+      .option('--replace <target>', 'replace the instance of <slug> or <slug>/<workspace> (repeatable); saved with --out', collect)
       .action(async (opts: PlanCommandOptions) => done((await runPlan(io, opts)).code));
   },
 };

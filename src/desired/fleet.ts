@@ -36,7 +36,7 @@ export interface RawFleet {
   tierClamp?: { min: string; max: string };
   volumeFloors?: Record<string, number>;
   rollout?: { batches?: (number | string)[]; maxFailureRatio?: number };
-  guards?: { maxDeletes?: number };
+  guards?: { maxDeletes?: number; maxTerminations?: number };
   deletion?: Partial<FleetSpec['deletion']>;
   budgets?: Partial2<Budgets>;
 }

@@ -53,7 +53,11 @@ export interface FleetSpec {
   /** runtime → minimum root volume in GB (hermes ≥ 50). */
   volumeFloors: Record<string, number>;
   rollout: { batches: RolloutBatch[]; maxFailureRatio: number };
-  guards: { maxDeletes: number };
+  /**
+   * maxDeletes: tenant deletes per plan. maxTerminations: instances a plan terminates outside a
+   * tenant cascade (workspace deletes and the delete half of every replacement).
+   */
+  guards: { maxDeletes: number; maxTerminations: number };
   deletion: { secretRecoveryWindowDays: number; terminationDeadlineSeconds: number };
   budgets: Budgets;
 }

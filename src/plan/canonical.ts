@@ -3,7 +3,8 @@
  * order and only the fields the model declares, so output is stable whatever built the object
  * (the planner, or a file read back) and nothing extra rides along into a PR comment or file.
  */
-import type { Action, Attributes, GuardFinding, Plan, PlanBasis, Step } from './model.js';
+import { createHash } from 'node:crypto';
+import type { Action, Attributes, GuardFinding, Plan, PlanBasis, PlanNotice, Step } from './model.js';
 import { ACTION_KINDS } from './model.js';
 import { compareText } from './normalise.js';
 
@@ -15,8 +16,30 @@ export function canonicalPlan(plan: Plan): Plan {
     basis: canonicalBasis(plan.basis),
     summary: Object.fromEntries(ACTION_KINDS.map((k) => [k, plan.summary[k] ?? 0])) as Plan['summary'],
     guards: plan.guards.map(canonicalFinding),
+    notices: (plan.notices ?? []).map(canonicalNotice),
     actions: plan.actions.map(canonicalAction),
   };
+}
+
+/**
+ * The saved plan file's form: the canonical plan with `digest` (sha256 of the canonical JSON
+ * without the digest field) right after the format version. It tells a truncated or hand-edited
+ * file from a plan; it is no signature — anyone can recompute it — so apply's guard re-checks,
+ * not the digest, are what make an edited plan harmless.
+ */
+export function planDocument(plan: Plan): Record<string, unknown> {
+  const { formatVersion, ...rest } = canonicalPlan(plan);
+  return { formatVersion, digest: planDigest({ formatVersion, ...rest }), ...rest };
+}
+
+/** sha256 (hex) of the JSON text of a plan document without its digest field, keys in their order. */
+export function planDigest(document: Record<string, unknown>): string {
+  const { digest: _digest, ...rest } = document;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+function canonicalNotice(n: PlanNotice): PlanNotice {
+  return { kind: n.kind, message: n.message, targets: [...n.targets] };
 }
 
 function canonicalBasis(b: PlanBasis): PlanBasis {
@@ -28,6 +51,7 @@ function canonicalBasis(b: PlanBasis): PlanBasis {
     changedSince: b.changedSince ?? undefined,
     scope: b.scope.kind === 'all' ? { kind: 'all' } : { kind: 'tenants', orgIds: [...b.scope.orgIds], slugs: [...b.scope.slugs] },
     fingerprints,
+    replace: [...(b.replace ?? [])],
   };
 }
 

@@ -41,9 +41,9 @@
  * - Redeploys run over SSM, which needs a running instance: a redeploy of an instance that
  *   will be stopped is start → run → stop, and one that will run is just run.
  * - Replacement (a `delete` of the instance, then a `create`, both marked `replacement`), for
- *   what cannot change in place: the AMI; a workspace's Runtime tag; a workspace leaving the
- *   containerised path (its native runtime is laid down at first boot). An unresolved AMI ('')
- *   is never compared.
+ *   what cannot change in place: a workspace's Runtime tag; a workspace leaving the
+ *   containerised path (its native runtime is laid down at first boot); and an explicit request
+ *   (`--replace <slug>` / `--replace <slug>/<workspace>`).
  * - Root volume. EBS grows in place: a live root volume smaller than declared is part of the
  *   `resize` action (`volume:modify`, then `command:run` to grow the partition and filesystem,
  *   bracketed by start/stop when the instance is to be stopped), never a replacement. EBS cannot
@@ -51,9 +51,14 @@
  *   `volumeShrink` finding (blocking would refuse every other change of the fleet over a disk
  *   that is merely bigger than asked, often grown by hand on purpose; nothing is lost by keeping
  *   it). An unobserved volume size (undefined) is never compared.
+ * - AMI. A different AMI alone never replaces an instance: a tenant instance holds its platform
+ *   and database, and the control plane resolved the AMI at launch only. The plan carries an
+ *   `olderAmi` notice naming the instances concerned; new launches (creates, repairs,
+ *   replacements) use the declared AMI. An unresolved AMI ('') is never compared.
  * - Tags that matter: OrgSlug and DeletionProtection (only the literal `true`, any case,
- *   protects) on the tenant's instance, security groups and live secret; OrgSlug and Tier on a
- *   workspace instance, OrgSlug on its security groups. A slug change also renames the tunnel,
+ *   protects) on the tenant's instance, security groups and live secret; OrgSlug, Tier and the
+ *   tenant's DeletionProtection on a workspace instance, OrgSlug and DeletionProtection on its
+ *   security groups (a protected tenant's workspaces carry the tag too). A slug change also renames the tunnel,
  *   the DNS record and its ingress hostname (`update`). Hostnames compare case-insensitively.
  * - Platform port. A tenant group whose observed ingress opens to address ranges anything but
  *   exactly tcp/`fleet.tenant.platformPort` (a port change, a hand-opened range) gets a
@@ -79,12 +84,10 @@
  *   is not scoped: tenants that were not loaded are unknown, never undeclared.
  * - Guards. `emptyDesired`: no desired state, or zero tenants while tenants are live → blocking,
  *   and no action at all is planned. A partial state with zero tenants is not an empty fleet (the
- *   pull request removed the scoped tenants; the loader refuses a fleet with no tenant folder). `maxDeletes`: tenant deletes (not replacements) over
- *   `fleet.guards.maxDeletes` block unless `allowDeletes` covers them. `deletionProtection`: a
- *   tenant delete, or a tenant-instance replacement, of a tenant whose live resources carry
- *   DeletionProtection=true is blocked — the live tag wins over the file (protection outlives
- *   the file's removal); a workspace delete or replacement is blocked when the workspace's own
- *   resources carry the tag. `scope`: informational for scoped plans; blocking when the
+ *   pull request removed the scoped tenants; the loader refuses a fleet with no tenant folder).
+ *   `maxDeletes`, `maxTerminations`, `deletionProtection` and `declared` are the destruction
+ *   guards of guards.ts, shared with apply's preflight (their rules are written there).
+ *   `scope`: informational for scoped plans; blocking when the
  *   inventory was observed in another environment than the fleet declares (nothing planned).
  * - Rollout waves (redeploys only): tenants with any redeploy (their own or a workspace's) are
  *   ordered canaries first (wave 0), then the others by slug, split by `fleet.rollout.batches`
@@ -99,6 +102,7 @@ import { Tag, backupConfigTag, hostname, tunnelName, tunnelTarget, type BackupSe
 import type { DesiredState, DesiredTenant, DesiredWorkspace, FleetSpec, Power, RolloutBatch } from '../desired/model.js';
 import type { Inventory, LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTenant, LiveTunnel, LiveWorkspace } from '../live/model.js';
 import { fingerprintInventory } from './fingerprint.js';
+import { describeTarget, evaluateDestructionGuards, isTenantProtected, withBlocks } from './guards.js';
 import {
   ACTION_KINDS,
   PLAN_FORMAT_VERSION,
@@ -109,6 +113,7 @@ import {
   type GuardFinding,
   type GuardKind,
   type Plan,
+  type PlanNotice,
   type Step,
 } from './model.js';
 import { byAge, compareText, isExisting, isNotTerminated, isProtectedTag, normaliseHost, powerOf, sameInstanceType, tunnelsByAge } from './normalise.js';
@@ -117,7 +122,11 @@ export interface PlanOptions {
   /** Recorded as `createdAt`; the planner never reads the clock. */
   now: string;
   /** `--allow-deletes N`: tenant deletes up to N pass the maxDeletes guard. */
-  allowDeletes?: number;
+  allowDeletes?: number | undefined;
+  /** `--allow-terminations N`: up to N instance terminations pass the maxTerminations guard. */
+  allowTerminations?: number | undefined;
+  /** `--replace`: `<slug>` (the tenant's instance) or `<slug>/<workspace name or id>`. */
+  replace?: readonly string[] | undefined;
   /** The git revision a scoped (pull request) plan compared against; recorded in the basis. */
   changedSince?: string;
   /**
@@ -129,6 +138,7 @@ export interface PlanOptions {
 
 export function planChanges(desired: DesiredState | undefined, inventory: Inventory, opts: PlanOptions): Plan {
   const findings: GuardFinding[] = [];
+  const notices: PlanNotice[] = [];
   let actions: Action[] = [];
   const scope = planScope(desired, inventory);
   const inScope = scopeMatcher(scope);
@@ -161,10 +171,20 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
       actionIds: [],
     });
   } else if (desired.tenants.length > 0 || desired.partial) {
-    const ctx = new PlanContext(desired.fleet, inventory.environment, opts.backup);
+    const ctx = new PlanContext(desired.fleet, inventory.environment, new Set(opts.replace ?? []), opts.backup);
     actions = planFleet(ctx, desired, liveTenants, inScope);
     findings.push(...ctx.resolveFindings(actions));
-    findings.push(...maxDeletesGuard(actions, desired.fleet.guards.maxDeletes, opts.allowDeletes));
+    const guarded = evaluateDestructionGuards(actions, {
+      inventory,
+      desired,
+      limits: desired.fleet.guards,
+      allow: { deletes: opts.allowDeletes, terminations: opts.allowTerminations },
+    });
+    findings.push(...guarded.findings);
+    // The planner's own holds (identity, groupInUse) stay beside the destruction guards'.
+    const blocks = new Map(actions.map((a) => [a.id, [...(a.blockedBy ?? []), ...(guarded.blocks.get(a.id) ?? [])]]));
+    actions = withBlocks(actions, blocks);
+    notices.push(...ctx.notices());
   }
 
   findings.sort((a, b) => GUARD_RANK[a.guard] - GUARD_RANK[b.guard]);
@@ -181,9 +201,11 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
       changedSince: opts.changedSince,
       scope: scope.kind === 'all' ? { kind: 'all' } : { kind: 'tenants', orgIds: [...scope.orgIds], slugs: [...scope.slugs] },
       fingerprints: fingerprintInventory(inventory, { actions }),
+      replace: [...new Set(opts.replace ?? [])].sort(compareText),
     },
     actions,
     guards: findings,
+    notices,
     summary,
   };
 }
@@ -194,7 +216,18 @@ export function planExitCode(plan: Plan): 0 | 2 | 3 {
   return plan.actions.length > 0 ? 2 : 0;
 }
 
-const GUARD_RANK: Record<GuardKind, number> = { emptyDesired: 0, scope: 1, identity: 2, maxDeletes: 3, deletionProtection: 4, groupInUse: 5, duplicateLive: 6, volumeShrink: 7 };
+const GUARD_RANK: Record<GuardKind, number> = {
+  emptyDesired: 0,
+  scope: 1,
+  identity: 2,
+  maxDeletes: 3,
+  maxTerminations: 4,
+  deletionProtection: 5,
+  declared: 6,
+  groupInUse: 7,
+  duplicateLive: 8,
+  volumeShrink: 9,
+};
 
 /** Per-target order of action kinds; a replacement's delete goes first, a plain delete last. */
 function actionRank(a: Action): number {
@@ -217,12 +250,38 @@ interface WorkspaceHomes {
 class PlanContext {
   private readonly pending: { finding: GuardFinding; targetKeys: string[] }[] = [];
   homes: WorkspaceHomes = { declared: new Map(), live: new Map(), groupOwners: new Map() };
+  private readonly olderAmi: string[] = [];
 
   constructor(
     readonly fleet: FleetSpec,
     readonly env: string,
+    /** `--replace` requests: `<slug>` or `<slug>/<workspace name or id>`. */
+    private readonly replace: ReadonlySet<string>,
     readonly backup?: BackupSettings,
   ) {}
+
+  replaceRequested(t: ActionTarget): boolean {
+    if (t.kind === 'tenant') return this.replace.has(t.slug);
+    return [t.workspaceName, t.workspaceId].some((w) => w !== undefined && this.replace.has(`${t.slug}/${w}`));
+  }
+
+  /** An instance kept on an older AMI than declared (`<slug>` or `<slug>/<workspace>`). */
+  noteOlderAmi(t: ActionTarget): void {
+    this.olderAmi.push(replaceName(t));
+  }
+
+  notices(): PlanNotice[] {
+    const n = this.olderAmi.length;
+    if (n === 0) return [];
+    const targets = [...this.olderAmi].sort(compareText);
+    return [
+      {
+        kind: 'olderAmi',
+        message: `${n} instance${n === 1 ? ' runs' : 's run'} an older AMI than declared (${targets.join(', ')}); an AMI change alone never replaces an instance — new launches use the declared AMI; replace one explicitly with apply --replace <slug> or --replace <slug>/<workspace>`,
+        targets,
+      },
+    ];
+  }
 
   /** A finding whose action ids are filled in once every action of its targets is known. */
   flag(guard: GuardKind, blocking: boolean, message: string, targets: ActionTarget[]): void {
@@ -245,6 +304,22 @@ function action(kind: ActionKind, target: ActionTarget, steps: Step[], before: A
   return { id: `${kind}:${targetKey(target)}`, kind, target, steps, before, after, reason };
 }
 
+/** How `--replace` names a target: `<slug>` or `<slug>/<workspace name>`. */
+export function replaceName(t: ActionTarget): string {
+  return t.kind === 'tenant' ? t.slug : `${t.slug}/${t.workspaceName ?? t.workspaceId ?? ''}`;
+}
+
+/** `--replace` requests that name no declared tenant or workspace (an error for the CLI). */
+export function unknownReplaceTargets(desired: DesiredState, requests: readonly string[]): string[] {
+  const known = new Set<string>();
+  for (const t of desired.tenants) {
+    known.add(t.spec.slug);
+    for (const w of t.workspaces) known.add(`${t.spec.slug}/${w.spec.name}`).add(`${t.spec.slug}/${w.spec.id}`);
+  }
+  return requests.filter((r) => !known.has(r));
+}
+
+/** Marks an action as held by a guard the planner found (identity, groupInUse). */
 function block(a: Action, guard: GuardKind): void {
   a.blockedBy = [...(a.blockedBy ?? []), guard];
 }
@@ -264,7 +339,7 @@ function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<
   for (const orgId of Object.keys(liveTenants)) {
     const live = liveTenants[orgId]!;
     if (declared.has(orgId) || !inScope(orgId, live.slug)) continue;
-    const del = planTenantDelete(ctx, orgId, live);
+    const del = planTenantDelete(orgId, live);
     if (del) groups.push({ slug: del.target.slug, orgId, actions: [del] });
   }
   groups.sort((a, b) => compareText(a.slug, b.slug) || compareText(a.orgId, b.orgId));
@@ -302,7 +377,6 @@ function planDeclaredTenant(ctx: PlanContext, d: DesiredTenant, live: LiveTenant
   const tunnel = (record && tunnels.find((t) => normaliseHost(record.content) === tunnelTarget(t.id))) ?? tunnels[0];
   const instance = instances[0];
   const secret = activeSecrets[0];
-  const protectedLive = isTenantProtected(live);
   const actions: Action[] = [];
 
   if (!instance && groups.length === 0 && !secret && tunnels.length === 0 && records.length === 0) {
@@ -323,7 +397,7 @@ function planDeclaredTenant(ctx: PlanContext, d: DesiredTenant, live: LiveTenant
   } else {
     const repair = planTenantRepair(d, target, { instance, hasGroup: groups.length > 0, secret, scheduledSecret, tunnel, record, expectedHost });
     if (repair) actions.push(repair);
-    if (instance) actions.push(...planInstanceChanges(ctx, target, instance, instanceIntent(d), protectedLive));
+    if (instance) actions.push(...planInstanceChanges(ctx, target, instance, instanceIntent(d)));
     const update = planTenantUpdate(ctx, d, target, { instance: actions.some((a) => a.replacement) ? undefined : instance, groups, secrets: activeSecrets, tunnel, record, expectedHost });
     if (update) actions.push(update);
   }
@@ -557,26 +631,26 @@ function instanceIntent(d: DesiredTenant): InstanceIntent {
   };
 }
 
-function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: LiveInstance, want: InstanceIntent, protectedLive: boolean): Action[] {
+function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: LiveInstance, want: InstanceIntent): Action[] {
   const id = instance.instanceId;
   const replaceBecause = [...want.replaceBecause];
-  if (want.ami !== '' && instance.imageId !== want.ami) replaceBecause.push(`AMI ${instance.imageId} → ${want.ami}`);
+  const requested = ctx.replaceRequested(target);
+  const olderAmi = want.ami !== '' && instance.imageId !== want.ami;
 
-  if (replaceBecause.length > 0) {
-    const why = `replacement: ${replaceBecause.join('; ')} cannot change in place`;
+  if (replaceBecause.length > 0 || requested) {
+    const ami = olderAmi ? ` (AMI ${instance.imageId} → ${want.ami})` : '';
+    const why = replaceBecause.length > 0
+      ? `replacement: ${replaceBecause.join('; ')} cannot change in place${requested ? ` (also requested with --replace ${replaceName(target)})` : ''}${ami}`
+      : `replacement requested with --replace ${replaceName(target)}${ami}`;
     const del = action('delete', target, [{ resource: 'instance', op: 'delete', id }], { instanceId: id, ami: instance.imageId, volumeGb: instance.volumeGb ?? null, instanceType: instance.instanceType }, null, why);
     const createSteps: Step[] = [{ resource: 'instance', op: 'create' }];
     if (want.power === 'stopped') createSteps.push({ resource: 'instance', op: 'stop' });
     const create = action('create', target, createSteps, null, want.createAttributes, why);
     del.replacement = true;
     create.replacement = true;
-    if (protectedLive) {
-      block(del, 'deletionProtection');
-      block(create, 'deletionProtection');
-      ctx.flag('deletionProtection', true, `${describeTarget(target)} carries ${Tag.deletionProtection}=true on its live resources; replacing its instance is refused (set deletionProtection: false and apply first)`, [target]);
-    }
     return [del, create];
   }
+  if (olderAmi) ctx.noteOlderAmi(target);
 
   const actions: Action[] = [];
   const livePower = powerOf(instance.state);
@@ -709,13 +783,7 @@ function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w: Desir
     replaceBecause,
     createAttributes,
   };
-  const changes = planInstanceChanges(ctx, target, instance, intent, false);
-  if (isProtectedTag(instance.tags)) {
-    for (const a of changes.filter((c) => c.replacement)) block(a, 'deletionProtection');
-    if (changes.some((c) => c.replacement)) {
-      ctx.flag('deletionProtection', true, `${describeTarget(target)} carries ${Tag.deletionProtection}=true; replacing its instance is refused`, [target]);
-    }
-  }
+  const changes = planInstanceChanges(ctx, target, instance, intent);
   actions.push(...changes);
 
   const replaced = changes.some((c) => c.replacement);
@@ -723,9 +791,12 @@ function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w: Desir
   const before: Attributes = {};
   const after: Attributes = {};
   const tagged = [...(replaced ? [] : [{ id: instance.instanceId, tags: instance.tags, isInstance: true }]), ...groups.map((g) => ({ id: g.groupId, tags: g.tags, isInstance: false }))];
+  const protect = tenant.spec.deletionProtection;
   for (const r of tagged) {
     const liveSlug = r.tags?.[Tag.orgSlug];
     const liveTier = r.isInstance ? r.tags?.[Tag.tier] : w.effective.tier;
+    // The tenant's protection is stamped on its workspaces' resources; an absent tag reads as false.
+    const liveProtected = isProtectedTag(r.tags);
     if (liveSlug !== tenant.spec.slug && !('slug' in before)) {
       before.slug = liveSlug ?? null;
       after.slug = tenant.spec.slug;
@@ -734,10 +805,18 @@ function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w: Desir
       before.tier = liveTier ?? null;
       after.tier = w.effective.tier;
     }
-    if (liveSlug !== tenant.spec.slug || liveTier !== w.effective.tier) steps.push({ resource: 'tags', op: 'modify', id: r.id });
+    if (liveProtected !== protect && !('deletionProtection' in before)) {
+      before.deletionProtection = liveProtected;
+      after.deletionProtection = protect;
+    }
+    if (liveSlug !== tenant.spec.slug || liveTier !== w.effective.tier || liveProtected !== protect) steps.push({ resource: 'tags', op: 'modify', id: r.id });
   }
   if (steps.length > 0) {
-    const what = [...('slug' in before ? [`${Tag.orgSlug} tag`] : []), ...('tier' in before ? [`${Tag.tier} tag`] : [])];
+    const what = [
+      ...('slug' in before ? [`${Tag.orgSlug} tag`] : []),
+      ...('tier' in before ? [`${Tag.tier} tag`] : []),
+      ...('deletionProtection' in before ? [`${Tag.deletionProtection} tag`] : []),
+    ];
     actions.push(action('update', target, steps, before, after, `${what.join(', ')} differ from the declaration`));
   }
   return actions;
@@ -757,18 +836,14 @@ function planWorkspaceDelete(ctx: PlanContext, slug: string, orgId: string, work
     to && to.orgId !== orgId
       ? `moved to ${describeOwner(to)}: its instance and security group here are deleted, and new ones are made there (a workspace's VM is not carried across tenants)`
       : 'workspace is no longer declared in the fleet repository';
-  const del = action('delete', target, steps, { instances: instances.length, securityGroups: groups.length }, null, reason);
-  if (instances.some((i) => isProtectedTag(i.tags)) || groups.some((g) => isProtectedTag(g.tags))) {
-    block(del, 'deletionProtection');
-    ctx.flag('deletionProtection', true, `${describeTarget(target)} carries ${Tag.deletionProtection}=true; its delete is refused`, [target]);
-  }
-  return del;
+  // Deletion protection (its own tags and its tenant's) is judged in guards.ts.
+  return action('delete', target, steps, { instances: instances.length, securityGroups: groups.length }, null, reason);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Undeclared tenants: the whole cascade
 
-function planTenantDelete(ctx: PlanContext, orgId: string, live: LiveTenant): Action | undefined {
+function planTenantDelete(orgId: string, live: LiveTenant): Action | undefined {
   const slug = live.slug ?? orgId;
   const target: ActionTarget = { kind: 'tenant', orgId, slug };
   const workspaceIds = Object.keys(live.workspaces ?? {}).sort(compareText);
@@ -804,7 +879,7 @@ function planTenantDelete(ctx: PlanContext, orgId: string, live: LiveTenant): Ac
   if (steps.length === 0) return undefined;
 
   const protectedLive = isTenantProtected(live);
-  const del = action(
+  return action(
     'delete',
     target,
     steps,
@@ -821,23 +896,6 @@ function planTenantDelete(ctx: PlanContext, orgId: string, live: LiveTenant): Ac
     null,
     'tenant is no longer declared in the fleet repository: its whole cascade is deleted',
   );
-  if (protectedLive) {
-    block(del, 'deletionProtection');
-    ctx.flag(
-      'deletionProtection',
-      true,
-      `${describeTarget(target)} is no longer declared but its live resources carry ${Tag.deletionProtection}=true; its delete is refused (declare it with deletionProtection: false, apply, then remove it)`,
-      [target],
-    );
-  }
-  return del;
-}
-
-function isTenantProtected(live: LiveTenant | undefined): boolean {
-  if (!live) return false;
-  if (live.deletionProtection) return true;
-  const tagged = [...(live.instances ?? []), ...(live.securityGroups ?? []), ...(live.secrets ?? [])];
-  return tagged.some((r) => isProtectedTag(r.tags));
 }
 
 function hasAnythingLive(live: LiveTenant): boolean {
@@ -973,24 +1031,6 @@ function flagDuplicates(ctx: PlanContext, target: ActionTarget, kinds: [string, 
   }
 }
 
-function maxDeletesGuard(actions: Action[], maxDeletes: number, allowDeletes: number | undefined): GuardFinding[] {
-  const deletes = actions.filter((a) => a.kind === 'delete' && a.target.kind === 'tenant' && !a.replacement);
-  if (deletes.length === 0 || !(deletes.length > maxDeletes)) return [];
-  const ids = deletes.map((a) => a.id);
-  if (allowDeletes !== undefined && allowDeletes >= deletes.length) {
-    return [{ guard: 'maxDeletes', blocking: false, message: `${deletes.length} tenant deletes exceed guards.maxDeletes (${maxDeletes}); allowed by --allow-deletes ${allowDeletes}`, actionIds: ids }];
-  }
-  for (const a of deletes) block(a, 'maxDeletes');
-  return [
-    {
-      guard: 'maxDeletes',
-      blocking: true,
-      message: `${deletes.length} tenant deletes exceed guards.maxDeletes (${maxDeletes}); pass --allow-deletes ${deletes.length} to proceed`,
-      actionIds: ids,
-    },
-  ];
-}
-
 function assignWaves(actions: Action[], declared: Map<string, DesiredTenant>, batches: RolloutBatch[]): void {
   const redeploying = [...new Set(actions.filter((a) => a.kind === 'redeploy').map((a) => a.target.orgId))];
   const canaries = redeploying.filter((o) => declared.get(o)?.spec.canary === true);
@@ -1061,6 +1101,4 @@ export function scopeLabel(scope: { orgIds: readonly string[]; slugs: readonly s
   return `${names.length} tenant${names.length === 1 ? '' : 's'}${listed}`;
 }
 
-export function describeTarget(t: ActionTarget): string {
-  return t.kind === 'tenant' ? `tenant ${t.slug} (org ${t.orgId})` : `workspace ${t.workspaceName ?? t.workspaceId} of tenant ${t.slug} (org ${t.orgId})`;
-}
+export { describeTarget };

@@ -1,16 +1,30 @@
 /**
- * The saved plan (`plan --out plan.json`): the canonical JSON form, written atomically, read
- * back with its format version and shape checked field by field. Nothing in a read plan is
- * trusted beyond its shape: the summary is recomputed from the actions, and reason strings are
- * only ever displayed (apply acts on kinds, targets and steps).
+ * The saved plan (`plan --out plan.json`): the canonical JSON form with a digest, written
+ * atomically, read back with its format version, its digest and its shape checked field by
+ * field. Nothing in a read plan is trusted beyond its shape: the summary is recomputed from the
+ * actions, reason strings are only ever displayed (apply acts on kinds, targets and steps), and
+ * apply re-derives every guard from the actions rather than reading the `guards` list.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { InputError, describeCause } from '../errors.js';
-import { canonicalPlan } from './canonical.js';
-import { ACTION_KINDS, PLAN_FORMAT_VERSION, type Action, type ActionKind, type Attributes, type GuardFinding, type GuardKind, type Plan, type PlanBasis, type Step, type StepResource } from './model.js';
+import { planDigest, planDocument } from './canonical.js';
+import {
+  ACTION_KINDS,
+  GUARD_KINDS,
+  PLAN_FORMAT_VERSION,
+  type Action,
+  type ActionKind,
+  type Attributes,
+  type GuardFinding,
+  type Plan,
+  type PlanBasis,
+  type PlanNotice,
+  type Step,
+  type StepResource,
+} from './model.js';
 
 export async function writePlanFile(path: string, plan: Plan): Promise<void> {
-  const text = `${JSON.stringify(canonicalPlan(plan), null, 2)}\n`;
+  const text = `${JSON.stringify(planDocument(plan), null, 2)}\n`;
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(tmp, text, { encoding: 'utf8', mode: 0o644 });
@@ -31,9 +45,34 @@ export async function readPlanFile(path: string): Promise<Plan> {
   try {
     data = JSON.parse(text);
   } catch (cause) {
-    throw new InputError(`not JSON (${describeCause(cause)})`, { operation: 'read plan file', resource: path, cause });
+    throw new InputError(`not JSON (${describeCause(cause)}); a truncated file? re-run plan`, { operation: 'read plan file', resource: path, cause });
   }
+  checkVersion(data, path);
+  checkDigest(data, path);
   return parsePlan(data, path);
+}
+
+function checkVersion(data: unknown, source: string): void {
+  const version = typeof data === 'object' && data !== null ? (data as { formatVersion?: unknown }).formatVersion : undefined;
+  if (typeof version === 'number' && Number.isInteger(version) && version > 0 && version < PLAN_FORMAT_VERSION) {
+    throw new InputError(`made by an older tenantform (plan format ${version}, this one reads ${PLAN_FORMAT_VERSION}); re-plan with this version`, {
+      operation: 'read plan file',
+      resource: source,
+    });
+  }
+}
+
+/** A file whose digest does not match its content was truncated or edited: refused as such. */
+function checkDigest(data: unknown, source: string): void {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return; // the shape check names it
+  const doc = data as Record<string, unknown>;
+  if (doc.formatVersion !== PLAN_FORMAT_VERSION) return; // the shape check names it
+  if (typeof doc.digest !== 'string') {
+    throw new InputError('has no digest, so it was not written by plan --out; re-run plan', { operation: 'read plan file', resource: source });
+  }
+  if (planDigest(doc) !== doc.digest) {
+    throw new InputError('its digest does not match its content: the file was truncated or edited; re-run plan', { operation: 'read plan file', resource: source });
+  }
 }
 
 class ShapeError extends Error {}
@@ -68,6 +107,7 @@ function parseShape(data: unknown): Plan {
     basis: parseBasis(root.basis, '$.basis'),
     actions,
     guards: arr(root.guards, '$.guards').map((g, i) => parseFinding(g, `$.guards[${i}]`, ids)),
+    notices: arr(root.notices, '$.notices').map((n, i) => parseNotice(n, `$.notices[${i}]`)),
     summary,
   };
 }
@@ -89,12 +129,18 @@ function parseBasis(v: unknown, at: string): PlanBasis {
     changedSince: optStr(b.changedSince, `${at}.changedSince`),
     scope: parsedScope,
     fingerprints,
+    replace: strArr(b.replace, `${at}.replace`),
   };
+}
+
+function parseNotice(v: unknown, at: string): PlanNotice {
+  const n = obj(v, at);
+  return { kind: oneOf(n.kind, ['olderAmi'] as const, `${at}.kind`), message: str(n.message, `${at}.message`), targets: strArr(n.targets, `${at}.targets`) };
 }
 
 const RESOURCES: readonly StepResource[] = ['staleArtifacts', 'tunnel', 'dnsRecord', 'ingress', 'secret', 'securityGroup', 'instance', 'volume', 'tags', 'command'];
 const OPS: readonly Step['op'][] = ['create', 'delete', 'restore', 'modify', 'stop', 'start', 'run'];
-const GUARDS: readonly GuardKind[] = ['maxDeletes', 'deletionProtection', 'emptyDesired', 'duplicateLive', 'scope', 'identity', 'groupInUse', 'volumeShrink'];
+const GUARDS = GUARD_KINDS;
 
 function parseAction(v: unknown, at: string): Action {
   const a = obj(v, at);

@@ -3,7 +3,11 @@
  * never steers apply. Every renderer works from this one JSON form.
  */
 
-export const PLAN_FORMAT_VERSION = 1;
+/**
+ * 2: a digest in the file, `notices`, `basis.replace`, the maxTerminations and declared guards.
+ * Older files are refused with a "re-plan" message (their guards were computed under other rules).
+ */
+export const PLAN_FORMAT_VERSION = 2;
 
 export type ActionKind = 'create' | 'repair' | 'update' | 'redeploy' | 'resize' | 'stop' | 'start' | 'delete';
 export const ACTION_KINDS: readonly ActionKind[] = ['create', 'repair', 'update', 'redeploy', 'resize', 'stop', 'start', 'delete'];
@@ -44,8 +48,10 @@ export type Attributes = Record<string, string | number | boolean | null>;
  * `identity`: a declared slug is live under another org (an orgId never changes in place).
  * `groupInUse`: a security group the plan deletes is used by an instance the plan keeps.
  * `volumeShrink`: a live root volume is larger than declared; it is kept (EBS cannot shrink).
+ * `maxTerminations`, `declared`: see src/plan/guards.ts.
  */
-export type GuardKind = 'maxDeletes' | 'deletionProtection' | 'emptyDesired' | 'duplicateLive' | 'scope' | 'identity' | 'groupInUse' | 'volumeShrink';
+export const GUARD_KINDS = ['maxDeletes', 'maxTerminations', 'deletionProtection', 'declared', 'emptyDesired', 'duplicateLive', 'scope', 'identity', 'groupInUse', 'volumeShrink'] as const;
+export type GuardKind = (typeof GUARD_KINDS)[number];
 
 export interface Action {
   /** Stable and unique within a plan: `<kind>:<target kind>:<orgId>[:<workspaceId>]`. */
@@ -83,6 +89,19 @@ export interface PlanBasis {
   scope: { kind: 'all' } | { kind: 'tenants'; orgIds: string[]; slugs: string[] };
   /** `<resource kind>:<id>` → hash of the observed attributes the plan relied on. */
   fingerprints: Record<string, string>;
+  /** `--replace` requests the plan was made with (`<slug>` or `<slug>/<workspace>`), sorted. */
+  replace: string[];
+}
+
+/**
+ * Something people should know that is not an action and blocks nothing: today, instances that
+ * run an older AMI than declared (an AMI difference alone never replaces an instance).
+ */
+export interface PlanNotice {
+  kind: 'olderAmi';
+  message: string;
+  /** `<slug>` or `<slug>/<workspace>` of each instance concerned, so `--replace` can name them. */
+  targets: string[];
 }
 
 export interface Plan {
@@ -92,5 +111,6 @@ export interface Plan {
   basis: PlanBasis;
   actions: Action[];
   guards: GuardFinding[];
+  notices: PlanNotice[];
   summary: Record<ActionKind, number>;
 }

@@ -66,6 +66,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
     out.force('');
   }
   out.force(...guardLines);
+  for (const n of plan.notices ?? []) out.force('> [!NOTE]', `> ${md(truncate(n.message, MAX_FINDING_LENGTH))}`, '');
 
   if (plan.actions.length > 0) {
     out.force(`<details><summary>Details of ${plan.actions.length} action${plan.actions.length === 1 ? '' : 's'}</summary>`, '');

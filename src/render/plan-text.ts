@@ -32,6 +32,10 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
       lines.push(`  ${mark} ${g.guard}: ${sanitize(g.message)}`);
     }
   }
+  if ((plan.notices ?? []).length > 0) {
+    lines.push('', paint('bold', 'Notices:'));
+    for (const n of plan.notices) lines.push(`  ${paint('yellow', 'i')} ${sanitize(n.message)}`);
+  }
   lines.push('', `${paint('bold', 'Plan:')} ${summaryLine(plan)}. ${outcomeLine(plan)}`);
   return `${lines.join('\n')}\n`;
 }

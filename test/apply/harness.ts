@@ -61,7 +61,7 @@ export function fleetSpec(region: string, ami: string): FleetSpec {
     tierClamp: { ...DEFAULT_TIER_CLAMP },
     volumeFloors: { ...DEFAULT_VOLUME_FLOORS },
     rollout: { batches: [{ count: 1 }], maxFailureRatio: 0.1 },
-    guards: { maxDeletes: 3 },
+    guards: { maxDeletes: 3, maxTerminations: 5 },
     deletion: { ...DEFAULT_DELETION },
     budgets: DEFAULT_BUDGETS,
   };

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeSet } from '../../src/apply/changeset.js';
 import { secretName } from '../../src/contract.js';
 import { ORG, startApplyWorld, tagsOf, ZONE, type ApplyWorld, type RunResult } from './apply-world.js';
+import { writeForged } from './plan-forgery.js';
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 const HOST = (slug: string) => `${slug}.tenants.${ZONE}`;
@@ -214,7 +215,8 @@ describe('apply the example fleet, then change it', () => {
     // acme's instance type still differs from its file (the test above), so the plan has work in it.
     expect((await run(['plan', '--out', planFile])).code).toBe(2);
     const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { environment: string };
-    writeFileSync(planFile, JSON.stringify({ ...saved, environment: 'prod' }));
+    // Edited with its digest recomputed, so the environment check itself is what refuses it.
+    writeForged(planFile, { ...saved, environment: 'prod' });
 
     const traffic = w().mark();
     const res = await run(['apply', planFile, '--auto-approve']);

@@ -39,7 +39,7 @@ const desiredArb: fc.Arbitrary<DesiredState> = fc
   .map(({ tenants, batches, maxDeletes }) =>
     desiredState(
       tenants.map((t) => tenant(t.slug, { ...t, workspaces: t.workspaces.map((w) => workspace(w.name, w)) })),
-      fleetSpec({ rollout: { batches, maxFailureRatio: 0.2 }, guards: { maxDeletes } }),
+      fleetSpec({ rollout: { batches, maxFailureRatio: 0.2 }, guards: { maxDeletes, maxTerminations: 5 } }),
     ),
   );
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Tag, backupConfigTag, tunnelTarget } from '../../src/contract.js';
 import type { DesiredState } from '../../src/desired/model.js';
 import type { Inventory, LiveTenant } from '../../src/live/model.js';
-import { planChanges, planExitCode, type PlanOptions } from '../../src/plan/diff.js';
+import { planChanges, planExitCode, unknownReplaceTargets, type PlanOptions } from '../../src/plan/diff.js';
+import { evaluateDestructionGuards, withBlocks } from '../../src/plan/guards.js';
 import type { Action, GuardKind, Plan } from '../../src/plan/model.js';
 import { NOW, clone, desiredState, fleetSpec, inventoryFor, inventoryOf, liveTenantFor, tenant, workspace } from './fixtures.js';
 
@@ -287,12 +288,35 @@ const SCENARIOS: Scenario[] = [
     exit: 2,
   },
   {
-    name: 'replacement: a different AMI is a delete then a create of the instance',
+    // Issue 8 item 2: an AMI difference alone never replaces an instance (it holds the tenant's data).
+    name: 'a different AMI alone replaces nothing: a notice, no action',
+    desired: base,
+    inventory: liveWith(base, T, (t) => {
+      t.instances[0]!.imageId = 'ami-0old';
+      t.workspaces['ws-alpha']!.instances[0]!.imageId = 'ami-0old';
+    }),
+    actions: [],
+    exit: 0,
+  },
+  {
+    name: 'replacement on request: --replace <slug> is a delete then a create of the tenant instance',
     desired: base,
     inventory: liveWith(base, T, (t) => (t.instances[0]!.imageId = 'ami-0old')),
+    opts: { replace: ['acme'] },
     actions: [
       { id: 'delete:tenant:org-acme', steps: [`instance:delete@${TI}`] },
       { id: 'create:tenant:org-acme', steps: ['instance:create'] },
+    ],
+    exit: 2,
+  },
+  {
+    name: 'replacement on request: --replace <slug>/<workspace> replaces that workspace only, same AMI or not',
+    desired: base,
+    inventory: inventoryFor(base),
+    opts: { replace: ['acme/beta'] },
+    actions: [
+      { id: 'delete:workspace:org-acme:ws-beta', steps: ['instance:delete@i-w-ws-beta'] },
+      { id: 'create:workspace:org-acme:ws-beta', steps: ['instance:create'] },
     ],
     exit: 2,
   },
@@ -373,6 +397,7 @@ const SCENARIOS: Scenario[] = [
     name: 'replacement of a protected tenant instance is blocked',
     desired: desiredState([tenant('acme', { deletionProtection: true })]),
     inventory: liveWith(desiredState([tenant('acme', { deletionProtection: true })]), T, (t) => (t.instances[0]!.imageId = 'ami-0old')),
+    opts: { replace: ['acme'] },
     actions: [
       { id: 'delete:tenant:org-acme', blockedBy: ['deletionProtection'] },
       { id: 'create:tenant:org-acme', blockedBy: ['deletionProtection'] },
@@ -715,7 +740,7 @@ describe('planChanges: details', () => {
   });
 
   it('marks both halves of a replacement and says why', () => {
-    const p = plan(base, liveWith(base, T, (t) => (t.instances[0]!.imageId = 'ami-0old')));
+    const p = plan(base, liveWith(base, T, (t) => (t.instances[0]!.imageId = 'ami-0old')), { replace: ['acme'] });
     const [del, create] = [find(p, 'delete:tenant:org-acme'), find(p, 'create:tenant:org-acme')];
     expect(del.replacement).toBe(true);
     expect(create.replacement).toBe(true);
@@ -735,6 +760,7 @@ describe('planChanges: details', () => {
         i.state = 'stopped';
         i.tags[Tag.image] = 'old';
       }),
+      { replace: ['acme'] },
     );
     expect(ids(p)).toEqual(['delete:tenant:org-acme', 'create:tenant:org-acme']);
   });
@@ -950,5 +976,158 @@ describe('bundle content: backup settings (BackupConfig tag)', () => {
     expect(planChanges(desired, inv, { now: NOW, backup: {} }).actions.map((a) => [a.kind, a.before, a.after])).toEqual([
       ['update', { backups: backupConfigTag(t.orgId, settings) }, { backups: 'off' }],
     ]);
+  });
+});
+
+describe('planChanges: destruction guards (issue 8)', () => {
+  const protectedAcme = desiredState([tenant('acme', { deletionProtection: true, workspaces: [workspace('alpha'), workspace('beta')] }), tenant('bolt')]);
+
+  it('an older AMI is a notice naming every instance that runs it, and exits 0', () => {
+    const p = plan(
+      base,
+      liveWith(base, T, (t) => {
+        t.instances[0]!.imageId = 'ami-0old';
+        t.workspaces['ws-beta']!.instances[0]!.imageId = 'ami-0old';
+      }),
+    );
+    expect(p.actions).toEqual([]);
+    expect(p.notices).toHaveLength(1);
+    expect(p.notices[0]!.kind).toBe('olderAmi');
+    expect(p.notices[0]!.targets).toEqual(['acme', 'acme/beta']);
+    expect(p.notices[0]!.message).toMatch(/^2 instances run an older AMI/);
+    expect(p.notices[0]!.message).toContain('--replace');
+    expect(planExitCode(p)).toBe(0);
+  });
+
+  it('--replace is recorded in the basis, and the replacement says it was requested', () => {
+    const p = plan(base, inventoryFor(base), { replace: ['acme/beta', 'acme'] });
+    expect(p.basis.replace).toEqual(['acme', 'acme/beta']);
+    expect(find(p, 'delete:tenant:org-acme').reason).toContain('--replace acme');
+    expect(ids(p)).toEqual(['delete:tenant:org-acme', 'create:tenant:org-acme', 'delete:workspace:org-acme:ws-beta', 'create:workspace:org-acme:ws-beta']);
+  });
+
+  it('a workspace delete of a tenant declared protected is blocked', () => {
+    const d = desiredState([tenant('acme', { deletionProtection: true, workspaces: [workspace('alpha')] }), tenant('bolt')]);
+    const p = plan(d, inventoryFor(protectedAcme));
+    expect(find(p, 'delete:workspace:org-acme:ws-beta').blockedBy).toEqual(['deletionProtection']);
+    expect(guards(p)).toEqual([['deletionProtection', true]]);
+    expect(p.guards[0]!.message).toMatch(/workspace ws-beta of tenant acme .*its tenant acme is protected/);
+    expect(planExitCode(p)).toBe(3);
+  });
+
+  it('the live tag on the tenant wins: its workspace stays protected when the file drops protection in the same change', () => {
+    const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt')]);
+    const inv = inventoryFor(protectedAcme);
+    // Even a workspace without the tag of its own is protected by its tenant's live tag.
+    delete inv.tenants[T]!.workspaces['ws-beta']!.instances[0]!.tags[Tag.deletionProtection];
+    delete inv.tenants[T]!.workspaces['ws-beta']!.securityGroups[0]!.tags[Tag.deletionProtection];
+    const p = plan(d, inv);
+    expect(find(p, 'delete:workspace:org-acme:ws-beta').blockedBy).toEqual(['deletionProtection']);
+    expect(planExitCode(p)).toBe(3);
+  });
+
+  it('a workspace replacement (runtime change) of a protected tenant is blocked, both halves', () => {
+    const p = plan(protectedAcme, liveWith(protectedAcme, T, (t) => (t.workspaces['ws-alpha']!.instances[0]!.tags[Tag.runtime] = 'hermes')));
+    expect(find(p, 'delete:workspace:org-acme:ws-alpha').blockedBy).toEqual(['deletionProtection']);
+    expect(find(p, 'create:workspace:org-acme:ws-alpha').blockedBy).toEqual(['deletionProtection']);
+    expect(planExitCode(p)).toBe(3);
+  });
+
+  it('a change of the tenant\'s protection is a tag update on its workspaces\' instances and groups too', () => {
+    const p = plan(protectedAcme, inventoryFor(base));
+    expect(ids(p)).toEqual(['update:tenant:org-acme', 'update:workspace:org-acme:ws-alpha', 'update:workspace:org-acme:ws-beta']);
+    const ws = find(p, 'update:workspace:org-acme:ws-alpha');
+    expect(steps(ws)).toEqual(['tags:modify@i-w-ws-alpha', 'tags:modify@sg-w-ws-alpha']);
+    expect(ws.before).toEqual({ deletionProtection: false });
+    expect(ws.after).toEqual({ deletionProtection: true });
+  });
+
+  describe('maxTerminations', () => {
+    const six = desiredState([tenant('acme', { workspaces: ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => workspace(n)) })]);
+    const none = desiredState([tenant('acme')]);
+
+    it('six workspace deletes exceed the default of five: blocked, exit 3', () => {
+      const p = plan(none, inventoryFor(six));
+      expect(p.actions.map((a) => a.blockedBy)).toEqual(Array(6).fill(['maxTerminations']));
+      expect(guards(p)).toEqual([['maxTerminations', true]]);
+      expect(p.guards[0]!.message).toContain('6 instance terminations outside a tenant cascade');
+      expect(p.guards[0]!.message).toContain('pass --allow-terminations 6');
+      expect(planExitCode(p)).toBe(3);
+    });
+
+    it('--allow-terminations 5 is not enough, 6 is', () => {
+      expect(planExitCode(plan(none, inventoryFor(six), { allowTerminations: 5 }))).toBe(3);
+      const allowed = plan(none, inventoryFor(six), { allowTerminations: 6 });
+      expect(guards(allowed)).toEqual([['maxTerminations', false]]);
+      expect(allowed.actions.every((a) => a.blockedBy === undefined)).toBe(true);
+      expect(planExitCode(allowed)).toBe(2);
+    });
+
+    it('counts the delete half of every replacement, and holds both halves', () => {
+      const fleet = fleetSpec({ guards: { maxDeletes: 3, maxTerminations: 2 } });
+      const d = desiredState(six.tenants, fleet);
+      const p = plan(d, inventoryFor(d), { replace: ['acme', 'acme/a', 'acme/b'] });
+      expect(guards(p)).toEqual([['maxTerminations', true]]);
+      expect(p.actions.filter((a) => a.replacement).every((a) => a.blockedBy?.includes('maxTerminations'))).toBe(true);
+      expect(p.guards[0]!.actionIds).toHaveLength(6);
+      expect(planExitCode(plan(d, inventoryFor(d), { replace: ['acme', 'acme/a'] }))).toBe(2);
+    });
+
+    it('a tenant cascade is not counted (maxDeletes covers it)', () => {
+      const p = plan(desiredState([tenant('bolt')]), inventoryFor(desiredState([...six.tenants, tenant('bolt')])));
+      expect(ids(p)).toEqual(['delete:tenant:org-acme']);
+      expect(p.guards).toEqual([]);
+    });
+  });
+
+  it('unknownReplaceTargets names requests that match no declared tenant or workspace', () => {
+    expect(unknownReplaceTargets(base, ['acme', 'acme/alpha', 'acme/ws-beta', 'nobody', 'acme/gamma'])).toEqual(['nobody', 'acme/gamma']);
+  });
+});
+
+describe('evaluateDestructionGuards: what apply re-checks on any action list', () => {
+  const d = desiredState([tenant('acme', { deletionProtection: true, workspaces: [workspace('alpha')] }), tenant('bolt')]);
+  const inv = inventoryFor(d);
+  const limits = d.fleet.guards;
+  const forged = (target: Action['target'], o: Partial<Action> = {}): Action => ({
+    id: `delete:${target.kind}:${target.orgId}${target.workspaceId ? `:${target.workspaceId}` : ''}`,
+    kind: 'delete',
+    target,
+    steps: [],
+    before: null,
+    after: null,
+    reason: 'forged',
+    ...o,
+  });
+
+  it('a delete of a declared, protected tenant is refused twice over, whatever the plan says about it', () => {
+    const r = evaluateDestructionGuards([forged({ kind: 'tenant', orgId: T, slug: 'acme' })], { inventory: inv, desired: d, limits, allow: {} });
+    expect(r.findings.map((f) => [f.guard, f.blocking])).toEqual([
+      ['deletionProtection', true],
+      ['declared', true],
+    ]);
+    expect(r.findings[1]!.message).toContain('tenants/acme/tenant.yaml');
+  });
+
+  it('a delete of a declared, unprotected workspace is refused as declared; without the fleet at hand only the live tags decide', () => {
+    const w = forged({ kind: 'workspace', orgId: 'org-bolt', slug: 'bolt', workspaceId: 'ws-x' });
+    const dd = desiredState([tenant('bolt', { workspaces: [workspace('x')] })]);
+    const r = evaluateDestructionGuards([w], { inventory: inventoryFor(dd), desired: dd, limits, allow: {} });
+    expect(r.blocks.get(w.id)).toEqual(['declared']);
+    expect(evaluateDestructionGuards([w], { inventory: inventoryFor(dd), limits, allow: {} }).findings).toEqual([]);
+  });
+
+  it('a forged replacement of a protected tenant is refused from the live tag alone', () => {
+    const del = forged({ kind: 'tenant', orgId: T, slug: 'acme' }, { replacement: true, steps: [{ resource: 'instance', op: 'delete', id: TI }] });
+    const r = evaluateDestructionGuards([del], { inventory: inv, limits, allow: {} });
+    expect(r.blocks.get(del.id)).toEqual(['deletionProtection']);
+  });
+
+  it('limits are counted from the actions, never from the plan\'s guard list', () => {
+    const many = Array.from({ length: 4 }, (_, i) => forged({ kind: 'tenant', orgId: `org-gone${i}`, slug: `gone${i}` }));
+    const r = evaluateDestructionGuards(many, { inventory: inv, desired: d, limits, allow: {} });
+    expect(r.findings.map((f) => [f.guard, f.blocking])).toEqual([['maxDeletes', true]]);
+    expect(withBlocks(many, r.blocks).every((a) => a.blockedBy?.[0] === 'maxDeletes')).toBe(true);
+    expect(evaluateDestructionGuards(many, { inventory: inv, desired: d, limits, allow: { deletes: 4 } }).findings.every((f) => !f.blocking)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,23 @@ import { NOW, desiredState, inventoryFor, tenant, workspace } from './fixtures.j
 const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] })]);
 const live = inventoryFor(desiredState([tenant('acme'), tenant('gone')]));
 live.tenants['org-acme']!.instances[0]!.imageId = 'ami-0old';
-const plan = planChanges(d, live, { now: NOW, changedSince: 'origin/main' });
+const plan = planChanges(d, live, { now: NOW, changedSince: 'origin/main', replace: ['acme'] });
+
+/**
+ * What a forger does after editing a plan: recompute the digest (sha256 of the JSON without it,
+ * computed here independently of src). The shape checks below must still refuse what is wrong.
+ */
+function withDigest(data: Record<string, unknown>): Record<string, unknown> {
+  const { formatVersion, digest: _old, ...rest } = data;
+  const body = { formatVersion, ...rest };
+  return { formatVersion, digest: createHash('sha256').update(JSON.stringify(body)).digest('hex'), ...rest };
+}
+
+async function savedDocument(): Promise<Record<string, unknown>> {
+  const path = join(await dir(), 'plan.json');
+  await writePlanFile(path, plan);
+  return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+}
 
 async function dir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tenantform-plan-'));
@@ -24,21 +41,56 @@ describe('plan file', () => {
     expect(back).toEqual(JSON.parse(JSON.stringify(plan)));
     expect(back.basis.commit).toBe(d.commit);
     expect(back.actions.some((a) => a.replacement)).toBe(true);
-    expect((await readFile(path, 'utf8')).startsWith('{\n  "formatVersion": 1,')).toBe(true);
+    expect((await readFile(path, 'utf8')).startsWith('{\n  "formatVersion": 2,\n  "digest": "')).toBe(true);
   });
 
   async function rejects(mutate: (p: Record<string, unknown>) => void, message: RegExp): Promise<void> {
     const path = join(await dir(), 'bad.json');
-    const data = JSON.parse(JSON.stringify(plan)) as Record<string, unknown>;
+    const data = await savedDocument();
     mutate(data);
-    await writeFile(path, JSON.stringify(data));
+    await writeFile(path, JSON.stringify(withDigest(data)));
     const err = await readPlanFile(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toContain(path);
     expect((err as Error).message).toMatch(message);
   }
 
-  it('refuses another format version', () => rejects((p) => (p.formatVersion = 2), /formatVersion 2 is not 1/));
+  it('refuses another format version', () => rejects((p) => (p.formatVersion = 3), /formatVersion 3 is not 2/));
+
+  it('refuses a plan of an older format with one line saying to re-plan', async () => {
+    const path = join(await dir(), 'old.json');
+    const { digest: _d, ...v1 }: Record<string, unknown> = { ...(await savedDocument()), formatVersion: 1 };
+    await writeFile(path, JSON.stringify(v1));
+    const err = (await readPlanFile(path).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe(`read plan file ${path}: made by an older tenantform (plan format 1, this one reads 2); re-plan with this version`);
+  });
+
+  it('refuses a hand-edited file by its digest, naming it, in one line', async () => {
+    const path = join(await dir(), 'edited.json');
+    const doc = await savedDocument();
+    (doc.actions as unknown[]).push({ id: 'delete:tenant:org-acme', kind: 'delete', target: { kind: 'tenant', orgId: 'org-acme', slug: 'acme' }, steps: [], before: null, after: null, reason: 'x' });
+    await writeFile(path, JSON.stringify(doc, null, 2));
+    const err = (await readPlanFile(path).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe(`read plan file ${path}: its digest does not match its content: the file was truncated or edited; re-run plan`);
+  });
+
+  it('refuses a truncated file and one without a digest', async () => {
+    const path = join(await dir(), 'cut.json');
+    const text = JSON.stringify(await savedDocument(), null, 2);
+    await writeFile(path, text.slice(0, Math.floor(text.length / 2)));
+    await expect(readPlanFile(path)).rejects.toThrow(/not JSON .*re-run plan/);
+    const { digest: _d, ...bare } = await savedDocument();
+    await writeFile(path, JSON.stringify(bare));
+    await expect(readPlanFile(path)).rejects.toThrow(/has no digest/);
+  });
+
+  it('accepts a reformatted file: the digest covers the content, not the whitespace', async () => {
+    const path = join(await dir(), 'compact.json');
+    await writeFile(path, JSON.stringify(await savedDocument()));
+    expect((await readPlanFile(path)).actions).toEqual(JSON.parse(JSON.stringify(plan.actions)));
+  });
   it('refuses an unknown action kind', () => rejects((p) => ((p.actions as { kind: string }[])[0]!.kind = 'destroy'), /\$\.actions\[0\]\.kind must be one of/));
   it('refuses an id that does not match its kind and target', () => rejects((p) => ((p.actions as { id: string }[])[0]!.id = 'create:tenant:org-other'), /does not match its kind and target/));
   it('refuses an unknown step op', () => rejects((p) => ((p.actions as { steps: { op: string }[] }[])[0]!.steps[0]!.op = 'rm -rf'), /steps\[0\]\.op must be one of/));
@@ -48,7 +100,7 @@ describe('plan file', () => {
 
   it('recomputes the summary instead of trusting it', async () => {
     const path = join(await dir(), 'lying.json');
-    await writeFile(path, JSON.stringify({ ...plan, summary: { create: 0, repair: 0, update: 0, redeploy: 0, resize: 0, stop: 0, start: 0, delete: 0 } }));
+    await writeFile(path, JSON.stringify(withDigest({ ...(await savedDocument()), summary: { create: 0, repair: 0, update: 0, redeploy: 0, resize: 0, stop: 0, start: 0, delete: 0 } })));
     expect((await readPlanFile(path)).summary).toEqual(plan.summary);
   });
 

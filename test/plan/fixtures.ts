@@ -30,7 +30,7 @@ export function fleetSpec(overrides: Partial<FleetSpec> = {}): FleetSpec {
     tierClamp: { min: 'T4', max: 'T4' },
     volumeFloors: { hermes: 50 },
     rollout: { batches: [{ count: 1 }, { percent: 50 }], maxFailureRatio: 0.25 },
-    guards: { maxDeletes: 3 },
+    guards: { maxDeletes: 3, maxTerminations: 5 },
     deletion: { secretRecoveryWindowDays: 7, terminationDeadlineSeconds: 600 },
     budgets: DEFAULT_BUDGETS,
     ...overrides,
@@ -115,6 +115,8 @@ export function liveWorkspaceFor(t: DesiredTenant, w: DesiredWorkspace, env = EN
     [Tag.runtime]: w.spec.runtime,
     [Tag.tier]: w.effective.tier,
     [Tag.name]: `${slug}-${w.spec.name}`,
+    // A workspace carries its tenant's protection (apply stamps it at create).
+    [Tag.deletionProtection]: String(t.spec.deletionProtection),
   };
   if (w.effective.image) tags[Tag.image] = w.effective.image;
   return {
@@ -130,7 +132,14 @@ export function liveWorkspaceFor(t: DesiredTenant, w: DesiredWorkspace, env = EN
         tags,
       }),
     ],
-    securityGroups: [{ groupId: sg, groupName: workspaceSecurityGroupName(env, orgId, w.spec.id), vpcId: 'vpc-1', tags: baseTags(env, 'workspace', orgId, slug) }],
+    securityGroups: [
+      {
+        groupId: sg,
+        groupName: workspaceSecurityGroupName(env, orgId, w.spec.id),
+        vpcId: 'vpc-1',
+        tags: { ...baseTags(env, 'workspace', orgId, slug), [Tag.deletionProtection]: String(t.spec.deletionProtection) },
+      },
+    ],
   };
 }
 

@@ -29,7 +29,8 @@ function mixedPlan(): Plan {
   inv.tenants['org-gold']!.instances[0]!.state = 'stopped';
   inv.tenants['org-hull']!.instances[0]!.imageId = 'ami-0old';
   inv.tenants['org-hull']!.instances.push({ ...inv.tenants['org-hull']!.instances[0]!, instanceId: 'i-dup', launchTime: '2025-03-01T00:00:00Z' });
-  return planChanges(d, inv, { now: NOW });
+  // An older AMI alone replaces nothing (issue 8): hull's replacement is asked for.
+  return planChanges(d, inv, { now: NOW, replace: ['hull'] });
 }
 
 describe('text renderer', () => {
@@ -160,7 +161,7 @@ describe('json renderer', () => {
     const compact = renderPlanJson(plan, { pretty: false });
     expect(JSON.parse(pretty)).toEqual(JSON.parse(compact));
     expect(compact.trimEnd()).not.toContain('\n');
-    expect(pretty.startsWith('{\n  "formatVersion": 1,\n  "environment": "dev",')).toBe(true);
+    expect(pretty.startsWith('{\n  "formatVersion": 2,\n  "environment": "dev",')).toBe(true);
     const reordered = JSON.parse(pretty) as Plan;
     const shuffled = { actions: reordered.actions, guards: reordered.guards, summary: reordered.summary, basis: reordered.basis, createdAt: reordered.createdAt, environment: reordered.environment, formatVersion: reordered.formatVersion } as Plan;
     expect(renderPlanJson(shuffled, { pretty: true })).toBe(pretty);
@@ -206,5 +207,18 @@ describe('no secrets in any render', () => {
     walk(JSON.parse(renders[3]!));
     expect(keys.length).toBeGreaterThan(20);
     expect(keys.filter((k) => /token|password|passwd|passphrase|secretvalue|secretstring|apikey|privatekey|credential/i.test(k))).toEqual([]);
+  });
+});
+
+describe('notices', () => {
+  it('text and Markdown show the older-AMI notice, and it changes nothing', () => {
+    const d = desiredState([tenant('acme')]);
+    const inv = inventoryFor(d);
+    inv.tenants['org-acme']!.instances[0]!.imageId = 'ami-0old';
+    const plan = planChanges(d, inv, { now: NOW });
+    const text = renderPlanText(plan, { color: false });
+    expect(text).toContain('Notices:\n  i 1 instance runs an older AMI than declared (acme)');
+    expect(text).toContain('Nothing to do (exit 0).');
+    expect(renderPlanMarkdown(plan)).toContain('> 1 instance runs an older AMI than declared (acme)');
   });
 });
