@@ -7,6 +7,9 @@
  * already takes its workspaces first. Independent tenants run in parallel under p-limit
  * (`fleet.budgets.concurrency`); every cloud call goes through the context's rate gate.
  *
+ * A resize grows the root volume in place first (ModifyVolume, wait until usable), then changes
+ * the instance type, then grows the partition and filesystem over SSM, then sets the declared power.
+ *
  * Redeploys run after that, in rollout waves (canaries are wave 0), one SSM command per up to
  * 50 instances. A wave whose failure ratio exceeds `rollout.maxFailureRatio` halts the rollout:
  * later waves are skipped as `halted`.

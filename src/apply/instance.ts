@@ -334,7 +334,7 @@ export interface PowerOutcome {
  */
 export async function drivePower(ctx: ActContext, instanceId: string, goal: 'running' | 'stopped', operation: string): Promise<PowerOutcome> {
   const started = ctx.clock.now();
-  const pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
+  let pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
   const resource = `instance ${instanceId}`;
   let was: string | undefined;
   let calls = 0;
@@ -351,6 +351,8 @@ export async function drivePower(ctx: ActContext, instanceId: string, goal: 'run
         if (goal === 'stopped') await stopInstance(ctx, instanceId);
         else await startInstance(ctx, instanceId);
         calls++;
+        // A new transition has begun: look again soon, as for a first wait.
+        pause = pollBackoff(ctx.clock, ctx.deadlines.pollMs);
       } catch (e) {
         // It moved between the read and the call: the next read says where it went.
         if (!hasCode(e, 'IncorrectInstanceState')) throw e;

@@ -10,7 +10,9 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVolumesCommand,
+  DescribeVolumesModificationsCommand,
   ModifyInstanceAttributeCommand,
+  ModifyVolumeCommand,
   paginateDescribeInstances,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -351,5 +353,44 @@ describe('injected EC2 faults', () => {
     await expect(impatient.send(new DescribeInstancesCommand({ MaxResults: 5 }))).resolves.toHaveProperty('Reservations');
     expect(fault.hits).toBe(1);
     fault.remove();
+  });
+});
+
+describe('volume modifications (moto: completed at once, shrinks accepted)', () => {
+  async function rootVolume(): Promise<string> {
+    const run = await ec2.send(new RunInstancesCommand(launch({ BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 30 } }] })));
+    const id = run.Instances![0]!.InstanceId!;
+    const out = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [id] }] }));
+    return out.Volumes![0]!.VolumeId!;
+  }
+  const stateOfModification = async (volumeId: string) =>
+    (await ec2.send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId] }))).VolumesModifications!.at(-1)!.ModificationState;
+
+  it('goes modifying → optimizing → completed, one poll each by default; refuses another modification meanwhile', async () => {
+    const volumeId = await rootVolume();
+    const modified = await ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 40 }));
+    expect(modified.VolumeModification).toMatchObject({ ModificationState: 'modifying', OriginalSize: 30, TargetSize: 40 });
+    await expect(ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 50 }))).rejects.toMatchObject({ name: 'IncorrectModificationState' });
+    expect([await stateOfModification(volumeId), await stateOfModification(volumeId), await stateOfModification(volumeId)]).toEqual(['modifying', 'optimizing', 'completed']);
+    expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!.Size).toBe(40);
+  });
+
+  it('refuses a smaller size', async () => {
+    const volumeId = await rootVolume();
+    await expect(ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 20 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!.Size).toBe(30);
+  });
+
+  it('holds a state as long as configured (a stuck modification)', async () => {
+    aws.faults.faithful.volumeModifyingPolls = 5;
+    try {
+      const volumeId = await rootVolume();
+      await ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 40 }));
+      const seen: string[] = [];
+      for (let i = 0; i < 7; i++) seen.push((await stateOfModification(volumeId))!);
+      expect(seen).toEqual(['modifying', 'modifying', 'modifying', 'modifying', 'modifying', 'optimizing', 'completed']);
+    } finally {
+      aws.faults.faithful.volumeModifyingPolls = 1;
+    }
   });
 });
