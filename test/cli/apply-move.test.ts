@@ -211,12 +211,14 @@ describe('identity changes: a workspace moving between tenants, an orgId edited 
     expect(plan.stdout).toContain(`its instance sits in ${group!.GroupId}`);
 
     // The old group's delete and the instance's move run in parallel (two tenants): the delete may
-    // come first, and then fails at once naming the instance, never waiting out the deadline.
+    // come first, and then fails at once naming the instance, never waiting out the deadline; or
+    // its DependencyViolation lands just before the move and its one retry finds the group free.
+    // Either way no retry loop: at most two DeleteSecurityGroup calls (the old code made 65).
     const from = w().aws.calls.length;
     const first = await w().run(['apply', '--auto-approve']);
     expect([0, 4]).toContain(first.code);
     if (first.code === 4) expect(first.stderr).toContain(`still used by instance ${adopted}`);
-    expect(w().aws.calls.slice(from).filter((c) => c.action === 'DeleteSecurityGroup').length).toBeLessThanOrEqual(1);
+    expect(w().aws.calls.slice(from).filter((c) => c.action === 'DeleteSecurityGroup').length).toBeLessThanOrEqual(2);
     const second = await w().run(['apply', '--auto-approve']);
     expect(second.code).toBe(0);
 
