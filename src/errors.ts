@@ -23,6 +23,8 @@ export interface ErrorContext {
 export class TenantformError extends Error {
   readonly operation: string;
   readonly resource: string | undefined;
+  /** The "why" alone, without operation and resource (for a caller that re-states those). */
+  readonly detail: string;
   readonly exitCode: ExitCode = ExitCode.error;
 
   constructor(detail: string, ctx: ErrorContext) {
@@ -31,6 +33,7 @@ export class TenantformError extends Error {
     this.name = new.target.name;
     this.operation = ctx.operation;
     this.resource = ctx.resource;
+    this.detail = detail;
   }
 }
 
@@ -50,6 +53,32 @@ export class GuardRefusal extends TenantformError {
 
 /** A deadline passed while waiting for the cloud (e.g. an instance stuck in shutting-down). */
 export class DeadlineExceeded extends TenantformError {}
+
+/**
+ * An internal invariant failed (an impossible state, a caller breaking a function's contract):
+ * a bug in tenantform, not something the user can fix by changing input or wiring. The CLI
+ * reports it as a bug, like any error that is not a TenantformError.
+ */
+export class InternalError extends TenantformError {}
+
+/** True for an error the user cannot act on: an InternalError or anything not a TenantformError. */
+export function isBug(e: unknown): boolean {
+  return !(e instanceof TenantformError) || e instanceof InternalError;
+}
+
+const runIds = new WeakMap<object, string>();
+
+/**
+ * Remembers which run a thrown value escaped from, so the CLI can name the run in a bug report
+ * (the audit store has its row) without the error classes knowing about runs.
+ */
+export function tagRunId(e: unknown, runId: string): void {
+  if (typeof e === 'object' && e !== null && !runIds.has(e)) runIds.set(e, runId);
+}
+
+export function runIdOf(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null ? runIds.get(e) : undefined;
+}
 
 /** Short description of any thrown value, for messages; never includes a stack. */
 export function describeCause(cause: unknown): string {

@@ -12,6 +12,7 @@
 import type { AuditResourceKind, AuditStore, ResourceState } from '../store/model.js';
 import type { ActionResult } from './changeset.js';
 import type { AuditEvent } from './context.js';
+import { InternalError } from '../errors.js';
 
 export interface AuditRecorderOptions {
   store: AuditStore;
@@ -85,7 +86,7 @@ function toRow(e: AuditEvent): { kind: AuditResourceKind; resourceId: string; st
       return row('deleted', { failure: 'rolled back after a failed create' });
     default: {
       const unknown: never = e.state;
-      throw new Error(`unknown audit state ${String(unknown)}`);
+      throw new InternalError(`unknown audit state ${String(unknown)}`, { operation: 'classify audit event', resource: `${e.kind} ${e.resourceId}` });
     }
   }
 }

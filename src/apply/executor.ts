@@ -21,7 +21,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DesiredState, DesiredTenant, DesiredWorkspace } from '../desired/model.js';
-import { GuardRefusal, InputError, TenantformError } from '../errors.js';
+import { CloudError, GuardRefusal, InputError, TenantformError } from '../errors.js';
 import { targetKey } from '../plan/diff.js';
 import type { Action, ActionTarget, Plan } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
@@ -367,9 +367,9 @@ function auditKey(orgId: string, workspaceId: string | undefined): string {
   return `${orgId}\0${workspaceId ?? ''}`;
 }
 
-function commandFailure(r: RedeployResult | undefined, a: Action): Error {
+function commandFailure(r: RedeployResult | undefined, a: Action): CloudError {
   const what = r ? `${r.status}${r.statusDetails ? ` (${r.statusDetails})` : ''}${r.instanceId ? ` on ${r.instanceId}` : ''}` : 'no result';
-  return new Error(`${a.kind} ${a.target.slug}${a.target.workspaceName ? `/${a.target.workspaceName}` : ''}: SSM command ${what}`);
+  return new CloudError(`SSM command ${what}`, { operation: a.kind, resource: `${a.target.slug}${a.target.workspaceName ? `/${a.target.workspaceName}` : ''}` });
 }
 
 function describeAbort(signal: AbortSignal): string {

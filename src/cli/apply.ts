@@ -25,7 +25,7 @@ import { fleetTree } from '../desired/git.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
 import type { Inventory } from '../live/model.js';
-import { ExitCode, GuardRefusal, InputError, TenantformError } from '../errors.js';
+import { ExitCode, GuardRefusal, InputError, TenantformError, tagRunId } from '../errors.js';
 import { observe } from '../live/observe.js';
 import { planChanges, unknownReplaceTargets } from '../plan/diff.js';
 import type { GuardAllowances } from '../plan/guards.js';
@@ -146,6 +146,7 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
     code = e instanceof TenantformError ? e.exitCode : ExitCode.error;
     status = code === ExitCode.refused ? 'refused' : 'failed';
     summary = { error: e instanceof Error ? e.message : String(e), ...(gitCommit.dirty ? { dirtyTree: gitCommit.dirty } : {}) };
+    tagRunId(e, runId);
     throw e;
   } finally {
     try {

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ExitCode, TenantformError } from '../errors.js';
+import { ExitCode, InternalError, isBug, runIdOf, TenantformError } from '../errors.js';
 import type { CommandModule } from './command.js';
 import { processIo, type Io } from './io.js';
 import { loadCommands } from './commands.js';
@@ -51,15 +51,48 @@ export async function main(argv: string[], io: Io = processIo(), modules?: reado
       if (json) out.stdout(renderErrorJson({ operation: 'read command line', resource: null, message: err.message.replace(/^error: /, ''), exitCode: ExitCode.error }));
       return ExitCode.error;
     }
-    if (err instanceof TenantformError) {
+    if (err instanceof TenantformError && !isBug(err)) {
       if (json) out.stdout(renderErrorJson({ operation: err.operation, resource: err.resource ?? null, message: err.message, exitCode: err.exitCode }));
       out.stderr(`error: ${err.message}\n`);
       return err.exitCode;
     }
-    // Anything else is a bug in tenantform: say so, and keep the stack for the bug report (stderr only).
-    const message = err instanceof Error ? err.message : String(err);
-    if (json) out.stdout(renderErrorJson({ operation: 'tenantform', resource: null, message: `internal error (please report): ${message}`, exitCode: ExitCode.error }));
-    out.stderr(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    renderBug(err, out, json, io.env.TENANTFORM_DEBUG === '1');
     return ExitCode.error;
   }
+}
+
+/**
+ * A bug (an InternalError, or anything thrown that is not a TenantformError) is one line that
+ * says so and names the run, whose audit row holds the rest; the stack only with
+ * TENANTFORM_DEBUG=1, for the bug report. Everything goes through the redacting writers.
+ */
+function renderBug(err: unknown, out: Pick<Io, 'stdout' | 'stderr'>, json: boolean, debug: boolean): void {
+  const first = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  const runId = runIdOf(err);
+  const message = `internal error: ${first || (err instanceof Error ? err.name : 'no message')} — this is a bug in tenantform, please report it${runId ? ` (run ${runId})` : ''}`;
+  const stack = err instanceof Error ? stackWithCauses(err) : undefined;
+  if (json) {
+    out.stdout(
+      renderErrorJson({
+        operation: err instanceof InternalError ? err.operation : 'tenantform',
+        resource: err instanceof InternalError ? (err.resource ?? null) : null,
+        message,
+        exitCode: ExitCode.error,
+        bug: true,
+        ...(runId ? { runId } : {}),
+        ...(debug && stack ? { stack } : {}),
+      }),
+    );
+  }
+  out.stderr(`error: ${message}\n`);
+  if (debug && stack) out.stderr(`${stack}\n`);
+}
+
+/** The stack, then each cause's, as Node prints them (`[cause]` chains are where SDK errors hide). */
+function stackWithCauses(err: Error): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+  }
+  return parts.join('\ncaused by: ');
 }

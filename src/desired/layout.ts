@@ -9,6 +9,7 @@
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { sep } from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
+import { InputError } from '../errors.js';
 
 export interface FileRef {
   /** Repository-relative, '/'-separated. */
@@ -56,7 +57,7 @@ export function discover(repoDir: string, diagnostics: Diagnostic[], only?: Read
   let root: string;
   try {
     root = realpathSync(repoDir);
-    if (!statSync(root).isDirectory()) throw new Error('not a directory');
+    if (!statSync(root).isDirectory()) throw new InputError('not a directory', { operation: 'read fleet repository', resource: repoDir });
   } catch {
     diagnostics.push(problem('.', `The fleet repository ${repoDir} does not exist or is not a directory.`));
     return undefined;

@@ -75,14 +75,19 @@ function checkDigest(data: unknown, source: string): void {
   }
 }
 
-class ShapeError extends Error {}
+/** The first bad field of a plan file; parsePlan re-states it with the file's name. */
+class ShapeError extends InputError {
+  constructor(detail: string) {
+    super(detail, { operation: 'read plan file' });
+  }
+}
 
 /** Checks a parsed plan's version and shape; an InputError names `source` and the first bad field. */
 export function parsePlan(data: unknown, source: string): Plan {
   try {
     return parseShape(data);
   } catch (cause) {
-    if (cause instanceof ShapeError) throw new InputError(cause.message, { operation: 'read plan file', resource: source });
+    if (cause instanceof ShapeError) throw new InputError(cause.detail, { operation: 'read plan file', resource: source });
     throw cause;
   }
 }

@@ -3,11 +3,12 @@
  * fast calls go out; this bounds how many are in flight, which keeps memory and open sockets flat.
  */
 import pLimit from 'p-limit';
+import { InternalError } from '../errors.js';
 
 export type ConcurrencyLimit = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export function concurrencyLimit(concurrency: number): ConcurrencyLimit {
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`concurrency must be a positive integer (got ${concurrency})`);
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new InternalError(`must be a positive integer (got ${concurrency})`, { operation: 'limit concurrency', resource: 'concurrency' });
   const limit = pLimit(concurrency);
   return (fn) => limit(fn);
 }

@@ -6,6 +6,7 @@
  */
 import { systemClock, type Clock } from './clock.js';
 import type { RateLimiter } from './token-bucket.js';
+import { InternalError } from '../errors.js';
 
 export class SlidingWindowLimiter implements RateLimiter {
   /** The last `limit` grant times, oldest at `head` (a ring). */
@@ -17,7 +18,7 @@ export class SlidingWindowLimiter implements RateLimiter {
     readonly windowMs: number,
     private readonly clock: Clock = systemClock,
   ) {
-    if (!(limit >= 1) || !(windowMs > 0)) throw new RangeError(`window limiter needs limit >= 1 and window > 0 (got ${limit}, ${windowMs} ms)`);
+    if (!(limit >= 1) || !(windowMs > 0)) throw new InternalError(`needs limit >= 1 and window > 0 (got ${limit}, ${windowMs} ms)`, { operation: 'create rate limiter', resource: 'sliding window' });
   }
 
   /** Reserves one request and returns how many milliseconds the caller must wait before sending it. */

@@ -18,6 +18,12 @@ export interface ErrorReport {
     exitCode: number;
     /** For an invalid fleet or wiring: every problem found, as `validate --json` lists them. */
     diagnostics?: Diagnostic[];
+    /** True when the failure is a bug in tenantform (an internal error), not the user's to fix. */
+    bug?: true;
+    /** The run the failure escaped from (apply), when there was one: its audit row has the rest. */
+    runId?: string;
+    /** Only with TENANTFORM_DEBUG=1, for a bug: the stack and its causes'. */
+    stack?: string;
   };
 }
 
@@ -28,6 +34,9 @@ export function renderErrorJson(e: ErrorReport['error']): string {
     message: e.message,
     exitCode: e.exitCode,
     ...(e.diagnostics ? { diagnostics: e.diagnostics } : {}),
+    ...(e.bug ? { bug: e.bug } : {}),
+    ...(e.runId ? { runId: e.runId } : {}),
+    ...(e.stack ? { stack: e.stack } : {}),
   };
   return `${JSON.stringify({ error }, null, 2)}\n`;
 }

@@ -5,6 +5,7 @@
  * they are compared arithmetically.
  */
 import type Database from 'better-sqlite3';
+import { ConfigError } from '../errors.js';
 
 /** Exported so a test can build a database as an older release left it. */
 export const MIGRATIONS: readonly string[] = [
@@ -126,7 +127,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database): void {
   const current = () => db.pragma('user_version', { simple: true }) as number;
   if (current() > SCHEMA_VERSION) {
-    throw new Error(`schema version ${current()} is newer than this tenantform understands (${SCHEMA_VERSION}); upgrade tenantform`);
+    throw new ConfigError(`schema version ${current()} is newer than this tenantform understands (${SCHEMA_VERSION}); upgrade tenantform`, { operation: 'migrate audit database' });
   }
   for (;;) {
     const done = db

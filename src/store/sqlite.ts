@@ -92,7 +92,9 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     db.pragma('foreign_keys = ON');
     migrate(db);
   } catch (cause) {
-    throw new ConfigError(describeCause(cause), { operation: 'open audit database', resource: path, cause });
+    // A ConfigError of the migration already says why; this names the database file.
+    const detail = cause instanceof ConfigError ? cause.detail : describeCause(cause);
+    throw new ConfigError(detail, { operation: 'open audit database', resource: path, cause });
   }
   return new SqliteAuditStore(db, path, opts);
 }

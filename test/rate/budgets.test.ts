@@ -1,5 +1,6 @@
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
+import { InternalError } from '../../src/errors.js';
 import type { Budgets } from '../../src/desired/model.js';
 import { ec2Category, PUBLISHED_BUDGETS, RateBudgets } from '../../src/rate/budgets.js';
 import { concurrencyLimit, mapSettled } from '../../src/rate/concurrency.js';
@@ -133,7 +134,7 @@ describe('concurrency', () => {
   });
 
   it('rejects a non-positive concurrency', () => {
-    expect(() => concurrencyLimit(0)).toThrow(RangeError);
-    expect(() => concurrencyLimit(1.5)).toThrow(RangeError);
+    expect(() => concurrencyLimit(0)).toThrow(InternalError);
+    expect(() => concurrencyLimit(1.5)).toThrow(InternalError);
   });
 });

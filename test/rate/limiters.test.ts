@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InternalError } from '../../src/errors.js';
 import { SlidingWindowLimiter } from '../../src/rate/sliding-window.js';
 import { TokenBucket } from '../../src/rate/token-bucket.js';
 import { ManualClock } from './clocks.js';
@@ -35,9 +36,10 @@ describe('TokenBucket', () => {
     const bucket = new TokenBucket(4, 2, new ManualClock());
     expect(bucket.reserve(3)).toBe(0);
     expect(bucket.reserve(3)).toBe(1000);
-    expect(() => bucket.reserve(5)).toThrow(RangeError);
-    expect(() => new TokenBucket(0, 1)).toThrow(RangeError);
-    expect(() => new TokenBucket(1, 0)).toThrow(RangeError);
+    expect(() => bucket.reserve(5)).toThrow(InternalError);
+    expect(() => new TokenBucket(0, 1)).toThrow(InternalError);
+    expect(() => new TokenBucket(1, 0)).toThrow(InternalError);
+    expect(() => new SlidingWindowLimiter(0, 1000)).toThrow(InternalError);
   });
 
   it('never grants more than capacity + rate × interval in any interval (property)', () => {
