@@ -39,7 +39,7 @@ export async function cloudflareCall<T>(ctx: ActContext, op: string, resource: s
   }
 }
 
-function wrap(ctx: ActContext, operation: string, resource: string, e: unknown): Error {
+function wrap(ctx: ActContext, operation: string, resource: string, e: unknown): CloudError {
   if (e instanceof CloudError) return e;
   return new ActCallError(ctx.redactor.redact(describeCause(e)), operation, resource, e);
 }
