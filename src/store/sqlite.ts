@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, describeCause, TenantformError } from '../errors.js';
+import { ConfigError, describeCause, InternalError, TenantformError } from '../errors.js';
 import { redactor as defaultRedactor, type Redactor } from '../redact.js';
 import type {
   AcquireOptions,
@@ -132,7 +132,7 @@ export class SqliteAuditStore implements AuditStore {
         .run(this.isoNow(), input.status, input.exitCode, this.json(input.summary), this.text(input.runId)),
     );
     if (info.changes !== 1) {
-      throw new TenantformError('no such run', { operation: 'finish run', resource: this.text(input.runId) });
+      throw new InternalError('no such run', { operation: 'finish run', resource: this.text(input.runId) });
     }
     return this.run(input.runId);
   }
@@ -282,7 +282,7 @@ export class SqliteAuditStore implements AuditStore {
 
   private run(runId: string): RunRecord {
     const row = this.db.prepare(`SELECT * FROM runs WHERE run_id = ?`).get(this.text(runId)) as RunRow | undefined;
-    if (!row) throw new TenantformError('no such run', { operation: 'read run', resource: this.text(runId) });
+    if (!row) throw new InternalError('no such run', { operation: 'read run', resource: this.text(runId) });
     return toRun(row);
   }
 
