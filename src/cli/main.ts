@@ -36,8 +36,9 @@ export async function main(argv: string[], io: Io = processIo(), modules?: reado
   const json = wantsJson(argv);
   // Error text can quote the environment (an SDK message, a URL): scrubbed like command output.
   const out = redactWriters(io);
-  const program = buildProgram(io, modules ?? (await loadCommands(argv)), (c) => (code = c));
   try {
+    // Inside the try: a command module that fails to load is a bug reported like any other.
+    const program = buildProgram(io, modules ?? (await loadCommands(argv)), (c) => (code = c));
     if (argv.length === 0) {
       program.outputHelp();
       return ExitCode.ok;

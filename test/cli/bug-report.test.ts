@@ -90,6 +90,17 @@ describe('a bug reaching the CLI (in-process command)', () => {
     expect(report.error.stack).toMatch(/^TypeError: oops\n\s+at /);
   });
 
+  it('a command that fails while it registers is reported the same way, not thrown out of main', async () => {
+    const io = memoryIo();
+    const broken: CommandModule = {
+      register() {
+        throw new TypeError('register exploded');
+      },
+    };
+    expect(await main(['boom'], io, [broken])).toBe(1);
+    expect(io.err.join('')).toBe('error: internal error: register exploded — this is a bug in tenantform, please report it\n');
+  });
+
   it('a predictable failure is not called a bug', async () => {
     const r = await runBoom(() => new InputError('no such tenant', { operation: 'plan', resource: 'acme' }), ['--json']);
     expect(r.code).toBe(1);
