@@ -126,7 +126,7 @@ describe('withLease', () => {
   });
 
   it('releases after the task, whether it succeeds or throws', async () => {
-    expect(await withLease(store, 'dev', alice, async () => 'done', { handleSignals: false })).toBe('done');
+    expect(await withLease(store, 'dev', alice, async () => 'done')).toBe('done');
     expect(await store.currentLease('dev')).toBeUndefined();
     const boom = new Error('task failed');
     await expect(
@@ -263,7 +263,7 @@ describe('lease across processes', () => {
     const me = currentHolder('run-next');
     await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: me.host, pid: me.pid });
     let reclaimed: unknown;
-    const ran = await withLease(store, 'dev', me, async () => 'ran', { handleSignals: false, onReclaimed: (prev, reason) => (reclaimed = { runId: prev.holder.runId, reason }) });
+    const ran = await withLease(store, 'dev', me, async () => 'ran', { onReclaimed: (prev, reason) => (reclaimed = { runId: prev.holder.runId, reason }) });
     expect(ran).toBe('ran');
     expect(reclaimed).toEqual({ runId: 'run-killed', reason: 'holderGone' });
     const dead = (await store.history()).runs.find((r) => r.runId === 'run-killed');
@@ -278,10 +278,10 @@ describe('lease across processes', () => {
     now = Date.now();
     const me = currentHolder('run-next');
     await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: me.host, pid: me.pid });
-    await expect(withLease(store, 'dev', me, async () => 'ran', { handleSignals: false })).rejects.toThrow(/held by run run-elsewhere \(pid \d+ on other-host/);
+    await expect(withLease(store, 'dev', me, async () => 'ran')).rejects.toThrow(/held by run run-elsewhere \(pid \d+ on other-host/);
     expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')?.status).toBe('running');
     now += 60_001;
-    expect(await withLease(store, 'dev', me, async () => 'ran', { handleSignals: false })).toBe('ran');
+    expect(await withLease(store, 'dev', me, async () => 'ran')).toBe('ran');
     expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')).toMatchObject({ status: 'abandoned', abandoned: { byRunId: 'run-next', reason: 'expired' } });
   });
 

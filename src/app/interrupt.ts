@@ -1,0 +1,14 @@
+/**
+ * Why a run was stopped from outside, as the abort reason a caller gives a use case: the CLI
+ * makes one from SIGINT/SIGTERM, a daemon from a cancelled job. It carries the exit status the
+ * run is recorded with (128 + the signal's number for a signal, as a shell reports it).
+ */
+export class Interruption extends Error {
+  constructor(
+    message: string,
+    readonly exitStatus: number,
+  ) {
+    super(message);
+    this.name = 'Interruption';
+  }
+}
