@@ -181,6 +181,36 @@ describe('withLease', () => {
     expect((await store.currentLease('dev'))?.holder).toEqual(bob);
   });
 
+  it('on the caller’s abort: aborts the task’s signal naming the environment, runs onAbort while still holding, then releases and says so; no signal handler of its own', async () => {
+    const outside = new AbortController();
+    const listeners = process.listenerCount('SIGINT') + process.listenerCount('SIGTERM');
+    const order: string[] = [];
+    let handled!: () => void;
+    const wasHandled = new Promise<void>((r) => (handled = r));
+    const result = await withLease(
+      store,
+      'dev',
+      alice,
+      async (signal) => {
+        expect(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM')).toBe(listeners);
+        outside.abort(new Error('interrupted by SIGINT'));
+        await wasHandled;
+        order.push(`lease after abort: ${(await store.currentLease('dev'))?.holder.runId ?? 'none'}`);
+        return (signal.reason as Error).message;
+      },
+      {
+        signal: outside.signal,
+        onAbort: async (reason) => order.push(`onAbort ${(reason as Error).message}, lease ${(await store.currentLease('dev'))?.holder.runId ?? 'none'}`),
+        onAbortHandled: () => {
+          order.push('handled');
+          handled();
+        },
+      },
+    );
+    expect(result).toBe('hold lock environment dev: interrupted by SIGINT');
+    expect(order).toEqual(['onAbort interrupted by SIGINT, lease run-alice', 'handled', 'lease after abort: none']);
+  });
+
   it('knows a holder dead only on this host, by a pid no process has', async () => {
     const here = hostname();
     expect(holderProcessGone({ host: here, pid: process.pid, runId: 'r', startedAt: '' })).toBe(false);
