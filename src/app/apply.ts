@@ -89,6 +89,8 @@ export async function applyFleet(input: ApplyInput): Promise<ApplyResult> {
   const environment = desired.fleet.environment;
   const gitCommit = await recordedCommit(input.repoDir, input.allowDirty ?? false, progress);
 
+  // Stopped before anything was recorded or held: nothing to record.
+  input.signal?.throwIfAborted();
   const store = input.openStore();
   const runId = randomUUID();
   const holder = currentHolder(runId);

@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { applyFleet, type ApplyResult } from '../app/apply.js';
+import { Interruption } from '../app/interrupt.js';
 import type { ProgressEvent } from '../app/ports.js';
 import type { Clock, Deadlines } from '../apply/context.js';
 import { ExitCode, InputError } from '../errors.js';
@@ -100,6 +101,10 @@ export async function runApply(io: Io, planFile: string | undefined, opts: Apply
       progress,
       ...deps,
     });
+  } catch (e) {
+    // Stopped by a signal before it held anything: the re-raised signal ends the process.
+    if (e instanceof Interruption && e === interrupt.signal.reason) return { code: e.exitStatus };
+    throw e;
   } finally {
     // A signal that came while nothing was held (or after the run) ends the process now.
     interrupt.handled();

@@ -40,9 +40,6 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/** `--replace` values: checked by the use cases against the fleet they load. */
-export { parseReplace } from '../app/replace.js';
-
 export function parsePositiveInt(flag: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {

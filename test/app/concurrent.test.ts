@@ -8,6 +8,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFleet, type ApplyResult } from '../../src/app/apply.js';
+import { Interruption } from '../../src/app/interrupt.js';
 import { planFleet, type PlanResult } from '../../src/app/plan.js';
 import type { ProgressEvent } from '../../src/app/ports.js';
 import { cloudSessionFactory } from '../../src/cli/cloud-session.js';
@@ -50,8 +51,9 @@ function progressOf(side: Side, during: () => void): (e: ProgressEvent) => void 
   };
 }
 
-function apply(side: Side, during: () => void): Promise<ApplyResult> {
+function apply(side: Side, during: () => void, signal?: AbortSignal): Promise<ApplyResult> {
   return applyFleet({
+    ...(signal ? { signal } : {}),
     repoDir: side.w.dir,
     wiringEnv: side.w.env,
     clients: cloudSessionFactory(side.w.env),
@@ -129,5 +131,22 @@ describe('two use cases in one process', () => {
   it('runs one after another in the same process: each world then has nothing to do', async () => {
     expect(actionsOf(await plan(a))).toEqual([]);
     expect(actionsOf(await plan(b))).toEqual([]);
+  });
+
+  it('an apply aborted before it starts records no run, takes no lease and changes nothing', async () => {
+    const stop = new AbortController();
+    const why = new Interruption('interrupted by SIGTERM', 143);
+    stop.abort(why);
+    const traffic = a.w.mark();
+    const runsBefore = a.w.runs();
+    await expect(apply(a, () => undefined, stop.signal)).rejects.toBe(why);
+    expect(a.w.runs()).toEqual(runsBefore);
+    const store = openAuditStore(a.w.db);
+    try {
+      expect(await store.currentLease('dev')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+    expect(traffic()).toEqual({ aws: [], cf: [] });
   });
 });
