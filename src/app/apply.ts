@@ -126,7 +126,7 @@ export async function applyFleet(input: ApplyInput): Promise<ApplyResult> {
     summary = gitCommit.dirty ? { ...(result.summary as object), dirtyTree: gitCommit.dirty } : result.summary;
     return { code, runId, ...(result.plan ? { plan: result.plan } : {}), ...(result.changeSet ? { changeSet: result.changeSet } : {}) };
   } catch (e) {
-    code = e instanceof TenantformError ? e.exitCode : e instanceof Interruption ? e.exitStatus : ExitCode.error;
+    code = e instanceof Interruption ? e.exitStatus : e instanceof TenantformError ? e.exitCode : ExitCode.error;
     status = e instanceof Interruption ? 'interrupted' : code === ExitCode.refused ? 'refused' : 'failed';
     summary = { error: messageOf(e), ...(gitCommit.dirty ? { dirtyTree: gitCommit.dirty } : {}) };
     throw e;
@@ -140,7 +140,7 @@ export async function applyFleet(input: ApplyInput): Promise<ApplyResult> {
 }
 
 function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return e instanceof Interruption ? e.why : e instanceof Error ? e.message : String(e);
 }
 
 function exitStatusOf(reason: unknown): number {

@@ -112,7 +112,9 @@ export async function withLease<T>(
   const outside = opts.signal;
   const onOutsideAbort = () => {
     const reason: unknown = outside?.reason;
-    const detail = reason instanceof Error ? reason.message : String(reason);
+    // An Interruption (src/app/interrupt.ts) says `why` on its own; any other reason by its message.
+    const why = (reason as { why?: unknown } | undefined)?.why;
+    const detail = typeof why === 'string' ? why : reason instanceof Error ? reason.message : String(reason);
     controller.abort(new TenantformError(detail, { operation: 'hold lock', resource: `environment ${environment}` }));
     clearInterval(timer);
     void Promise.resolve()
