@@ -126,7 +126,11 @@ export class Redactor {
   }
 }
 
-/** The process-wide redactor: the CLI registers the environment's secrets on start, apply registers generated ones. */
+/**
+ * The CLI's redactor: its commands register the environment's secrets in it, apply the generated
+ * ones, and the top-level error output scrubs with it. Only src/cli uses it; the use cases
+ * (src/app) and everything below them get a Redactor passed in, so runs in one process share none.
+ */
 export const redactor = new Redactor();
 
 /** Wraps text writers (such as the CLI's Io) so everything written through them is redacted. */

@@ -2,9 +2,9 @@
  * `tenantform history`: the runs and resource lifecycle events in the audit store, newest first.
  * Read-only: a missing database is reported as empty history and is not created.
  */
-import { existsSync } from 'node:fs';
+import { readHistory } from '../app/history.js';
 import { ExitCode } from '../errors.js';
-import { openAuditStore } from '../store/open.js';
+import { redactor } from '../redact.js';
 import type { History, ResourceRecord, RunAbandonment, RunRecord } from '../store/model.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
@@ -35,23 +35,13 @@ export const historyCommand: CommandModule = {
 };
 
 async function runHistory(io: Io, flags: HistoryFlags): Promise<number> {
-  const db = { path: dbFile(io, flags) };
-  let history: History = { runs: [], resources: [] };
-  const exists = existsSync(db.path);
-  if (exists) {
-    const store = openAuditStore(db.path);
-    try {
-      history = await store.history({ slug: flags.tenant, limit: flags.limit });
-    } finally {
-      await store.close();
-    }
-  }
+  const { database, exists, history } = await readHistory({ dbPath: dbFile(io, flags, redactor), tenant: flags.tenant, limit: flags.limit, redactor });
   if (flags.json) {
-    io.stdout(`${JSON.stringify({ database: db.path, ...history }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ database, ...history }, null, 2)}\n`);
     return ExitCode.ok;
   }
   if (!exists) {
-    io.stdout(`No audit database at ${db.path} yet: nothing has been recorded.\n`);
+    io.stdout(`No audit database at ${database} yet: nothing has been recorded.\n`);
     return ExitCode.ok;
   }
   io.stdout(renderHistory(history, flags.tenant));

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { redactor } from '../redact.js';
+import { redactor as defaultRedactor, type Redactor } from '../redact.js';
 import { resolveDbPath } from '../store/path.js';
 import { dbUrlSecrets, unsupportedDbUrl } from '../store/url.js';
 import type { Io } from './io.js';
@@ -26,7 +26,7 @@ export function addDbOption(cmd: Command): Command {
  * refused here, before any path handling or file is made: exit 1, one line, its password
  * registered with the redactor and left out of the message.
  */
-export function dbFile(io: Io, flags: { db?: string | undefined; repo?: string | undefined }): string {
+export function dbFile(io: Io, flags: { db?: string | undefined; repo?: string | undefined }, redactor: Redactor = defaultRedactor): string {
   const db = resolveDbPath({ flag: flags.db, env: io.env, repoDir: repoDir(io, flags.repo), cwd: io.cwd });
   if ('url' in db) {
     for (const s of dbUrlSecrets(db.url)) redactor.register(s);
@@ -38,21 +38,6 @@ export function dbFile(io: Io, flags: { db?: string | undefined; repo?: string |
 /** Commander's collector for a repeatable option (`--replace a --replace b`). */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-/** `--replace` values: `<slug>` or `<slug>/<workspace>`, each checked against the fleet repository. */
-export function parseReplace(values: readonly string[] | undefined, unknown: (requests: string[]) => string[]): string[] {
-  const requests = [...new Set((values ?? []).map((v) => v.trim()))];
-  for (const r of requests) {
-    if (!/^[^/\s]+(\/[^/\s]+)?$/.test(r)) {
-      throw new InputError(`expected <slug> or <slug>/<workspace>, got "${r}"`, { operation: 'read command line', resource: '--replace' });
-    }
-  }
-  const missing = unknown(requests);
-  if (missing.length > 0) {
-    throw new InputError(`${missing.join(', ')}: no such tenant or workspace is declared in the fleet repository`, { operation: 'read command line', resource: '--replace' });
-  }
-  return requests;
 }
 
 export function parsePositiveInt(flag: string, value: string): number {

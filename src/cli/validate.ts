@@ -1,9 +1,7 @@
 import { Option } from 'commander';
-import { readWiring } from '../config/env.js';
-import { hasErrors, sortDiagnostics } from '../desired/diagnostics.js';
-import { loadFleet } from '../desired/load.js';
+import { validateFleet } from '../app/validate.js';
 import { ExitCode } from '../errors.js';
-import { redactor, redactWriters } from '../redact.js';
+import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
 import { buildReport, renderGithub, renderJson, renderText } from '../render/diagnostics.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
@@ -18,29 +16,16 @@ interface ValidateOptions {
 }
 
 /** `tenantform validate`: exit 0 when the fleet repository (and with --env, the wiring) is valid, else 1. */
-export async function runValidate(io: Io, opts: ValidateOptions): Promise<number> {
+export async function runValidate(io: Io, opts: ValidateOptions, redactor: Redactor = defaultRedactor): Promise<number> {
   redactor.registerEnv(io.env);
-  const out = redactWriters(io);
-  const { state, diagnostics, fleet } = await loadFleet(repoDir(io, opts.repo), {
+  const out = redactWriters(io, redactor);
+  const result = await validateFleet({
+    repoDir: repoDir(io, opts.repo),
     allowEmpty: opts.allowEmpty ?? false,
-    ...(opts.env ? { env: io.env } : {}),
+    ...(opts.env ? { wiringEnv: io.env } : {}),
+    redactor,
   });
-  if (opts.env) {
-    const wiring = readWiring(io.env, fleet);
-    diagnostics.push(...wiring.diagnostics);
-    sortDiagnostics(diagnostics);
-  }
-  const report = buildReport(
-    diagnostics,
-    state && !hasErrors(diagnostics)
-      ? {
-          tenants: state.tenants.length,
-          workspaces: state.tenants.reduce((n, t) => n + t.workspaces.length, 0),
-          hash: state.hash,
-          commit: state.commit,
-        }
-      : undefined,
-  );
+  const report = buildReport(result.diagnostics, result.summary);
   const text = opts.json ? renderJson(report) : opts.format === 'github' ? renderGithub(report) : renderText(report, io.color);
   out.stdout(text);
   return report.valid ? ExitCode.ok : ExitCode.error;

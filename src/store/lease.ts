@@ -3,9 +3,10 @@
  * task runs, so a crashed holder's lease simply expires and the next run reclaims it; a live
  * holder keeps it for as long as it works. A holder on this host whose process is gone is known
  * dead, so its lease is reclaimed at once rather than at expiry. Either way the dead run is
- * recorded as abandoned. Released in `finally` and on SIGINT/SIGTERM.
+ * recorded as abandoned. Released in `finally` and when the caller's AbortSignal fires (the CLI
+ * aborts it on SIGINT/SIGTERM: signal handling is the process's business, not the lease's).
  */
-import { constants, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { GuardRefusal, TenantformError } from '../errors.js';
 import type { Lease, LeaseHolder, LeaseStore, ReclaimReason } from './model.js';
 
@@ -42,13 +43,19 @@ export interface WithLeaseOptions {
   ttlMs?: number;
   /** Default: a third of the TTL, so two renewals can fail before the lease lapses. */
   renewEveryMs?: number;
-  /** Release the lease on SIGINT/SIGTERM, then let the signal end the process as it would have. Default true. */
-  handleSignals?: boolean;
   /**
-   * Runs on SIGINT/SIGTERM before the lease is released and the signal ends the process, so the
-   * caller can record how its run ended: once the signal is re-raised, no `finally` of the task runs. Its failure is ignored.
+   * Stops the run from outside (the CLI turns SIGINT/SIGTERM into this): the task's signal is
+   * aborted too, renewal stops, `onAbort` runs, then the lease is released and `onAbortHandled`
+   * called. withLease installs no signal handler of its own.
    */
-  onInterrupt?: (signal: NodeJS.Signals) => unknown;
+  signal?: AbortSignal;
+  /**
+   * Runs on an outside abort before the lease is released, so the caller can record how its run
+   * ended (a process about to die runs no `finally` of the task). Its failure is ignored.
+   */
+  onAbort?: (reason: unknown) => unknown;
+  /** Called once an outside abort has been recorded and the lease released: the process may end now. */
+  onAbortHandled?: () => void;
   /** Called when a renewal finds the lease taken by someone else; the task's signal is aborted too. */
   onLost?: (current: Lease | undefined) => void;
   /** Called when a renewal fails (e.g. the database is busy); the next interval retries. */
@@ -62,7 +69,7 @@ export interface WithLeaseOptions {
 /**
  * Runs `task` while holding the environment's lease. Throws GuardRefusal (exit 3) naming the
  * holder when another live run has it. The task gets an AbortSignal that fires when the lease is
- * lost or the process is interrupted, so it can stop starting new work.
+ * lost or the caller's signal aborts, so it can stop starting new work.
  */
 export async function withLease<T>(
   leases: LeaseStore,
@@ -102,30 +109,24 @@ export async function withLease<T>(
   // A pending renewal must not keep a finished CLI alive.
   timer.unref();
 
-  const signals: NodeJS.Signals[] = opts.handleSignals === false ? [] : ['SIGINT', 'SIGTERM'];
-  const onSignal = (signal: NodeJS.Signals) => {
-    removeSignalHandlers();
-    controller.abort(new TenantformError(`interrupted by ${signal}`, { operation: 'hold lock', resource: `environment ${environment}` }));
+  const outside = opts.signal;
+  const onOutsideAbort = () => {
+    const reason: unknown = outside?.reason;
+    // An Interruption (src/app/interrupt.ts) says `why` on its own; any other reason by its message.
+    const why = (reason as { why?: unknown } | undefined)?.why;
+    const detail = typeof why === 'string' ? why : reason instanceof Error ? reason.message : String(reason);
+    controller.abort(new TenantformError(detail, { operation: 'hold lock', resource: `environment ${environment}` }));
     clearInterval(timer);
     void Promise.resolve()
-      .then(() => opts.onInterrupt?.(signal))
+      .then(() => opts.onAbort?.(reason))
       .catch(() => undefined)
       .then(() => leases.releaseLease(environment, holder))
       .catch(() => undefined)
-      .finally(() => {
-        // With nobody else listening, re-raise so the process ends the way the signal means.
-        if (process.listenerCount(signal) === 0) {
-          process.kill(process.pid, signal);
-          // A loader's hidden handler (tsx) may still catch the re-raised signal; delivery then needs
-          // the event loop alive, and the exit status must still say "killed by signal".
-          setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 1000);
-        }
-      });
+      .finally(() => opts.onAbortHandled?.());
   };
-  const removeSignalHandlers = () => {
-    for (const s of signals) process.off(s, onSignal);
-  };
-  for (const s of signals) process.on(s, onSignal);
+  const removeAbortListener = () => outside?.removeEventListener('abort', onOutsideAbort);
+  if (outside?.aborted) onOutsideAbort();
+  else outside?.addEventListener('abort', onOutsideAbort, { once: true });
 
   let taskFailed = true;
   try {
@@ -134,7 +135,7 @@ export async function withLease<T>(
     return value;
   } finally {
     clearInterval(timer);
-    removeSignalHandlers();
+    removeAbortListener();
     try {
       await leases.releaseLease(environment, holder);
     } catch (error) {

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, describeCause, InternalError, TenantformError } from '../errors.js';
-import { redactor as defaultRedactor, type Redactor } from '../redact.js';
+import { Redactor } from '../redact.js';
 import type {
   AcquireOptions,
   AcquireResult,
@@ -29,6 +29,10 @@ import type {
 import { migrate } from './sqlite-schema.js';
 
 export interface SqliteStoreOptions {
+  /**
+   * Scrubs every text and detail written. Default: a redactor of this store's own that knows no
+   * values (it still replaces whatever sits under a secret-looking key); never a process-wide one.
+   */
   redactor?: Redactor;
   /** Epoch milliseconds; injectable so lease expiry can be tested without waiting. */
   now?: () => number;
@@ -108,7 +112,7 @@ export class SqliteAuditStore implements AuditStore {
     readonly location: string,
     opts: SqliteStoreOptions = {},
   ) {
-    this.redactor = opts.redactor ?? defaultRedactor;
+    this.redactor = opts.redactor ?? new Redactor();
     this.now = opts.now ?? Date.now;
   }
 

@@ -1,7 +1,8 @@
 /**
  * A separate process using the lease, driven by test/store/lease.test.ts over stdin/stdout.
  *   race <db> <env> <runId>      open, print "ready", wait for "go <epoch ms>", at that instant try <env>-0…49, print those won
- *   hold <db> <env> <runId>      hold the lease via withLease until killed
+ *   hold <db> <env> <runId>      hold the lease via withLease until killed (SIGINT/SIGTERM abort it
+ *                                as the CLI's do, through src/cli/signals.ts)
  *   crash <db> <env> <runId>     acquire, print the result, then exit without releasing
  *   run <db> <env> <runId> <here|other> <ttlMs>
  *                                start a run as apply does, hold the lease via withLease (as this
@@ -9,6 +10,7 @@
  */
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
+import { abortOnSignals } from '../../src/cli/signals.js';
 import { withLease } from '../../src/store/lease.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
@@ -37,12 +39,13 @@ if (mode === 'race') {
   lines.close();
   await store.close();
 } else if (mode === 'hold') {
+  const interrupt = abortOnSignals();
   await withLease(store, env, holder, () => {
     print({ holding: true });
     // Stands for real work in flight; the lease's own renewal timer does not keep a process alive.
     setInterval(() => undefined, 1000);
     return new Promise<never>(() => undefined);
-  }, { ttlMs: 60_000 });
+  }, { ttlMs: 60_000, signal: interrupt.signal, onAbortHandled: interrupt.handled });
 } else if (mode === 'run') {
   const [where, ttl] = process.argv.slice(6) as [string, string];
   const runHolder = { ...holder, host: where === 'here' ? hostname() : 'other-host' };

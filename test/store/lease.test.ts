@@ -126,7 +126,7 @@ describe('withLease', () => {
   });
 
   it('releases after the task, whether it succeeds or throws', async () => {
-    expect(await withLease(store, 'dev', alice, async () => 'done', { handleSignals: false })).toBe('done');
+    expect(await withLease(store, 'dev', alice, async () => 'done')).toBe('done');
     expect(await store.currentLease('dev')).toBeUndefined();
     const boom = new Error('task failed');
     await expect(
@@ -179,6 +179,36 @@ describe('withLease', () => {
     expect(lostTo).toEqual(bob);
     // Releasing what it no longer holds leaves the new holder alone.
     expect((await store.currentLease('dev'))?.holder).toEqual(bob);
+  });
+
+  it('on the caller’s abort: aborts the task’s signal naming the environment, runs onAbort while still holding, then releases and says so; no signal handler of its own', async () => {
+    const outside = new AbortController();
+    const listeners = process.listenerCount('SIGINT') + process.listenerCount('SIGTERM');
+    const order: string[] = [];
+    let handled!: () => void;
+    const wasHandled = new Promise<void>((r) => (handled = r));
+    const result = await withLease(
+      store,
+      'dev',
+      alice,
+      async (signal) => {
+        expect(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM')).toBe(listeners);
+        outside.abort(new Error('interrupted by SIGINT'));
+        await wasHandled;
+        order.push(`lease after abort: ${(await store.currentLease('dev'))?.holder.runId ?? 'none'}`);
+        return (signal.reason as Error).message;
+      },
+      {
+        signal: outside.signal,
+        onAbort: async (reason) => order.push(`onAbort ${(reason as Error).message}, lease ${(await store.currentLease('dev'))?.holder.runId ?? 'none'}`),
+        onAbortHandled: () => {
+          order.push('handled');
+          handled();
+        },
+      },
+    );
+    expect(result).toBe('hold lock environment dev: interrupted by SIGINT');
+    expect(order).toEqual(['onAbort interrupted by SIGINT, lease run-alice', 'handled', 'lease after abort: none']);
   });
 
   it('knows a holder dead only on this host, by a pid no process has', async () => {
@@ -263,7 +293,7 @@ describe('lease across processes', () => {
     const me = currentHolder('run-next');
     await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: me.host, pid: me.pid });
     let reclaimed: unknown;
-    const ran = await withLease(store, 'dev', me, async () => 'ran', { handleSignals: false, onReclaimed: (prev, reason) => (reclaimed = { runId: prev.holder.runId, reason }) });
+    const ran = await withLease(store, 'dev', me, async () => 'ran', { onReclaimed: (prev, reason) => (reclaimed = { runId: prev.holder.runId, reason }) });
     expect(ran).toBe('ran');
     expect(reclaimed).toEqual({ runId: 'run-killed', reason: 'holderGone' });
     const dead = (await store.history()).runs.find((r) => r.runId === 'run-killed');
@@ -278,10 +308,10 @@ describe('lease across processes', () => {
     now = Date.now();
     const me = currentHolder('run-next');
     await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: me.host, pid: me.pid });
-    await expect(withLease(store, 'dev', me, async () => 'ran', { handleSignals: false })).rejects.toThrow(/held by run run-elsewhere \(pid \d+ on other-host/);
+    await expect(withLease(store, 'dev', me, async () => 'ran')).rejects.toThrow(/held by run run-elsewhere \(pid \d+ on other-host/);
     expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')?.status).toBe('running');
     now += 60_001;
-    expect(await withLease(store, 'dev', me, async () => 'ran', { handleSignals: false })).toBe('ran');
+    expect(await withLease(store, 'dev', me, async () => 'ran')).toBe('ran');
     expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')).toMatchObject({ status: 'abandoned', abandoned: { byRunId: 'run-next', reason: 'expired' } });
   });
 

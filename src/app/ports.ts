@@ -1,0 +1,50 @@
+/**
+ * What a use case is handed instead of reaching for process-wide state: the variables the wiring
+ * is read from (the CLI passes its environment; a daemon passes a job's), a factory for the cloud
+ * clients, and a sink for progress. Nothing here is a singleton, so two use cases in one process
+ * share only what their caller gives both.
+ */
+import type { AwsClients } from '../aws/clients.js';
+import type { CloudflareContext } from '../cloudflare/client.js';
+import type { ActionResult } from '../apply/changeset.js';
+import type { Budgets } from '../desired/model.js';
+import type { LiveReaders } from '../live/readers.js';
+import type { Plan } from '../plan/model.js';
+import type { Clock, RateGate } from '../rate/index.js';
+
+/** Variables the provisioning wiring (and the default AMI) are read from. */
+export type WiringEnv = Readonly<Record<string, string | undefined>>;
+
+/** The cloud clients one run works with, and how to let go of them. */
+export interface CloudSession {
+  aws: AwsClients;
+  cloudflare: CloudflareContext;
+  gate: RateGate;
+  readers: LiveReaders;
+  close(): void;
+}
+
+export interface CloudSessionRequest {
+  region: string;
+  budgets: Budgets;
+  cloudflare: { apiToken: string; accountId: string; zoneId: string };
+  clock?: Clock;
+}
+
+/** Makes the clients for a run once the fleet says which region and budgets apply. */
+export type CloudSessionFactory = (request: CloudSessionRequest) => CloudSession;
+
+/** What a use case says while it runs; the CLI renders these. Text is not yet redacted. */
+export type ProgressEvent =
+  | { kind: 'note'; message: string }
+  | { kind: 'warning'; message: string }
+  /** Apply: the plan it is about to act on, with the guards' verdict, before confirmation. */
+  | { kind: 'planned'; plan: Plan }
+  /** Apply: one action settled. */
+  | { kind: 'result'; result: ActionResult }
+  /** Apply: an outside abort has been recorded and the lease released; the process may end. */
+  | { kind: 'interrupted' };
+
+export type ProgressSink = (event: ProgressEvent) => void;
+
+export const noProgress: ProgressSink = () => undefined;
