@@ -60,10 +60,20 @@ export function flagSlugsLiveUnderAnotherOrg(
   liveTenants: Record<string, LiveTenant>,
   inScope: ScopeMatcher,
 ): void {
+  // Live orgs by slug, each in org id order: sorting every live org once per declared tenant made
+  // this quadratic in the fleet size (most of the 10,000-tenant planner bench's time).
+  const liveBySlug = new Map<string, string[]>();
+  for (const other of Object.keys(liveTenants).sort(compareText)) {
+    const liveSlug = liveTenants[other]!.slug;
+    if (liveSlug === undefined) continue;
+    const orgs = liveBySlug.get(liveSlug);
+    if (orgs) orgs.push(other);
+    else liveBySlug.set(liveSlug, [other]);
+  }
   for (const [orgId, d] of declared) {
     const slug = d.spec.slug;
     if (!inScope(orgId, slug)) continue;
-    for (const other of Object.keys(liveTenants).sort(compareText)) {
+    for (const other of liveBySlug.get(slug) ?? []) {
       const live = liveTenants[other]!;
       if (other === orgId || live.slug !== slug || !holdsData(live)) continue;
       const elsewhere = declared.get(other);
