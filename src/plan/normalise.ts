@@ -1,7 +1,13 @@
 /**
- * How live observations are read for comparison with the desired state. Shared by the diff and
- * the fingerprints so both agree on what "exists", "running" and "protected" mean. The rules are
- * listed in the comment block at the top of diff.ts.
+ * How live observations are read for comparison with the desired state. Shared by the planner and
+ * the fingerprints so both agree on what "exists", "running" and "protected" mean. Each
+ * planner module's header lists the rules it applies (build.ts lists the modules).
+ *
+ * - Existence. An instance exists when pending, running, stopping or stopped; shutting-down and
+ *   terminated instances are gone (a create may proceed). Delete cascades still list shutting-down
+ *   instances so apply waits for them before removing their security groups. A secret scheduled
+ *   for deletion does not exist but is restorable: a create or repair restores it (its generated
+ *   passwords are generated once and never regenerated) instead of creating a new one.
  */
 import { Tag } from '../contract.js';
 import type { Power } from '../desired/model.js';

@@ -682,6 +682,19 @@ describe('planChanges: identity', () => {
     expect(finding!.actionIds).toEqual(['create:tenant:org-new', 'delete:tenant:org-old']);
   });
 
+  it('a slug live under several other orgs gets one identity finding per org, in org id order', () => {
+    const d = desiredState([tenant('acme', { orgId: 'org-new' }), tenant('bolt')]);
+    const inv = inventoryFor(desiredState([tenant('acme', { orgId: 'org-b' }), tenant('bolt')]));
+    // Inserted after org-b, so the live map's key order is not org id order.
+    Object.assign(inv.tenants, inventoryOf([liveTenantFor(tenant('acme', { orgId: 'org-a' }), d.fleet)]).tenants);
+    const p = plan(d, inv);
+    expect(p.guards.filter((g) => g.guard === 'identity').map((g) => g.message.slice(0, g.message.indexOf(';')))).toEqual([
+      'tenant acme: the fleet declares org org-new, but acme is live under org org-a',
+      'tenant acme: the fleet declares org org-new, but acme is live under org org-b',
+    ]);
+    expect(p.actions.filter((a) => a.blockedBy?.includes('identity')).map((a) => a.id)).toEqual(['delete:tenant:org-a', 'delete:tenant:org-b', 'create:tenant:org-new']);
+  });
+
   it('the groupInUse finding names the group and the instance that holds it', () => {
     const d = desiredState([tenant('acme', { workspaces: [workspace('alpha')] }), tenant('bolt')]);
     const inv = inventoryFor(d);

@@ -1,0 +1,39 @@
+/**
+ * Rollout waves: which redeploys go together.
+ *
+ * - Rollout waves (redeploys only): tenants with any redeploy (their own or a workspace's) are
+ *   ordered canaries first (wave 0), then the others by slug, split by `fleet.rollout.batches`
+ *   — a count, or a percent of the tenants still remaining (rounded up, at least 1); tenants
+ *   left after the listed batches form one final wave. A tenant's workspace redeploys share
+ *   its wave.
+ */
+import type { DesiredTenant, RolloutBatch } from '../desired/model.js';
+import type { Action } from './model.js';
+import { compareText } from './normalise.js';
+
+export function assignWaves(actions: Action[], declared: Map<string, DesiredTenant>, batches: RolloutBatch[]): void {
+  const redeploying = [...new Set(actions.filter((a) => a.kind === 'redeploy').map((a) => a.target.orgId))];
+  const canaries = redeploying.filter((o) => declared.get(o)?.spec.canary === true);
+  const rest = redeploying
+    .filter((o) => declared.get(o)?.spec.canary !== true)
+    .sort((a, b) => compareText(declared.get(a)?.spec.slug ?? '', declared.get(b)?.spec.slug ?? '') || compareText(a, b));
+  const wave = new Map<string, number>(canaries.map((o) => [o, 0]));
+  let next = 0;
+  let waveNo = 1;
+  for (const b of batches ?? []) {
+    const remaining = rest.length - next;
+    if (remaining <= 0) break;
+    const size = batchSize(b, remaining);
+    for (const o of rest.slice(next, next + size)) wave.set(o, waveNo);
+    next += size;
+    waveNo += 1;
+  }
+  for (const o of rest.slice(next)) wave.set(o, waveNo);
+  for (const a of actions) if (a.kind === 'redeploy') a.wave = wave.get(a.target.orgId) ?? 0;
+}
+
+function batchSize(b: RolloutBatch, remaining: number): number {
+  const raw = 'count' in b ? b.count : Math.ceil((remaining * b.percent) / 100);
+  if (!Number.isFinite(raw)) return remaining;
+  return Math.min(remaining, Math.max(1, Math.floor(raw)));
+}
