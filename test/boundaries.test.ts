@@ -51,7 +51,8 @@ function importFindings(sf: ts.SourceFile): Finding[] {
           if (bindings && ts.isNamedImports(bindings)) {
             for (const el of bindings.elements) {
               const name = (el.propertyName ?? el.name).text;
-              if (!typeOnly && !el.isTypeOnly && name.endsWith('Command') && !READ_COMMAND.test(name)) out.push(at(sf, el, `mutating AWS command ${name} imported from ${from}`));
+              if (!typeOnly && !el.isTypeOnly && name.endsWith('Command') && !READ_COMMAND.test(name))
+                out.push(at(sf, el, `mutating AWS command ${name} imported from ${from}`));
             }
           }
         } else {
@@ -60,14 +61,16 @@ function importFindings(sf: ts.SourceFile): Finding[] {
           else
             for (const el of clause.elements) {
               const name = (el.propertyName ?? el.name).text;
-              if (!node.isTypeOnly && !el.isTypeOnly && name.endsWith('Command') && !READ_COMMAND.test(name)) out.push(at(sf, el, `mutating AWS command ${name} re-exported from ${from}`));
+              if (!node.isTypeOnly && !el.isTypeOnly && name.endsWith('Command') && !READ_COMMAND.test(name))
+                out.push(at(sf, el, `mutating AWS command ${name} re-exported from ${from}`));
             }
         }
       }
     }
     if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [arg] = node.arguments;
-      if (!arg || !ts.isStringLiteral(arg) || AWS_SDK.test(arg.text)) out.push(at(sf, node, `dynamic import${arg && ts.isStringLiteral(arg) ? ` of ${arg.text}` : ''} hides which commands are used`));
+      if (!arg || !ts.isStringLiteral(arg) || AWS_SDK.test(arg.text))
+        out.push(at(sf, node, `dynamic import${arg && ts.isStringLiteral(arg) ? ` of ${arg.text}` : ''} hides which commands are used`));
     }
     ts.forEachChild(node, visit);
   };

@@ -11,18 +11,7 @@ export const CHANGESET_FORMAT_VERSION = 1;
 
 export type AuditKind = 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance' | 'command';
 export type AuditState =
-  | 'created'
-  | 'adopted'
-  | 'updated'
-  | 'restored'
-  | 'deleted'
-  | 'absent'
-  | 'failed'
-  | 'rolledBack'
-  | 'stopped'
-  | 'started'
-  | 'resized'
-  | 'succeeded';
+  'created' | 'adopted' | 'updated' | 'restored' | 'deleted' | 'absent' | 'failed' | 'rolledBack' | 'stopped' | 'started' | 'resized' | 'succeeded';
 
 export type ResultStatus = 'ok' | 'failed' | 'skipped';
 
