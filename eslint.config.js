@@ -26,6 +26,9 @@ export default defineConfig(
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // Under verbatimModuleSyntax `import { type A } from './m.js'` still loads m at run time; the
+      // dependency rules treat it as type-only, so it must be written `import type { A }`.
+      '@typescript-eslint/no-import-type-side-effects': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       // A promise returned from inside try without await escapes its catch/finally (a lease released too early).
       '@typescript-eslint/return-await': ['error', 'in-try-catch'],
