@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`emulators: ${signal}, stopping\n`);
-    emulators
+    void emulators
       .close()
       .then(async () => (await sharedMotoServer()).stop())
       .finally(() => process.exit(0));

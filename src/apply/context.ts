@@ -4,6 +4,7 @@
  * that counts calls, and the product injects rate budgets and the audit store.
  */
 import type { AwsClients } from '../aws/clients.js';
+import type { AuditKind, AuditState } from '../changeset/model.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
 import type { Wiring } from '../config/env.js';
 import type { FleetSpec } from '../desired/model.js';
@@ -84,20 +85,7 @@ export interface CallGate {
   cloudflare<T>(op: string, fn: () => Promise<T>): Promise<T>;
 }
 
-export type AuditKind = 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance' | 'command';
-export type AuditState =
-  | 'created'
-  | 'adopted'
-  | 'updated'
-  | 'restored'
-  | 'deleted'
-  | 'absent'
-  | 'failed'
-  | 'rolledBack'
-  | 'stopped'
-  | 'started'
-  | 'resized'
-  | 'succeeded';
+export type { AuditKind, AuditState } from '../changeset/model.js';
 
 export interface AuditEvent {
   kind: AuditKind;

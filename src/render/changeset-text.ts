@@ -3,8 +3,8 @@
  * the resources it touched, the redacted error or why it was skipped; then the rollout waves and
  * the totals. Colour only when the caller says so; the text is otherwise identical.
  */
-import type { ActionResult, ChangeSet, ResourceChange } from '../apply/changeset.js';
-import { changeSetExitCode } from '../apply/changeset.js';
+import type { ActionResult, ChangeSet, ResourceChange } from '../changeset/model.js';
+import { changeSetExitCode } from '../changeset/model.js';
 import { sanitize, targetLabel } from './plan-format.js';
 
 const ANSI = { reset: '\u001b[0m', bold: '\u001b[1m', dim: '\u001b[2m', red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m' } as const;

@@ -67,7 +67,7 @@ describe('a larger root volume', () => {
   it('a modification stuck in modifying past the deadline fails the action (exit 4) with a clear message', async () => {
     w.aws.faults.faithful.volumeModifyingPolls = 100_000;
     try {
-      editFleet((t) => t.replace(/^  volumeGb: 30$/m, '  volumeGb: 40'));
+      editFleet((t) => t.replace(/^ {2}volumeGb: 30$/m, '  volumeGb: 40'));
       const from = w.aws.calls.length;
       const res = await w.run(['apply', '--auto-approve'], { deps: { deadlines: { volumeMs: 120_000 } } });
       expect(res.code).toBe(4);

@@ -39,7 +39,7 @@ describe('tenantform history', () => {
     const io = memoryIo();
     expect(await main(['history', '--db', db], io)).toBe(0);
     const out = io.out.join('');
-    expect(out).toMatch(/^Runs \(newest first\)\n  STARTED +RUN +COMMAND +ENV +STATUS +EXIT +COMMIT +HOST\n/);
+    expect(out).toMatch(/^Runs \(newest first\)\n {2}STARTED +RUN +COMMAND +ENV +STATUS +EXIT +COMMIT +HOST\n/);
     expect(out.indexOf('run-2')).toBeLessThan(out.indexOf('run-1'));
     expect(out).toMatch(/run-1 +apply +dev +succeeded +0 +0123456789ab +ci-1:7/);
     expect(out).toMatch(/run-2 +apply +dev +running +- +- +ci-2:8/);

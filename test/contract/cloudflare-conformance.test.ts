@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Cloudflare from 'cloudflare';
+import type Cloudflare from 'cloudflare';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BATCH_OPERATION, ConformanceChecker, type OperationRef } from '../support/cloudflare-double/conformance.js';
 import { startCloudflareDouble, type CloudflareDouble } from '../support/cloudflare-double/index.js';

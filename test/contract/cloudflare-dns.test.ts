@@ -2,7 +2,8 @@
  * Contract tests for the Cloudflare double, DNS side: records created, listed in every filter form,
  * changed, deleted and batched through the official SDK 7.3.0.
  */
-import Cloudflare, { BadRequestError, NotFoundError } from 'cloudflare';
+import type Cloudflare from 'cloudflare';
+import { BadRequestError, NotFoundError } from 'cloudflare';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCloudflareDouble, type CloudflareDouble } from '../support/cloudflare-double/index.js';
 import { codeOf, failureOf, sdkFor } from './cloudflare-sdk.js';

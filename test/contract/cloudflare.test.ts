@@ -3,7 +3,8 @@
  * operation tenantform uses, and the double must answer as Cloudflare documents it.
  * DNS records: cloudflare-dns.test.ts. Faults, auth and rate limits: cloudflare-faults.test.ts.
  */
-import Cloudflare, { BadRequestError, ConflictError, NotFoundError } from 'cloudflare';
+import type Cloudflare from 'cloudflare';
+import { BadRequestError, ConflictError, NotFoundError } from 'cloudflare';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCloudflareDouble, type CloudflareDouble } from '../support/cloudflare-double/index.js';
 import { codeOf, failureOf, sdkFor } from './cloudflare-sdk.js';

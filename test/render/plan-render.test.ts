@@ -89,6 +89,7 @@ describe('text renderer', () => {
     const evil = liveTenantFor(tenant('evil'), fleetSpec());
     evil.slug = 'evil\u001b[2J\u001b]0;pwned\u0007';
     const text = renderPlanText(planChanges(desiredState([tenant('acme')]), inventoryOf([evil]), { now: NOW }), { color: false });
+    // eslint-disable-next-line no-control-regex -- the assertion is about control characters
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(text).toContain('tenant evil\ufffd[2J\ufffd]0;pwned\ufffd (org org-evil)');
   });

@@ -1,0 +1,80 @@
+/**
+ * The change set: what apply did, per plan action and per live resource. Plain JSON so it can be
+ * stored in the run's summary, printed with --json and rendered for people by src/render. Errors
+ * in it have been through the redactor before they get here. It lives outside src/apply so that
+ * src/render (and later drift/serve) can read it without depending on the act side; the audit
+ * vocabulary it is written in (AuditKind, AuditState) lives here for the same reason.
+ */
+import type { ActionKind, ActionTarget } from '../plan/model.js';
+
+export const CHANGESET_FORMAT_VERSION = 1;
+
+export type AuditKind = 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance' | 'command';
+export type AuditState =
+  'created' | 'adopted' | 'updated' | 'restored' | 'deleted' | 'absent' | 'failed' | 'rolledBack' | 'stopped' | 'started' | 'resized' | 'succeeded';
+
+export type ResultStatus = 'ok' | 'failed' | 'skipped';
+
+/**
+ * Why an action was not attempted: `halted` (an earlier rollout wave failed too often),
+ * `blocked` (a guard), `dependency` (an earlier action of the same tenant or target failed),
+ * `interrupted` (the lease was lost or the process was signalled).
+ */
+export type SkipReason = 'halted' | 'blocked' | 'dependency' | 'interrupted';
+
+/** One lifecycle event on one live resource, as the act steps reported it. */
+export interface ResourceChange {
+  kind: AuditKind;
+  id: string;
+  state: AuditState;
+  workspaceId?: string;
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface ActionResult {
+  actionId: string;
+  kind: ActionKind;
+  target: ActionTarget;
+  replacement?: boolean;
+  wave?: number;
+  status: ResultStatus;
+  /** failed: the redacted error message (operation, resource, cause). */
+  error?: string;
+  /** failed: the operation that failed (an AWS action or a Cloudflare operation), when known. */
+  failedOperation?: string;
+  skipped?: { reason: SkipReason; detail: string };
+  resources: ResourceChange[];
+  durationMs: number;
+}
+
+export interface WaveResult {
+  wave: number;
+  actions: number;
+  failed: number;
+  /** failed / actions. */
+  failureRatio: number;
+  /** True when this wave's ratio exceeded rollout.maxFailureRatio, so later waves did not run. */
+  halted: boolean;
+}
+
+export interface ChangeSet {
+  formatVersion: typeof CHANGESET_FORMAT_VERSION;
+  environment: string;
+  runId: string | undefined;
+  startedAt: string;
+  finishedAt: string;
+  results: ActionResult[];
+  rollout: { waves: WaveResult[]; maxFailureRatio: number; halted: boolean };
+  summary: { ok: number; failed: number; skipped: number };
+}
+
+/** 0 when every action succeeded, 4 when anything failed, was skipped or the rollout halted. */
+export function changeSetExitCode(cs: ChangeSet): 0 | 4 {
+  return cs.summary.failed > 0 || cs.summary.skipped > 0 || cs.rollout.halted ? 4 : 0;
+}
+
+export function summarise(results: readonly ActionResult[]): ChangeSet['summary'] {
+  const summary = { ok: 0, failed: 0, skipped: 0 };
+  for (const r of results) summary[r.status] += 1;
+  return summary;
+}
