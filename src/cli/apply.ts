@@ -13,7 +13,7 @@ import { applyFleet, type ApplyResult } from '../app/apply.js';
 import { Interruption } from '../app/interrupt.js';
 import type { ProgressEvent } from '../app/ports.js';
 import type { Clock, Deadlines } from '../apply/context.js';
-import { ExitCode, InputError } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { GuardAllowances } from '../plan/guards.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
 import { renderChangeSetJson } from '../render/changeset-json.js';

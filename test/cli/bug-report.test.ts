@@ -5,7 +5,7 @@
  * path. A predictable failure (a TenantformError) keeps its one-line form, with no "bug" mark.
  */
 import Database from 'better-sqlite3';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandModule } from '../../src/cli/command.js';
 import { memoryIo } from '../../src/cli/io.js';
