@@ -38,7 +38,15 @@ const ZONE = 'bench.example';
 const APP_DOMAIN = `tenants.${ZONE}`;
 const WORKSPACES_PER_TENANT = 2;
 /** EC2 actions an apply of new tenants makes, each limited server-side by its own bucket. */
-const EC2_ACTIONS = ['RunInstances', 'CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeImages', 'DescribeVpcs'];
+const EC2_ACTIONS = [
+  'RunInstances',
+  'CreateSecurityGroup',
+  'AuthorizeSecurityGroupIngress',
+  'DescribeInstances',
+  'DescribeSecurityGroups',
+  'DescribeImages',
+  'DescribeVpcs',
+];
 
 function options(): { tenants: number; scale: number } {
   const { values } = parseArgs({ options: { tenants: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -198,7 +206,10 @@ async function main(): Promise<void> {
       ['RunInstances calls (answered 200)', fmt(launches.length)],
       ['RunInstances window (first → last launch)', `${fmt(windowMs / 1000, 1)} s`],
       ['bound set by the limit: (launches − burst) / rate', `${fmt(boundMs / 1000, 1)} s   ((${launches.length} − ${burst}) / ${perSecond}/s)`],
-      ['achieved RunInstances rate after the burst', `${fmt(achieved, 2)}/s   beside the limit ${perSecond}/s: ${fmt((achieved / perSecond) * 100, 1)}% of the bound (aim ≥ 90%)`],
+      [
+        'achieved RunInstances rate after the burst',
+        `${fmt(achieved, 2)}/s   beside the limit ${perSecond}/s: ${fmt((achieved / perSecond) * 100, 1)}% of the bound (aim ≥ 90%)`,
+      ],
       ['throttling answers (AWS)', `${fmt(throttled.length)}${throttled.length ? ` (${[...throttledBy].map(([a, n]) => `${a} ${n}`).join(', ')})` : ''}`],
       ['throttling answers (Cloudflare 429)', fmt(cfThrottled)],
       ['failed actions', failed === undefined ? 'unknown (no change set)' : fmt(failed)],

@@ -173,7 +173,12 @@ async function main(): Promise<void> {
     console.log('(b) planner on a synthetic inventory');
     const planner = spawnSync(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'planner.ts')], { encoding: 'utf8' });
     const plannerOut = (planner.stdout || planner.stderr || 'bench/planner.ts printed nothing').trimEnd();
-    console.log(plannerOut.split('\n').map((l) => `  ${l}`).join('\n'));
+    console.log(
+      plannerOut
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
     console.log('');
 
     // (c) a pull request touching one tenant: one workspace added.

@@ -61,7 +61,9 @@ async function run(): Promise<void> {
   try {
     const t0 = Date.now();
     generate(dir, tenants, workspaces);
-    console.log(`fleet: ${tenants} tenants × ${workspaces} workspaces = ${1 + tenants * (1 + workspaces)} files (generated in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `fleet: ${tenants} tenants × ${workspaces} workspaces = ${1 + tenants * (1 + workspaces)} files (generated in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     const kinds: Kind[] = ['floor', 'validate', 'cli'];
     const results: Record<Kind, Measurement[]> = { floor: [], validate: [], cli: [] };
     for (let i = 0; i < runs; i++) for (const kind of kinds) results[kind].push(measure(kind, dir));

@@ -46,7 +46,10 @@ function newestMtime(dir: string): number {
 function ensureBuilt(): void {
   if (existsSync(DIST_MAIN) && statSync(DIST_MAIN).mtimeMs >= newestMtime(join(REPO_ROOT, 'src'))) return;
   say('building dist/ (it is missing or older than src/)…');
-  const res = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const res = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
   if (res.status !== 0) throw new StepFailed('the build failed');
 }
 
@@ -79,7 +82,12 @@ async function desiredOf(dir: string): Promise<DesiredIdentities> {
 function tally(values: string[]): string {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([v, n]) => `${n} ${v}`).join(', ') || 'none';
+  return (
+    [...counts]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([v, n]) => `${n} ${v}`)
+      .join(', ') || 'none'
+  );
 }
 
 function printSummary(census: Census, desired: DesiredIdentities): void {
@@ -88,7 +96,10 @@ function printSummary(census: Census, desired: DesiredIdentities): void {
   say(`  instances:       ${tally(live.map((i) => `${i.role} ${i.state}`))}; ${census.instances.length - live.length} terminated`);
   for (const t of desired.tenants) {
     // Sorted: tenants and workspaces are created concurrently, so listing order varies run to run.
-    const mine = live.filter((i) => i.orgId === t.orgId).map((i) => `${i.role}=${i.state}`).sort();
+    const mine = live
+      .filter((i) => i.orgId === t.orgId)
+      .map((i) => `${i.role}=${i.state}`)
+      .sort();
     say(`    ${t.slug.padEnd(10)} ${mine.join(' ')}`);
   }
   say(`  security groups: ${census.groups.length} (${tally(census.groups.map((g) => g.role))})`);
@@ -96,7 +107,14 @@ function printSummary(census: Census, desired: DesiredIdentities): void {
   say(`  secrets:         ${activeSecrets.length} active, ${census.secrets.length - activeSecrets.length} scheduled for deletion`);
   const activeTunnels = census.tunnels.filter((t) => !t.deleted);
   say(`  tunnels:         ${activeTunnels.length} active, ${census.tunnels.length - activeTunnels.length} deleted`);
-  say(`  DNS records:     ${census.records.length} (${census.records.map((r) => `${r.type} ${r.name}`).sort().join(', ') || 'none'})`);
+  say(
+    `  DNS records:     ${census.records.length} (${
+      census.records
+        .map((r) => `${r.type} ${r.name}`)
+        .sort()
+        .join(', ') || 'none'
+    })`,
+  );
 }
 
 async function checkConverged(label: string, desired: DesiredIdentities): Promise<Census> {

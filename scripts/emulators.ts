@@ -56,7 +56,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write(`usage: npm run emulators -- [--aws-port N] [--cloudflare-port N] [--app-domain D (fleet appDomain)] [--zone Z (default: D less its first label when it has three or more)] [--transition-ms N (default ${DEFAULT_TRANSITION_MS}; how long pending/stopping/shutting-down last)]\n`);
+    process.stdout.write(
+      `usage: npm run emulators -- [--aws-port N] [--cloudflare-port N] [--app-domain D (fleet appDomain)] [--zone Z (default: D less its first label when it has three or more)] [--transition-ms N (default ${DEFAULT_TRANSITION_MS}; how long pending/stopping/shutting-down last)]\n`,
+    );
     return;
   }
   const appDomain = values['app-domain'];

@@ -43,7 +43,9 @@ describe('Redactor', () => {
   it('registers the contract’s secret environment variables that are set', () => {
     const r = new Redactor();
     r.registerEnv({ CLOUDFLARE_API_TOKEN: 'cf-token-123456', GHCR_PULL_TOKEN: 'ghp_abcdefgh', MOLECULE_ENV: 'staging-env-name' });
-    expect(SECRET_ENV_VARS).toEqual(expect.arrayContaining(['SECRETS_ENCRYPTION_KEY', 'PROVISION_SHARED_SECRET', 'CP_ADMIN_API_TOKEN', 'CLOUDFLARE_API_TOKEN', 'GHCR_PULL_TOKEN']));
+    expect(SECRET_ENV_VARS).toEqual(
+      expect.arrayContaining(['SECRETS_ENCRYPTION_KEY', 'PROVISION_SHARED_SECRET', 'CP_ADMIN_API_TOKEN', 'CLOUDFLARE_API_TOKEN', 'GHCR_PULL_TOKEN']),
+    );
     expect(r.redact('cf-token-123456 ghp_abcdefgh staging-env-name')).toBe(`${REDACTED} ${REDACTED} staging-env-name`);
   });
 

@@ -196,28 +196,43 @@ async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       inventory = await observe(readers, { environment, appDomain: fleet.appDomain, scope: observeScopeFor(saved), now });
       const moved = staleReasons(saved, inventory, desired);
       if (moved.length > 0) {
-        throw new GuardRefusal(`the plan is stale, re-run plan (${moved.length} change${moved.length === 1 ? '' : 's'} since it was made):\n${moved.map((r) => `  - ${r.message}`).join('\n')}`, {
-          operation: 'apply',
-          resource: `plan ${input.planFile.name}`,
-        });
+        throw new GuardRefusal(
+          `the plan is stale, re-run plan (${moved.length} change${moved.length === 1 ? '' : 's'} since it was made):\n${moved.map((r) => `  - ${r.message}`).join('\n')}`,
+          {
+            operation: 'apply',
+            resource: `plan ${input.planFile.name}`,
+          },
+        );
       }
       if (saved.basis.commit !== undefined && desired.commit !== undefined && saved.basis.commit !== desired.commit) {
-        progress({ kind: 'note', message: `the fleet repository moved from ${saved.basis.commit.slice(0, 12)} to ${desired.commit.slice(0, 12)} without changing the desired state; applying the plan` });
+        progress({
+          kind: 'note',
+          message: `the fleet repository moved from ${saved.basis.commit.slice(0, 12)} to ${desired.commit.slice(0, 12)} without changing the desired state; applying the plan`,
+        });
       }
       plan = saved;
     } else {
       inventory = await observe(readers, { environment, appDomain: fleet.appDomain, now });
-      plan = planChanges(desired, inventory, { now: now().toISOString(), backup: wiring.backup, allowDeletes: allow.deletes, allowTerminations: allow.terminations, replace });
+      plan = planChanges(desired, inventory, {
+        now: now().toISOString(),
+        backup: wiring.backup,
+        allowDeletes: allow.deletes,
+        allowTerminations: allow.terminations,
+        replace,
+      });
     }
 
     // Every guard again, from the actions, the fresh observation and the repository: never from the plan's own findings.
     const verdict = evaluateGuards(plan, { inventory, desired, allow });
     progress({ kind: 'planned', plan: verdict.plan });
     if (verdict.refusals.length > 0) {
-      throw new GuardRefusal(`refused by ${verdict.refusals.length === 1 ? 'a guard' : 'guards'}, nothing was changed:\n${verdict.refusals.map((g) => `  - ${g.guard}: ${g.message}`).join('\n')}`, {
-        operation: 'apply',
-        resource: `environment ${environment}`,
-      });
+      throw new GuardRefusal(
+        `refused by ${verdict.refusals.length === 1 ? 'a guard' : 'guards'}, nothing was changed:\n${verdict.refusals.map((g) => `  - ${g.guard}: ${g.message}`).join('\n')}`,
+        {
+          operation: 'apply',
+          resource: `environment ${environment}`,
+        },
+      );
     }
     if (plan.actions.length === 0) {
       const empty = emptyChangeSet(environment, runId, now().toISOString(), fleet.rollout.maxFailureRatio);

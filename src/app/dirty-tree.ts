@@ -28,6 +28,9 @@ export async function recordedCommit(dir: string, allowDirty: boolean, progress:
     });
   }
   const commit = tree.commit ? `${tree.commit}-dirty` : undefined;
-  progress({ kind: 'warning', message: `applying uncommitted changes to ${count} (${shown}) with --allow-dirty; recorded as ${commit ?? 'a dirty tree without commit'}` });
+  progress({
+    kind: 'warning',
+    message: `applying uncommitted changes to ${count} (${shown}) with --allow-dirty; recorded as ${commit ?? 'a dirty tree without commit'}`,
+  });
   return { commit, dirty: tree.dirty };
 }

@@ -36,9 +36,7 @@ export interface PlanInput {
   replace?: readonly string[];
 }
 
-export type PlanResult =
-  | { ok: false; diagnostics: Diagnostic[] }
-  | { ok: true; plan: Plan; desired: DesiredState; inventory: Inventory };
+export type PlanResult = { ok: false; diagnostics: Diagnostic[] } | { ok: true; plan: Plan; desired: DesiredState; inventory: Inventory };
 
 /** Wiring that only provisioning needs; a read-only plan runs without it (e.g. in pull request CI). */
 const APPLY_ONLY_VARIABLES = new Set(['SECRETS_ENCRYPTION_KEY', 'EC2_TENANT_IAM_PROFILE']);

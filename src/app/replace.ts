@@ -10,7 +10,10 @@ export function parseReplace(values: readonly string[] | undefined, unknown: (re
   }
   const missing = unknown(requests);
   if (missing.length > 0) {
-    throw new InputError(`${missing.join(', ')}: no such tenant or workspace is declared in the fleet repository`, { operation: 'read command line', resource: '--replace' });
+    throw new InputError(`${missing.join(', ')}: no such tenant or workspace is declared in the fleet repository`, {
+      operation: 'read command line',
+      resource: '--replace',
+    });
   }
   return requests;
 }

@@ -39,7 +39,11 @@ export class AuditRecorder {
   failure(result: ActionResult): void {
     if (result.status !== 'failed') return;
     const t = result.target;
-    this.write(kindOfOperation(result.failedOperation), result.actionId, t.orgId, t.workspaceId, 'failed', { event: 'actionFailed', action: result.kind, error: result.error ?? '' });
+    this.write(kindOfOperation(result.failedOperation), result.actionId, t.orgId, t.workspaceId, 'failed', {
+      event: 'actionFailed',
+      action: result.kind,
+      error: result.error ?? '',
+    });
   }
 
   /** Waits for every queued row; returns the write errors (empty when all landed). */
@@ -48,7 +52,14 @@ export class AuditRecorder {
     return [...this.errors];
   }
 
-  private write(kind: AuditResourceKind, resourceId: string, orgId: string, workspaceId: string | undefined, state: ResourceState, details: Record<string, unknown>): void {
+  private write(
+    kind: AuditResourceKind,
+    resourceId: string,
+    orgId: string,
+    workspaceId: string | undefined,
+    state: ResourceState,
+    details: Record<string, unknown>,
+  ): void {
     const { store, runId, environment, gitCommit, slugOf } = this.opts;
     this.chain = this.chain
       .then(() => store.recordResource({ runId, environment, kind, resourceId, orgId, workspaceId, slug: slugOf(orgId), state, gitCommit, details }))
@@ -63,9 +74,19 @@ function toRow(e: AuditEvent): { kind: AuditResourceKind; resourceId: string; st
   const details: Record<string, unknown> = { event: e.state, ...e.details };
   if (e.kind === 'command') {
     const instanceId = typeof e.details?.instanceId === 'string' && e.details.instanceId !== '' ? e.details.instanceId : e.resourceId;
-    return { kind: 'instance', resourceId: instanceId, state: e.state === 'succeeded' ? 'updated' : 'failed', details: { ...details, event: 'command', commandId: e.resourceId, outcome: e.state } };
+    return {
+      kind: 'instance',
+      resourceId: instanceId,
+      state: e.state === 'succeeded' ? 'updated' : 'failed',
+      details: { ...details, event: 'command', commandId: e.resourceId, outcome: e.state },
+    };
   }
-  const row = (state: ResourceState, extra: Record<string, unknown> = {}) => ({ kind: e.kind as AuditResourceKind, resourceId: e.resourceId, state, details: { ...details, ...extra } });
+  const row = (state: ResourceState, extra: Record<string, unknown> = {}) => ({
+    kind: e.kind as AuditResourceKind,
+    resourceId: e.resourceId,
+    state,
+    details: { ...details, ...extra },
+  });
   switch (e.state) {
     case 'created':
     case 'adopted':

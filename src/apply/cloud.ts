@@ -17,13 +17,7 @@ export class ActCallError extends CloudError {
   }
 }
 
-export async function awsCall<T>(
-  ctx: ActContext,
-  service: AwsService,
-  action: string,
-  resource: string,
-  fn: () => Promise<T>,
-): Promise<T> {
+export async function awsCall<T>(ctx: ActContext, service: AwsService, action: string, resource: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await ctx.call.aws(service, action, fn);
   } catch (e) {

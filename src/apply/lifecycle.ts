@@ -102,7 +102,10 @@ export interface RedeployResult extends InvocationResult {
 export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Promise<RedeployResult[]> {
   const results: RedeployResult[] = [];
   const groups = new Map<string, Array<RedeployTarget & { instanceId: string }>>();
-  const live = await findInstancesOf(ctx, targets.map((t) => t.target as InstanceIdentity));
+  const live = await findInstancesOf(
+    ctx,
+    targets.map((t) => t.target as InstanceIdentity),
+  );
   const found = targets.map((t) => (live.get(identityKey(t.target as InstanceIdentity)) ?? [])[0]);
   // Just launched: give them the power deadline to come up, together, until each is running or
   // has gone elsewhere (stopped meanwhile: SSM cannot reach it, no use waiting on). Stopped or stopping: SSM cannot reach them.

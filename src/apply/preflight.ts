@@ -46,7 +46,10 @@ export function staleReasons(saved: Plan, fresh: Inventory, desired: DesiredStat
 function desiredHashInScope(scope: Plan['basis']['scope'], desired: DesiredState): string {
   if (scope.kind === 'all') return desired.hash;
   const slugs = new Set(scope.slugs);
-  return desiredHash(desired.fleet, desired.tenants.filter((t) => slugs.has(t.spec.slug)));
+  return desiredHash(
+    desired.fleet,
+    desired.tenants.filter((t) => slugs.has(t.spec.slug)),
+  );
 }
 
 export interface GuardVerdict {
@@ -65,7 +68,6 @@ export interface GuardCheckInputs {
   desired: DesiredState;
   allow: GuardAllowances;
 }
-
 
 /**
  * Re-derives the destruction guards for this apply from the plan's actions, the fresh

@@ -32,7 +32,11 @@ export async function refuseIfProtected(ctx: ActContext, target: ProtectedTarget
   };
   const [tenantInstances, workspaceInstances] = await Promise.all([
     findInstances(ctx, { role: 'tenant', orgId: target.orgId, slug: target.slug }, NOT_TERMINATED_STATES),
-    findInstances(ctx, { role: 'workspace', orgId: target.orgId, slug: target.slug, ...(target.workspaceId ? { workspaceId: target.workspaceId } : {}) }, NOT_TERMINATED_STATES),
+    findInstances(
+      ctx,
+      { role: 'workspace', orgId: target.orgId, slug: target.slug, ...(target.workspaceId ? { workspaceId: target.workspaceId } : {}) },
+      NOT_TERMINATED_STATES,
+    ),
   ]);
   for (const i of [...tenantInstances, ...workspaceInstances]) {
     const tags = tagsToRecord(i.Tags);
@@ -45,7 +49,8 @@ export async function refuseIfProtected(ctx: ActContext, target: ProtectedTarget
   const bundle = await describeBundle(ctx, target.orgId);
   if (bundle && !bundle.DeletedDate && isProtectedTag(tagsToRecord(bundle.Tags))) tagged.push(`secret ${bundle.Name}`);
   if (tagged.length === 0) return;
-  const what = target.workspaceId === undefined ? `tenant ${target.slug} (org ${target.orgId})` : `workspace ${target.workspaceId} of tenant ${target.slug} (org ${target.orgId})`;
+  const what =
+    target.workspaceId === undefined ? `tenant ${target.slug} (org ${target.orgId})` : `workspace ${target.workspaceId} of tenant ${target.slug} (org ${target.orgId})`;
   throw new GuardRefusal(`refused: live ${Tag.deletionProtection}=true on ${tagged.join(', ')} (read just now); nothing was terminated or deleted`, {
     operation,
     resource: what,

@@ -86,9 +86,7 @@ export function rememberVpcCidr(ec2: object, vpcId: string, cidr: string): void 
 function sshFromEic(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
   const eic = ctx.wiring.eicSecurityGroupId;
   if (!eic) {
-    ctx.warn(
-      `EIC_ENDPOINT_SG_ID is not set: ${owner.role} ${owner.workspaceId ?? owner.orgId} gets no tcp/22 rule, so its browser terminal will not connect`,
-    );
+    ctx.warn(`EIC_ENDPOINT_SG_ID is not set: ${owner.role} ${owner.workspaceId ?? owner.orgId} gets no tcp/22 rule, so its browser terminal will not connect`);
     return [];
   }
   return [{ port: 22, sourceGroupId: eic, description: 'SSH from the EC2 Instance Connect endpoint' }];
@@ -174,9 +172,7 @@ function toIpPermission(p: IngressPermission): IpPermission {
     IpProtocol: 'tcp',
     FromPort: p.port,
     ToPort: p.port,
-    ...(p.cidr
-      ? { IpRanges: [{ CidrIp: p.cidr, Description: p.description }] }
-      : { UserIdGroupPairs: [{ GroupId: p.sourceGroupId, Description: p.description }] }),
+    ...(p.cidr ? { IpRanges: [{ CidrIp: p.cidr, Description: p.description }] } : { UserIdGroupPairs: [{ GroupId: p.sourceGroupId, Description: p.description }] }),
   };
 }
 
@@ -299,9 +295,7 @@ export async function deleteGroup(ctx: ActContext, groupId: string, owner: { org
   const auditBase = { kind: 'securityGroup' as const, resourceId: groupId, orgId: owner.orgId, ...(owner.workspaceId ? { workspaceId: owner.workspaceId } : {}) };
   for (let attempt = 1; ; attempt++) {
     try {
-      await awsCall(ctx, 'ec2', 'DeleteSecurityGroup', `security group ${groupId}`, () =>
-        ctx.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId })),
-      );
+      await awsCall(ctx, 'ec2', 'DeleteSecurityGroup', `security group ${groupId}`, () => ctx.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId })));
       ctx.audit({ ...auditBase, state: 'deleted', details: { attempts: attempt } });
       return;
     } catch (e) {

@@ -107,12 +107,8 @@ export async function deleteTunnel(ctx: ActContext, tunnel: TunnelRef, orgId: st
   const { client, accountId } = ctx.cloudflare;
   const resource = `tunnel ${tunnel.name} (${tunnel.id})`;
   try {
-    await cloudflareCall(ctx, 'clean tunnel connections', resource, () =>
-      client.zeroTrust.tunnels.cloudflared.connections.delete(tunnel.id, { account_id: accountId }),
-    );
-    await cloudflareCall(ctx, 'delete tunnel', resource, () =>
-      client.zeroTrust.tunnels.cloudflared.delete(tunnel.id, { account_id: accountId }),
-    );
+    await cloudflareCall(ctx, 'clean tunnel connections', resource, () => client.zeroTrust.tunnels.cloudflared.connections.delete(tunnel.id, { account_id: accountId }));
+    await cloudflareCall(ctx, 'delete tunnel', resource, () => client.zeroTrust.tunnels.cloudflared.delete(tunnel.id, { account_id: accountId }));
   } catch (e) {
     if (!isNotFound(e)) throw e;
   }

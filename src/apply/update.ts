@@ -135,6 +135,13 @@ export async function terminateForReplacement(ctx: ActContext, action: Action): 
   await terminateInstances(ctx, ids);
   await waitForState(ctx, ids, 'terminated', ctx.deadlines.terminationMs, `replace instance of ${describeIdentity(identity)}`);
   for (const id of ids) {
-    ctx.audit({ kind: 'instance', resourceId: id, orgId: t.orgId, ...(t.workspaceId ? { workspaceId: t.workspaceId } : {}), state: 'deleted', details: { replacement: true } });
+    ctx.audit({
+      kind: 'instance',
+      resourceId: id,
+      orgId: t.orgId,
+      ...(t.workspaceId ? { workspaceId: t.workspaceId } : {}),
+      state: 'deleted',
+      details: { replacement: true },
+    });
   }
 }

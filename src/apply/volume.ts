@@ -5,7 +5,14 @@
  * while the instance runs — no reboot. Reads before it writes: a volume already at the size, or
  * with a modification to at least that size under way, is not modified again.
  */
-import { DescribeVolumesCommand, DescribeVolumesModificationsCommand, ModifyVolumeCommand, type Instance, type Volume, type VolumeModification } from '@aws-sdk/client-ec2';
+import {
+  DescribeVolumesCommand,
+  DescribeVolumesModificationsCommand,
+  ModifyVolumeCommand,
+  type Instance,
+  type Volume,
+  type VolumeModification,
+} from '@aws-sdk/client-ec2';
 import { CloudError, DeadlineExceeded } from '../errors.js';
 import { awsCall, hasCode } from './cloud.js';
 import { runShellCommand } from './command.js';
@@ -126,9 +133,12 @@ export async function growRootFilesystem(ctx: ActContext, instanceId: string, ta
     comment: 'tenantform grow root partition and filesystem',
   });
   if (!result?.ok) {
-    throw new CloudError(`growing the root filesystem over SSM ended ${result?.status ?? 'without a result'}${result?.statusDetails ? ` (${result.statusDetails})` : ''}`, {
-      operation: 'grow filesystem',
-      resource: `instance ${instanceId}`,
-    });
+    throw new CloudError(
+      `growing the root filesystem over SSM ended ${result?.status ?? 'without a result'}${result?.statusDetails ? ` (${result.statusDetails})` : ''}`,
+      {
+        operation: 'grow filesystem',
+        resource: `instance ${instanceId}`,
+      },
+    );
   }
 }

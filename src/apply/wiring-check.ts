@@ -38,8 +38,7 @@ export function wiringNeeds(plan: Plan, desired: DesiredState): WiringNeeds {
   const amis = new Map<string, string[]>();
   for (const a of plan.actions.filter(launches)) {
     const tenant = tenants.get(a.target.orgId);
-    const ami =
-      a.target.kind === 'tenant' ? tenant?.effective.ami : tenant?.workspaces.find((w) => w.spec.id === a.target.workspaceId)?.effective.ami;
+    const ami = a.target.kind === 'tenant' ? tenant?.effective.ami : tenant?.workspaces.find((w) => w.spec.id === a.target.workspaceId)?.effective.ami;
     if (!ami) continue;
     const who = a.target.kind === 'tenant' ? `tenant ${a.target.slug}` : `workspace ${a.target.slug}/${a.target.workspaceName ?? a.target.workspaceId}`;
     amis.set(ami, [...(amis.get(ami) ?? []), who]);
@@ -138,9 +137,15 @@ export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<
 
   await Promise.all(checks);
   if (problems.length > 0) {
-    throw new ConfigError(`the wiring does not match the cloud; nothing was changed:\n${problems.sort().map((p) => `  - ${p}`).join('\n')}`, {
-      operation: 'check wiring',
-      resource: `environment ${w.environment}`,
-    });
+    throw new ConfigError(
+      `the wiring does not match the cloud; nothing was changed:\n${problems
+        .sort()
+        .map((p) => `  - ${p}`)
+        .join('\n')}`,
+      {
+        operation: 'check wiring',
+        resource: `environment ${w.environment}`,
+      },
+    );
   }
 }

@@ -126,7 +126,9 @@ export async function deleteWorkspace(ctx: ActContext, ws: WorkspaceIdentity, op
  * group, which that owner then could never delete). Groups that are not tenantform's stay.
  */
 async function moveIntoOwnGroup(ctx: ActContext, ws: WorkspaceIdentity, instanceId: string, groupId: string): Promise<void> {
-  const out = await awsCall(ctx, 'ec2', 'DescribeInstances', `instance ${instanceId}`, () => ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
+  const out = await awsCall(ctx, 'ec2', 'DescribeInstances', `instance ${instanceId}`, () =>
+    ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
+  );
   const current = (out.Reservations?.[0]?.Instances?.[0]?.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []));
   const others = current.filter((g) => g !== groupId);
   let keep: string[] = [];
@@ -142,6 +144,15 @@ async function moveIntoOwnGroup(ctx: ActContext, ws: WorkspaceIdentity, instance
   }
   const want = [groupId, ...keep];
   if (current.length === want.length && want.every((g) => current.includes(g))) return;
-  await awsCall(ctx, 'ec2', 'ModifyInstanceAttribute', `instance ${instanceId}`, () => ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: want })));
-  ctx.audit({ kind: 'instance', resourceId: instanceId, orgId: ws.orgId, workspaceId: ws.workspaceId, state: 'updated', details: { securityGroups: want.join(','), left: current.filter((g) => !want.includes(g)).join(',') } });
+  await awsCall(ctx, 'ec2', 'ModifyInstanceAttribute', `instance ${instanceId}`, () =>
+    ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: want })),
+  );
+  ctx.audit({
+    kind: 'instance',
+    resourceId: instanceId,
+    orgId: ws.orgId,
+    workspaceId: ws.workspaceId,
+    state: 'updated',
+    details: { securityGroups: want.join(','), left: current.filter((g) => !want.includes(g)).join(',') },
+  });
 }

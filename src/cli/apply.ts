@@ -55,7 +55,13 @@ export type ApplyRun = Omit<ApplyResult, 'diagnostics'>;
 
 const DEFAULT_LOCK_TTL_SECONDS = 60;
 
-export async function runApply(io: Io, planFile: string | undefined, opts: ApplyCommandOptions, deps: ApplyDependencies = {}, redactor: Redactor = defaultRedactor): Promise<ApplyRun> {
+export async function runApply(
+  io: Io,
+  planFile: string | undefined,
+  opts: ApplyCommandOptions,
+  deps: ApplyDependencies = {},
+  redactor: Redactor = defaultRedactor,
+): Promise<ApplyRun> {
   redactor.registerEnv(io.env);
   const out = redactWriters(io, redactor);
   const dir = repoDir(io, opts.repo);

@@ -56,9 +56,7 @@ export function renderHistory(history: History, tenant: string | undefined): str
   for (const r of history.runs) if (r.abandoned) parts.push(abandonedLine(r, r.abandoned));
   parts.push(`\nResource events${scope} (newest first)\n`);
   parts.push(
-    history.resources.length === 0
-      ? '  none\n'
-      : table(['TIME', 'STATE', 'KIND', 'RESOURCE', 'TENANT', 'ORG', 'WORKSPACE', 'RUN'], history.resources.map(resourceRow)),
+    history.resources.length === 0 ? '  none\n' : table(['TIME', 'STATE', 'KIND', 'RESOURCE', 'TENANT', 'ORG', 'WORKSPACE', 'RUN'], history.resources.map(resourceRow)),
   );
   return parts.join('');
 }

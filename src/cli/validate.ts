@@ -33,11 +33,7 @@ export async function runValidate(io: Io, opts: ValidateOptions, redactor: Redac
 
 export const validateCommand: CommandModule = {
   register(program, io, done) {
-    addRepoOption(
-      program
-        .command('validate')
-        .description('check the fleet repository: schemas, rules, effective sizes (and with --env, the provisioning wiring)'),
-    )
+    addRepoOption(program.command('validate').description('check the fleet repository: schemas, rules, effective sizes (and with --env, the provisioning wiring)'))
       .option('--env', 'also check the provisioning wiring from the environment (never prints secret values)')
       .option('--allow-empty', 'accept a fleet with no tenants (plan and apply still never delete everything for an empty fleet)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'github']).default('text'))

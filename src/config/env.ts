@@ -94,8 +94,7 @@ const ID_FORMATS: Record<string, [RegExp, string]> = {
 /** Reads and checks the wiring; `fleet` (when it loaded) is compared with the variables that duplicate it. */
 export function readWiring(env: NodeJS.ProcessEnv, fleet?: FleetSpec): WiringResult {
   const diagnostics: Diagnostic[] = [];
-  const say = (severity: Diagnostic['severity'], variable: string, message: string) =>
-    diagnostics.push({ severity, file: '', line: 0, col: 0, path: variable, message });
+  const say = (severity: Diagnostic['severity'], variable: string, message: string) => diagnostics.push({ severity, file: '', line: 0, col: 0, path: variable, message });
   const get = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value ? value : undefined;
@@ -114,23 +113,42 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: FleetSpec): WiringRes
   };
 
   const encryptionKey = get('SECRETS_ENCRYPTION_KEY');
-  if (!encryptionKey) say('error', 'SECRETS_ENCRYPTION_KEY', 'SECRETS_ENCRYPTION_KEY is not set, so provisioning is disabled: every bootstrap bundle is encrypted with it.');
+  if (!encryptionKey)
+    say('error', 'SECRETS_ENCRYPTION_KEY', 'SECRETS_ENCRYPTION_KEY is not set, so provisioning is disabled: every bootstrap bundle is encrypted with it.');
   const tenantIamProfile = get('EC2_TENANT_IAM_PROFILE');
-  if (!tenantIamProfile) say('error', 'EC2_TENANT_IAM_PROFILE', 'EC2_TENANT_IAM_PROFILE is not set: Secrets Manager + IAM instance profile are required, or instances cannot read their bootstrap bundle.');
+  if (!tenantIamProfile)
+    say(
+      'error',
+      'EC2_TENANT_IAM_PROFILE',
+      'EC2_TENANT_IAM_PROFILE is not set: Secrets Manager + IAM instance profile are required, or instances cannot read their bootstrap bundle.',
+    );
 
   const vpcId = id('EC2_VPC_ID');
   const legacySecurityGroupId = id('EC2_SECURITY_GROUP');
   if (!vpcId) {
-    say('warning', 'EC2_VPC_ID', legacySecurityGroupId
-      ? 'EC2_VPC_ID is not set, so the shared security group fallback (EC2_SECURITY_GROUP) is used and every tenant shares one group.'
-      : 'EC2_VPC_ID is not set and neither is EC2_SECURITY_GROUP, so instances have no security group to get: apply refuses (exit 1, before any change) to create or repair any tenant or workspace. Set EC2_VPC_ID for per-tenant security groups.');
+    say(
+      'warning',
+      'EC2_VPC_ID',
+      legacySecurityGroupId
+        ? 'EC2_VPC_ID is not set, so the shared security group fallback (EC2_SECURITY_GROUP) is used and every tenant shares one group.'
+        : 'EC2_VPC_ID is not set and neither is EC2_SECURITY_GROUP, so instances have no security group to get: apply refuses (exit 1, before any change) to create or repair any tenant or workspace. Set EC2_VPC_ID for per-tenant security groups.',
+    );
   }
   const subnetId = id('EC2_SUBNET_ID');
   const eic = id('EIC_ENDPOINT_SG_ID');
-  if (!eic) say('warning', 'EIC_ENDPOINT_SG_ID', 'EIC_ENDPOINT_SG_ID is not set, so no security group admits the EC2 Instance Connect endpoint and the terminal will fail to open its tunnel.');
+  if (!eic)
+    say(
+      'warning',
+      'EIC_ENDPOINT_SG_ID',
+      'EIC_ENDPOINT_SG_ID is not set, so no security group admits the EC2 Instance Connect endpoint and the terminal will fail to open its tunnel.',
+    );
 
   const cloudflare = { apiToken: get('CLOUDFLARE_API_TOKEN'), accountId: id('CLOUDFLARE_ACCOUNT_ID'), zoneId: id('CLOUDFLARE_ZONE_ID') };
-  for (const [name, value] of [['CLOUDFLARE_API_TOKEN', cloudflare.apiToken], ['CLOUDFLARE_ACCOUNT_ID', cloudflare.accountId], ['CLOUDFLARE_ZONE_ID', cloudflare.zoneId]] as const) {
+  for (const [name, value] of [
+    ['CLOUDFLARE_API_TOKEN', cloudflare.apiToken],
+    ['CLOUDFLARE_ACCOUNT_ID', cloudflare.accountId],
+    ['CLOUDFLARE_ZONE_ID', cloudflare.zoneId],
+  ] as const) {
     if (!value) say('error', name, `${name} is not set; tenants are reached through Cloudflare Tunnels, which cannot be created without it.`);
   }
 
@@ -158,7 +176,8 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: FleetSpec): WiringRes
       ['APP_DOMAIN', appDomain?.toLowerCase(), 'appDomain', fleet.appDomain],
     ];
     for (const [name, value, key, declared] of mustAgree) {
-      if (value !== undefined && value !== declared) say('error', name, `${name} is ${value} but fleet.yaml declares ${key} ${declared}; point the environment at the fleet it provisions.`);
+      if (value !== undefined && value !== declared)
+        say('error', name, `${name} is ${value} but fleet.yaml declares ${key} ${declared}; point the environment at the fleet it provisions.`);
     }
     const ignored: [string, string | undefined, string, string | undefined][] = [
       ['TENANT_IMAGE', tenantImage, 'tenantImage', fleet.tenantImage],
@@ -179,7 +198,11 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: FleetSpec): WiringRes
   const resolvedRegion = region ?? fleet?.region;
   const resolvedDomain = appDomain?.toLowerCase() ?? fleet?.appDomain;
   if (!resolvedEnvironment || !resolvedRegion || !resolvedDomain) {
-    for (const [name, value] of [['MOLECULE_ENV', resolvedEnvironment], ['AWS_REGION', resolvedRegion], ['APP_DOMAIN', resolvedDomain]] as const) {
+    for (const [name, value] of [
+      ['MOLECULE_ENV', resolvedEnvironment],
+      ['AWS_REGION', resolvedRegion],
+      ['APP_DOMAIN', resolvedDomain],
+    ] as const) {
       if (!value) say('error', name, `${name} is not set and there is no valid fleet.yaml to take it from.`);
     }
     return { wiring: undefined, diagnostics };

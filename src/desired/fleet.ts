@@ -45,8 +45,7 @@ export interface RawFleet {
 export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): FleetSpec | undefined {
   const raw = parsed.value as RawFleet;
   const errorsBefore = diagnostics.filter((d) => d.severity === 'error').length;
-  const error = (path: (string | number)[], message: string, target: 'key' | 'value' = 'value') =>
-    diagnostics.push(located(parsed, 'error', path, message, target));
+  const error = (path: (string | number)[], message: string, target: 'key' | 'value' = 'value') => diagnostics.push(located(parsed, 'error', path, message, target));
 
   const tiers: TierSpec[] = raw.tiers
     ? raw.tiers.map((t) => ({ name: t.name, instanceType: t.instanceType, volumeGb: t.volumeGb, reserved: t.reserved ?? false }))
@@ -73,12 +72,18 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     const minIndex = firstIndex.get(tierClamp.min);
     const maxIndex = firstIndex.get(tierClamp.max);
     if (minIndex !== undefined && maxIndex !== undefined && minIndex > maxIndex) {
-      error(['tierClamp', 'min'], `The clamp min tier "${tierClamp.min}" comes after the max tier "${tierClamp.max}" in the tier table, which lists tiers smallest first.`);
+      error(
+        ['tierClamp', 'min'],
+        `The clamp min tier "${tierClamp.min}" comes after the max tier "${tierClamp.max}" in the tier table, which lists tiers smallest first.`,
+      );
     }
   }
 
   if (raw.tenant?.platformPort === 22) {
-    error(['tenant', 'platformPort'], 'The platform port cannot be 22: the platform port is opened to the whole VPC CIDR, while tcp/22 is the EC2 Instance Connect rule, open only to the EIC endpoint\'s security group.');
+    error(
+      ['tenant', 'platformPort'],
+      "The platform port cannot be 22: the platform port is opened to the whole VPC CIDR, while tcp/22 is the EC2 Instance Connect rule, open only to the EIC endpoint's security group.",
+    );
   }
 
   const batchesRaw = raw.rollout?.batches ?? DEFAULT_ROLLOUT.batches;
@@ -113,7 +118,14 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     if (warning) diagnostics.push(located(parsed, 'warning', path, warning));
   }
   if (raw.canaryTenantImage !== undefined && raw.canaryTenantImage === raw.tenantImage) {
-    diagnostics.push(located(parsed, 'warning', ['canaryTenantImage'], 'canaryTenantImage equals tenantImage, so canary tenants test nothing new; remove it when no canary rollout is in progress.'));
+    diagnostics.push(
+      located(
+        parsed,
+        'warning',
+        ['canaryTenantImage'],
+        'canaryTenantImage equals tenantImage, so canary tenants test nothing new; remove it when no canary rollout is in progress.',
+      ),
+    );
   }
 
   if (diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) return undefined;

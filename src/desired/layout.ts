@@ -89,7 +89,10 @@ export function discover(repoDir: string, diagnostics: Diagnostic[], only?: Read
   for (const hidden of hiddenEntries(tenantsDir.abs, (d) => d.isDirectory())) {
     const place = child(tenantsDir, hidden);
     diagnostics.push(
-      unplaced(place.rel, `The folder ${place.rel} is hidden (its name starts with a dot), so its tenant would be read as undeclared and planned for deletion; rename it to ${TENANTS_DIR}/${hidden.replace(/^\.+/, '') || '<slug>'} or remove it.`),
+      unplaced(
+        place.rel,
+        `The folder ${place.rel} is hidden (its name starts with a dot), so its tenant would be read as undeclared and planned for deletion; rename it to ${TENANTS_DIR}/${hidden.replace(/^\.+/, '') || '<slug>'} or remove it.`,
+      ),
     );
   }
   for (const entry of list(tenantsDir.abs)) {
@@ -105,13 +108,7 @@ export function discover(repoDir: string, diagnostics: Diagnostic[], only?: Read
   return layout;
 }
 
-function readTenantFolder(
-  dir: Place,
-  folder: string,
-  selected: boolean,
-  kindOf: (place: Place, d: Dirent) => EntryKind,
-  diagnostics: Diagnostic[],
-): TenantFolder {
+function readTenantFolder(dir: Place, folder: string, selected: boolean, kindOf: (place: Place, d: Dirent) => EntryKind, diagnostics: Diagnostic[]): TenantFolder {
   const tenant: TenantFolder = { folder, dir: dir.rel, tenantFile: undefined, workspaces: [], selected };
   for (const entry of list(dir.abs)) {
     const place = child(dir, entry.name);
@@ -142,7 +139,10 @@ function readWorkspaces(dir: Place, kindOf: (place: Place, d: Dirent) => EntryKi
   for (const hidden of hiddenEntries(dir.abs, (d) => d.isFile() && d.name.endsWith('.yaml'))) {
     const place = child(dir, hidden);
     diagnostics.push(
-      unplaced(place.rel, `The workspace file ${place.rel} is hidden (its name starts with a dot), so its workspace would be read as undeclared and planned for deletion; rename it without the dot or remove it.`),
+      unplaced(
+        place.rel,
+        `The workspace file ${place.rel} is hidden (its name starts with a dot), so its workspace would be read as undeclared and planned for deletion; rename it without the dot or remove it.`,
+      ),
     );
   }
   for (const entry of list(dir.abs)) {

@@ -82,11 +82,20 @@ export async function loadFleet(repoDir: string, opts: LoadOptions = {}): Promis
 
   if (layout.tenantFolders.length === 0 && !opts.allowEmpty) {
     // The folder as a whole, not a line in it: there is no file to point into.
-    diagnostics.push(unplaced(`${TENANTS_DIR}/`, 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.'));
+    diagnostics.push(
+      unplaced(`${TENANTS_DIR}/`, 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.'),
+    );
   }
 
   checkUnique(tenants, diagnostics);
-  const selected = fleet ? resolveAll(fleet, tenants.filter((t) => t.selected), opts, diagnostics) : undefined;
+  const selected = fleet
+    ? resolveAll(
+        fleet,
+        tenants.filter((t) => t.selected),
+        opts,
+        diagnostics,
+      )
+    : undefined;
   sortDiagnostics(diagnostics);
   if (!selected || hasErrors(diagnostics)) return { state: undefined, diagnostics, ...(fleet ? { fleet } : {}) };
   return {
@@ -111,7 +120,14 @@ function readDocument(ref: FileRef, kind: Kind, diagnostics: Diagnostic[]): Pars
   const declared = (parsed.value as { kind?: unknown } | null)?.kind;
   if (typeof parsed.value === 'object' && !Array.isArray(parsed.value) && typeof declared === 'string' && declared !== kind) {
     const { line, col } = locate(parsed, ['kind']);
-    diagnostics.push({ severity: 'error', file: ref.file, line, col, path: 'kind', message: `This file must hold a ${kind}, but it declares kind ${JSON.stringify(declared)}.` });
+    diagnostics.push({
+      severity: 'error',
+      file: ref.file,
+      line,
+      col,
+      path: 'kind',
+      message: `This file must hold a ${kind}, but it declares kind ${JSON.stringify(declared)}.`,
+    });
     return undefined;
   }
   return checkSchema(kind, parsed, diagnostics) ? parsed : undefined;
@@ -123,7 +139,13 @@ function loadTenant(folder: TenantFolder, ref: FileRef, diagnostics: Diagnostic[
   const raw = parsed.value as { apiVersion: string; slug: string; orgId: string; canary?: boolean; power?: Power; deletionProtection?: boolean; instanceType?: string };
   const at = { slug: locate(parsed, ['slug']), orgId: locate(parsed, ['orgId']) };
   if (raw.slug !== folder.folder) {
-    diagnostics.push({ severity: 'error', file: ref.file, ...at.slug, path: 'slug', message: `The slug "${raw.slug}" does not match its folder ${folder.dir}; a tenant's slug is its folder name.` });
+    diagnostics.push({
+      severity: 'error',
+      file: ref.file,
+      ...at.slug,
+      path: 'slug',
+      message: `The slug "${raw.slug}" does not match its folder ${folder.dir}; a tenant's slug is its folder name.`,
+    });
     return undefined;
   }
   return {
@@ -164,7 +186,13 @@ function checkUnique(tenants: LoadedTenant[], diagnostics: Diagnostic[]): void {
       seen.set(key, `${file}:${at.line}:${at.col}`);
       return;
     }
-    diagnostics.push({ severity: 'error', file, ...at, path, message: `${what} ${value} is already used at ${first}; ${namespace === 'ws' ? 'every workspace needs its own id' : `every tenant needs its own ${path}`}.` });
+    diagnostics.push({
+      severity: 'error',
+      file,
+      ...at,
+      path,
+      message: `${what} ${value} is already used at ${first}; ${namespace === 'ws' ? 'every workspace needs its own id' : `every tenant needs its own ${path}`}.`,
+    });
   };
   for (const { head: t } of tenants) {
     if (!t) continue;
@@ -178,15 +206,36 @@ function checkUnique(tenants: LoadedTenant[], diagnostics: Diagnostic[]): void {
 function resolveAll(fleet: FleetSpec, tenants: LoadedTenant[], opts: LoadOptions, diagnostics: Diagnostic[]): DesiredTenant[] | undefined {
   const envAmi = opts.env?.EC2_AMI?.trim() || undefined;
   if (envAmi !== undefined && !AMI_ID.test(envAmi)) {
-    diagnostics.push({ severity: 'error', file: '', line: 0, col: 0, path: 'EC2_AMI', message: 'EC2_AMI is not an AMI id (ami- followed by 8 or 17 lower-case hexadecimal digits).' });
+    diagnostics.push({
+      severity: 'error',
+      file: '',
+      line: 0,
+      col: 0,
+      path: 'EC2_AMI',
+      message: 'EC2_AMI is not an AMI id (ami- followed by 8 or 17 lower-case hexadecimal digits).',
+    });
   }
   const defaultAmi = fleet.defaultAmi ?? (envAmi !== undefined && AMI_ID.test(envAmi) ? envAmi : undefined);
   const needsDefault = tenants.some((t) => t.head);
   if (defaultAmi === undefined && needsDefault) {
     diagnostics.push(
       opts.env
-        ? { severity: 'error', file: 'fleet.yaml', line: 1, col: 1, path: 'defaultAmi', message: 'No default AMI: fleet.yaml sets no defaultAmi and EC2_AMI is not set, so tenants and runtimes without an AMI pin have nothing to boot.' }
-        : { severity: 'warning', file: 'fleet.yaml', line: 1, col: 1, path: 'defaultAmi', message: 'fleet.yaml sets no defaultAmi, so tenants and runtimes without an AMI pin will use EC2_AMI, which must then be set when planning and applying.' },
+        ? {
+            severity: 'error',
+            file: 'fleet.yaml',
+            line: 1,
+            col: 1,
+            path: 'defaultAmi',
+            message: 'No default AMI: fleet.yaml sets no defaultAmi and EC2_AMI is not set, so tenants and runtimes without an AMI pin have nothing to boot.',
+          }
+        : {
+            severity: 'warning',
+            file: 'fleet.yaml',
+            line: 1,
+            col: 1,
+            path: 'defaultAmi',
+            message: 'fleet.yaml sets no defaultAmi, so tenants and runtimes without an AMI pin will use EC2_AMI, which must then be set when planning and applying.',
+          },
     );
   }
   const tierOf = tierResolver(fleet);
@@ -198,19 +247,31 @@ function resolveAll(fleet: FleetSpec, tenants: LoadedTenant[], opts: LoadOptions
     for (const w of t.workspaces) {
       const tier = tierOf(w.spec.tier);
       if (!tier) {
-        diagnostics.push({ severity: 'error', file: w.file, ...w.at.tier, path: 'tier', message: `Tier "${w.spec.tier}" is not in the fleet tier table (${tierNames}).` });
+        diagnostics.push({
+          severity: 'error',
+          file: w.file,
+          ...w.at.tier,
+          path: 'tier',
+          message: `Tier "${w.spec.tier}" is not in the fleet tier table (${tierNames}).`,
+        });
         continue;
       }
       const effective = resolveWorkspace(fleet, tier, w.spec, defaultAmi ?? '');
       if (tier.effective !== tier.written) {
         diagnostics.push({
-          severity: 'notice', file: w.file, ...w.at.tier, path: 'tier',
+          severity: 'notice',
+          file: w.file,
+          ...w.at.tier,
+          path: 'tier',
           message: `Tier ${tier.written.name} runs as ${tier.effective.name} (${tier.effective.instanceType}, ${tier.effective.volumeGb} GB) because ${tierMoveCause(fleet, tier)}.`,
         });
       }
       if (effective.volumeGb > tier.effective.volumeGb) {
         diagnostics.push({
-          severity: 'notice', file: w.file, ...w.at.runtime, path: 'runtime',
+          severity: 'notice',
+          file: w.file,
+          ...w.at.runtime,
+          path: 'runtime',
           message: `The volume is raised from ${tier.effective.volumeGb} GB to ${effective.volumeGb} GB, the floor for the ${w.spec.runtime} runtime.`,
         });
       }
@@ -227,7 +288,10 @@ function resolveAll(fleet: FleetSpec, tenants: LoadedTenant[], opts: LoadOptions
   for (const [runtime, { first, count }] of unpinned) {
     const ami = defaultAmi ?? 'EC2_AMI';
     diagnostics.push({
-      severity: 'warning', file: first.file, ...first.at.runtime, path: 'runtime',
+      severity: 'warning',
+      file: first.file,
+      ...first.at.runtime,
+      path: 'runtime',
       message: `Runtime ${runtime} has no AMI pin for ${fleet.region} in fleet.yaml, so its ${count} workspace${count === 1 ? '' : 's'} use${count === 1 ? 's' : ''} the default AMI (${ami}).`,
     });
   }

@@ -91,7 +91,10 @@ function describe(kind: Kind, e: ErrorObject, parsed: ParsedYaml): Diagnostic | 
       return at([...path, key], message.endsWith('?') || message.endsWith('.') ? message : `${message}.`, 'key');
     }
     case 'type': {
-      const expected = ([] as string[]).concat(params.type as string | string[]).map(typeName).join(' or ');
+      const expected = ([] as string[])
+        .concat(params.type as string | string[])
+        .map(typeName)
+        .join(' or ');
       return at(path, `"${name}" must be ${expected}, not ${show(e.data)}.`);
     }
     case 'const':

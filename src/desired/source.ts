@@ -136,9 +136,15 @@ export function parseYaml(file: string, text: string, diagnostics: Diagnostic[])
     const { line, col } = alias ? at(alias) : { line: 1, col: 1 };
     const excessive = cause instanceof Error && cause.message.includes('Excessive alias count');
     diagnostics.push(
-      error(file, line, col, '', excessive
-        ? `YAML aliases expand this file beyond the limit of ${MAX_ALIAS_COUNT} alias uses; write the values out instead.`
-        : `The YAML cannot be converted to data: ${sentence(cause instanceof Error ? cause.message : String(cause))}`),
+      error(
+        file,
+        line,
+        col,
+        '',
+        excessive
+          ? `YAML aliases expand this file beyond the limit of ${MAX_ALIAS_COUNT} alias uses; write the values out instead.`
+          : `The YAML cannot be converted to data: ${sentence(cause instanceof Error ? cause.message : String(cause))}`,
+      ),
     );
     return undefined;
   }
@@ -212,7 +218,13 @@ function keyText(key: unknown): string {
   return String(key);
 }
 
-export function located(parsed: Pick<ParsedYaml, 'doc' | 'lines' | 'file'>, severity: Diagnostic['severity'], path: DocPath, message: string, target: 'key' | 'value' = 'value'): Diagnostic {
+export function located(
+  parsed: Pick<ParsedYaml, 'doc' | 'lines' | 'file'>,
+  severity: Diagnostic['severity'],
+  path: DocPath,
+  message: string,
+  target: 'key' | 'value' = 'value',
+): Diagnostic {
   const { line, col } = locate(parsed, path, target);
   return { severity, file: parsed.file, line, col, path: formatPath(path), message };
 }

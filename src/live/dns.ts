@@ -22,8 +22,7 @@ export interface DnsScope {
 
 export async function observeDnsRecords(reader: CloudflareReader, scope: DnsScope): Promise<RecordResponse[]> {
   const prefix = dnsCommentEnvPrefix(scope.environment);
-  const queries: Array<{ name?: string }> =
-    scope.slugs === undefined ? [{}] : scope.slugs.map((slug) => ({ name: hostname(slug, requireAppDomain(scope)) }));
+  const queries: Array<{ name?: string }> = scope.slugs === undefined ? [{}] : scope.slugs.map((slug) => ({ name: hostname(slug, requireAppDomain(scope)) }));
   const out: RecordResponse[] = [];
   for (const q of queries) {
     try {
@@ -40,7 +39,8 @@ export async function observeDnsRecords(reader: CloudflareReader, scope: DnsScop
       const what = q.name ?? `comment ${prefix}*`;
       // Every plan and apply reads the zone here first, so this is where a wrong zone id shows.
       const status = (err as { status?: unknown }).status;
-      const hint = typeof status === 'number' && status >= 400 && status < 500 && status !== 429 ? 'CLOUDFLARE_ZONE_ID is not a zone this API token can read DNS records of: ' : '';
+      const hint =
+        typeof status === 'number' && status >= 400 && status < 500 && status !== 429 ? 'CLOUDFLARE_ZONE_ID is not a zone this API token can read DNS records of: ' : '';
       throw new CloudError(`${hint}${describeCause(err)}`, { operation: 'list DNS records', resource: `Cloudflare DNS ${what}`, cause: err });
     }
   }

@@ -4,17 +4,7 @@
  * be attributed to an org goes to `unattributed`, kept aside for the orphan sweep.
  */
 import { Tag, parseDnsComment, parseTunnelName, secretEnvPrefix } from '../contract.js';
-import type {
-  Inventory,
-  LiveDnsRecord,
-  LiveInstance,
-  LiveSecret,
-  LiveSecurityGroup,
-  LiveTenant,
-  LiveTunnel,
-  LiveWorkspace,
-  UnattributedResource,
-} from './model.js';
+import type { Inventory, LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTenant, LiveTunnel, LiveWorkspace, UnattributedResource } from './model.js';
 
 export interface Observations {
   instances: LiveInstance[];

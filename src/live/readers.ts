@@ -16,12 +16,7 @@ import {
   type DescribeVolumesCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import {
-  ListSecretsCommand,
-  type ListSecretsCommandInput,
-  type ListSecretsCommandOutput,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { ListSecretsCommand, type ListSecretsCommandInput, type ListSecretsCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Cloudflare from 'cloudflare';
 import type { CloudflaredListParams } from 'cloudflare/resources/zero-trust/tunnels/cloudflared/cloudflared';
 import type { RecordListParams, RecordResponse } from 'cloudflare/resources/dns/records';
@@ -95,11 +90,7 @@ export function createLiveReaders(src: ReaderSources): LiveReaders {
   const calls = emptyCallCounts();
   const gate = src.gate ?? ungated;
 
-  function aws<T extends { $metadata: { attempts?: number } }>(
-    service: 'ec2' | 'secretsmanager',
-    action: string,
-    run: () => Promise<T>,
-  ): Promise<T> {
+  function aws<T extends { $metadata: { attempts?: number } }>(service: 'ec2' | 'secretsmanager', action: string, run: () => Promise<T>): Promise<T> {
     // Counted inside the gate so that a throttled attempt the gate retries is counted too.
     return gate.aws(service, action, async () => {
       try {
@@ -141,11 +132,8 @@ export function createLiveReaders(src: ReaderSources): LiveReaders {
     },
     cloudflare: {
       listTunnels: (query) =>
-        cloudflarePage<CloudflareTunnel>('list tunnels', query, () =>
-          cf.client.zeroTrust.tunnels.cloudflared.list({ ...query, account_id: cf.accountId }),
-        ),
-      listDnsRecords: (query) =>
-        cloudflarePage<RecordResponse>('list DNS records', query, () => cf.client.dns.records.list({ ...query, zone_id: cf.zoneId })),
+        cloudflarePage<CloudflareTunnel>('list tunnels', query, () => cf.client.zeroTrust.tunnels.cloudflared.list({ ...query, account_id: cf.accountId })),
+      listDnsRecords: (query) => cloudflarePage<RecordResponse>('list DNS records', query, () => cf.client.dns.records.list({ ...query, zone_id: cf.zoneId })),
     },
   };
 }

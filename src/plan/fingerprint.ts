@@ -44,7 +44,7 @@ export function fingerprintInventory(inventory: Inventory, plan: Pick<Plan, 'act
     const scopeKey = a.target.kind === 'tenant' ? `tenant:${orgId}` : `workspace:${orgId}:${workspaceId ?? ''}`;
 
     if (a.kind === 'create' && !a.replacement) {
-      out[`absent:${scopeKey}`] = hashIdsOrAbsent(idsOfTarget(live, a.target.kind === 'tenant' ? undefined : workspaceId ?? ''));
+      out[`absent:${scopeKey}`] = hashIdsOrAbsent(idsOfTarget(live, a.target.kind === 'tenant' ? undefined : (workspaceId ?? '')));
     }
     if (a.kind === 'delete' && a.target.kind === 'tenant' && !a.replacement) {
       out[`cascade:tenant:${orgId}`] = hashIdsOrAbsent(allIds(live));
@@ -53,7 +53,7 @@ export function fingerprintInventory(inventory: Inventory, plan: Pick<Plan, 'act
       const creates = step.op === 'create' && step.id === undefined && CREATED_KINDS.has(step.resource);
       if (creates && (a.kind !== 'create' || a.replacement)) {
         out[`absent:${step.resource}:${orgId}${a.target.kind === 'workspace' ? `:${workspaceId ?? ''}` : ''}`] = hashIdsOrAbsent(
-          idsOfKind(live, step.resource as ObjectKind, a.target.kind === 'tenant' ? undefined : workspaceId ?? ''),
+          idsOfKind(live, step.resource as ObjectKind, a.target.kind === 'tenant' ? undefined : (workspaceId ?? '')),
         );
       }
       if (step.id === undefined) continue;

@@ -143,14 +143,27 @@ export function withBlocks(actions: readonly Action[], blocks: Map<string, Guard
   });
 }
 
-function limitFinding(o: { guard: GuardKind; count: number; max: number; allow: number | undefined; what: string; flag: string; actions: Action[] }): GuardFinding | undefined {
+function limitFinding(o: {
+  guard: GuardKind;
+  count: number;
+  max: number;
+  allow: number | undefined;
+  what: string;
+  flag: string;
+  actions: Action[];
+}): GuardFinding | undefined {
   if (o.count === 0 || !(o.count > o.max)) return undefined;
   const ids = o.actions.map((a) => a.id);
   if (o.allow !== undefined && o.allow >= o.count) {
     return { guard: o.guard, blocking: false, message: `${o.count} ${o.what} exceed guards.${o.guard} (${o.max}); allowed by ${o.flag} ${o.allow}`, actionIds: ids };
   }
   const given = o.allow === undefined ? '' : ` (${o.flag} ${o.allow} is not enough)`;
-  return { guard: o.guard, blocking: true, message: `${o.count} ${o.what} exceed guards.${o.guard} (${o.max})${given}; pass ${o.flag} ${o.count} to proceed`, actionIds: ids };
+  return {
+    guard: o.guard,
+    blocking: true,
+    message: `${o.count} ${o.what} exceed guards.${o.guard} (${o.max})${given}; pass ${o.flag} ${o.count} to proceed`,
+    actionIds: ids,
+  };
 }
 
 function protectionFindings(actions: readonly Action[], inputs: GuardInputs, block: (a: Action, g: GuardKind) => void): GuardFinding[] {

@@ -102,7 +102,10 @@ export function flagGroupsInUse(ctx: PlanContext, actions: Action[], liveTenants
   const deleted = new Set(actions.flatMap((a) => a.steps).flatMap((s) => (s.resource === 'instance' && s.op === 'delete' && s.id ? [s.id] : [])));
   // A workspace repair moves its instance out of every group that is not its own.
   const leaving = new Set(
-    actions.filter((a) => a.kind === 'repair' && a.target.kind === 'workspace').flatMap((a) => a.steps).flatMap((s) => (s.resource === 'instance' && s.op === 'modify' && s.id ? [s.id] : [])),
+    actions
+      .filter((a) => a.kind === 'repair' && a.target.kind === 'workspace')
+      .flatMap((a) => a.steps)
+      .flatMap((s) => (s.resource === 'instance' && s.op === 'modify' && s.id ? [s.id] : [])),
   );
   const users = new Map<string, { instance: LiveInstance; owner: ActionTarget }[]>();
   const use = (instance: LiveInstance, owner: ActionTarget) => {

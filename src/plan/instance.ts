@@ -57,10 +57,18 @@ export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, inst
 
   if (replaceBecause.length > 0 || requested) {
     const ami = olderAmi ? ` (AMI ${instance.imageId} → ${want.ami})` : '';
-    const why = replaceBecause.length > 0
-      ? `replacement: ${replaceBecause.join('; ')} cannot change in place${requested ? ` (also requested with --replace ${replaceName(target)})` : ''}${ami}`
-      : `replacement requested with --replace ${replaceName(target)}${ami}`;
-    const del = action('delete', target, [{ resource: 'instance', op: 'delete', id }], { instanceId: id, ami: instance.imageId, volumeGb: instance.volumeGb ?? null, instanceType: instance.instanceType }, null, why);
+    const why =
+      replaceBecause.length > 0
+        ? `replacement: ${replaceBecause.join('; ')} cannot change in place${requested ? ` (also requested with --replace ${replaceName(target)})` : ''}${ami}`
+        : `replacement requested with --replace ${replaceName(target)}${ami}`;
+    const del = action(
+      'delete',
+      target,
+      [{ resource: 'instance', op: 'delete', id }],
+      { instanceId: id, ami: instance.imageId, volumeGb: instance.volumeGb ?? null, instanceType: instance.instanceType },
+      null,
+      why,
+    );
     const createSteps: Step[] = [{ resource: 'instance', op: 'create' }];
     if (want.power === 'stopped') createSteps.push({ resource: 'instance', op: 'stop' });
     const create = action('create', target, createSteps, null, want.createAttributes, why);
@@ -112,13 +120,17 @@ export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, inst
     const kind = want.power === 'running' ? 'start' : 'stop';
     // The live state (pending, stopping…) is in the reason; an attribute only one side has would
     // render as "state: running → (none)".
-    actions.push(action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower }, { power: want.power }, `declared ${want.power}, live ${instance.state}`));
+    actions.push(
+      action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower }, { power: want.power }, `declared ${want.power}, live ${instance.state}`),
+    );
   }
   const liveImage = instance.tags?.[Tag.image]?.trim();
   if (want.image !== undefined && liveImage !== want.image) {
     // The attributes show "image: old → new"; the reason says why, without repeating them.
     const why = liveImage === undefined || liveImage === '' ? 'no Image tag, so the image it runs is unknown' : 'the Image tag differs from the declared image';
-    actions.push(action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `${why}; pulled and recreated over SSM, no reboot`));
+    actions.push(
+      action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `${why}; pulled and recreated over SSM, no reboot`),
+    );
   }
   return actions;
 }

@@ -22,17 +22,7 @@ export interface ActionTarget {
 }
 
 /** The sub-resources an action touches, in execution order (a create's sequence, a delete's cascade). */
-export type StepResource =
-  | 'staleArtifacts'
-  | 'tunnel'
-  | 'dnsRecord'
-  | 'ingress'
-  | 'secret'
-  | 'securityGroup'
-  | 'instance'
-  | 'volume'
-  | 'tags'
-  | 'command';
+export type StepResource = 'staleArtifacts' | 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance' | 'volume' | 'tags' | 'command';
 export interface Step {
   resource: StepResource;
   op: 'create' | 'delete' | 'restore' | 'modify' | 'stop' | 'start' | 'run';
@@ -50,7 +40,18 @@ export type Attributes = Record<string, string | number | boolean | null>;
  * `volumeShrink`: a live root volume is larger than declared; it is kept (EBS cannot shrink).
  * `maxTerminations`, `declared`: see src/plan/guards.ts.
  */
-export const GUARD_KINDS = ['maxDeletes', 'maxTerminations', 'deletionProtection', 'declared', 'emptyDesired', 'duplicateLive', 'scope', 'identity', 'groupInUse', 'volumeShrink'] as const;
+export const GUARD_KINDS = [
+  'maxDeletes',
+  'maxTerminations',
+  'deletionProtection',
+  'declared',
+  'emptyDesired',
+  'duplicateLive',
+  'scope',
+  'identity',
+  'groupInUse',
+  'volumeShrink',
+] as const;
 export type GuardKind = (typeof GUARD_KINDS)[number];
 
 export interface Action {

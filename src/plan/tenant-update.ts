@@ -115,6 +115,8 @@ function cidrPorts(g: LiveSecurityGroup): string[] | undefined {
   if (g.ingress === undefined) return undefined;
   const ports = g.ingress
     .filter((r) => !r.source.startsWith('sg:'))
-    .map((r) => (r.protocol === 'tcp' && r.fromPort !== undefined && r.fromPort === r.toPort ? String(r.fromPort) : `${r.protocol} ${r.fromPort ?? ''}-${r.toPort ?? ''}`));
+    .map((r) =>
+      r.protocol === 'tcp' && r.fromPort !== undefined && r.fromPort === r.toPort ? String(r.fromPort) : `${r.protocol} ${r.fromPort ?? ''}-${r.toPort ?? ''}`,
+    );
   return [...new Set(ports)].sort(compareText);
 }

@@ -66,7 +66,14 @@ export function planDeclaredTenant(ctx: PlanContext, d: DesiredTenant, live: Liv
     const repair = planTenantRepair(d, target, { instance, hasGroup: groups.length > 0, secret, scheduledSecret, tunnel, record, expectedHost });
     if (repair) actions.push(repair);
     if (instance) actions.push(...planInstanceChanges(ctx, target, instance, instanceIntent(d)));
-    const update = planTenantUpdate(ctx, d, target, { instance: actions.some((a) => a.replacement) ? undefined : instance, groups, secrets: activeSecrets, tunnel, record, expectedHost });
+    const update = planTenantUpdate(ctx, d, target, {
+      instance: actions.some((a) => a.replacement) ? undefined : instance,
+      groups,
+      secrets: activeSecrets,
+      tunnel,
+      record,
+      expectedHost,
+    });
     if (update) actions.push(update);
   }
 

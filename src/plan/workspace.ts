@@ -52,10 +52,21 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
       from.length > 0
         ? `moved from ${from.map(describeOwner).join(', ')}: a new instance and security group are made here, and the old ones are deleted there (a workspace's VM is not carried across tenants)`
         : 'declared, nothing live';
-    return [action('create', target, [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate], null, createAttributes, reason)];
+    return [
+      action('create', target, [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate], null, createAttributes, reason),
+    ];
   }
   if (!instance) {
-    return [action('repair', target, [{ resource: 'instance', op: 'create' }, ...stopAfterCreate], { instance: 'absent' }, { instance: 'present' }, 'partly provisioned: missing instance')];
+    return [
+      action(
+        'repair',
+        target,
+        [{ resource: 'instance', op: 'create' }, ...stopAfterCreate],
+        { instance: 'absent' },
+        { instance: 'present' },
+        'partly provisioned: missing instance',
+      ),
+    ];
   }
 
   const actions: Action[] = [];
@@ -100,7 +111,10 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
   const steps: Step[] = [];
   const before: Attributes = {};
   const after: Attributes = {};
-  const tagged = [...(replaced ? [] : [{ id: instance.instanceId, tags: instance.tags, isInstance: true }]), ...groups.map((g) => ({ id: g.groupId, tags: g.tags, isInstance: false }))];
+  const tagged = [
+    ...(replaced ? [] : [{ id: instance.instanceId, tags: instance.tags, isInstance: true }]),
+    ...groups.map((g) => ({ id: g.groupId, tags: g.tags, isInstance: false })),
+  ];
   const protect = tenant.spec.deletionProtection;
   for (const r of tagged) {
     const liveSlug = r.tags?.[Tag.orgSlug];

@@ -8,7 +8,8 @@ import { InternalError } from '../errors.js';
 export type ConcurrencyLimit = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export function concurrencyLimit(concurrency: number): ConcurrencyLimit {
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new InternalError(`must be a positive integer (got ${concurrency})`, { operation: 'limit concurrency', resource: 'concurrency' });
+  if (!(Number.isInteger(concurrency) && concurrency >= 1))
+    throw new InternalError(`must be a positive integer (got ${concurrency})`, { operation: 'limit concurrency', resource: 'concurrency' });
   const limit = pLimit(concurrency);
   return (fn) => limit(fn);
 }

@@ -18,7 +18,8 @@ export class SlidingWindowLimiter implements RateLimiter {
     readonly windowMs: number,
     private readonly clock: Clock = systemClock,
   ) {
-    if (!(limit >= 1) || !(windowMs > 0)) throw new InternalError(`needs limit >= 1 and window > 0 (got ${limit}, ${windowMs} ms)`, { operation: 'create rate limiter', resource: 'sliding window' });
+    if (!(limit >= 1) || !(windowMs > 0))
+      throw new InternalError(`needs limit >= 1 and window > 0 (got ${limit}, ${windowMs} ms)`, { operation: 'create rate limiter', resource: 'sliding window' });
   }
 
   /** Reserves one request and returns how many milliseconds the caller must wait before sending it. */

@@ -22,7 +22,10 @@ export class TokenBucket implements RateLimiter {
     private readonly clock: Clock = systemClock,
   ) {
     if (!(capacity >= 1) || !(refillPerSecond > 0)) {
-      throw new InternalError(`needs capacity >= 1 and refill > 0 (got ${capacity}, ${refillPerSecond}/s)`, { operation: 'create rate limiter', resource: 'token bucket' });
+      throw new InternalError(`needs capacity >= 1 and refill > 0 (got ${capacity}, ${refillPerSecond}/s)`, {
+        operation: 'create rate limiter',
+        resource: 'token bucket',
+      });
     }
     this.tokens = capacity;
     this.last = clock.now();
@@ -30,7 +33,8 @@ export class TokenBucket implements RateLimiter {
 
   /** Reserves `n` tokens and returns how many milliseconds the caller must wait before using them. */
   reserve(n = 1): number {
-    if (n > this.capacity) throw new InternalError(`cannot take ${n} tokens from a bucket of ${this.capacity}`, { operation: 'reserve tokens', resource: 'token bucket' });
+    if (n > this.capacity)
+      throw new InternalError(`cannot take ${n} tokens from a bucket of ${this.capacity}`, { operation: 'reserve tokens', resource: 'token bucket' });
     const now = this.clock.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.refillPerSecond) / 1000);
     this.last = now;

@@ -71,15 +71,18 @@ function escapeProperty(s: string): string {
 
 export function renderGithub(report: ValidationReport): string {
   const lines = report.diagnostics.map((d) => {
-    const props = d.file === ''
-      ? [`title=${escapeProperty(d.path)}`]
-      : [`file=${escapeProperty(d.file)}`, ...(d.line === 0 ? [] : [`line=${d.line}`, `col=${d.col}`]), ...(d.path ? [`title=${escapeProperty(d.path)}`] : [])];
+    const props =
+      d.file === ''
+        ? [`title=${escapeProperty(d.path)}`]
+        : [`file=${escapeProperty(d.file)}`, ...(d.line === 0 ? [] : [`line=${d.line}`, `col=${d.col}`]), ...(d.path ? [`title=${escapeProperty(d.path)}`] : [])];
     return `::${d.severity} ${props.join(',')}::${escapeData(d.message)}`;
   });
   const { error, warning, notice } = report.counts;
-  lines.push(report.valid
-    ? `The fleet is valid (${plural(warning, 'warning')}, ${plural(notice, 'notice')}).`
-    : `The fleet is not valid: ${plural(error, 'error')}, ${plural(warning, 'warning')}, ${plural(notice, 'notice')}.`);
+  lines.push(
+    report.valid
+      ? `The fleet is valid (${plural(warning, 'warning')}, ${plural(notice, 'notice')}).`
+      : `The fleet is not valid: ${plural(error, 'error')}, ${plural(warning, 'warning')}, ${plural(notice, 'notice')}.`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -79,7 +79,9 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
     if (shown < plan.actions.length) notes.push(`details of ${plan.actions.length - shown} of ${plan.actions.length} actions`);
   }
   if (notes.length > 0) {
-    out.force(`_Cut to stay under GitHub's ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')}-character comment limit: ${notes.join('; ')}. Run \`tenantform plan\` or \`tenantform plan --json\` for the whole plan._`);
+    out.force(
+      `_Cut to stay under GitHub's ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')}-character comment limit: ${notes.join('; ')}. Run \`tenantform plan\` or \`tenantform plan --json\` for the whole plan._`,
+    );
   }
   return out.text();
 }

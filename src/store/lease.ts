@@ -90,22 +90,25 @@ export async function withLease<T>(
 
   const controller = new AbortController();
   let renewing = false;
-  const timer = setInterval(() => {
-    if (renewing || controller.signal.aborted) return;
-    renewing = true;
-    leases
-      .renewLease(environment, holder, ttlMs)
-      .then(async (held) => {
-        if (held) return;
-        const current = await leases.currentLease(environment);
-        controller.abort(
-          new TenantformError(`lease lost${current ? ` to ${describeLease(current)}` : ''}`, { operation: 'renew lock', resource: `environment ${environment}` }),
-        );
-        opts.onLost?.(current);
-      })
-      .catch((error: unknown) => opts.onRenewError?.(error))
-      .finally(() => (renewing = false));
-  }, opts.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      if (renewing || controller.signal.aborted) return;
+      renewing = true;
+      leases
+        .renewLease(environment, holder, ttlMs)
+        .then(async (held) => {
+          if (held) return;
+          const current = await leases.currentLease(environment);
+          controller.abort(
+            new TenantformError(`lease lost${current ? ` to ${describeLease(current)}` : ''}`, { operation: 'renew lock', resource: `environment ${environment}` }),
+          );
+          opts.onLost?.(current);
+        })
+        .catch((error: unknown) => opts.onRenewError?.(error))
+        .finally(() => (renewing = false));
+    },
+    opts.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3)),
+  );
   // A pending renewal must not keep a finished CLI alive.
   timer.unref();
 

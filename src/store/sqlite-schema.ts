@@ -127,7 +127,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database): void {
   const current = () => db.pragma('user_version', { simple: true }) as number;
   if (current() > SCHEMA_VERSION) {
-    throw new ConfigError(`schema version ${current()} is newer than this tenantform understands (${SCHEMA_VERSION}); upgrade tenantform`, { operation: 'migrate audit database' });
+    throw new ConfigError(`schema version ${current()} is newer than this tenantform understands (${SCHEMA_VERSION}); upgrade tenantform`, {
+      operation: 'migrate audit database',
+    });
   }
   for (;;) {
     const done = db

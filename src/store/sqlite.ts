@@ -185,9 +185,7 @@ export class SqliteAuditStore implements AuditStore {
       params.push(query.environment);
     }
     const resourceWhere = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const resources = this.db
-      .prepare(`SELECT * FROM tenant_resources ${resourceWhere} ORDER BY seq DESC LIMIT ?`)
-      .all(...params, limit) as ResourceRow[];
+    const resources = this.db.prepare(`SELECT * FROM tenant_resources ${resourceWhere} ORDER BY seq DESC LIMIT ?`).all(...params, limit) as ResourceRow[];
 
     const runWhere: string[] = [];
     const runParams: unknown[] = [];

@@ -89,7 +89,11 @@ describe('two use cases in one process', () => {
     expect(actionsOf(pa)).toEqual(actionsOf(pb));
     expect(actionsOf(pa).length).toBeGreaterThan(0);
     expect(actionsOf(pa).every((x) => x.startsWith('create '))).toBe(true);
-    for (const [side, result] of [[a, pa], [b, pb]] as const) if (result.ok) side.outputs.push(side.redactor.redact(renderPlanJson(result.plan)));
+    for (const [side, result] of [
+      [a, pa],
+      [b, pb],
+    ] as const)
+      if (result.ok) side.outputs.push(side.redactor.redact(renderPlanJson(result.plan)));
     // Each redactor learnt its own run's secrets, and nothing of the other run's.
     for (const s of a.w.envSecrets) expect([a.redactor.redact(s), b.redactor.redact(s)]).toEqual([REDACTED, s]);
     for (const s of b.w.envSecrets) expect([b.redactor.redact(s), a.redactor.redact(s)]).toEqual([REDACTED, s]);
@@ -103,7 +107,10 @@ describe('two use cases in one process', () => {
     const [ra, rb] = await Promise.all([apply(a, during), apply(b, during)]);
     // A use case installs no signal handler: that is the CLI's business.
     expect(new Set([...seen, listeners()])).toEqual(new Set([before]));
-    for (const [side, r] of [[a, ra], [b, rb]] as const) {
+    for (const [side, r] of [
+      [a, ra],
+      [b, rb],
+    ] as const) {
       expect(r.code).toBe(0);
       expect(r.changeSet?.summary).toMatchObject({ failed: 0, skipped: 0 });
       expect(r.changeSet?.results.length).toBe(8);

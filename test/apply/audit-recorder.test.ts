@@ -83,7 +83,16 @@ describe('AuditRecorder.event', () => {
       expect(byId.get('i-1/cmd-1')?.state).toBe('updated');
       expect(byId.get('i-1/cmd-2')?.state).toBe('failed');
       // What a later sweep relies on: adopted and updated resources stay claimed, deleted ones do not.
-      expect((await store.claims('dev')).map((c) => c.resourceId).sort()).toEqual(['i-1', 't-adopted', 't-created', 't-resized', 't-restored', 't-started', 't-stopped', 't-updated']);
+      expect((await store.claims('dev')).map((c) => c.resourceId).sort()).toEqual([
+        'i-1',
+        't-adopted',
+        't-created',
+        't-resized',
+        't-restored',
+        't-started',
+        't-stopped',
+        't-updated',
+      ]);
     } finally {
       await store.close();
     }

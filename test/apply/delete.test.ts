@@ -62,7 +62,10 @@ describe('deleteTenant', () => {
     // A connector was attached: the double refuses the delete (1022) unless connections were cleaned first.
     expect(tunnel.deletedAt).not.toBeNull();
 
-    const order = h.audit.slice(from).filter((e) => e.state === 'deleted').map((e) => `${e.kind}${e.workspaceId ? ':ws' : ''}`);
+    const order = h.audit
+      .slice(from)
+      .filter((e) => e.state === 'deleted')
+      .map((e) => `${e.kind}${e.workspaceId ? ':ws' : ''}`);
     expect(order).toEqual(['instance:ws', 'instance:ws', 'instance', 'securityGroup:ws', 'securityGroup:ws', 'securityGroup', 'secret', 'dnsRecord', 'tunnel']);
     assertNoSecret(h, JSON.stringify(h.audit));
 

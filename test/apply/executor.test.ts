@@ -15,7 +15,14 @@ import { markTraffic, startApplyHarness, type ApplyHarness } from './harness.js'
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
 function emptyInventory(): Inventory {
-  return { environment: 'dev', observedAt: new Date(0).toISOString(), scope: { kind: 'all' }, tenants: {}, unattributed: [], calls: { ec2: 0, secretsmanager: 0, ssm: 0, cloudflare: 0 } };
+  return {
+    environment: 'dev',
+    observedAt: new Date(0).toISOString(),
+    scope: { kind: 'all' },
+    tenants: {},
+    unattributed: [],
+    calls: { ec2: 0, secretsmanager: 0, ssm: 0, cloudflare: 0 },
+  };
 }
 
 describe('executePlan', () => {
@@ -44,7 +51,10 @@ describe('executePlan', () => {
 
   it('skips a blocked tenant create and, with it, its workspaces; other tenants proceed', async () => {
     const acmeOnly = plan.actions.filter((a) => a.target.slug === 'acme' || a.target.slug === 'umbrella');
-    const blocked: Plan = { ...plan, actions: acmeOnly.map((a) => (a.target.kind === 'tenant' && a.target.slug === 'acme' ? { ...a, blockedBy: ['deletionProtection' as const] } : a)) };
+    const blocked: Plan = {
+      ...plan,
+      actions: acmeOnly.map((a) => (a.target.kind === 'tenant' && a.target.slug === 'acme' ? { ...a, blockedBy: ['deletionProtection' as const] } : a)),
+    };
     const cs = await executePlan(blocked, { ...h.ctx, fleet: desired.fleet }, { desired, concurrency: 2 });
     expect(cs.results.map((r) => `${r.kind} ${r.target.workspaceName ?? r.target.slug} ${r.status} ${r.skipped?.reason ?? ''}`.trim())).toEqual([
       'create acme skipped blocked',

@@ -156,7 +156,13 @@ export function tenantIntentFor(h: ApplyHarness, t: { orgId: string; slug: strin
 /** Instances of an org (any role) in the given states, via the test-side client. */
 export async function orgInstances(h: ApplyHarness, orgId: string, states = ['pending', 'running', 'stopping', 'stopped', 'shutting-down']): Promise<Instance[]> {
   const out = await h.check.ec2.send(
-    new DescribeInstancesCommand({ Filters: [{ Name: 'tag:OrgID', Values: [orgId] }, { Name: 'instance-state-name', Values: states }], MaxResults: 1000 }),
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: 'tag:OrgID', Values: [orgId] },
+        { Name: 'instance-state-name', Values: states },
+      ],
+      MaxResults: 1000,
+    }),
   );
   return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
 }
@@ -170,8 +176,14 @@ export function markTraffic(h: ApplyHarness): () => { awsMutating: string[]; cfM
   const awsFrom = h.aws.calls.length;
   const cfFrom = h.cf.requests.length;
   return () => ({
-    awsMutating: h.aws.calls.slice(awsFrom).filter((c) => c.mutating).map((c) => c.action),
-    cfMutating: h.cf.requests.slice(cfFrom).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`),
+    awsMutating: h.aws.calls
+      .slice(awsFrom)
+      .filter((c) => c.mutating)
+      .map((c) => c.action),
+    cfMutating: h.cf.requests
+      .slice(cfFrom)
+      .filter((r) => r.method !== 'GET')
+      .map((r) => `${r.method} ${r.path}`),
   });
 }
 

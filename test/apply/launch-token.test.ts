@@ -55,7 +55,9 @@ describe('a launch that failed on the wiring', () => {
       expect(runs[1]!.params.ClientToken).toBe(runs[0]!.params.ClientToken);
       expect(runs[2]!.params.ClientToken).not.toBe(runs[1]!.params.ClientToken);
       // The token was looked up between the mismatch and the fresh launch.
-      const lookups = h.aws.calls.slice(runs[1]!.seq, runs[2]!.seq - 1).filter((c) => c.action === 'DescribeInstances' && Object.values(c.params).includes('client-token'));
+      const lookups = h.aws.calls
+        .slice(runs[1]!.seq, runs[2]!.seq - 1)
+        .filter((c) => c.action === 'DescribeInstances' && Object.values(c.params).includes('client-token'));
       expect(lookups).toHaveLength(1);
       expect(lookups[0]!.status).toBe(200);
 

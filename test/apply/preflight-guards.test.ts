@@ -29,12 +29,23 @@ describe('evaluateGuards', () => {
     expect(v.plan.actions.filter((a) => a.blockedBy !== undefined).map((a) => a.target.slug)).toEqual(['d1']);
   });
 
-  it('keeps the plan\'s blocking findings and marks of other kinds', () => {
+  it("keeps the plan's blocking findings and marks of other kinds", () => {
     const p = planChanges(desired, inventoryFor(desired), { now: NOW });
     const marked: Plan = {
       ...p,
       guards: [{ guard: 'emptyDesired', blocking: true, message: 'm', actionIds: [] }],
-      actions: [{ id: 'stop:tenant:org-keep', kind: 'stop', target: { kind: 'tenant', orgId: 'org-keep', slug: 'keep' }, steps: [], before: null, after: null, reason: 'r', blockedBy: ['scope'] }],
+      actions: [
+        {
+          id: 'stop:tenant:org-keep',
+          kind: 'stop',
+          target: { kind: 'tenant', orgId: 'org-keep', slug: 'keep' },
+          steps: [],
+          before: null,
+          after: null,
+          reason: 'r',
+          blockedBy: ['scope'],
+        },
+      ],
     };
     const v = evaluateGuards(marked, { inventory: inventoryFor(desired), desired, allow: {} });
     expect(v.refusals.map((g) => g.guard)).toEqual(['emptyDesired']);

@@ -44,7 +44,11 @@ async function orgGroups(orgId: string) {
   return (await h.check.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:OrgID', Values: [orgId] }] }))).SecurityGroups ?? [];
 }
 
-const mutating = (from: number) => h.aws.calls.slice(from).filter((c) => c.mutating).map((c) => c.action);
+const mutating = (from: number) =>
+  h.aws.calls
+    .slice(from)
+    .filter((c) => c.mutating)
+    .map((c) => c.action);
 
 describe('live DeletionProtection at the moment of acting', () => {
   it('a protected tenant stamps the tag on its workspace instance and group at create', async () => {

@@ -99,11 +99,17 @@ describe('repairTenant', () => {
       config: { ingress: [{ hostname: '', service: 'http_status:404' }] },
     });
     await h.check.ec2.send(
-      new RevokeSecurityGroupIngressCommand({ GroupId: first.securityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: h.aws.seed.vpcCidr }] }] }),
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: first.securityGroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: h.aws.seed.vpcCidr }] }],
+      }),
     );
     const { AuthorizeSecurityGroupIngressCommand } = await import('@aws-sdk/client-ec2');
     await h.check.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId: first.securityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: first.securityGroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
     );
 
     const repaired = await repairTenant(h.ctx, intent, [{ resource: 'instance', op: 'create' }]);
@@ -113,7 +119,9 @@ describe('repairTenant', () => {
     const sg = (await h.check.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [first.securityGroupId] }))).SecurityGroups![0]!;
     expect(JSON.stringify(sg.IpPermissions)).not.toContain('0.0.0.0/0');
     // Found and put right, not made: recorded as adopted, with its rules noted as changed.
-    const groupEvents = h.audit.filter((e) => e.orgId === t.orgId && e.kind === 'securityGroup').map((e) => `${e.state}${e.details?.rulesChanged ? ' rulesChanged' : ''}`);
+    const groupEvents = h.audit
+      .filter((e) => e.orgId === t.orgId && e.kind === 'securityGroup')
+      .map((e) => `${e.state}${e.details?.rulesChanged ? ' rulesChanged' : ''}`);
     expect(groupEvents).toEqual(['created', 'adopted rulesChanged']);
     const after = JSON.parse((await h.check.secrets.send(new GetSecretValueCommand({ SecretId: secretName('dev', t.orgId) }))).SecretString!);
     expect(after).toEqual(before);

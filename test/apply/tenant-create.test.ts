@@ -198,7 +198,12 @@ describe('createTenant', () => {
     expect(liveTunnels(tunnelName('dev', t.slug, t.orgId)).map((x) => x.id)).toEqual([out.tunnelId]);
     expect(h.cf.dnsRecords().filter((r) => r.name === `${t.slug}.${APP_DOMAIN}`)).toHaveLength(1);
     // This run's own creates landed: recorded as created (with the lost answer noted), not adopted.
-    expect(h.audit.filter((e) => e.orgId === t.orgId && e.state === 'created' && e.details?.afterLostCreate).map((e) => e.kind).sort()).toEqual(['dnsRecord', 'tunnel']);
+    expect(
+      h.audit
+        .filter((e) => e.orgId === t.orgId && e.state === 'created' && e.details?.afterLostCreate)
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(['dnsRecord', 'tunnel']);
     expect(h.audit.filter((e) => e.orgId === t.orgId && e.state === 'adopted').map((e) => e.kind)).not.toContain('tunnel');
     expect(out.created).toEqual(expect.arrayContaining(['tunnel', 'dnsRecord']));
   });

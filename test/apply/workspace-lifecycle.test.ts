@@ -20,7 +20,15 @@ afterAll(async () => {
 });
 
 function desiredWorkspace(name: string, runtime: string, tier: string): DesiredWorkspace {
-  const spec = { apiVersion: 'tenantform.dev/v1', name, id: `ws-${name}-${Math.random().toString(16).slice(2, 10)}`, runtime, tier, power: 'running' as const, image: undefined };
+  const spec = {
+    apiVersion: 'tenantform.dev/v1',
+    name,
+    id: `ws-${name}-${Math.random().toString(16).slice(2, 10)}`,
+    runtime,
+    tier,
+    power: 'running' as const,
+    image: undefined,
+  };
   const fleet = h.ctx.fleet;
   return { spec, effective: resolveWorkspace(fleet, tierResolver(fleet)(tier)!, spec, h.aws.seed.ami), source: { file: 'x', line: 1, col: 1 } };
 }
@@ -135,7 +143,12 @@ describe('lifecycle', () => {
     // One listing finds both instances, one poll waits for both to leave pending (the proxy holds new
     // instances in pending for a poll), and one CreateTags moves the tag.
     const calls = h.aws.calls.slice(callsFrom);
-    const beforeSend = calls.slice(0, calls.findIndex((c) => c.action === 'SendCommand')).filter((c) => c.action === 'DescribeInstances');
+    const beforeSend = calls
+      .slice(
+        0,
+        calls.findIndex((c) => c.action === 'SendCommand'),
+      )
+      .filter((c) => c.action === 'DescribeInstances');
     const byTag = beforeSend.filter((c) => Object.values(c.params).includes(`tag:OrgID`));
     expect(byTag).toHaveLength(1);
     expect(beforeSend.length - byTag.length).toBeLessThanOrEqual(1);
@@ -148,7 +161,9 @@ describe('lifecycle', () => {
   });
 
   it('sends at most 50 instances per SendCommand and reads each invocation', async () => {
-    const run = await h.check.ec2.send(new RunInstancesCommand({ ImageId: h.aws.seed.ami, InstanceType: 't3.micro', MinCount: 51, MaxCount: 51, SubnetId: h.aws.seed.subnetId }));
+    const run = await h.check.ec2.send(
+      new RunInstancesCommand({ ImageId: h.aws.seed.ami, InstanceType: 't3.micro', MinCount: 51, MaxCount: 51, SubnetId: h.aws.seed.subnetId }),
+    );
     const ids = run.Instances!.map((i) => i.InstanceId!);
     h.aws.faults.ssm.holdInProgress({ polls: 2, instanceIds: ids.slice(0, 3) });
     const traffic = markTraffic(h);

@@ -39,7 +39,8 @@ describe('apply adopts same-named leftovers that carry no tags', () => {
     ).GroupId!;
     // initech: a tunnel with the contract name (tunnels carry no tags: the name is the identity).
     const cf = new Cloudflare({ apiToken: w.cf.apiToken, baseURL: w.cf.baseURL, maxRetries: 0 });
-    tunnelId = (await cf.zeroTrust.tunnels.cloudflared.create({ account_id: w.cf.accountId, name: tunnelName('dev', 'initech', ORG.initech), config_src: 'cloudflare' })).id!;
+    tunnelId = (await cf.zeroTrust.tunnels.cloudflared.create({ account_id: w.cf.accountId, name: tunnelName('dev', 'initech', ORG.initech), config_src: 'cloudflare' }))
+      .id!;
     secretArn = (await w.check.secrets.send(new CreateSecretCommand({ Name: secretName('dev', ORG.globex), SecretString: '{}' }))).ARN!;
 
     const applied = await w.run(['apply', '--auto-approve']);
@@ -58,7 +59,14 @@ describe('apply adopts same-named leftovers that carry no tags', () => {
     });
     // Adopted, not duplicated: the only tenant group of acme.
     const acmeGroups = (
-      await w.check.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:OrgID', Values: [ORG.acme] }, { Name: 'tag:Role', Values: ['tenant'] }] }))
+      await w.check.ec2.send(
+        new DescribeSecurityGroupsCommand({
+          Filters: [
+            { Name: 'tag:OrgID', Values: [ORG.acme] },
+            { Name: 'tag:Role', Values: ['tenant'] },
+          ],
+        }),
+      )
     ).SecurityGroups!;
     expect(acmeGroups.map((g) => g.GroupId)).toEqual([groupId]);
 

@@ -25,7 +25,9 @@ function changeSetOf(stdout: string): ChangeSet {
 }
 
 function outcomes(cs: ChangeSet): string[] {
-  return cs.results.map((r) => `${r.kind} ${r.target.slug}${r.target.workspaceName ? `/${r.target.workspaceName}` : ''} ${r.status}${r.skipped ? ` (${r.skipped.reason})` : ''}`);
+  return cs.results.map(
+    (r) => `${r.kind} ${r.target.slug}${r.target.workspaceName ? `/${r.target.workspaceName}` : ''} ${r.status}${r.skipped ? ` (${r.skipped.reason})` : ''}`,
+  );
 }
 
 describe('apply under faults', () => {
@@ -102,7 +104,9 @@ describe('apply under faults', () => {
     const fleetFile = join(w.dir, 'fleet.yaml');
     writeFileSync(
       fleetFile,
-      readFileSync(fleetFile, 'utf8').replace('platform:1.5.0-rc.1', 'platform:1.5.0-rc.2').replace('tenantImage: ghcr.io/example/platform:1.4.2', 'tenantImage: ghcr.io/example/platform:1.4.3'),
+      readFileSync(fleetFile, 'utf8')
+        .replace('platform:1.5.0-rc.1', 'platform:1.5.0-rc.2')
+        .replace('tenantImage: ghcr.io/example/platform:1.4.2', 'tenantImage: ghcr.io/example/platform:1.4.3'),
     );
     const acme = (await w.instances(ORG.acme)).find((i) => tagsOf(i).Role === 'tenant')!;
     const failing = w.aws.faults.ssm.fail({ instanceIds: [acme.InstanceId!] });

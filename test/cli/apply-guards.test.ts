@@ -58,14 +58,26 @@ describe('a saved plan edited by hand, and the guards apply re-derives', () => {
   const planFile = () => join(w.dir, 'converged.json');
   const forgedFile = () => join(w.dir, 'forged.json');
 
-  it('converges the example fleet; a protected tenant\'s workspaces carry DeletionProtection=true, others false', async () => {
+  it("converges the example fleet; a protected tenant's workspaces carry DeletionProtection=true, others false", async () => {
     const res = await w.run(['apply', '--auto-approve']);
     expect(res.code).toBe(0);
-    for (const [org, want] of [[ORG.acme, 'true'], [ORG.globex, 'false']] as const) {
+    for (const [org, want] of [
+      [ORG.acme, 'true'],
+      [ORG.globex, 'false'],
+    ] as const) {
       const instances = (await w.instances(org)).filter((i) => tagsOf(i).Role === 'workspace');
       expect(instances.length).toBeGreaterThan(0);
       for (const i of instances) expect(tagsOf(i).DeletionProtection).toBe(want);
-      const groups = (await w.check.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:OrgID', Values: [org] }, { Name: 'tag:Role', Values: ['workspace'] }] }))).SecurityGroups!;
+      const groups = (
+        await w.check.ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: 'tag:OrgID', Values: [org] },
+              { Name: 'tag:Role', Values: ['workspace'] },
+            ],
+          }),
+        )
+      ).SecurityGroups!;
       expect(groups.length).toBe(instances.length);
       for (const g of groups) expect(tagsOf(g).DeletionProtection).toBe(want);
     }
@@ -80,7 +92,12 @@ describe('a saved plan edited by hand, and the guards apply re-derives', () => {
     const res = await w.run(['apply', forgedFile(), '--auto-approve']);
     expect(res.code).toBe(1);
     // The fleet copy is not a git work tree: apply notes that it records no commit, then the one error line.
-    expect(res.stderr.trim().split('\n').filter((l) => !l.startsWith('note: '))).toEqual([`error: read plan file ${forgedFile()}: its digest does not match its content: the file was truncated or edited; re-run plan`]);
+    expect(
+      res.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('note: ')),
+    ).toEqual([`error: read plan file ${forgedFile()}: its digest does not match its content: the file was truncated or edited; re-run plan`]);
     expect(traffic()).toEqual({ aws: [], cf: [] });
     await expectAcmeWhole();
   });
@@ -98,7 +115,7 @@ describe('a saved plan edited by hand, and the guards apply re-derives', () => {
     await expectAcmeWhole();
   });
 
-  it('a forged delete of acme\'s declared workspace, and a forged replacement of its instance, are refused too', async () => {
+  it("a forged delete of acme's declared workspace, and a forged replacement of its instance, are refused too", async () => {
     const tenantInstance = (await w.instances(ORG.acme)).find((i) => tagsOf(i).Role === 'tenant')!.InstanceId!;
     const forgeries = [
       [action('delete', { kind: 'workspace', orgId: ORG.acme, slug: 'acme', workspaceId: WS.research })],
@@ -127,14 +144,20 @@ describe('a saved plan edited by hand, and the guards apply re-derives', () => {
     const [ops, analytics] = [await ids(ORG.globex), await ids(ORG.initech)];
     const doc = readPlanDoc(planFile());
     doc.actions.push(
-      action('delete', { kind: 'workspace', orgId: ORG.globex, slug: 'globex', workspaceId: WS.ops }, [{ resource: 'instance', op: 'delete', id: ops }], { replacement: true }),
-      action('delete', { kind: 'workspace', orgId: ORG.initech, slug: 'initech', workspaceId: WS.analytics }, [{ resource: 'instance', op: 'delete', id: analytics }], { replacement: true }),
+      action('delete', { kind: 'workspace', orgId: ORG.globex, slug: 'globex', workspaceId: WS.ops }, [{ resource: 'instance', op: 'delete', id: ops }], {
+        replacement: true,
+      }),
+      action('delete', { kind: 'workspace', orgId: ORG.initech, slug: 'initech', workspaceId: WS.analytics }, [{ resource: 'instance', op: 'delete', id: analytics }], {
+        replacement: true,
+      }),
     );
     writeForged(forgedFile(), doc);
     const traffic = w.mark();
     const res = await w.run(['apply', forgedFile(), '--auto-approve']);
     expect(res.code).toBe(3);
-    expect(res.stderr).toContain('maxTerminations: 2 instance terminations outside a tenant cascade (workspace deletes and replacements) exceed guards.maxTerminations (1)');
+    expect(res.stderr).toContain(
+      'maxTerminations: 2 instance terminations outside a tenant cascade (workspace deletes and replacements) exceed guards.maxTerminations (1)',
+    );
     expect(traffic()).toEqual({ aws: [], cf: [] });
     expect((await w.instances(ORG.globex)).map((i) => i.InstanceId)).toContain(ops);
     expect((await w.instances(ORG.initech)).map((i) => i.InstanceId)).toContain(analytics);
@@ -163,7 +186,9 @@ describe('workspace deletes are guarded', () => {
     const traffic = w.mark();
     const refused = await w.run(['apply', '--auto-approve']);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain('2 instance terminations outside a tenant cascade (workspace deletes and replacements) exceed guards.maxTerminations (1); pass --allow-terminations 2');
+    expect(refused.stderr).toContain(
+      '2 instance terminations outside a tenant cascade (workspace deletes and replacements) exceed guards.maxTerminations (1); pass --allow-terminations 2',
+    );
     expect((await w.run(['apply', '--auto-approve', '--allow-terminations', '1'])).code).toBe(3);
     expect(traffic()).toEqual({ aws: [], cf: [] });
     expect((await w.run(['plan', '--allow-terminations', '2'])).code).toBe(2);
@@ -183,7 +208,10 @@ describe('an AMI change replaces nothing unless asked', () => {
   it('a new defaultAmi is a notice, exit 0, and apply makes no mutating call', async () => {
     const current = /defaultAmi: (\S+)/.exec(readFileSync(join(w.dir, 'fleet.yaml'), 'utf8'))![1]!;
     const images = (await w.check.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images ?? [];
-    newAmi = images.map((i) => i.ImageId!).filter((id) => id && id !== current).sort()[0]!;
+    newAmi = images
+      .map((i) => i.ImageId!)
+      .filter((id) => id && id !== current)
+      .sort()[0]!;
     editFleet((t) => t.replace(`defaultAmi: ${current}`, `defaultAmi: ${newAmi}`));
 
     const plan = await w.run(['plan']);

@@ -36,7 +36,12 @@ describe('two applies started together', () => {
     expect(second?.code).toBe(3);
     expect(second?.stderr).toMatch(/^error: lock environment dev: held by run [0-9a-f-]{36} \(pid \d+ on .+, started .+; lease expires .+\)/);
     expect(mutatingDuringSecond).toEqual({ aws: [], cf: [] });
-    expect(w.runs().map((r) => `${r.status} ${r.exit_code}`).sort()).toEqual(['refused 3', 'succeeded 0']);
+    expect(
+      w
+        .runs()
+        .map((r) => `${r.status} ${r.exit_code}`)
+        .sort(),
+    ).toEqual(['refused 3', 'succeeded 0']);
     // One launch per declared instance: nobody applied twice.
     expect(await w.instances(ORG.acme)).toHaveLength(3);
     expect(w.aws.calls.filter((c) => c.action === 'RunInstances')).toHaveLength(8);

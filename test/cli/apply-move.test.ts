@@ -54,7 +54,15 @@ describe('identity changes: a workspace moving between tenants, an orgId edited 
         TagSpecifications: [
           {
             ResourceType: 'security-group',
-            Tags: Object.entries({ ManagedBy: 'tenantform', Env: 'dev', Role: 'workspace', OrgID: ORG.initech, OrgSlug: 'initech', WorkspaceID: ANALYTICS, Name: LEGACY_ANALYTICS_GROUP }).map(([Key, Value]) => ({ Key, Value })),
+            Tags: Object.entries({
+              ManagedBy: 'tenantform',
+              Env: 'dev',
+              Role: 'workspace',
+              OrgID: ORG.initech,
+              OrgSlug: 'initech',
+              WorkspaceID: ANALYTICS,
+              Name: LEGACY_ANALYTICS_GROUP,
+            }).map(([Key, Value]) => ({ Key, Value })),
           },
         ],
       }),
@@ -159,7 +167,16 @@ describe('identity changes: a workspace moving between tenants, an orgId edited 
     const [group] = await groupsOf(ANALYTICS);
     const [ws] = await workspaceInstances(ANALYTICS);
     const stray = (
-      await w().check.ec2.send(new RunInstancesCommand({ ImageId: ws!.ImageId!, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', SubnetId: ws!.SubnetId, SecurityGroupIds: [group!.GroupId!] }))
+      await w().check.ec2.send(
+        new RunInstancesCommand({
+          ImageId: ws!.ImageId!,
+          MinCount: 1,
+          MaxCount: 1,
+          InstanceType: 't3.micro',
+          SubnetId: ws!.SubnetId,
+          SecurityGroupIds: [group!.GroupId!],
+        }),
+      )
     ).Instances![0]!.InstanceId!;
     const file = join(w().dir, 'tenants', 'initech', 'workspaces', 'analytics.yaml');
     const text = readFileSync(file, 'utf8');
@@ -170,7 +187,11 @@ describe('identity changes: a workspace moving between tenants, an orgId edited 
       expect(res.code).toBe(4);
       expect(res.stdout + res.stderr).toContain(stray);
       // One refused delete, not five minutes of retries.
-      expect(w().aws.calls.slice(from).filter((c) => c.action === 'DeleteSecurityGroup')).toHaveLength(1);
+      expect(
+        w()
+          .aws.calls.slice(from)
+          .filter((c) => c.action === 'DeleteSecurityGroup'),
+      ).toHaveLength(1);
 
       await w().check.ec2.send(new TerminateInstancesCommand({ InstanceIds: [stray] }));
       const after = await w().run(['apply', '--auto-approve']);
@@ -183,7 +204,7 @@ describe('identity changes: a workspace moving between tenants, an orgId edited 
     expect(await census()).toEqual([]);
   });
 
-  it('a fleet left half-moved by the old group names (the new owner\'s instance in the old owner\'s group) recovers without a retry loop', async () => {
+  it("a fleet left half-moved by the old group names (the new owner's instance in the old owner's group) recovers without a retry loop", async () => {
     // What the old naming left after a move: umbrella's analytics instance was launched into initech's
     // analytics group (adopted by name), initech's instance is terminated, and its group cannot go.
     const [group] = await groupsOf(ANALYTICS);
@@ -218,7 +239,11 @@ describe('identity changes: a workspace moving between tenants, an orgId edited 
     const first = await w().run(['apply', '--auto-approve']);
     expect([0, 4]).toContain(first.code);
     if (first.code === 4) expect(first.stderr).toContain(`still used by instance ${adopted}`);
-    expect(w().aws.calls.slice(from).filter((c) => c.action === 'DeleteSecurityGroup').length).toBeLessThanOrEqual(2);
+    expect(
+      w()
+        .aws.calls.slice(from)
+        .filter((c) => c.action === 'DeleteSecurityGroup').length,
+    ).toBeLessThanOrEqual(2);
     const second = await w().run(['apply', '--auto-approve']);
     expect(second.code).toBe(0);
 

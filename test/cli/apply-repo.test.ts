@@ -86,8 +86,15 @@ describe('apply and the fleet repository', () => {
   it('applies from a folder outside git as before, saying in one line that no commit is recorded', async () => {
     const res = await w.run(['apply', '--auto-approve']);
     expect(res.code).toBe(0);
-    expect(res.stderr.split('\n').filter((l) => l.includes('is not in a git work tree'))).toEqual([`note: ${w.dir} is not in a git work tree, so this run records no commit`]);
-    expect(dbRows<{ git_commit: string | null }>('SELECT git_commit FROM runs')).toEqual([{ git_commit: null }, { git_commit: null }, { git_commit: null }, { git_commit: null }]);
+    expect(res.stderr.split('\n').filter((l) => l.includes('is not in a git work tree'))).toEqual([
+      `note: ${w.dir} is not in a git work tree, so this run records no commit`,
+    ]);
+    expect(dbRows<{ git_commit: string | null }>('SELECT git_commit FROM runs')).toEqual([
+      { git_commit: null },
+      { git_commit: null },
+      { git_commit: null },
+      { git_commit: null },
+    ]);
   });
 
   it('refuses uncommitted changes to the fleet files, naming them; --allow-dirty applies them and records <commit>-dirty', async () => {
@@ -130,7 +137,16 @@ describe('apply and the fleet repository', () => {
 
   it('moves the platform port on every tenant group: the old rule revoked, the new one authorised, then nothing to do', async () => {
     const tenantGroups = async () =>
-      (await w.check.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:Role', Values: ['tenant'] }, { Name: 'tag:Env', Values: ['dev'] }] }))).SecurityGroups ?? [];
+      (
+        await w.check.ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: 'tag:Role', Values: ['tenant'] },
+              { Name: 'tag:Env', Values: ['dev'] },
+            ],
+          }),
+        )
+      ).SecurityGroups ?? [];
     const cidrPorts = (g: Awaited<ReturnType<typeof tenantGroups>>[number]) =>
       (g.IpPermissions ?? []).filter((p) => (p.IpRanges ?? []).length > 0).map((p) => `${p.FromPort}-${p.ToPort}`);
     expect((await tenantGroups()).map(cidrPorts)).toEqual([['8080-8080'], ['8080-8080'], ['8080-8080'], ['8080-8080']]);

@@ -104,13 +104,25 @@ export async function startApplyWorld(): Promise<ApplyWorld> {
       const awsFrom = aws.calls.length;
       const cfFrom = cf.requests.length;
       return () => ({
-        aws: aws.calls.slice(awsFrom).filter((c) => c.mutating).map((c) => c.action),
-        cf: cf.requests.slice(cfFrom).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`),
+        aws: aws.calls
+          .slice(awsFrom)
+          .filter((c) => c.mutating)
+          .map((c) => c.action),
+        cf: cf.requests
+          .slice(cfFrom)
+          .filter((r) => r.method !== 'GET')
+          .map((r) => `${r.method} ${r.path}`),
       });
     },
     async instances(orgId, states = ['pending', 'running', 'stopping', 'stopped', 'shutting-down']) {
       const out = await check.ec2.send(
-        new DescribeInstancesCommand({ Filters: [{ Name: 'tag:OrgID', Values: [orgId] }, { Name: 'instance-state-name', Values: states }], MaxResults: 1000 }),
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag:OrgID', Values: [orgId] },
+            { Name: 'instance-state-name', Values: states },
+          ],
+          MaxResults: 1000,
+        }),
       );
       return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
     },
@@ -121,7 +133,9 @@ export async function startApplyWorld(): Promise<ApplyWorld> {
       });
     },
     auditRows() {
-      return readDb((conn) => conn.prepare('SELECT kind, resource_id, org_id, state, details FROM tenant_resources ORDER BY seq').all() as ReturnType<ApplyWorld['auditRows']>);
+      return readDb(
+        (conn) => conn.prepare('SELECT kind, resource_id, org_id, state, details FROM tenant_resources ORDER BY seq').all() as ReturnType<ApplyWorld['auditRows']>,
+      );
     },
     runs() {
       return readDb((conn) => conn.prepare('SELECT status, exit_code, command FROM runs ORDER BY started_at').all() as ReturnType<ApplyWorld['runs']>);

@@ -110,9 +110,13 @@ describe('apply the example fleet, then change it', () => {
     expect(gone.records).toEqual([]);
     expect(gone.tunnels).toEqual([]);
     expect((await w().instances(ORG.globex, ['terminated'])).length).toBe(2);
-    expect(w().auditRows().filter((r) => r.org_id === ORG.globex && r.state === 'deleted').map((r) => r.kind).sort()).toEqual(
-      ['dnsRecord', 'instance', 'instance', 'secret', 'securityGroup', 'securityGroup', 'tunnel'],
-    );
+    expect(
+      w()
+        .auditRows()
+        .filter((r) => r.org_id === ORG.globex && r.state === 'deleted')
+        .map((r) => r.kind)
+        .sort(),
+    ).toEqual(['dnsRecord', 'instance', 'instance', 'secret', 'securityGroup', 'securityGroup', 'tunnel']);
 
     const traffic = w().mark();
     expect((await run(['apply', '--auto-approve'])).code).toBe(0);
@@ -157,7 +161,11 @@ describe('apply the example fleet, then change it', () => {
     expect(allowed.code).toBe(0);
     expect(await w().instances(ORG.initech)).toEqual([]);
     expect(await w().instances(ORG.umbrella)).toEqual([]);
-    expect(w().runs().filter((r) => r.status === 'refused').length).toBeGreaterThanOrEqual(4);
+    expect(
+      w()
+        .runs()
+        .filter((r) => r.status === 'refused').length,
+    ).toBeGreaterThanOrEqual(4);
   });
 
   it('without a terminal it requires --auto-approve; on a terminal only "yes" applies', async () => {
@@ -254,9 +262,10 @@ describe('apply the example fleet, then change it', () => {
   });
 
   it('never lets a secret into stdout, stderr or the audit database', async () => {
-    const bundle = JSON.parse(
-      (await w().check.secrets.send(new GetSecretValueCommand({ SecretId: secretName('dev', ORG.acme) }))).SecretString!,
-    ) as Record<string, string>;
+    const bundle = JSON.parse((await w().check.secrets.send(new GetSecretValueCommand({ SecretId: secretName('dev', ORG.acme) }))).SecretString!) as Record<
+      string,
+      string
+    >;
     const secrets = [...w().envSecrets, bundle.DB_PASSWORD!, bundle.ADMIN_TOKEN!, bundle.TUNNEL_TOKEN!];
     expect(secrets.every((s) => s.length >= 16)).toBe(true);
     const text = outputs.map((o) => o.stdout + o.stderr).join('\n') + w().auditText();

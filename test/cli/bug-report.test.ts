@@ -56,7 +56,9 @@ describe('a bug reaching the CLI (in-process command)', () => {
   });
 
   it('with TENANTFORM_DEBUG=1 the stack follows the line, with its causes', async () => {
-    const r = await runBoom(() => new InternalError('broken invariant', { operation: 'join inventory', cause: new RangeError('deep cause') }), [], { TENANTFORM_DEBUG: '1' });
+    const r = await runBoom(() => new InternalError('broken invariant', { operation: 'join inventory', cause: new RangeError('deep cause') }), [], {
+      TENANTFORM_DEBUG: '1',
+    });
     expect(r.code).toBe(1);
     const [first, ...rest] = r.stderr.split('\n');
     expect(first).toBe('error: internal error: join inventory: broken invariant — this is a bug in tenantform, please report it');
@@ -134,7 +136,12 @@ describe('a bug during apply', () => {
   const runIds = () => {
     const conn = new Database(w.db, { readonly: true });
     try {
-      return conn.prepare('SELECT run_id, status, exit_code, summary FROM runs ORDER BY started_at').all() as { run_id: string; status: string; exit_code: number; summary: string }[];
+      return conn.prepare('SELECT run_id, status, exit_code, summary FROM runs ORDER BY started_at').all() as {
+        run_id: string;
+        status: string;
+        exit_code: number;
+        summary: string;
+      }[];
     } finally {
       conn.close();
     }

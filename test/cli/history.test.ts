@@ -26,7 +26,16 @@ async function seed(path: string): Promise<void> {
     await store.finishRun({ runId: 'run-1', status: 'succeeded', exitCode: 0 });
     now += 60_000;
     await store.startRun({ runId: 'run-2', command: 'apply', environment: 'dev', host: 'ci-2', pid: 8 });
-    await store.recordResource({ runId: 'run-2', environment: 'dev', kind: 'instance', resourceId: 'i-acme1', orgId: 'org-a', slug: 'acme', state: 'deleted', workspaceId: 'ws-1' });
+    await store.recordResource({
+      runId: 'run-2',
+      environment: 'dev',
+      kind: 'instance',
+      resourceId: 'i-acme1',
+      orgId: 'org-a',
+      slug: 'acme',
+      state: 'deleted',
+      workspaceId: 'ws-1',
+    });
   } finally {
     await store.close();
   }
@@ -109,7 +118,9 @@ describe('tenantform history', () => {
 
     const io = memoryIo();
     expect(await main(['history', '--db', db], io)).toBe(1);
-    expect(io.err.join('')).toMatch(/^error: open audit database .*state\.db: schema version 99 is newer than this tenantform understands \(\d+\); upgrade tenantform\n$/);
+    expect(io.err.join('')).toMatch(
+      /^error: open audit database .*state\.db: schema version 99 is newer than this tenantform understands \(\d+\); upgrade tenantform\n$/,
+    );
     expect(io.out).toEqual([]);
     expect(readFileSync(db).equals(before)).toBe(true);
   });
@@ -124,7 +135,9 @@ describe('tenantform history', () => {
       await store.recordResource({ runId: 'run-dead', environment: 'dev', kind: 'tunnel', resourceId: 't-1', orgId: 'org-a', slug: 'acme', state: 'created' });
       now += 5_000;
       await store.startRun({ runId: 'run-next', command: 'apply', environment: 'dev', host: 'ci-1', pid: 4343 });
-      await store.acquireLease('dev', { host: 'ci-1', pid: 4343, runId: 'run-next', startedAt: '2026-03-01T10:00:05.000Z' }, 60_000, { holderGone: (h) => h.pid === 4242 });
+      await store.acquireLease('dev', { host: 'ci-1', pid: 4343, runId: 'run-next', startedAt: '2026-03-01T10:00:05.000Z' }, 60_000, {
+        holderGone: (h) => h.pid === 4242,
+      });
       await store.recordResource({ runId: 'run-next', environment: 'dev', kind: 'tunnel', resourceId: 't-1', orgId: 'org-a', slug: 'acme', state: 'adopted' });
       await store.finishRun({ runId: 'run-next', status: 'succeeded', exitCode: 0 });
     } finally {
@@ -141,7 +154,10 @@ describe('tenantform history', () => {
     const json = memoryIo();
     expect(await main(['history', '--db', db, '--json'], json)).toBe(0);
     const parsed = JSON.parse(json.out.join('')) as History;
-    expect(parsed.runs.find((r) => r.runId === 'run-dead')).toMatchObject({ status: 'abandoned', abandoned: { at: '2026-03-01T10:00:05.000Z', byRunId: 'run-next', reason: 'holderGone' } });
+    expect(parsed.runs.find((r) => r.runId === 'run-dead')).toMatchObject({
+      status: 'abandoned',
+      abandoned: { at: '2026-03-01T10:00:05.000Z', byRunId: 'run-next', reason: 'holderGone' },
+    });
     expect(parsed.runs.find((r) => r.runId === 'run-dead')?.exitCode).toBeUndefined();
     expect(parsed.resources.map((r) => `${r.runId}:${r.state}`)).toEqual(['run-next:adopted', 'run-dead:created']);
   });

@@ -26,10 +26,18 @@ const TENANTS: FleetTenant[] = [
       { name: 'support', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e002', runtime: 'claude-code', tier: 'T3' },
     ],
   },
-  { slug: 'globex', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b002', workspaces: [{ name: 'ops', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e003', runtime: 'claude-code', tier: 'T4' }] },
+  {
+    slug: 'globex',
+    orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b002',
+    workspaces: [{ name: 'ops', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e003', runtime: 'claude-code', tier: 'T4' }],
+  },
   { slug: 'initech', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b003', power: 'stopped', workspaces: [] },
 ];
-const GONE: FleetTenant = { slug: 'hooli', orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b0ff', workspaces: [{ name: 'lab', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e0ff', runtime: 'hermes', tier: 'T4' }] };
+const GONE: FleetTenant = {
+  slug: 'hooli',
+  orgId: '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b0ff',
+  workspaces: [{ name: 'lab', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e0ff', runtime: 'hermes', tier: 'T4' }],
+};
 
 const dirs: string[] = [];
 function fleetRepo(tenants: readonly FleetTenant[] = TENANTS): string {
@@ -171,7 +179,11 @@ describe('plan against partial tenants', () => {
     expect(res.code).toBe(2);
     const tenantActions = res.plan!.actions.filter((a) => a.target.kind === 'tenant');
     expect(tenantActions.map((a) => `${a.kind} ${a.target.slug}`).sort()).toEqual(['repair acme', 'repair globex', 'repair initech', 'repair nosg', 'repair novm']);
-    const stepsOf = (slug: string) => tenantActions.find((a) => a.target.slug === slug)!.steps.filter((s) => s.op === 'create').map((s) => s.resource);
+    const stepsOf = (slug: string) =>
+      tenantActions
+        .find((a) => a.target.slug === slug)!
+        .steps.filter((s) => s.op === 'create')
+        .map((s) => s.resource);
     expect(stepsOf('acme')).toContain('tunnel');
     expect(stepsOf('globex')).toContain('dnsRecord');
     expect(stepsOf('initech')).toContain('secret');
@@ -202,9 +214,7 @@ describe('plan with a removed tenant', () => {
       expect.arrayContaining(['delete instance', 'delete securityGroup', 'delete secret', 'delete dnsRecord', 'delete tunnel']),
     );
     // The workspace instance goes first, before the tenant's own instance.
-    expect(del.steps.findIndex((s) => s.resource === 'instance' && s.workspaceId)).toBeLessThan(
-      del.steps.findIndex((s) => s.resource === 'instance' && !s.workspaceId),
-    );
+    expect(del.steps.findIndex((s) => s.resource === 'instance' && s.workspaceId)).toBeLessThan(del.steps.findIndex((s) => s.resource === 'instance' && !s.workspaceId));
   });
 
   it('refuses to delete a protected tenant even after its files are gone, exit 3', async () => {
@@ -282,7 +292,10 @@ describe('plan --changed-since (a pull request)', () => {
 
   it('plans and observes only the tenant whose files changed, in at most a dozen calls', async () => {
     const h = w.h();
-    writeTenant(dir, { ...TENANTS[1]!, workspaces: [...TENANTS[1]!.workspaces, { name: 'new', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e0aa', runtime: 'hermes', tier: 'T4' }] });
+    writeTenant(dir, {
+      ...TENANTS[1]!,
+      workspaces: [...TENANTS[1]!.workspaces, { name: 'new', id: '0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e0aa', runtime: 'hermes', tier: 'T4' }],
+    });
     const awsBefore = h.aws.calls.length;
     const cfBefore = h.cf.requests.length;
     const res = await plan(h, dir, ['--changed-since', base]);
@@ -357,7 +370,11 @@ describe('plan --changed-since observes the scoped tenants as a full plan does',
     }
     if (kinds.includes('tunnel')) {
       tunnelId = (
-        await t.cloudflare.client.zeroTrust.tunnels.cloudflared.create({ account_id: t.cloudflare.accountId, name: tunnelName('dev', tenant.slug, tenant.orgId), config_src: 'cloudflare' })
+        await t.cloudflare.client.zeroTrust.tunnels.cloudflared.create({
+          account_id: t.cloudflare.accountId,
+          name: tunnelName('dev', tenant.slug, tenant.orgId),
+          config_src: 'cloudflare',
+        })
       ).id!;
     }
     if (kinds.includes('dnsRecord')) {
@@ -390,7 +407,14 @@ describe('plan --changed-since observes the scoped tenants as a full plan does',
     expect(full.plan!.actions.filter((a) => !a.target.slug.startsWith('left'))).toEqual([]);
     expect(scoped.plan!.basis.scope).toMatchObject({ kind: 'tenants', slugs: added.map((a) => a.tenant.slug).sort() });
     expect(of(scoped.plan!)).toEqual(of(full.plan!));
-    return new Map(added.map((a) => [a.kinds.join('+'), of(full.plan!).filter((x) => x.target.orgId === a.tenant.orgId).map((x) => x.kind)]));
+    return new Map(
+      added.map((a) => [
+        a.kinds.join('+'),
+        of(full.plan!)
+          .filter((x) => x.target.orgId === a.tenant.orgId)
+          .map((x) => x.kind),
+      ]),
+    );
   }
 
   it('plans the same actions for an untagged bundle left under the contract name (the reported case)', async () => {

@@ -49,7 +49,11 @@ describe('the environment contract', () => {
 
   it('requires the tenant IAM instance profile', () => {
     expect(summary(without('EC2_TENANT_IAM_PROFILE'))).toEqual([
-      ['error', 'EC2_TENANT_IAM_PROFILE', 'EC2_TENANT_IAM_PROFILE is not set: Secrets Manager + IAM instance profile are required, or instances cannot read their bootstrap bundle.'],
+      [
+        'error',
+        'EC2_TENANT_IAM_PROFILE',
+        'EC2_TENANT_IAM_PROFILE is not set: Secrets Manager + IAM instance profile are required, or instances cannot read their bootstrap bundle.',
+      ],
     ]);
   });
 
@@ -73,7 +77,11 @@ describe('the environment contract', () => {
 
   it('warns that the terminal breaks without EIC_ENDPOINT_SG_ID', () => {
     expect(summary(without('EIC_ENDPOINT_SG_ID'))).toEqual([
-      ['warning', 'EIC_ENDPOINT_SG_ID', 'EIC_ENDPOINT_SG_ID is not set, so no security group admits the EC2 Instance Connect endpoint and the terminal will fail to open its tunnel.'],
+      [
+        'warning',
+        'EIC_ENDPOINT_SG_ID',
+        'EIC_ENDPOINT_SG_ID is not set, so no security group admits the EC2 Instance Connect endpoint and the terminal will fail to open its tunnel.',
+      ],
     ]);
   });
 
@@ -86,9 +94,19 @@ describe('the environment contract', () => {
 
   it('takes the canary account settings all four or none', () => {
     expect(summary({ ...full, CANARY_ROLE_ARN: 'arn:aws:iam::123456789012:role/canary', CANARY_REGION: 'us-west-2' })).toEqual([
-      ['error', 'CANARY_VPC_ID', 'The canary account settings are incomplete: set all four of CANARY_ROLE_ARN, CANARY_REGION, CANARY_VPC_ID, CANARY_SUBNET_ID or none (missing CANARY_VPC_ID, CANARY_SUBNET_ID).'],
+      [
+        'error',
+        'CANARY_VPC_ID',
+        'The canary account settings are incomplete: set all four of CANARY_ROLE_ARN, CANARY_REGION, CANARY_VPC_ID, CANARY_SUBNET_ID or none (missing CANARY_VPC_ID, CANARY_SUBNET_ID).',
+      ],
     ]);
-    const all = readWiring({ ...full, CANARY_ROLE_ARN: 'arn:aws:iam::123456789012:role/canary', CANARY_REGION: 'us-west-2', CANARY_VPC_ID: 'vpc-11111111', CANARY_SUBNET_ID: 'subnet-22222222' });
+    const all = readWiring({
+      ...full,
+      CANARY_ROLE_ARN: 'arn:aws:iam::123456789012:role/canary',
+      CANARY_REGION: 'us-west-2',
+      CANARY_VPC_ID: 'vpc-11111111',
+      CANARY_SUBNET_ID: 'subnet-22222222',
+    });
     expect(all.wiring?.canary).toEqual({ roleArn: 'arn:aws:iam::123456789012:role/canary', region: 'us-west-2', vpcId: 'vpc-11111111', subnetId: 'subnet-22222222' });
   });
 

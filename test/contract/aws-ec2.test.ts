@@ -44,7 +44,12 @@ async function instancesTagged(key: string, value: string, states = ['pending', 
   const found: Instance[] = [];
   const pages = paginateDescribeInstances(
     { client: ec2, pageSize: 1000 },
-    { Filters: [{ Name: `tag:${key}`, Values: [value] }, { Name: 'instance-state-name', Values: states }] },
+    {
+      Filters: [
+        { Name: `tag:${key}`, Values: [value] },
+        { Name: 'instance-state-name', Values: states },
+      ],
+    },
   );
   for await (const page of pages) for (const r of page.Reservations ?? []) found.push(...(r.Instances ?? []));
   return found;
@@ -65,7 +70,13 @@ describe('RunInstances', () => {
           IamInstanceProfile: { Name: aws.seed.instanceProfileName },
           BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 30, VolumeType: 'gp3', DeleteOnTermination: true } }],
           TagSpecifications: [
-            { ResourceType: 'instance', Tags: [{ Key: 'ManagedBy', Value: 'tenantform' }, { Key: 'OrgSlug', Value: 'acme' }] },
+            {
+              ResourceType: 'instance',
+              Tags: [
+                { Key: 'ManagedBy', Value: 'tenantform' },
+                { Key: 'OrgSlug', Value: 'acme' },
+              ],
+            },
             { ResourceType: 'volume', Tags: [{ Key: 'OrgSlug', Value: 'acme' }] },
           ],
         }),
@@ -97,10 +108,26 @@ describe('DescribeInstances pagination', () => {
     // 10 single-instance reservations plus one of 2: moto pages by reservation, as noted.
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'paging' }, { Key: 'N', Value: String(i) }] }] }))),
+        ec2.send(
+          new RunInstancesCommand(
+            launch({
+              TagSpecifications: [
+                {
+                  ResourceType: 'instance',
+                  Tags: [
+                    { Key: 'Batch', Value: 'paging' },
+                    { Key: 'N', Value: String(i) },
+                  ],
+                },
+              ],
+            }),
+          ),
+        ),
       ),
     );
-    await ec2.send(new RunInstancesCommand(launch({ MinCount: 2, MaxCount: 2, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'paging' }] }] })));
+    await ec2.send(
+      new RunInstancesCommand(launch({ MinCount: 2, MaxCount: 2, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'paging' }] }] })),
+    );
     const pageSizes: number[] = [];
     for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 5 }, { Filters: [{ Name: 'tag:Batch', Values: ['paging'] }] })) {
       pageSizes.push((page.Reservations ?? []).length);
@@ -231,9 +258,8 @@ describe('instance state transitions', () => {
   });
 
   it('shows a shutting-down instance to a state-filtered listing, and hides it from a filter without that state', async () => {
-    const id = (
-      await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'filter' }] }] })))
-    ).Instances![0]!.InstanceId!;
+    const id = (await ec2.send(new RunInstancesCommand(launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'filter' }] }] }))))
+      .Instances![0]!.InstanceId!;
     expect(await stateOf(id)).toBe('pending');
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     expect((await instancesTagged('Batch', 'filter', ['running'])).map((i) => i.InstanceId)).toEqual([]);
@@ -265,7 +291,11 @@ describe('injected EC2 faults', () => {
     await expect(patient.send(new DescribeVpcsCommand({ VpcIds: [aws.seed.vpcId] }))).resolves.toHaveProperty('Vpcs');
     expect(brief.hits).toBe(2);
     const attempts = aws.calls.slice(before).filter((c) => c.action === 'DescribeVpcs');
-    expect(attempts.map((c) => [c.status, c.errorCode])).toEqual([[503, 'RequestLimitExceeded'], [503, 'RequestLimitExceeded'], [200, undefined]]);
+    expect(attempts.map((c) => [c.status, c.errorCode])).toEqual([
+      [503, 'RequestLimitExceeded'],
+      [503, 'RequestLimitExceeded'],
+      [200, undefined],
+    ]);
 
     const endless = aws.faults.inject({ kind: 'throttle', service: 'ec2', action: 'DescribeVpcs' });
     try {
@@ -347,7 +377,12 @@ describe('injected EC2 faults', () => {
   });
 
   it('a predicate narrows a fault to matching requests', async () => {
-    const fault = aws.faults.inject({ kind: 'throttle', service: 'ec2', action: 'DescribeInstances', when: (req) => req.form.get('InstanceId.1') === 'i-00000000000000000' });
+    const fault = aws.faults.inject({
+      kind: 'throttle',
+      service: 'ec2',
+      action: 'DescribeInstances',
+      when: (req) => req.form.get('InstanceId.1') === 'i-00000000000000000',
+    });
     const { ec2: impatient } = aws.clients({ maxAttempts: 1 });
     await expect(impatient.send(new DescribeInstancesCommand({ InstanceIds: ['i-00000000000000000'] }))).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
     await expect(impatient.send(new DescribeInstancesCommand({ MaxResults: 5 }))).resolves.toHaveProperty('Reservations');
@@ -371,7 +406,11 @@ describe('volume modifications (moto: completed at once, shrinks accepted)', () 
     const modified = await ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 40 }));
     expect(modified.VolumeModification).toMatchObject({ ModificationState: 'modifying', OriginalSize: 30, TargetSize: 40 });
     await expect(ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 50 }))).rejects.toMatchObject({ name: 'IncorrectModificationState' });
-    expect([await stateOfModification(volumeId), await stateOfModification(volumeId), await stateOfModification(volumeId)]).toEqual(['modifying', 'optimizing', 'completed']);
+    expect([await stateOfModification(volumeId), await stateOfModification(volumeId), await stateOfModification(volumeId)]).toEqual([
+      'modifying',
+      'optimizing',
+      'completed',
+    ]);
     expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!.Size).toBe(40);
   });
 

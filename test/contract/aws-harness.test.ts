@@ -36,7 +36,7 @@ describe('startAwsEmulator', () => {
     });
   });
 
-  it('gives each emulator its own account: neither sees the other one\'s instances or secrets', async () => {
+  it("gives each emulator its own account: neither sees the other one's instances or secrets", async () => {
     expect(first.accountId).not.toBe(second.accountId);
     const a = first.clients();
     const b = second.clients();

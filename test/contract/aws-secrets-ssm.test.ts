@@ -30,7 +30,13 @@ async function secretNamesTagged(key: string, value: string, includePlannedDelet
   const names: string[] = [];
   const pages = paginateListSecrets(
     { client: secrets, pageSize: 2 },
-    { IncludePlannedDeletion: includePlannedDeletion, Filters: [{ Key: 'tag-key', Values: [key] }, { Key: 'tag-value', Values: [value] }] },
+    {
+      IncludePlannedDeletion: includePlannedDeletion,
+      Filters: [
+        { Key: 'tag-key', Values: [key] },
+        { Key: 'tag-value', Values: [value] },
+      ],
+    },
   );
   for await (const page of pages) names.push(...(page.SecretList ?? []).map((s) => s.Name!));
   return names.sort();
@@ -40,7 +46,14 @@ describe('Secrets Manager', () => {
   it('creates tagged secrets and lists them by tag over several pages', async () => {
     for (const slug of ['a', 'b', 'c', 'd', 'e']) {
       await secrets.send(
-        new CreateSecretCommand({ Name: `tenant/${slug}/bundle`, SecretString: `{"db":"${slug}"}`, Tags: [{ Key: 'ManagedBy', Value: 'tenantform' }, { Key: 'Env', Value: 'test' }] }),
+        new CreateSecretCommand({
+          Name: `tenant/${slug}/bundle`,
+          SecretString: `{"db":"${slug}"}`,
+          Tags: [
+            { Key: 'ManagedBy', Value: 'tenantform' },
+            { Key: 'Env', Value: 'test' },
+          ],
+        }),
       );
     }
     await secrets.send(new CreateSecretCommand({ Name: 'other', SecretString: 'x', Tags: [{ Key: 'ManagedBy', Value: 'someone-else' }] }));
@@ -91,7 +104,10 @@ describe('Secrets Manager', () => {
     const { secrets: impatient } = aws.clients({ maxAttempts: 1 });
     const endless = aws.faults.inject({ kind: 'throttle', service: 'secretsmanager', action: 'DescribeSecret' });
     try {
-      await expect(impatient.send(new DescribeSecretCommand({ SecretId: 'throttled' }))).rejects.toMatchObject({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      await expect(impatient.send(new DescribeSecretCommand({ SecretId: 'throttled' }))).rejects.toMatchObject({
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      });
     } finally {
       endless.remove();
     }
@@ -102,7 +118,10 @@ describe('Secrets Manager', () => {
     const created = await secrets.send(new CreateSecretCommand({ Name: 'lost/create', SecretString: 'x' }));
     expect(created.$metadata.attempts).toBe(2);
     const attempts = aws.calls.filter((c) => c.action === 'CreateSecret' && c.params['Name'] === 'lost/create');
-    expect(attempts.map((c) => [c.status, c.fault])).toEqual([[200, 'lostResponse'], [200, undefined]]);
+    expect(attempts.map((c) => [c.status, c.fault])).toEqual([
+      [200, 'lostResponse'],
+      [200, undefined],
+    ]);
     expect(attempts[1]!.params['ClientRequestToken']).toBe(attempts[0]!.params['ClientRequestToken']);
     expect((await secrets.send(new DescribeSecretCommand({ SecretId: 'lost/create' }))).ARN).toBe(created.ARN);
   });
@@ -155,7 +174,9 @@ describe('SSM run command', () => {
   it('throttled SendCommand surfaces ThrottlingException to a client without retries', async () => {
     const fault = aws.faults.inject({ kind: 'throttle', service: 'ssm', action: 'SendCommand', count: 1 });
     const { ssm: impatient } = aws.clients({ maxAttempts: 1 });
-    await expect(impatient.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands: ['true'] } }))).rejects.toMatchObject({
+    await expect(
+      impatient.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands: ['true'] } })),
+    ).rejects.toMatchObject({
       name: 'ThrottlingException',
     });
     expect(fault.hits).toBe(1);

@@ -110,8 +110,18 @@ describe('the checker relaxes only the documented quirks', () => {
   const ids = { account_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9', tunnel_id: 'f70ff985-a4ef-4643-bbbc-4a0ed4fc8415', zone_id: 'f9e8d7c6b5a4938271605f4e3d2c1b0a' };
   const now = new Date().toISOString();
   const tunnel = {
-    id: ids.tunnel_id, account_tag: ids.account_id, created_at: now, deleted_at: null, name: 't', connections: [],
-    conns_active_at: null, conns_inactive_at: now, tun_type: 'cfd_tunnel', metadata: {}, status: 'inactive', remote_config: true,
+    id: ids.tunnel_id,
+    account_tag: ids.account_id,
+    created_at: now,
+    deleted_at: null,
+    name: 't',
+    connections: [],
+    conns_active_at: null,
+    conns_inactive_at: now,
+    tun_type: 'cfd_tunnel',
+    metadata: {},
+    status: 'inactive',
+    remote_config: true,
   };
   const ok = (result: unknown) => ({ success: true, errors: [], messages: [], result });
   const failure = (code: number) => ({ success: false, errors: [{ code, message: 'm' }], messages: [], result: null });
@@ -134,20 +144,52 @@ describe('the checker relaxes only the documented quirks', () => {
   });
 
   it.each<[string, () => string[], RegExp]>([
-    ['a rule without hostname that is not the last', () => checker.checkRequest(configPut, request({ config: { ingress: [{ service: 'http://x' }, rule] } })), /ingress\/0 must have required property 'hostname'/],
+    [
+      'a rule without hostname that is not the last',
+      () => checker.checkRequest(configPut, request({ config: { ingress: [{ service: 'http://x' }, rule] } })),
+      /ingress\/0 must have required property 'hostname'/,
+    ],
     ['a body-less POST', () => checker.checkRequest(dnsCreate, request(undefined)), /request body is required/],
     ['null where the schema has no nullable', () => checker.checkResponse(tunnelGet, 200, ok({ ...tunnel, created_at: null })), /\/result\/created_at must be string/],
-    ['a 4XX body that is not a failure envelope', () => checker.checkResponse(tunnelGet, 404, { ...failure(1003), success: true }), /\/success must be equal to one of the allowed values \[false\]/],
+    [
+      'a 4XX body that is not a failure envelope',
+      () => checker.checkResponse(tunnelGet, 404, { ...failure(1003), success: true }),
+      /\/success must be equal to one of the allowed values \[false\]/,
+    ],
     ['a DNS body without content', () => checker.checkRequest(dnsCreate, request({ ...record, content: undefined })), /must have required property 'content'/],
-    ['an over-long name.exact', () => checker.checkRequest(dnsList, request(undefined, `name.exact=${'a'.repeat(256)}`)), /"name.exact".*must NOT have more than 255 characters/],
+    [
+      'an over-long name.exact',
+      () => checker.checkRequest(dnsList, request(undefined, `name.exact=${'a'.repeat(256)}`)),
+      /"name.exact".*must NOT have more than 255 characters/,
+    ],
     ['an unknown query parameter', () => checker.checkRequest(tunnelGet, request(undefined, 'cascade=true')), /"cascade" is not in the schema/],
-    ['a dotted DNS filter other than name.* / content.*', () => checker.checkRequest(dnsList, request(undefined, 'type.exact=CNAME')), /"type.exact" is not in the schema/],
-    ['a dotted DNS filter with an operator the API lacks', () => checker.checkRequest(dnsList, request(undefined, 'name.present=x&comment.bogus=y')), /"name.present" is not in the schema\n.*"comment.bogus" is not in the schema/],
+    [
+      'a dotted DNS filter other than name.* / content.*',
+      () => checker.checkRequest(dnsList, request(undefined, 'type.exact=CNAME')),
+      /"type.exact" is not in the schema/,
+    ],
+    [
+      'a dotted DNS filter with an operator the API lacks',
+      () => checker.checkRequest(dnsList, request(undefined, 'name.present=x&comment.bogus=y')),
+      /"name.present" is not in the schema\n.*"comment.bogus" is not in the schema/,
+    ],
     ['a dotted filter on the tunnel list', () => checker.checkRequest(tunnelList, request(undefined, 'name.exact=t')), /"name.exact" is not in the schema/],
     ['code 971 on anything but a 429', () => checker.checkResponse(tunnelGet, 400, failure(971)), /\/errors\/0\/code must be >= 1000/],
-    ['a malformed path id', () => checker.checkRequest(tunnelGet, { ...request(undefined), pathParams: { ...ids, tunnel_id: 'nope' } }), /"tunnel_id"="nope": must match format "uuid"/],
-    ['a DNS record type outside the enum', () => checker.checkRequest(dnsCreate, request({ ...record, type: 'CNAMEZ' })), /\/type must be equal to one of the allowed values/],
-    ['a batch record with a misspelt field', () => checker.checkRequest(BATCH_OPERATION, request({ posts: [{ ...record, proxy: true }] })), /additional properties: "proxy"/],
+    [
+      'a malformed path id',
+      () => checker.checkRequest(tunnelGet, { ...request(undefined), pathParams: { ...ids, tunnel_id: 'nope' } }),
+      /"tunnel_id"="nope": must match format "uuid"/,
+    ],
+    [
+      'a DNS record type outside the enum',
+      () => checker.checkRequest(dnsCreate, request({ ...record, type: 'CNAMEZ' })),
+      /\/type must be equal to one of the allowed values/,
+    ],
+    [
+      'a batch record with a misspelt field',
+      () => checker.checkRequest(BATCH_OPERATION, request({ posts: [{ ...record, proxy: true }] })),
+      /additional properties: "proxy"/,
+    ],
     ['a batch response missing read-only fields', () => checker.checkResponse(BATCH_OPERATION, 200, ok({ posts: [record] })), /must have required property 'id'/],
   ])('rejects %s', (_label, check, problem) => {
     expect(check().join('\n')).toMatch(problem);

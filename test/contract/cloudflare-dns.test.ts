@@ -222,11 +222,12 @@ describe('DNS batch', () => {
     expect(result.puts?.[0]).toMatchObject({ id: put.id, content: 't4.cfargotunnel.com' });
     expect(result.puts?.[0]?.comment).toBeUndefined();
     expect(result.posts?.[0]).toMatchObject({ name: 'del.example.com', content: 't5.cfargotunnel.com' });
-    expect(double.dnsRecords().map((r) => `${r.name}=${r.content}`).sort()).toEqual([
-      'del.example.com=t5.cfargotunnel.com',
-      'pat.example.com=t2.cfargotunnel.com',
-      'put.example.com=t4.cfargotunnel.com',
-    ]);
+    expect(
+      double
+        .dnsRecords()
+        .map((r) => `${r.name}=${r.content}`)
+        .sort(),
+    ).toEqual(['del.example.com=t5.cfargotunnel.com', 'pat.example.com=t2.cfargotunnel.com', 'put.example.com=t4.cfargotunnel.com']);
   });
 
   it.each<[string, Pick<Parameters<Cloudflare['dns']['records']['batch']>[0], 'deletes' | 'posts'>, number]>([

@@ -3,15 +3,7 @@
  * authentication, unknown objects and routes, rate limits, 5xx, dropped connections and the
  * "committed, then the connection dropped" case that makes a retried POST see its own conflict.
  */
-import Cloudflare, {
-  APIConnectionError,
-  AuthenticationError,
-  BadRequestError,
-  ConflictError,
-  InternalServerError,
-  NotFoundError,
-  RateLimitError,
-} from 'cloudflare';
+import Cloudflare, { APIConnectionError, AuthenticationError, BadRequestError, ConflictError, InternalServerError, NotFoundError, RateLimitError } from 'cloudflare';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCloudflareDouble, type CloudflareDouble } from '../support/cloudflare-double/index.js';
 import { codeOf, failureOf, sdkFor } from './cloudflare-sdk.js';
@@ -68,10 +60,7 @@ describe('routing', () => {
   it('answers an unknown account or zone with 404, 7003', async () => {
     const cf = sdkFor(double);
     const other = 'ffffffffffffffffffffffffffffffff';
-    for (const call of [
-      cf.zeroTrust.tunnels.cloudflared.list({ account_id: other, per_page: 5 }),
-      cf.dns.records.list({ zone_id: other }),
-    ]) {
+    for (const call of [cf.zeroTrust.tunnels.cloudflared.list({ account_id: other, per_page: 5 }), cf.dns.records.list({ zone_id: other })]) {
       const error = await failureOf(call);
       expect(error).toBeInstanceOf(NotFoundError);
       expect(codeOf(error)).toBe(7003);

@@ -204,12 +204,20 @@ describe('tunnel configurations', () => {
 
     const v2 = await tunnels().configurations.update(t.id!, {
       account_id,
-      config: { ingress: [{ hostname: 'globex.example.com', service: 'http://localhost:9090' }, { hostname: '', service: 'http_status:404' }] },
+      config: {
+        ingress: [
+          { hostname: 'globex.example.com', service: 'http://localhost:9090' },
+          { hostname: '', service: 'http_status:404' },
+        ],
+      },
     });
     expect(v2.version).toBe(2);
     const stored = await tunnels().configurations.get(t.id!, { account_id });
     expect(stored.config).toEqual({
-      ingress: [{ hostname: 'globex.example.com', service: 'http://localhost:9090' }, { hostname: '', service: 'http_status:404' }],
+      ingress: [
+        { hostname: 'globex.example.com', service: 'http://localhost:9090' },
+        { hostname: '', service: 'http_status:404' },
+      ],
     });
     expect(double.configurations(t.id!)).toEqual(stored);
   });

@@ -63,7 +63,7 @@ describe('censusProblems', () => {
     ]);
   });
 
-  it("reports everything of a tenant the fleet no longer declares, except a secret in its recovery window", () => {
+  it('reports everything of a tenant the fleet no longer declares, except a secret in its recovery window', () => {
     const c = converged();
     expect(censusProblems(c, { ...desired, tenants: [] })).toEqual([
       'left over: tenant instance i-1 of acme (running)',

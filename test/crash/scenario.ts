@@ -31,7 +31,9 @@ export async function crashAndConverge(point: KillPoint, prepare?: (w: CrashWorl
     // The next apply does not wait for it: the holder is known dead, so it reclaims and converges.
     const again = await w.tenantform(['apply', '--auto-approve']);
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-    expect(again.stderr).toMatch(new RegExp(`note: reclaimed the lease of run [0-9a-f-]{36} \\(pid ${killed.pid} on [^)]+\\): that process is gone; the run is recorded as abandoned`));
+    expect(again.stderr).toMatch(
+      new RegExp(`note: reclaimed the lease of run [0-9a-f-]{36} \\(pid ${killed.pid} on [^)]+\\): that process is gone; the run is recorded as abandoned`),
+    );
     expect(await w.problems()).toEqual([]);
     const plan = await w.tenantform(['plan']);
     expect(plan.code, plan.stdout).toBe(0);

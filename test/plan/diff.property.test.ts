@@ -33,7 +33,9 @@ const desiredArb: fc.Arbitrary<DesiredState> = fc
       }),
       { selector: (t) => t.slug, maxLength: SLUGS.length },
     ),
-    batches: fc.array(fc.oneof(fc.record({ count: fc.integer({ min: -2, max: 5 }) }), fc.record({ percent: fc.double({ min: -10, max: 200, noNaN: false }) })), { maxLength: 3 }),
+    batches: fc.array(fc.oneof(fc.record({ count: fc.integer({ min: -2, max: 5 }) }), fc.record({ percent: fc.double({ min: -10, max: 200, noNaN: false }) })), {
+      maxLength: 3,
+    }),
     maxDeletes: fc.integer({ min: 0, max: 4 }),
   })
   .map(({ tenants, batches, maxDeletes }) =>
@@ -59,10 +61,20 @@ const instanceArb: fc.Arbitrary<LiveInstance> = fc.record({
   tags: tagsArb,
 });
 
-const groupArb = fc.record({ groupId: fc.constantFrom('sg-1', 'sg-2', 'sg-3'), groupName: fc.string(), vpcId: fc.option(fc.constant('vpc-1'), { nil: undefined }), tags: tagsArb });
+const groupArb = fc.record({
+  groupId: fc.constantFrom('sg-1', 'sg-2', 'sg-3'),
+  groupName: fc.string(),
+  vpcId: fc.option(fc.constant('vpc-1'), { nil: undefined }),
+  tags: tagsArb,
+});
 
 const workspaceArb = (orgId: string, workspaceId: string): fc.Arbitrary<LiveWorkspace> =>
-  fc.record({ orgId: fc.constant(orgId), workspaceId: fc.constant(workspaceId), instances: fc.array(instanceArb, { maxLength: 3 }), securityGroups: fc.array(groupArb, { maxLength: 2 }) });
+  fc.record({
+    orgId: fc.constant(orgId),
+    workspaceId: fc.constant(workspaceId),
+    instances: fc.array(instanceArb, { maxLength: 3 }),
+    securityGroups: fc.array(groupArb, { maxLength: 2 }),
+  });
 
 const liveTenantArb = (orgId: string): fc.Arbitrary<LiveTenant> =>
   fc.record({
@@ -71,10 +83,18 @@ const liveTenantArb = (orgId: string): fc.Arbitrary<LiveTenant> =>
     instances: fc.array(instanceArb, { maxLength: 3 }),
     securityGroups: fc.array(groupArb, { maxLength: 2 }),
     secrets: fc.array(
-      fc.record({ arn: fc.constantFrom('arn:s1', 'arn:s2'), name: fc.string(), deletedDate: fc.option(fc.constant('2025-05-01T00:00:00Z'), { nil: undefined }), tags: tagsArb }),
+      fc.record({
+        arn: fc.constantFrom('arn:s1', 'arn:s2'),
+        name: fc.string(),
+        deletedDate: fc.option(fc.constant('2025-05-01T00:00:00Z'), { nil: undefined }),
+        tags: tagsArb,
+      }),
       { maxLength: 2 },
     ),
-    tunnels: fc.array(fc.record({ id: fc.constantFrom('tun-1', 'tun-2'), name: fc.string(), createdAt: fc.option(fc.constant('2025-01-01T00:00:00Z'), { nil: undefined }) }), { maxLength: 2 }),
+    tunnels: fc.array(
+      fc.record({ id: fc.constantFrom('tun-1', 'tun-2'), name: fc.string(), createdAt: fc.option(fc.constant('2025-01-01T00:00:00Z'), { nil: undefined }) }),
+      { maxLength: 2 },
+    ),
     dnsRecords: fc.array(
       fc.record({
         id: fc.constantFrom('dns-1', 'dns-2'),
@@ -89,7 +109,9 @@ const liveTenantArb = (orgId: string): fc.Arbitrary<LiveTenant> =>
     ),
     workspaces: fc
       .uniqueArray(fc.constantFrom('ws-w1', 'ws-w2', 'ws-other'), { maxLength: 3 })
-      .chain((wids) => (wids.length === 0 ? fc.constant({}) : fc.tuple(...wids.map((w) => workspaceArb(orgId, w))).map((ws) => Object.fromEntries(ws.map((w) => [w.workspaceId, w]))))),
+      .chain((wids) =>
+        wids.length === 0 ? fc.constant({}) : fc.tuple(...wids.map((w) => workspaceArb(orgId, w))).map((ws) => Object.fromEntries(ws.map((w) => [w.workspaceId, w]))),
+      ),
     deletionProtection: fc.boolean(),
   });
 
@@ -98,20 +120,22 @@ const inventoryArb: fc.Arbitrary<Inventory> = fc
     orgIds: fc.uniqueArray(fc.constantFrom(...SLUGS.map((s) => `org-${s}`), 'org-stranger'), { maxLength: 7 }),
     scope: fc.oneof(
       fc.constant({ kind: 'all' as const }),
-      fc.record({ kind: fc.constant('tenants' as const), orgIds: fc.array(fc.constantFrom('org-acme', 'org-bolt', 'org-stranger'), { maxLength: 2 }), slugs: fc.array(fc.constantFrom(...SLUGS), { maxLength: 2 }) }),
+      fc.record({
+        kind: fc.constant('tenants' as const),
+        orgIds: fc.array(fc.constantFrom('org-acme', 'org-bolt', 'org-stranger'), { maxLength: 2 }),
+        slugs: fc.array(fc.constantFrom(...SLUGS), { maxLength: 2 }),
+      }),
     ),
   })
   .chain(({ orgIds, scope }) =>
-    (orgIds.length === 0 ? fc.constant([] as LiveTenant[]) : fc.tuple(...orgIds.map(liveTenantArb))).map(
-      (tenants): Inventory => ({
-        environment: ENV,
-        observedAt: NOW,
-        scope,
-        tenants: Object.fromEntries(tenants.map((t) => [t.orgId, t])),
-        unattributed: [],
-        calls: { ec2: 0, secretsmanager: 0, ssm: 0, cloudflare: 0 },
-      }),
-    ),
+    (orgIds.length === 0 ? fc.constant([] as LiveTenant[]) : fc.tuple(...orgIds.map(liveTenantArb))).map((tenants): Inventory => ({
+      environment: ENV,
+      observedAt: NOW,
+      scope,
+      tenants: Object.fromEntries(tenants.map((t) => [t.orgId, t])),
+      unattributed: [],
+      calls: { ec2: 0, secretsmanager: 0, ssm: 0, cloudflare: 0 },
+    })),
   );
 
 describe('planChanges: properties', () => {

@@ -54,7 +54,10 @@ const SCENARIOS: Scenario[] = [
     desired: base,
     inventory: inventoryOf([liveTenantFor(base.tenants[1]!, base.fleet)]),
     actions: [
-      { id: 'create:tenant:org-acme', steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', 'secret:create', 'securityGroup:create', 'instance:create'] },
+      {
+        id: 'create:tenant:org-acme',
+        steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', 'secret:create', 'securityGroup:create', 'instance:create'],
+      },
       { id: 'create:workspace:org-acme:ws-alpha', steps: ['securityGroup:create', 'instance:create'] },
       { id: 'create:workspace:org-acme:ws-beta', steps: ['securityGroup:create', 'instance:create'] },
     ],
@@ -64,19 +67,45 @@ const SCENARIOS: Scenario[] = [
     name: 'a new tenant declared stopped is stopped after its create',
     desired: desiredState([tenant('acme', { power: 'stopped' })]),
     inventory: inventoryOf([]),
-    actions: [{ id: 'create:tenant:org-acme', steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', 'secret:create', 'securityGroup:create', 'instance:create', 'instance:stop'] }],
+    actions: [
+      {
+        id: 'create:tenant:org-acme',
+        steps: [
+          'staleArtifacts:create',
+          'tunnel:create',
+          'dnsRecord:create',
+          'ingress:create',
+          'secret:create',
+          'securityGroup:create',
+          'instance:create',
+          'instance:stop',
+        ],
+      },
+    ],
     exit: 2,
   },
   (() => {
     const d = desiredState([tenant('acme')]);
     const live = liveTenantFor(d.tenants[0]!, d.fleet);
     const arn = live.secrets[0]!.arn;
-    const only: LiveTenant = { ...live, instances: [], securityGroups: [], tunnels: [], dnsRecords: [], secrets: [{ ...live.secrets[0]!, deletedDate: '2025-05-30T00:00:00Z' }] };
+    const only: LiveTenant = {
+      ...live,
+      instances: [],
+      securityGroups: [],
+      tunnels: [],
+      dnsRecords: [],
+      secrets: [{ ...live.secrets[0]!, deletedDate: '2025-05-30T00:00:00Z' }],
+    };
     return {
       name: 're-declared tenant whose secret is scheduled for deletion: create restores the secret',
       desired: d,
       inventory: inventoryOf([only]),
-      actions: [{ id: 'create:tenant:org-acme', steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', `secret:restore@${arn}`, 'securityGroup:create', 'instance:create'] }],
+      actions: [
+        {
+          id: 'create:tenant:org-acme',
+          steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', `secret:restore@${arn}`, 'securityGroup:create', 'instance:create'],
+        },
+      ],
       exit: 2,
     } satisfies Scenario;
   })(),
@@ -108,7 +137,9 @@ const SCENARIOS: Scenario[] = [
     name: 'repair: a secret scheduled for deletion is restored, not regenerated',
     desired: base,
     inventory: liveWith(base, T, (t) => (t.secrets[0]!.deletedDate = '2025-05-30T00:00:00Z')),
-    actions: [{ id: 'repair:tenant:org-acme', steps: [`secret:restore@arn:aws:secretsmanager:us-east-2:123456789012:secret:tenantform/dev/tenants/${T}/bootstrap-AbCdEf`] }],
+    actions: [
+      { id: 'repair:tenant:org-acme', steps: [`secret:restore@arn:aws:secretsmanager:us-east-2:123456789012:secret:tenantform/dev/tenants/${T}/bootstrap-AbCdEf`] },
+    ],
     exit: 2,
   },
   {
@@ -263,7 +294,11 @@ const SCENARIOS: Scenario[] = [
     actions: [
       {
         id: 'update:tenant:org-acme',
-        steps: [`tags:modify@${TI}`, `tags:modify@sg-t-${T}`, `tags:modify@arn:aws:secretsmanager:us-east-2:123456789012:secret:tenantform/dev/tenants/${T}/bootstrap-AbCdEf`],
+        steps: [
+          `tags:modify@${TI}`,
+          `tags:modify@sg-t-${T}`,
+          `tags:modify@arn:aws:secretsmanager:us-east-2:123456789012:secret:tenantform/dev/tenants/${T}/bootstrap-AbCdEf`,
+        ],
       },
     ],
     exit: 2,
@@ -338,7 +373,9 @@ const SCENARIOS: Scenario[] = [
       t.instances[0]!.rootVolumeId = 'vol-acme';
       t.instances[0]!.instanceType = 't3.micro';
     }),
-    actions: [{ id: 'resize:tenant:org-acme', steps: ['volume:modify@vol-acme', `instance:stop@${TI}`, `instance:modify@${TI}`, `instance:start@${TI}`, `command:run@${TI}`] }],
+    actions: [
+      { id: 'resize:tenant:org-acme', steps: ['volume:modify@vol-acme', `instance:stop@${TI}`, `instance:modify@${TI}`, `instance:start@${TI}`, `command:run@${TI}`] },
+    ],
     exit: 2,
   },
   {
@@ -434,7 +471,16 @@ const SCENARIOS: Scenario[] = [
       name: 'a cascade includes shutting-down instances (apply waits for them) but not terminated ones',
       desired: desiredState([tenant('bolt')]),
       inventory: inventoryOf([
-        { ...gone, instances: [{ ...i, state: 'shutting-down' }, { ...i, instanceId: 'i-dead', state: 'terminated' }], secrets: [], tunnels: [], dnsRecords: [] },
+        {
+          ...gone,
+          instances: [
+            { ...i, state: 'shutting-down' },
+            { ...i, instanceId: 'i-dead', state: 'terminated' },
+          ],
+          secrets: [],
+          tunnels: [],
+          dnsRecords: [],
+        },
         liveTenantFor(tenant('bolt'), fleetSpec()),
       ]),
       actions: [{ id: 'delete:tenant:org-acme', steps: [`instance:delete@${TI}`, `securityGroup:delete@sg-t-${T}`] }],
@@ -447,7 +493,15 @@ const SCENARIOS: Scenario[] = [
     inventory: inventoryOf([
       (() => {
         const t = liveTenantFor(tenant('acme'), fleetSpec());
-        return { ...t, instances: [{ ...t.instances[0]!, state: 'terminated' as const }], securityGroups: [], secrets: [{ ...t.secrets[0]!, deletedDate: '2025-05-30T00:00:00Z' }], tunnels: [], dnsRecords: [], workspaces: {} };
+        return {
+          ...t,
+          instances: [{ ...t.instances[0]!, state: 'terminated' as const }],
+          securityGroups: [],
+          secrets: [{ ...t.secrets[0]!, deletedDate: '2025-05-30T00:00:00Z' }],
+          tunnels: [],
+          dnsRecords: [],
+          workspaces: {},
+        };
       })(),
       liveTenantFor(tenant('bolt'), fleetSpec()),
     ]),
@@ -531,7 +585,7 @@ const SCENARIOS: Scenario[] = [
     const old = tenant('acme', { orgId: 'org-old', workspaces: [workspace('alpha')] });
     const edited = tenant('acme', { orgId: 'org-new', workspaces: [workspace('alpha')] });
     return {
-      name: "an orgId edited in place: the slug is live under the old org with its VM, so the delete + create is refused (identity)",
+      name: 'an orgId edited in place: the slug is live under the old org with its VM, so the delete + create is refused (identity)',
       desired: desiredState([edited]),
       inventory: inventoryFor(desiredState([old])),
       actions: [
@@ -551,7 +605,10 @@ const SCENARIOS: Scenario[] = [
       desired: desiredState([tenant('acme', { orgId: 'org-new' })]),
       inventory: inventoryOf([leftovers]),
       actions: [
-        { id: 'create:tenant:org-new', steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', 'secret:create', 'securityGroup:create', 'instance:create'] },
+        {
+          id: 'create:tenant:org-new',
+          steps: ['staleArtifacts:create', 'tunnel:create', 'dnsRecord:create', 'ingress:create', 'secret:create', 'securityGroup:create', 'instance:create'],
+        },
         { id: 'delete:tenant:org-old', steps: ['dnsRecord:delete@dns-org-old', 'tunnel:delete@tun-org-old'] },
       ],
       exit: 2,
@@ -708,7 +765,10 @@ describe('planChanges: identity', () => {
 
 describe('planChanges: details', () => {
   it('records before and after attributes and a reason on a resize', () => {
-    const p = plan(base, liveWith(base, T, (t) => (t.instances[0]!.instanceType = 't3.micro')));
+    const p = plan(
+      base,
+      liveWith(base, T, (t) => (t.instances[0]!.instanceType = 't3.micro')),
+    );
     const a = find(p, 'resize:tenant:org-acme');
     expect(a.before).toEqual({ instanceType: 't3.micro', power: 'running' });
     expect(a.after).toEqual({ instanceType: 't3.small', power: 'running' });
@@ -716,16 +776,26 @@ describe('planChanges: details', () => {
   });
 
   it('says why a volume grows and why a shrink is refused', () => {
-    const grow = find(plan(base, liveWith(base, T, (t) => (t.instances[0]!.volumeGb = 20))), 'resize:tenant:org-acme');
+    const grow = find(
+      plan(
+        base,
+        liveWith(base, T, (t) => (t.instances[0]!.volumeGb = 20)),
+      ),
+      'resize:tenant:org-acme',
+    );
     expect(grow.before).toEqual({ volumeGb: 20, power: 'running' });
     expect(grow.after).toEqual({ volumeGb: 30, power: 'running' });
     expect(grow.reason).toBe('root volume 20 GB → 30 GB (grown in place)');
-    const shrink = plan(base, liveWith(base, T, (t) => (t.instances[0]!.volumeGb = 100)));
+    const shrink = plan(
+      base,
+      liveWith(base, T, (t) => (t.instances[0]!.volumeGb = 100)),
+    );
     expect(shrink.guards).toEqual([
       {
         guard: 'volumeShrink',
         blocking: false,
-        message: 'tenant acme (org org-acme): its root volume is 100 GB, larger than the declared 30 GB; EBS volumes cannot shrink, so it is kept as it is (only a new instance gets a smaller one)',
+        message:
+          'tenant acme (org org-acme): its root volume is 100 GB, larger than the declared 30 GB; EBS volumes cannot shrink, so it is kept as it is (only a new instance gets a smaller one)',
         actionIds: [],
       },
     ]);
@@ -746,14 +816,23 @@ describe('planChanges: details', () => {
     expect(a.after).toEqual({ platformPort: 8443 });
     expect(a.reason).toBe('platform port rules differ from the declaration');
     // Rules not observed are never compared.
-    expect(plan(moved, liveWith(moved, T, () => {})).actions.filter((x) => x.target.orgId === T)).toEqual([]);
+    expect(
+      plan(
+        moved,
+        liveWith(moved, T, () => {}),
+      ).actions.filter((x) => x.target.orgId === T),
+    ).toEqual([]);
     // A range opened by hand besides the platform port is the same drift.
     const extra = liveWith(base, T, (t) => (t.securityGroups[0]!.ingress = [...rules(8080), { protocol: 'tcp', fromPort: 22, toPort: 22, source: 'cidr:0.0.0.0/0' }]));
     expect(find(plan(base, extra), 'update:tenant:org-acme').before).toEqual({ platformPort: '22, 8080' });
   });
 
   it('marks both halves of a replacement and says why', () => {
-    const p = plan(base, liveWith(base, T, (t) => (t.instances[0]!.imageId = 'ami-0old')), { replace: ['acme'] });
+    const p = plan(
+      base,
+      liveWith(base, T, (t) => (t.instances[0]!.imageId = 'ami-0old')),
+      { replace: ['acme'] },
+    );
     const [del, create] = [find(p, 'delete:tenant:org-acme'), find(p, 'create:tenant:org-acme')];
     expect(del.replacement).toBe(true);
     expect(create.replacement).toBe(true);
@@ -801,7 +880,9 @@ describe('planChanges: details', () => {
       tenant('fern'),
       tenant('gold'),
     ]);
-    const inv = inventoryFor(desiredState([tenant('acme'), tenant('bolt'), tenant('core'), tenant('dune'), tenant('echo'), tenant('fern'), tenant('gold'), tenant('zulu')]));
+    const inv = inventoryFor(
+      desiredState([tenant('acme'), tenant('bolt'), tenant('core'), tenant('dune'), tenant('echo'), tenant('fern'), tenant('gold'), tenant('zulu')]),
+    );
     inv.tenants['org-dune']!.instances[0]!.tags[Tag.image] = 'old';
     inv.tenants['org-fern']!.dnsRecords = [];
     inv.tenants['org-gold']!.instances[0]!.state = 'stopped';
@@ -980,7 +1061,13 @@ describe('bundle content: backup settings (BackupConfig tag)', () => {
     const p = planChanges(desired, inv, { now: NOW, backup: settings });
     const t = inv.tenants[desired.tenants[0]!.spec.orgId]!;
     expect(p.actions.map((a) => [a.kind, a.steps])).toEqual([
-      ['update', [{ resource: 'secret', op: 'modify', id: t.secrets[0]!.arn }, { resource: 'command', op: 'run', id: t.instances[0]!.instanceId }]],
+      [
+        'update',
+        [
+          { resource: 'secret', op: 'modify', id: t.secrets[0]!.arn },
+          { resource: 'command', op: 'run', id: t.instances[0]!.instanceId },
+        ],
+      ],
     ]);
     expect(JSON.stringify(p)).not.toContain('token=t');
     // Once the tag says so, nothing to do; removing the settings is an update back to off.
@@ -1040,13 +1127,16 @@ describe('planChanges: destruction guards (issue 8)', () => {
   });
 
   it('a workspace replacement (runtime change) of a protected tenant is blocked, both halves', () => {
-    const p = plan(protectedAcme, liveWith(protectedAcme, T, (t) => (t.workspaces['ws-alpha']!.instances[0]!.tags[Tag.runtime] = 'hermes')));
+    const p = plan(
+      protectedAcme,
+      liveWith(protectedAcme, T, (t) => (t.workspaces['ws-alpha']!.instances[0]!.tags[Tag.runtime] = 'hermes')),
+    );
     expect(find(p, 'delete:workspace:org-acme:ws-alpha').blockedBy).toEqual(['deletionProtection']);
     expect(find(p, 'create:workspace:org-acme:ws-alpha').blockedBy).toEqual(['deletionProtection']);
     expect(planExitCode(p)).toBe(3);
   });
 
-  it('a change of the tenant\'s protection is a tag update on its workspaces\' instances and groups too', () => {
+  it("a change of the tenant's protection is a tag update on its workspaces' instances and groups too", () => {
     const p = plan(protectedAcme, inventoryFor(base));
     expect(ids(p)).toEqual(['update:tenant:org-acme', 'update:workspace:org-acme:ws-alpha', 'update:workspace:org-acme:ws-beta']);
     const ws = find(p, 'update:workspace:org-acme:ws-alpha');
@@ -1136,7 +1226,7 @@ describe('evaluateDestructionGuards: what apply re-checks on any action list', (
     expect(r.blocks.get(del.id)).toEqual(['deletionProtection']);
   });
 
-  it('limits are counted from the actions, never from the plan\'s guard list', () => {
+  it("limits are counted from the actions, never from the plan's guard list", () => {
     const many = Array.from({ length: 4 }, (_, i) => forged({ kind: 'tenant', orgId: `org-gone${i}`, slug: `gone${i}` }));
     const r = evaluateDestructionGuards(many, { inventory: inv, desired: d, limits, allow: {} });
     expect(r.findings.map((f) => [f.guard, f.blocking])).toEqual([['maxDeletes', true]]);

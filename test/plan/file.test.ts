@@ -69,7 +69,15 @@ describe('plan file', () => {
   it('refuses a hand-edited file by its digest, naming it, in one line', async () => {
     const path = join(await dir(), 'edited.json');
     const doc = await savedDocument();
-    (doc.actions as unknown[]).push({ id: 'delete:tenant:org-acme', kind: 'delete', target: { kind: 'tenant', orgId: 'org-acme', slug: 'acme' }, steps: [], before: null, after: null, reason: 'x' });
+    (doc.actions as unknown[]).push({
+      id: 'delete:tenant:org-acme',
+      kind: 'delete',
+      target: { kind: 'tenant', orgId: 'org-acme', slug: 'acme' },
+      steps: [],
+      before: null,
+      after: null,
+      reason: 'x',
+    });
     await writeFile(path, JSON.stringify(doc, null, 2));
     const err = (await readPlanFile(path).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(InputError);
@@ -92,15 +100,20 @@ describe('plan file', () => {
     expect((await readPlanFile(path)).actions).toEqual(JSON.parse(JSON.stringify(plan.actions)));
   });
   it('refuses an unknown action kind', () => rejects((p) => ((p.actions as { kind: string }[])[0]!.kind = 'destroy'), /\$\.actions\[0\]\.kind must be one of/));
-  it('refuses an id that does not match its kind and target', () => rejects((p) => ((p.actions as { id: string }[])[0]!.id = 'create:tenant:org-other'), /does not match its kind and target/));
+  it('refuses an id that does not match its kind and target', () =>
+    rejects((p) => ((p.actions as { id: string }[])[0]!.id = 'create:tenant:org-other'), /does not match its kind and target/));
   it('refuses an unknown step op', () => rejects((p) => ((p.actions as { steps: { op: string }[] }[])[0]!.steps[0]!.op = 'rm -rf'), /steps\[0\]\.op must be one of/));
   it('refuses nested attribute values', () => rejects((p) => ((p.actions as { after: unknown }[])[1]!.after = { x: { y: 1 } }), /after\.x must be a string/));
-  it('refuses a guard naming a missing action', () => rejects((p) => (p.guards = [{ guard: 'maxDeletes', blocking: true, message: 'm', actionIds: ['delete:tenant:nope'] }]), /not an action of this plan/));
+  it('refuses a guard naming a missing action', () =>
+    rejects((p) => (p.guards = [{ guard: 'maxDeletes', blocking: true, message: 'm', actionIds: ['delete:tenant:nope'] }]), /not an action of this plan/));
   it('refuses a missing basis', () => rejects((p) => delete p.basis, /\$\.basis must be an object/));
 
   it('recomputes the summary instead of trusting it', async () => {
     const path = join(await dir(), 'lying.json');
-    await writeFile(path, JSON.stringify(withDigest({ ...(await savedDocument()), summary: { create: 0, repair: 0, update: 0, redeploy: 0, resize: 0, stop: 0, start: 0, delete: 0 } })));
+    await writeFile(
+      path,
+      JSON.stringify(withDigest({ ...(await savedDocument()), summary: { create: 0, repair: 0, update: 0, redeploy: 0, resize: 0, stop: 0, start: 0, delete: 0 } })),
+    );
     expect((await readPlanFile(path)).summary).toEqual(plan.summary);
   });
 

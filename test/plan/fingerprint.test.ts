@@ -12,7 +12,13 @@ const plan = planChanges(d, live, { now: NOW });
 
 describe('fingerprints', () => {
   it('cover what the plan touches and nothing else', () => {
-    expect(plan.actions.map((a) => a.id)).toEqual(['resize:tenant:org-acme', 'repair:tenant:org-bolt', 'delete:tenant:org-gone', 'create:tenant:org-new', 'create:workspace:org-new:ws-w']);
+    expect(plan.actions.map((a) => a.id)).toEqual([
+      'resize:tenant:org-acme',
+      'repair:tenant:org-bolt',
+      'delete:tenant:org-gone',
+      'create:tenant:org-new',
+      'create:workspace:org-new:ws-w',
+    ]);
     expect(Object.keys(plan.basis.fingerprints).sort()).toEqual(
       [
         'instance:i-t-org-acme',
@@ -51,7 +57,12 @@ describe('fingerprints', () => {
     moved.tenants['org-acme']!.instances[0]!.instanceType = 't3.small'; // someone resized by hand
     moved.tenants['org-bolt']!.dnsRecords = clone(inventoryFor(desiredState([tenant('bolt')])).tenants['org-bolt']!.dnsRecords);
     moved.tenants['org-gone']!.tunnels = [];
-    moved.tenants['org-gone']!.workspaces['ws-y'] = { orgId: 'org-gone', workspaceId: 'ws-y', instances: [], securityGroups: [{ groupId: 'sg-new', groupName: 'n', vpcId: undefined, tags: {} }] };
+    moved.tenants['org-gone']!.workspaces['ws-y'] = {
+      orgId: 'org-gone',
+      workspaceId: 'ws-y',
+      instances: [],
+      securityGroups: [{ groupId: 'sg-new', groupName: 'n', vpcId: undefined, tags: {} }],
+    };
     moved.tenants['org-new'] = liveTenantFor(tenant('new'), fleetSpec());
     moved.tenants['org-new']!.instances[0]!.tags[Tag.image] = 'x';
     const reasons = comparePlanBasis(plan, fingerprintInventory(moved, plan), 'another-hash');

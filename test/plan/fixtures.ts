@@ -93,7 +93,10 @@ export function desiredState(tenants: DesiredTenant[], fleet: FleetSpec = fleetS
   return { fleet, tenants, hash: 'desired-hash-1', commit: '0123456789abcdef0123456789abcdef01234567' };
 }
 
-function instance(id: string, o: { state?: LiveInstance['state']; instanceType: string; ami: string; volumeGb: number; sg: string; tags: Record<string, string> }): LiveInstance {
+function instance(
+  id: string,
+  o: { state?: LiveInstance['state']; instanceType: string; ami: string; volumeGb: number; sg: string; tags: Record<string, string> },
+): LiveInstance {
   return {
     instanceId: id,
     state: o.state ?? 'running',

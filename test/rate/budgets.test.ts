@@ -68,7 +68,11 @@ describe('RateBudgets', () => {
   });
 
   it('uses fleet.yaml overrides', () => {
-    const custom: Budgets = { ...PUBLISHED_BUDGETS, ec2: { ...PUBLISHED_BUDGETS.ec2, runInstances: { perSecond: 6, burst: 15 } }, cloudflare: { requests: 100, windowSeconds: 60 } };
+    const custom: Budgets = {
+      ...PUBLISHED_BUDGETS,
+      ec2: { ...PUBLISHED_BUDGETS.ec2, runInstances: { perSecond: 6, burst: 15 } },
+      cloudflare: { requests: 100, windowSeconds: 60 },
+    };
     const budgets = new RateBudgets(custom, new ManualClock());
     const run = budgets.forAws('1', 'r', 'ec2', 'RunInstances') as TokenBucket;
     expect([run.capacity, run.refillPerSecond]).toEqual([14, 6]);
@@ -78,11 +82,21 @@ describe('RateBudgets', () => {
 });
 
 describe('createRateGate', () => {
-  const tiny: Budgets = { ...PUBLISHED_BUDGETS, ec2: { ...PUBLISHED_BUDGETS.ec2, runInstances: { perSecond: 1, burst: 1 } }, cloudflare: { requests: 2, windowSeconds: 10 } };
+  const tiny: Budgets = {
+    ...PUBLISHED_BUDGETS,
+    ec2: { ...PUBLISHED_BUDGETS.ec2, runInstances: { perSecond: 1, burst: 1 } },
+    cloudflare: { requests: 2, windowSeconds: 10 },
+  };
 
   it('takes a token before each attempt, including retries after throttling', async () => {
     const clock = new JumpingClock(0);
-    const gate = createRateGate({ budgets: new RateBudgets(tiny, clock), awsAccount: '1', region: 'r', cloudflareAccountId: 'a', retry: { clock, random: () => 0, baseDelayMs: 10 } });
+    const gate = createRateGate({
+      budgets: new RateBudgets(tiny, clock),
+      awsAccount: '1',
+      region: 'r',
+      cloudflareAccountId: 'a',
+      retry: { clock, random: () => 0, baseDelayMs: 10 },
+    });
     let calls = 0;
     const run = async () => {
       calls++;

@@ -75,7 +75,11 @@ describe('withThrottleRetry', () => {
     expect(call.calls()).toBe(4);
     // Equal jitter with random()=0 is half of each exponential step: 100, 200, 400 → 50, 100, 200.
     expect(clock.sleeps).toEqual([50, 100, 200]);
-    expect(retries.map((r) => [r.attempt, r.delayMs])).toEqual([[1, 50], [2, 100], [3, 200]]);
+    expect(retries.map((r) => [r.attempt, r.delayMs])).toEqual([
+      [1, 50],
+      [2, 100],
+      [3, 200],
+    ]);
   });
 
   it('keeps jittered delays within [step/2, step] and caps the step', async () => {
@@ -107,7 +111,9 @@ describe('withThrottleRetry', () => {
     const fn = async (): Promise<never> => {
       throw last;
     };
-    const err = await withThrottleRetry(fn, { clock, random: () => 0.5, maxWaitMs: 60_000, operation: 'ec2 RunInstances', resource: 'tenant acme' }).catch((e: unknown) => e);
+    const err = await withThrottleRetry(fn, { clock, random: () => 0.5, maxWaitMs: 60_000, operation: 'ec2 RunInstances', resource: 'tenant acme' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DeadlineExceeded);
     expect((err as Error).message).toMatch(/^ec2 RunInstances tenant acme: still throttled after \d+ attempts/);
     expect((err as Error).message).toContain('RequestLimitExceeded');

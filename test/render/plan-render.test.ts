@@ -23,7 +23,19 @@ function mixedPlan(): Plan {
     tenant('gold'),
     tenant('hull'),
   ]);
-  const inv = inventoryFor(desiredState([tenant('acme'), tenant('bolt'), tenant('core'), tenant('dune'), tenant('echo'), tenant('fern'), tenant('gold'), tenant('hull'), tenant('zulu', { deletionProtection: true })]));
+  const inv = inventoryFor(
+    desiredState([
+      tenant('acme'),
+      tenant('bolt'),
+      tenant('core'),
+      tenant('dune'),
+      tenant('echo'),
+      tenant('fern'),
+      tenant('gold'),
+      tenant('hull'),
+      tenant('zulu', { deletionProtection: true }),
+    ]),
+  );
   inv.tenants['org-dune']!.instances[0]!.tags[Tag.image] = 'old';
   inv.tenants['org-fern']!.dnsRecords = [];
   inv.tenants['org-gold']!.instances[0]!.state = 'stopped';
@@ -47,7 +59,9 @@ describe('text renderer', () => {
     expect(text).toContain('  - delete           tenant zulu (org org-zulu) [blocked: deletionProtection]');
     expect(text).toContain('      instanceType: t3.small → t3.large');
     expect(text).toContain('      steps: dnsRecord create → ingress create tun-org-fern');
-    expect(text).toMatch(/ {6}cascade: instance delete i-t-org-zulu → securityGroup delete sg-t-org-zulu → secret delete .* → dnsRecord delete dns-org-zulu → tunnel delete tun-org-zulu\n/);
+    expect(text).toMatch(
+      / {6}cascade: instance delete i-t-org-zulu → securityGroup delete sg-t-org-zulu → secret delete .* → dnsRecord delete dns-org-zulu → tunnel delete tun-org-zulu\n/,
+    );
     expect(text).toContain('  ✖ refused deletionProtection:');
     expect(text).toContain('  ! warning duplicateLive: tenant hull (org org-hull) has 2 live instances');
     expect(text).toContain('Plan: 2 to create, 1 to repair, 1 to update, 1 to redeploy, 1 to resize, 1 to stop, 1 to start, 2 to delete. Refused by a guard');
@@ -164,7 +178,15 @@ describe('json renderer', () => {
     expect(compact.trimEnd()).not.toContain('\n');
     expect(pretty.startsWith('{\n  "formatVersion": 2,\n  "environment": "dev",')).toBe(true);
     const reordered = JSON.parse(pretty) as Plan;
-    const shuffled = { actions: reordered.actions, guards: reordered.guards, summary: reordered.summary, basis: reordered.basis, createdAt: reordered.createdAt, environment: reordered.environment, formatVersion: reordered.formatVersion } as Plan;
+    const shuffled = {
+      actions: reordered.actions,
+      guards: reordered.guards,
+      summary: reordered.summary,
+      basis: reordered.basis,
+      createdAt: reordered.createdAt,
+      environment: reordered.environment,
+      formatVersion: reordered.formatVersion,
+    } as Plan;
     expect(renderPlanJson(shuffled, { pretty: true })).toBe(pretty);
     expect(JSON.parse(pretty)).toEqual(JSON.parse(JSON.stringify(canonicalPlan(plan))));
   });
@@ -193,7 +215,13 @@ describe('no secrets in any render', () => {
   it('carries no secret values and no secret-named fields in text, markdown or JSON', () => {
     const plan = leakyPlan();
     expect(plan.actions.map((a) => a.id)).toEqual(['resize:tenant:org-acme', 'delete:tenant:org-gone']);
-    const renders = [renderPlanText(plan, { color: true }), renderPlanText(plan, { color: false }), renderPlanMarkdown(plan), renderPlanJson(plan, { pretty: true }), renderPlanJson(plan, { pretty: false })];
+    const renders = [
+      renderPlanText(plan, { color: true }),
+      renderPlanText(plan, { color: false }),
+      renderPlanMarkdown(plan),
+      renderPlanJson(plan, { pretty: true }),
+      renderPlanJson(plan, { pretty: false }),
+    ];
     for (const out of renders) for (const secret of FAKE) expect(out).not.toContain(secret);
     const keys: string[] = [];
     const walk = (v: unknown): void => {

@@ -40,21 +40,33 @@ if (mode === 'race') {
   await store.close();
 } else if (mode === 'hold') {
   const interrupt = abortOnSignals();
-  await withLease(store, env, holder, () => {
-    print({ holding: true });
-    // Stands for real work in flight; the lease's own renewal timer does not keep a process alive.
-    setInterval(() => undefined, 1000);
-    return new Promise<never>(() => undefined);
-  }, { ttlMs: 60_000, signal: interrupt.signal, onAbortHandled: interrupt.handled });
+  await withLease(
+    store,
+    env,
+    holder,
+    () => {
+      print({ holding: true });
+      // Stands for real work in flight; the lease's own renewal timer does not keep a process alive.
+      setInterval(() => undefined, 1000);
+      return new Promise<never>(() => undefined);
+    },
+    { ttlMs: 60_000, signal: interrupt.signal, onAbortHandled: interrupt.handled },
+  );
 } else if (mode === 'run') {
   const [where, ttl] = process.argv.slice(6) as [string, string];
   const runHolder = { ...holder, host: where === 'here' ? hostname() : 'other-host' };
   await store.startRun({ runId, command: 'apply', environment: env, host: runHolder.host, pid: process.pid });
-  await withLease(store, env, runHolder, () => {
-    print({ holding: true });
-    setInterval(() => undefined, 1000);
-    return new Promise<never>(() => undefined);
-  }, { ttlMs: Number(ttl) });
+  await withLease(
+    store,
+    env,
+    runHolder,
+    () => {
+      print({ holding: true });
+      setInterval(() => undefined, 1000);
+      return new Promise<never>(() => undefined);
+    },
+    { ttlMs: Number(ttl) },
+  );
 } else if (mode === 'crash') {
   const result = await store.acquireLease(env, holder, 60_000);
   print({ acquired: result.acquired });

@@ -80,7 +80,12 @@ describe('lease (one process)', () => {
     const taken = await store.acquireLease('dev', bob, 30_000);
     expect(taken).toMatchObject({ acquired: true, reclaimed: { holder: alice, reason: 'expired' } });
     const runs = new Map((await store.history()).runs.map((r) => [r.runId, r]));
-    expect(runs.get('run-alice')).toMatchObject({ status: 'abandoned', finishedAt: undefined, exitCode: undefined, abandoned: { at: new Date(now).toISOString(), byRunId: 'run-bob', reason: 'expired' } });
+    expect(runs.get('run-alice')).toMatchObject({
+      status: 'abandoned',
+      finishedAt: undefined,
+      exitCode: undefined,
+      abandoned: { at: new Date(now).toISOString(), byRunId: 'run-bob', reason: 'expired' },
+    });
     expect(runs.get('run-bob')).toMatchObject({ status: 'running', abandoned: undefined });
   });
 
@@ -154,10 +159,16 @@ describe('withLease', () => {
         return held;
       },
     };
-    await withLease(counting, 'dev', alice, async () => {
-      await renewed;
-      expect((await store.currentLease('dev'))?.expiresAt).toBe(now + 30_000);
-    }, { ttlMs: 30_000, renewEveryMs: 2 });
+    await withLease(
+      counting,
+      'dev',
+      alice,
+      async () => {
+        await renewed;
+        expect((await store.currentLease('dev'))?.expiresAt).toBe(now + 30_000);
+      },
+      { ttlMs: 30_000, renewEveryMs: 2 },
+    );
     expect(renewals).toBeGreaterThanOrEqual(2);
   });
 
@@ -312,7 +323,10 @@ describe('lease across processes', () => {
     expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')?.status).toBe('running');
     now += 60_001;
     expect(await withLease(store, 'dev', me, async () => 'ran')).toBe('ran');
-    expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')).toMatchObject({ status: 'abandoned', abandoned: { byRunId: 'run-next', reason: 'expired' } });
+    expect((await store.history()).runs.find((r) => r.runId === 'run-elsewhere')).toMatchObject({
+      status: 'abandoned',
+      abandoned: { byRunId: 'run-next', reason: 'expired' },
+    });
   });
 
   it('lets the next run reclaim a crashed holder’s lease once it expires', async () => {

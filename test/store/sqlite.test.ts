@@ -106,7 +106,15 @@ describe('SQLite audit store: schema', () => {
       expect((await upgraded.claims('dev')).map((c) => c.resourceId)).toEqual(['t-1', 'i-1', 's-1']);
       // New events continue the sequence, and the new states are accepted.
       await upgraded.startRun({ runId: 'run-c', command: 'apply', environment: 'dev', host: 'ci', pid: 2 });
-      const next = await upgraded.recordResource({ runId: 'run-c', environment: 'dev', kind: 'secret', resourceId: 's-3', orgId: 'org-a', slug: 'acme', state: 'adopted' });
+      const next = await upgraded.recordResource({
+        runId: 'run-c',
+        environment: 'dev',
+        kind: 'secret',
+        resourceId: 's-3',
+        orgId: 'org-a',
+        slug: 'acme',
+        state: 'adopted',
+      });
       expect(next.seq).toBe(31);
     } finally {
       await upgraded.close();
@@ -144,10 +152,24 @@ describe('SQLite audit store: schema', () => {
 describe('SQLite audit store: runs and events', () => {
   it('records a run from start to finish', async () => {
     const started = await store.startRun({ runId: 'run-1', command: 'apply', environment: 'dev', gitCommit: 'c0ffee', host: 'ci-1', pid: 42 });
-    expect(started).toMatchObject({ runId: 'run-1', status: 'running', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: undefined, exitCode: undefined, host: 'ci-1', pid: 42 });
+    expect(started).toMatchObject({
+      runId: 'run-1',
+      status: 'running',
+      startedAt: '2026-03-01T10:00:00.000Z',
+      finishedAt: undefined,
+      exitCode: undefined,
+      host: 'ci-1',
+      pid: 42,
+    });
     clock += 90_000;
     const finished = await store.finishRun({ runId: 'run-1', status: 'partial', exitCode: 4, summary: { created: 3, failed: ['acme'] } });
-    expect(finished).toMatchObject({ status: 'partial', exitCode: 4, finishedAt: '2026-03-01T10:01:30.000Z', summary: { created: 3, failed: ['acme'] }, gitCommit: 'c0ffee' });
+    expect(finished).toMatchObject({
+      status: 'partial',
+      exitCode: 4,
+      finishedAt: '2026-03-01T10:01:30.000Z',
+      summary: { created: 3, failed: ['acme'] },
+      gitCommit: 'c0ffee',
+    });
   });
 
   it('refuses to finish a run it never started', async () => {
@@ -164,7 +186,16 @@ describe('SQLite audit store: runs and events', () => {
     await startRun('run-1');
     const a = await store.recordResource(event({ workspaceId: 'ws-1', gitCommit: 'c0ffee', details: { instanceType: 't3.large' } }));
     const b = await store.recordResource(event({ resourceId: 'sg-1', kind: 'securityGroup' }));
-    expect(a).toMatchObject({ runId: 'run-1', kind: 'instance', resourceId: 'i-0001', workspaceId: 'ws-1', state: 'created', gitCommit: 'c0ffee', details: { instanceType: 't3.large' }, at: '2026-03-01T10:00:00.000Z' });
+    expect(a).toMatchObject({
+      runId: 'run-1',
+      kind: 'instance',
+      resourceId: 'i-0001',
+      workspaceId: 'ws-1',
+      state: 'created',
+      gitCommit: 'c0ffee',
+      details: { instanceType: 't3.large' },
+      at: '2026-03-01T10:00:00.000Z',
+    });
     expect(b.seq).toBeGreaterThan(a.seq);
     expect(b.workspaceId).toBeUndefined();
     expect(b.details).toBeUndefined();
@@ -205,7 +236,13 @@ describe('SQLite audit store: runs and events', () => {
     await store.recordResource(event({ resourceId: 'i-took', state: 'adopted' }));
     await store.recordResource(event({ resourceId: 'i-took', state: 'deleted' }));
     const h = await store.history();
-    expect(h.resources.map((r) => `${r.resourceId}:${r.state}`).reverse()).toEqual(['i-made:created', 'i-found:adopted', 'i-found:updated', 'i-took:adopted', 'i-took:deleted']);
+    expect(h.resources.map((r) => `${r.resourceId}:${r.state}`).reverse()).toEqual([
+      'i-made:created',
+      'i-found:adopted',
+      'i-found:updated',
+      'i-took:adopted',
+      'i-took:deleted',
+    ]);
     expect((await store.claims('dev')).map((c) => `${c.resourceId}:${c.state}`)).toEqual(['i-made:created', 'i-found:updated']);
   });
 
@@ -302,6 +339,8 @@ describe('audit database URLs', () => {
     const pg = refusal('postgres://u:hunter22@localhost/x');
     expect(pg).toBeInstanceOf(ConfigError);
     expect(pg.message).toBe('open audit database postgres://u:[REDACTED]@localhost/x: PostgreSQL audit stores are not implemented yet; use a SQLite file path');
-    expect(refusal('mysql://root:hunter22@db/x').message).toBe('open audit database mysql://root:[REDACTED]@db/x: mysql:// URLs are not supported; use a SQLite file path');
+    expect(refusal('mysql://root:hunter22@db/x').message).toBe(
+      'open audit database mysql://root:[REDACTED]@db/x: mysql:// URLs are not supported; use a SQLite file path',
+    );
   });
 });

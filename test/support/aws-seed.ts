@@ -59,9 +59,7 @@ export async function seedAwsAccount(motoUrl: string, accountId: string, region:
 
 /** The newest Amazon Linux 2023 x86_64 image among moto's default AMIs. */
 async function pickAmi(ec2: EC2Client): Promise<string> {
-  const images = await ec2.send(
-    new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['al2023-ami-2023*x86_64'] }] }),
-  );
+  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['al2023-ami-2023*x86_64'] }] }));
   const newest = (images.Images ?? [])
     .filter((image) => image.ImageId)
     .sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (a.ImageId ?? '').localeCompare(b.ImageId ?? ''))[0];

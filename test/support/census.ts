@@ -169,7 +169,10 @@ export function censusProblems(census: Census, desired: DesiredIdentities): stri
     groups.forEach((g) => claimed.groups.add(g.id));
 
     const secret = secretName(env, t.orgId);
-    expectOne(`secret ${secret}`, count(activeSecrets, (s) => s.name === secret));
+    expectOne(
+      `secret ${secret}`,
+      count(activeSecrets, (s) => s.name === secret),
+    );
     claimed.secrets.add(secret);
 
     const tunnels = activeTunnels.filter((x) => x.name === tunnelName(env, t.slug, t.orgId));

@@ -23,8 +23,7 @@ const venvDir = join(repoRoot, '.venv');
 const motoServerBin = join(venvDir, 'bin', 'moto_server');
 
 export const MOTO_INSTALL_HINT =
-  `install moto ${MOTO_VERSION} into ${venvDir} by hand: ` +
-  `cd ${repoRoot} && python3 -m venv .venv && .venv/bin/python -m pip install 'moto[server]==${MOTO_VERSION}'`;
+  `install moto ${MOTO_VERSION} into ${venvDir} by hand: ` + `cd ${repoRoot} && python3 -m venv .venv && .venv/bin/python -m pip install 'moto[server]==${MOTO_VERSION}'`;
 
 export interface MotoServer {
   url: string;
@@ -37,9 +36,7 @@ function motoInstalled(): boolean {
   const libDir = join(venvDir, 'lib');
   if (!existsSync(libDir)) return false;
   // The dist-info directory names the installed version without starting Python.
-  return readdirSync(libDir).some((python) =>
-    existsSync(join(libDir, python, 'site-packages', `moto-${MOTO_VERSION}.dist-info`)),
-  );
+  return readdirSync(libDir).some((python) => existsSync(join(libDir, python, 'site-packages', `moto-${MOTO_VERSION}.dist-info`)));
 }
 
 /**

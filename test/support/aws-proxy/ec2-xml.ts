@@ -89,11 +89,8 @@ export function changedInstances(xml: string): Array<{ instanceId: string; previ
 
 /** Rewrites each item of a Stop/TerminateInstances response's `currentState`. */
 export function withCurrentStates(xml: string, stateOf: (instanceId: string, current: string) => string): string {
-  return xml.replace(
-    /(<instanceId>([^<]+)<\/instanceId><currentState>)<code>\d+<\/code><name>([^<]+)<\/name>/g,
-    (_whole, head: string, id: string, current: string) => {
-      const state = stateOf(id, current);
-      return `${head}<code>${stateCodes[state]}</code><name>${state}</name>`;
-    },
-  );
+  return xml.replace(/(<instanceId>([^<]+)<\/instanceId><currentState>)<code>\d+<\/code><name>([^<]+)<\/name>/g, (_whole, head: string, id: string, current: string) => {
+    const state = stateOf(id, current);
+    return `${head}<code>${stateCodes[state]}</code><name>${state}</name>`;
+  });
 }

@@ -38,7 +38,9 @@ export function throttleReply(req: AwsRequest): ProxyReply {
 export function serverErrorReply(req: AwsRequest, status: number): ProxyReply {
   const code =
     req.service === 'ec2'
-      ? status === 503 ? 'Unavailable' : 'InternalError'
+      ? status === 503
+        ? 'Unavailable'
+        : 'InternalError'
       : req.service === 'secretsmanager'
         ? 'InternalServiceError'
         : req.service === 'ssm'

@@ -17,9 +17,7 @@ async function instanceStates(ec2: EC2Client, query: { instanceIds: string[] } |
   let nextToken: string | undefined;
   do {
     const page = await ec2.send(
-      new DescribeInstancesCommand(
-        'instanceIds' in query ? { InstanceIds: query.instanceIds } : { Filters: query.filters, MaxResults: 1000, NextToken: nextToken },
-      ),
+      new DescribeInstancesCommand('instanceIds' in query ? { InstanceIds: query.instanceIds } : { Filters: query.filters, MaxResults: 1000, NextToken: nextToken }),
     );
     for (const reservation of page.Reservations ?? []) {
       for (const instance of reservation.Instances ?? []) {
@@ -69,7 +67,7 @@ export async function dependencyViolation(req: AwsRequest, ec2: EC2Client, holds
 /** StartInstances on a terminated (or still stopping / shutting-down) instance. */
 export async function startFromWrongState(req: AwsRequest, ec2: EC2Client, holds: InstanceStateHolds): Promise<ProxyReply | undefined> {
   const states = await statesOrUndefined(ec2, formList(req.form, 'InstanceId'));
-  const stuck = states?.find((i) => i.state === 'terminated' || holds.heldState(i.instanceId, i.state) !== undefined && i.state !== 'running');
+  const stuck = states?.find((i) => i.state === 'terminated' || (holds.heldState(i.instanceId, i.state) !== undefined && i.state !== 'running'));
   if (!stuck) return undefined;
   return awsErrorReply(req, 400, 'IncorrectInstanceState', `The instance '${stuck.instanceId}' is not in a state from which it can be started.`);
 }
@@ -123,12 +121,23 @@ export class RunInstancesIdempotency {
     if (known) {
       const earlier = await known.reply;
       if (known.fingerprint !== fingerprint && (earlier || rememberFailed)) {
-        return awsErrorReply(req, 400, 'IdempotentParameterMismatch', 'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).');
+        return awsErrorReply(
+          req,
+          400,
+          'IdempotentParameterMismatch',
+          'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).',
+        );
       }
       if (earlier) return { ...earlier, body: Buffer.from(earlier.body) };
     }
     const launched = launch();
-    const entry: TokenEntry = { fingerprint, reply: launched.then((r) => (r.status === 200 ? r : undefined), () => undefined) };
+    const entry: TokenEntry = {
+      fingerprint,
+      reply: launched.then(
+        (r) => (r.status === 200 ? r : undefined),
+        () => undefined,
+      ),
+    };
     this.tokens.set(token, entry);
     // AWS remembers the token of a launch that happened, not of a call that failed.
     void entry.reply.then((ok) => {

@@ -142,18 +142,15 @@ function forward(motoUrl: string, accountId: string, aws: AwsRequest, body: Buff
   headers['x-moto-account-id'] = accountId;
   headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(
-      { host: target.hostname, port: target.port, method: aws.method, path: aws.path, headers, agent: false },
-      (incoming) => {
-        readBody(incoming).then((replyBody) => {
-          const replyHeaders: Record<string, string> = {};
-          for (const [name, value] of Object.entries(incoming.headers)) {
-            if (value !== undefined && !hopByHop.has(name)) replyHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
-          }
-          resolve({ status: incoming.statusCode ?? 502, headers: replyHeaders, body: replyBody });
-        }, reject);
-      },
-    );
+    const outgoing = httpRequest({ host: target.hostname, port: target.port, method: aws.method, path: aws.path, headers, agent: false }, (incoming) => {
+      readBody(incoming).then((replyBody) => {
+        const replyHeaders: Record<string, string> = {};
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          if (value !== undefined && !hopByHop.has(name)) replyHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        resolve({ status: incoming.statusCode ?? 502, headers: replyHeaders, body: replyBody });
+      }, reject);
+    });
     outgoing.on('error', reject);
     outgoing.end(body);
   });
@@ -225,9 +222,11 @@ class ProxyCore {
     let reply: ProxyReply;
     try {
       reply =
-        fault?.kind === 'throttle' || fault?.kind === 'rateLimit' ? throttleReply(aws)
-        : fault?.kind === 'serverError' ? serverErrorReply(aws, fault.status ?? 500)
-        : await this.serve(aws);
+        fault?.kind === 'throttle' || fault?.kind === 'rateLimit'
+          ? throttleReply(aws)
+          : fault?.kind === 'serverError'
+            ? serverErrorReply(aws, fault.status ?? 500)
+            : await this.serve(aws);
     } catch (err) {
       reply = awsErrorReply(aws, 500, 'ProxyFailure', `test proxy could not serve ${aws.service}:${aws.action}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -251,14 +250,19 @@ class ProxyCore {
     let requestedStates: string[] | undefined;
 
     const refusal =
-      op === 'ec2:DeleteSecurityGroup' && f.dependencyViolation ? await dependencyViolation(aws, ec2(), this.holds)
-      : op === 'ec2:StartInstances' && f.incorrectInstanceState ? await startFromWrongState(aws, ec2(), this.holds)
-      : op === 'ec2:ModifyInstanceAttribute' && f.incorrectInstanceState ? await resizeWhileNotStopped(aws, ec2(), this.holds)
-      : op === 'ec2:DescribeInstances' && f.describeInstancesMaxResults ? maxResultsOutOfRange(aws)
-      : op === 'ec2:ModifyVolume' && f.volumeModificationRules ? await this.volumes.refusal(aws, ec2())
-      : (op === 'secretsmanager:PutSecretValue' || op === 'secretsmanager:UpdateSecret') && f.scheduledSecretDeletion
-        ? await writeToScheduledSecret(aws, secrets())
-      : undefined;
+      op === 'ec2:DeleteSecurityGroup' && f.dependencyViolation
+        ? await dependencyViolation(aws, ec2(), this.holds)
+        : op === 'ec2:StartInstances' && f.incorrectInstanceState
+          ? await startFromWrongState(aws, ec2(), this.holds)
+          : op === 'ec2:ModifyInstanceAttribute' && f.incorrectInstanceState
+            ? await resizeWhileNotStopped(aws, ec2(), this.holds)
+            : op === 'ec2:DescribeInstances' && f.describeInstancesMaxResults
+              ? maxResultsOutOfRange(aws)
+              : op === 'ec2:ModifyVolume' && f.volumeModificationRules
+                ? await this.volumes.refusal(aws, ec2())
+                : (op === 'secretsmanager:PutSecretValue' || op === 'secretsmanager:UpdateSecret') && f.scheduledSecretDeletion
+                  ? await writeToScheduledSecret(aws, secrets())
+                  : undefined;
     if (refusal) return refusal;
 
     if (op === 'ec2:DescribeInstances') {

@@ -47,15 +47,10 @@ export function failureEnvelope(errors: ErrorDetail[]): Record<string, unknown> 
 
 export const notFoundRoute = (): ApiError => new ApiError(404, 7000, 'No route for that URI');
 
-export const unroutableObject = (path: string): ApiError =>
-  new ApiError(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`);
+export const unroutableObject = (path: string): ApiError => new ApiError(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`);
 
 /** `page`/`per_page` slicing shared by both list endpoints; pages past the end are empty, never an error. */
-export function paginate<T>(
-  items: T[],
-  query: URLSearchParams,
-  defaults: { perPage: number; maxPerPage: number },
-): { page: T[]; info: ResultInfo } {
+export function paginate<T>(items: T[], query: URLSearchParams, defaults: { perPage: number; maxPerPage: number }): { page: T[]; info: ResultInfo } {
   const page = Math.max(1, Math.floor(Number(query.get('page') ?? '1')) || 1);
   const requested = Math.floor(Number(query.get('per_page') ?? String(defaults.perPage))) || defaults.perPage;
   const perPage = Math.min(Math.max(1, requested), defaults.maxPerPage);

@@ -5,12 +5,36 @@
  */
 
 const RECORD_TYPES = [
-  'A', 'AAAA', 'CAA', 'CERT', 'CNAME', 'DNSKEY', 'DS', 'HTTPS', 'LOC', 'MX', 'NAPTR', 'NS', 'OPENPGPKEY', 'PTR',
-  'SMIMEA', 'SRV', 'SSHFP', 'SVCB', 'TLSA', 'TXT', 'URI',
+  'A',
+  'AAAA',
+  'CAA',
+  'CERT',
+  'CNAME',
+  'DNSKEY',
+  'DS',
+  'HTTPS',
+  'LOC',
+  'MX',
+  'NAPTR',
+  'NS',
+  'OPENPGPKEY',
+  'PTR',
+  'SMIMEA',
+  'SRV',
+  'SSHFP',
+  'SVCB',
+  'TLSA',
+  'TXT',
+  'URI',
 ];
 
 const identifier = { type: 'string', maxLength: 32 };
-const ttl = { anyOf: [{ type: 'number', minimum: 30, maximum: 86_400 }, { type: 'number', enum: [1] }] };
+const ttl = {
+  anyOf: [
+    { type: 'number', minimum: 30, maximum: 86_400 },
+    { type: 'number', enum: [1] },
+  ],
+};
 
 /** Union of the properties of the SDK's *RecordParam interfaces; name, ttl and type are required in all 20. */
 const recordParamProperties = {

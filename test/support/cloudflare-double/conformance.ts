@@ -126,8 +126,7 @@ export class ConformanceChecker {
     const validate = isBatch
       ? this.compile('batch-request', batchRequestSchema, this.ajv)
       : this.compile(`${this.operationName(op)} request`, rebase(bodySchema(spec.requestBody), REQUEST_DOC), this.ajv);
-    const filter: ErrorFilter | undefined =
-      op.method === 'PUT' && op.template.endsWith('/configurations') ? catchAllHostname : undefined; // Q1
+    const filter: ErrorFilter | undefined = op.method === 'PUT' && op.template.endsWith('/configurations') ? catchAllHostname : undefined; // Q1
     return [...problems, ...this.run(validate, req.body, filter)];
   }
 
@@ -150,9 +149,7 @@ export class ConformanceChecker {
     const declared: Json[] = op === BATCH_OPERATION ? zoneParam() : (this.operation(op).parameters ?? []);
     const schemas: Json = { ...(EXTRA_QUERY[name] ?? {}) };
     for (const p of declared) schemas[p.name] = p.schema ?? {};
-    const problems = declared
-      .filter((p) => p.in === 'path' && p.required && req.pathParams[p.name] === undefined)
-      .map((p) => `path parameter "${p.name}" is missing`);
+    const problems = declared.filter((p) => p.in === 'path' && p.required && req.pathParams[p.name] === undefined).map((p) => `path parameter "${p.name}" is missing`);
     const check = (param: string, schemaName: string, value: string): void => {
       // Wrapped in an object so that Ajv can coerce the string to the declared type in place.
       const wrapper = { type: 'object', properties: { value: schemas[schemaName] } };
@@ -207,11 +204,7 @@ function isBranchSummary(e: ErrorObject): boolean {
 function describe(e: ErrorObject): string {
   const where = e.instancePath === '' ? '(root)' : e.instancePath;
   const detail =
-    e.keyword === 'enum'
-      ? ` ${JSON.stringify(e.params.allowedValues)}`
-      : e.keyword === 'additionalProperties'
-        ? `: "${String(e.params.additionalProperty)}"`
-        : '';
+    e.keyword === 'enum' ? ` ${JSON.stringify(e.params.allowedValues)}` : e.keyword === 'additionalProperties' ? `: "${String(e.params.additionalProperty)}"` : '';
   return `${where} ${e.message ?? e.keyword}${detail}`;
 }
 
@@ -231,9 +224,7 @@ function zoneParam(): Json[] {
 
 /** Points local `#/…` references of a schema taken out of the document at one of the registered copies. */
 function rebase(schema: Json, docId: string): Json {
-  return JSON.parse(JSON.stringify(schema), (key, value) =>
-    key === '$ref' && typeof value === 'string' && value.startsWith('#') ? `${docId}${value}` : value,
-  ) as Json;
+  return JSON.parse(JSON.stringify(schema), (key, value) => (key === '$ref' && typeof value === 'string' && value.startsWith('#') ? `${docId}${value}` : value)) as Json;
 }
 
 /**

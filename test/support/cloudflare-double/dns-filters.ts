@@ -43,11 +43,7 @@ function compare(op: StringOp, actual: string | undefined, wanted: string): bool
 }
 
 /** `name=` / `name.exact=` … for a string field; the plain key is an alias for `.exact`. */
-function stringFieldPredicates(
-  query: URLSearchParams,
-  field: string,
-  read: (r: StoredDnsRecord) => string | undefined,
-): Predicate[] {
+function stringFieldPredicates(query: URLSearchParams, field: string, read: (r: StoredDnsRecord) => string | undefined): Predicate[] {
   const out: Predicate[] = query.getAll(field).map((v) => (r) => compare('exact', read(r), v));
   for (const op of STRING_OPS) {
     for (const v of query.getAll(`${field}.${op}`)) out.push((r) => compare(op, read(r), v));

@@ -12,8 +12,27 @@ const LIST_PER_PAGE = { perPage: 100, maxPerPage: 5_000_000 };
 const PROXIABLE_TYPES = new Set(['A', 'AAAA', 'CNAME']);
 const ADDRESS_TYPES = new Set(['A', 'AAAA', 'CNAME']);
 const KNOWN_TYPES = new Set([
-  'A', 'AAAA', 'CAA', 'CERT', 'CNAME', 'DNSKEY', 'DS', 'HTTPS', 'LOC', 'MX', 'NAPTR', 'NS', 'OPENPGPKEY', 'PTR',
-  'SMIMEA', 'SRV', 'SSHFP', 'SVCB', 'TLSA', 'TXT', 'URI',
+  'A',
+  'AAAA',
+  'CAA',
+  'CERT',
+  'CNAME',
+  'DNSKEY',
+  'DS',
+  'HTTPS',
+  'LOC',
+  'MX',
+  'NAPTR',
+  'NS',
+  'OPENPGPKEY',
+  'PTR',
+  'SMIMEA',
+  'SRV',
+  'SSHFP',
+  'SVCB',
+  'TLSA',
+  'TXT',
+  'URI',
 ]);
 const TAG_PATTERN = /^[A-Za-z0-9_-]+:[^\r\n]*$/;
 
@@ -158,9 +177,7 @@ export class DnsRecordStore {
       if (other.id === candidate.id || other.name !== candidate.name) continue;
       if (other.type === candidate.type && other.content.toLowerCase() === candidate.content.toLowerCase()) {
         const identical = other.ttl === candidate.ttl && other.proxied === candidate.proxied;
-        throw identical
-          ? new ApiError(400, 81058, 'An identical record already exists.')
-          : new ApiError(400, 81057, 'Record already exists.');
+        throw identical ? new ApiError(400, 81058, 'An identical record already exists.') : new ApiError(400, 81057, 'Record already exists.');
       }
     }
     for (const other of this.records.values()) {

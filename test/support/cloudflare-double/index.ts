@@ -273,14 +273,7 @@ class DoubleServer implements CloudflareDouble {
     if (header.slice('Bearer '.length) !== this.apiToken) throw new ApiError(401, 10000, 'Authentication error');
   }
 
-  private record(
-    op: OperationRef | undefined,
-    method: string,
-    path: string,
-    direction: 'request' | 'response',
-    status: number | undefined,
-    problems: string[],
-  ): void {
+  private record(op: OperationRef | undefined, method: string, path: string, direction: 'request' | 'response', status: number | undefined, problems: string[]): void {
     if (problems.length === 0) return;
     const operation = op && this.checker ? this.checker.operationName(op) : '(no route)';
     this.violations.push({ operation, method, path, direction, ...(status === undefined ? {} : { status }), problems });

@@ -12,15 +12,16 @@ export interface RateLimitSettings {
 
 export const DEFAULT_RATE_LIMIT: RateLimitSettings = { requests: 1200, windowSeconds: 300 };
 
-export type RateDecision =
-  | { allowed: true; headers: Record<string, string> }
-  | { allowed: false; retryAfterSeconds: number; headers: Record<string, string> };
+export type RateDecision = { allowed: true; headers: Record<string, string> } | { allowed: false; retryAfterSeconds: number; headers: Record<string, string> };
 
 export class FixedWindowLimiter {
   private windowStart = 0;
   private count = 0;
 
-  constructor(private settings: RateLimitSettings, private readonly now: () => number = Date.now) {}
+  constructor(
+    private settings: RateLimitSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   configure(settings: RateLimitSettings): void {
     this.settings = settings;

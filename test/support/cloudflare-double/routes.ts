@@ -65,9 +65,7 @@ export const ROUTES: Route[] = [
   route('GET', `${TUNNEL}/configurations`, (i, s) => one(s.tunnels.getConfiguration(p(i, 'tunnel_id')))),
   route('PUT', `${TUNNEL}/configurations`, (i, s) => one(s.tunnels.putConfiguration(p(i, 'tunnel_id'), i.body))),
   route('GET', `${TUNNEL}/connections`, (i, s) => one(s.tunnels.connections(p(i, 'tunnel_id')))),
-  route('DELETE', `${TUNNEL}/connections`, (i, s) =>
-    one(s.tunnels.deleteConnections(p(i, 'tunnel_id'), i.query.get('client_id') ?? undefined)),
-  ),
+  route('DELETE', `${TUNNEL}/connections`, (i, s) => one(s.tunnels.deleteConnections(p(i, 'tunnel_id'), i.query.get('client_id') ?? undefined))),
   route('GET', RECORDS, (i, s) => page(s.dns.list(i.query))),
   route('POST', RECORDS, (i, s) => one(s.dns.create(i.body))),
   route('POST', BATCH_OPERATION.template, (i, s) => one(s.dns.batch(batchBody(i.body))), BATCH_OPERATION),

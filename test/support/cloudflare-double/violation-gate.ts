@@ -24,7 +24,7 @@ export class ViolationGate {
 }
 
 export function formatViolations(found: Array<{ source: ViolationSource; violations: SchemaViolation[] }>): string {
-  const lines = ['The Cloudflare double saw traffic that does not conform to Cloudflare\'s schema:'];
+  const lines = ["The Cloudflare double saw traffic that does not conform to Cloudflare's schema:"];
   for (const { source, violations } of found) {
     for (const v of violations) {
       const status = v.status === undefined ? '' : ` → ${v.status}`;
