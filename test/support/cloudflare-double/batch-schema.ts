@@ -4,7 +4,8 @@
  * BatchPatchParam, BatchPutParam, the *RecordParam interfaces, RecordBatchResponse, RecordResponse).
  */
 
-const RECORD_TYPES = [
+/** Every DNS record type the API knows (the double's records accept the same list). */
+export const RECORD_TYPES = [
   'A',
   'AAAA',
   'CAA',

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError, paginate, type ResultInfo } from './api-error.js';
+import { RECORD_TYPES } from './batch-schema.js';
 import { dnsRecordFilter, orderDnsRecords, type StoredDnsRecord } from './dns-filters.js';
 
 export type { StoredDnsRecord } from './dns-filters.js';
@@ -11,29 +12,7 @@ export type { StoredDnsRecord } from './dns-filters.js';
 const LIST_PER_PAGE = { perPage: 100, maxPerPage: 5_000_000 };
 const PROXIABLE_TYPES = new Set(['A', 'AAAA', 'CNAME']);
 const ADDRESS_TYPES = new Set(['A', 'AAAA', 'CNAME']);
-const KNOWN_TYPES = new Set([
-  'A',
-  'AAAA',
-  'CAA',
-  'CERT',
-  'CNAME',
-  'DNSKEY',
-  'DS',
-  'HTTPS',
-  'LOC',
-  'MX',
-  'NAPTR',
-  'NS',
-  'OPENPGPKEY',
-  'PTR',
-  'SMIMEA',
-  'SRV',
-  'SSHFP',
-  'SVCB',
-  'TLSA',
-  'TXT',
-  'URI',
-]);
+const KNOWN_TYPES = new Set(RECORD_TYPES);
 const TAG_PATTERN = /^[A-Za-z0-9_-]+:[^\r\n]*$/;
 
 const validationError = (message: string): ApiError => new ApiError(400, 1004, `DNS Validation Error: ${message}`);
