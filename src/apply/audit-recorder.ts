@@ -13,6 +13,7 @@ import type { AuditResourceKind, AuditStore, ResourceState } from '../store/mode
 import type { ActionResult } from './changeset.js';
 import type { AuditEvent } from './context.js';
 import { InternalError } from '../errors.js';
+import { KINDS, kindOfOperation } from '../kinds.js';
 
 export interface AuditRecorderOptions {
   store: AuditStore;
@@ -39,7 +40,7 @@ export class AuditRecorder {
   failure(result: ActionResult): void {
     if (result.status !== 'failed') return;
     const t = result.target;
-    this.write(kindOfOperation(result.failedOperation), result.actionId, t.orgId, t.workspaceId, 'failed', {
+    this.write(kindOfFailure(result.failedOperation), result.actionId, t.orgId, t.workspaceId, 'failed', {
       event: 'actionFailed',
       action: result.kind,
       error: result.error ?? '',
@@ -75,14 +76,15 @@ function toRow(e: AuditEvent): { kind: AuditResourceKind; resourceId: string; st
   if (e.kind === 'command') {
     const instanceId = typeof e.details?.instanceId === 'string' && e.details.instanceId !== '' ? e.details.instanceId : e.resourceId;
     return {
-      kind: 'instance',
+      kind: KINDS.command.storedAs,
       resourceId: instanceId,
       state: e.state === 'succeeded' ? 'updated' : 'failed',
       details: { ...details, event: 'command', commandId: e.resourceId, outcome: e.state },
     };
   }
+  const kind: AuditResourceKind = KINDS[e.kind].storedAs;
   const row = (state: ResourceState, extra: Record<string, unknown> = {}) => ({
-    kind: e.kind as AuditResourceKind,
+    kind,
     resourceId: e.resourceId,
     state,
     details: { ...details, ...extra },
@@ -115,14 +117,11 @@ function toRow(e: AuditEvent): { kind: AuditResourceKind; resourceId: string; st
 /**
  * The resource kind a failed operation acted on, from the operation alone (an AWS action or a
  * Cloudflare operation name) — never from the message, which holds slugs and ids that can read
- * like anything ("secret-labs"). Unknown operations file the failure on the instance.
+ * like anything ("secret-labs"). The operation is looked up in the kind registry's explicit
+ * operation lists (src/kinds.ts), and filed under that kind's stored kind (a command's failure
+ * goes on the instance). Operations no kind lists (CreateTags, the wiring checks) file the failure on the instance.
  */
-function kindOfOperation(operation: string | undefined): AuditResourceKind {
-  if (!operation) return 'instance';
-  if (/SecurityGroup|security group/i.test(operation)) return 'securityGroup';
-  if (/configuration|ingress/i.test(operation)) return 'ingress';
-  if (/DNS/.test(operation)) return 'dnsRecord';
-  if (/tunnel/i.test(operation)) return 'tunnel';
-  if (/secret|bundle/i.test(operation)) return 'secret';
-  return 'instance';
+function kindOfFailure(operation: string | undefined): AuditResourceKind {
+  const kind = operation === undefined ? undefined : kindOfOperation(operation);
+  return (kind && KINDS[kind].storedAs) ?? 'instance';
 }

@@ -5,11 +5,13 @@
  * src/render (and later drift/serve) can read it without depending on the act side; the audit
  * vocabulary it is written in (AuditKind, AuditState) lives here for the same reason.
  */
+import type { AuditKind } from '../kinds.js';
 import type { ActionKind, ActionTarget } from '../plan/model.js';
 
 export const CHANGESET_FORMAT_VERSION = 1;
 
-export type AuditKind = 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance' | 'command';
+/** What act steps report events on: the audited kinds of src/kinds.ts. */
+export type { AuditKind } from '../kinds.js';
 export type AuditState =
   'created' | 'adopted' | 'updated' | 'restored' | 'deleted' | 'absent' | 'failed' | 'rolledBack' | 'stopped' | 'started' | 'resized' | 'succeeded';
 

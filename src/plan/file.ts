@@ -7,6 +7,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { InputError, describeCause } from '../errors.js';
+import { STEP_RESOURCES } from '../kinds.js';
 import { planDigest, planDocument } from './canonical.js';
 import {
   ACTION_KINDS,
@@ -143,7 +144,7 @@ function parseNotice(v: unknown, at: string): PlanNotice {
   return { kind: oneOf(n.kind, ['olderAmi'] as const, `${at}.kind`), message: str(n.message, `${at}.message`), targets: strArr(n.targets, `${at}.targets`) };
 }
 
-const RESOURCES: readonly StepResource[] = ['staleArtifacts', 'tunnel', 'dnsRecord', 'ingress', 'secret', 'securityGroup', 'instance', 'volume', 'tags', 'command'];
+const RESOURCES: readonly StepResource[] = STEP_RESOURCES;
 const OPS: readonly Step['op'][] = ['create', 'delete', 'restore', 'modify', 'stop', 'start', 'run'];
 const GUARDS = GUARD_KINDS;
 

@@ -2,6 +2,7 @@
  * The plan: plain, versioned data. A closed union of action kinds; `reason` is for people and
  * never steers apply. Every renderer works from this one JSON form.
  */
+import type { StepResource } from '../kinds.js';
 
 /**
  * 2: a digest in the file, `notices`, `basis.replace`, the maxTerminations and declared guards.
@@ -21,8 +22,8 @@ export interface ActionTarget {
   workspaceName?: string;
 }
 
-/** The sub-resources an action touches, in execution order (a create's sequence, a delete's cascade). */
-export type StepResource = 'staleArtifacts' | 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance' | 'volume' | 'tags' | 'command';
+/** The sub-resources an action touches, in execution order (a create's sequence, a delete's cascade): src/kinds.ts. */
+export type { StepResource } from '../kinds.js';
 export interface Step {
   resource: StepResource;
   op: 'create' | 'delete' | 'restore' | 'modify' | 'stop' | 'start' | 'run';

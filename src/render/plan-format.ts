@@ -6,6 +6,7 @@
  */
 import type { Action, ActionKind, ActionTarget, Attributes, Plan, Step } from '../plan/model.js';
 import { ACTION_KINDS } from '../plan/model.js';
+import { kindLabel, type StepResource } from '../kinds.js';
 
 export type Symbol = '+' | '-' | '~' | '±';
 
@@ -77,16 +78,9 @@ export function outcomeLine(plan: Plan): string {
   return 'Nothing to do (exit 0).';
 }
 
-/** A delete's cascade in words: "2 instances, 3 security groups, 1 secret…" from its steps. */
+/** A delete's cascade in words: "2 instances, 3 security groups, 1 secret…" from its steps, labelled by the kind registry. */
 export function cascadeSummary(a: Action): string {
-  const counts = new Map<string, number>();
+  const counts = new Map<StepResource, number>();
   for (const s of a.steps) counts.set(s.resource, (counts.get(s.resource) ?? 0) + 1);
-  const names: Record<string, [string, string]> = {
-    instance: ['instance', 'instances'],
-    securityGroup: ['security group', 'security groups'],
-    secret: ['secret bundle', 'secret bundles'],
-    dnsRecord: ['DNS record', 'DNS records'],
-    tunnel: ['tunnel', 'tunnels'],
-  };
-  return [...counts.entries()].map(([r, n]) => `${n} ${(names[r] ?? [r, r])[n === 1 ? 0 : 1]}`).join(', ');
+  return [...counts.entries()].map(([r, n]) => `${n} ${kindLabel(r, n)}`).join(', ');
 }

@@ -5,8 +5,10 @@
  * though SQLite answers synchronously.
  */
 
-/** What tenantform creates and deletes, one audit row per lifecycle event. */
-export type AuditResourceKind = 'tunnel' | 'dnsRecord' | 'ingress' | 'secret' | 'securityGroup' | 'instance';
+import type { StoredKind } from '../kinds.js';
+
+/** What tenantform creates and deletes, one audit row per lifecycle event: the stored kinds of src/kinds.ts. */
+export type AuditResourceKind = StoredKind;
 
 /**
  * What one event did to a resource: `created` only when this run made it; `adopted` when the run
