@@ -17,19 +17,18 @@
  * and apply does not make a plan stale.
  */
 import { createHash } from 'node:crypto';
-import { Tag } from '../contract.js';
-import type { Inventory, LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTenant, LiveTunnel } from '../live/model.js';
+import { FINGERPRINTED_KINDS, type FingerprintedKind } from '../kinds.js';
+import type { Inventory, LiveTenant } from '../live/model.js';
+import { allLiveObjects, liveObjectsOf, type LiveObject } from './kinds.js';
 import type { Plan, StepResource } from './model.js';
-import { compareText, isExisting, isNotTerminated, powerOf } from './normalise.js';
+import { compareText } from './normalise.js';
 
 export const ABSENT = 'absent';
 
-type ObjectKind = 'instance' | 'securityGroup' | 'secret' | 'tunnel' | 'dnsRecord';
-
 export function fingerprintInventory(inventory: Inventory, plan: Pick<Plan, 'actions'>): Record<string, string> {
   const out: Record<string, string> = {};
-  const indexes = new Map<string, Map<string, { kind: ObjectKind; value: unknown }>>();
-  const indexFor = (orgId: string): Map<string, { kind: ObjectKind; value: unknown }> => {
+  const indexes = new Map<string, Map<string, LiveObject>>();
+  const indexFor = (orgId: string): Map<string, LiveObject> => {
     let index = indexes.get(orgId);
     if (!index) {
       index = indexTenant(inventory.tenants?.[orgId]);
@@ -50,15 +49,16 @@ export function fingerprintInventory(inventory: Inventory, plan: Pick<Plan, 'act
       out[`cascade:tenant:${orgId}`] = hashIdsOrAbsent(allIds(live));
     }
     for (const step of a.steps) {
-      const creates = step.op === 'create' && step.id === undefined && CREATED_KINDS.has(step.resource);
+      const resource = step.resource;
+      const creates = step.op === 'create' && step.id === undefined && isFingerprinted(resource);
       if (creates && (a.kind !== 'create' || a.replacement)) {
-        out[`absent:${step.resource}:${orgId}${a.target.kind === 'workspace' ? `:${workspaceId ?? ''}` : ''}`] = hashIdsOrAbsent(
-          idsOfKind(live, step.resource as ObjectKind, a.target.kind === 'tenant' ? undefined : (workspaceId ?? '')),
+        out[`absent:${resource}:${orgId}${a.target.kind === 'workspace' ? `:${workspaceId ?? ''}` : ''}`] = hashIdsOrAbsent(
+          idsOfKind(live, resource, a.target.kind === 'tenant' ? undefined : (workspaceId ?? '')),
         );
       }
       if (step.id === undefined) continue;
       const found = indexFor(orgId).get(step.id);
-      if (found) out[`${found.kind}:${step.id}`] = shortHash(attributesOf(found.kind, found.value));
+      if (found) out[`${found.kind}:${step.id}`] = shortHash(found.attributes());
     }
   }
   return out;
@@ -97,7 +97,10 @@ export function comparePlanBasis(saved: Plan, fresh: Record<string, string>, des
   return reasons;
 }
 
-const CREATED_KINDS: ReadonlySet<StepResource> = new Set<StepResource>(['instance', 'securityGroup', 'secret', 'tunnel', 'dnsRecord']);
+/** The kinds whose live objects a plan relies on (src/kinds.ts), with their attributes in src/plan/kinds.ts. */
+function isFingerprinted(resource: StepResource): resource is FingerprintedKind {
+  return (FINGERPRINTED_KINDS as readonly StepResource[]).includes(resource);
+}
 
 function describeKey(key: string): string {
   const [first, ...rest] = key.split(':');
@@ -117,94 +120,24 @@ function hashIdsOrAbsent(ids: string[]): string {
   return ids.length === 0 ? ABSENT : shortHash(ids.sort(compareText));
 }
 
-function indexTenant(live: LiveTenant | undefined): Map<string, { kind: ObjectKind; value: unknown }> {
-  const index = new Map<string, { kind: ObjectKind; value: unknown }>();
-  if (!live) return index;
-  const add = (kind: ObjectKind, id: string, value: unknown): void => void index.set(id, { kind, value });
-  for (const w of Object.values(live.workspaces ?? {})) {
-    for (const i of w.instances ?? []) add('instance', i.instanceId, i);
-    for (const g of w.securityGroups ?? []) add('securityGroup', g.groupId, g);
-  }
-  for (const i of live.instances ?? []) add('instance', i.instanceId, i);
-  for (const g of live.securityGroups ?? []) add('securityGroup', g.groupId, g);
-  for (const s of live.secrets ?? []) add('secret', s.arn, s);
-  for (const t of live.tunnels ?? []) add('tunnel', t.id, t);
-  for (const r of live.dnsRecords ?? []) add('dnsRecord', r.id, r);
-  return index;
-}
-
-/** The attributes the planner compares, per object kind; nothing else makes a plan stale. */
-function attributesOf(kind: ObjectKind, value: unknown): unknown[] {
-  switch (kind) {
-    case 'instance': {
-      const i = value as LiveInstance;
-      const state = isExisting(i) ? powerOf(i.state) : 'gone';
-      return [state, i.instanceType.toLowerCase(), i.imageId, i.volumeGb ?? null, [...(i.securityGroupIds ?? [])].sort(compareText), pickTags(i.tags)];
-    }
-    case 'securityGroup': {
-      const g = value as LiveSecurityGroup;
-      return [g.groupName, g.vpcId ?? null, pickTags(g.tags), g.ingress ?? null];
-    }
-    case 'secret': {
-      const s = value as LiveSecret;
-      return [s.name, s.deletedDate !== undefined, pickTags(s.tags)];
-    }
-    case 'tunnel':
-      return [(value as LiveTunnel).name];
-    case 'dnsRecord': {
-      const r = value as LiveDnsRecord;
-      return [r.name.toLowerCase(), r.type, r.content.toLowerCase(), r.proxied];
-    }
-  }
-}
-
-const TAGS_THAT_MATTER = [Tag.orgSlug, Tag.deletionProtection, Tag.image, Tag.workspaceId, Tag.runtime, Tag.tier] as const;
-
-function pickTags(tags: Record<string, string> | undefined): (string | null)[] {
-  return TAGS_THAT_MATTER.map((k) => tags?.[k] ?? null);
+function indexTenant(live: LiveTenant | undefined): Map<string, LiveObject> {
+  return new Map(allLiveObjects(live, FINGERPRINTED_KINDS).map((o) => [o.id, o]));
 }
 
 /** Existing ids of one kind for a tenant (workspaceId undefined) or one of its workspaces. */
-function idsOfKind(live: LiveTenant | undefined, kind: ObjectKind, workspaceId: string | undefined): string[] {
-  if (!live) return [];
-  if (workspaceId !== undefined) {
-    const w = live.workspaces?.[workspaceId];
-    if (!w) return [];
-    if (kind === 'instance') return (w.instances ?? []).filter(isExisting).map((i) => i.instanceId);
-    if (kind === 'securityGroup') return (w.securityGroups ?? []).map((g) => g.groupId);
-    return [];
-  }
-  switch (kind) {
-    case 'instance':
-      return (live.instances ?? []).filter(isExisting).map((i) => i.instanceId);
-    case 'securityGroup':
-      return (live.securityGroups ?? []).map((g) => g.groupId);
-    case 'secret':
-      return (live.secrets ?? []).filter((s) => !s.deletedDate).map((s) => s.arn);
-    case 'tunnel':
-      return (live.tunnels ?? []).map((t) => t.id);
-    case 'dnsRecord':
-      return (live.dnsRecords ?? []).map((r) => r.id);
-  }
+function idsOfKind(live: LiveTenant | undefined, kind: FingerprintedKind, workspaceId: string | undefined): string[] {
+  return liveObjectsOf(live, kind, workspaceId)
+    .filter((o) => o.exists)
+    .map((o) => o.id);
 }
 
 function idsOfTarget(live: LiveTenant | undefined, workspaceId: string | undefined): string[] {
-  const kinds: ObjectKind[] = ['instance', 'securityGroup', 'secret', 'tunnel', 'dnsRecord'];
-  return kinds.flatMap((k) => idsOfKind(live, k, workspaceId));
+  return FINGERPRINTED_KINDS.flatMap((k) => idsOfKind(live, k, workspaceId));
 }
 
 /** Every id the cascade of a tenant delete would touch, shutting-down instances included. */
 function allIds(live: LiveTenant | undefined): string[] {
-  if (!live) return [];
-  const ids: string[] = [];
-  for (const w of Object.values(live.workspaces ?? {})) {
-    for (const i of (w.instances ?? []).filter(isNotTerminated)) ids.push(i.instanceId);
-    for (const g of w.securityGroups ?? []) ids.push(g.groupId);
-  }
-  for (const i of (live.instances ?? []).filter(isNotTerminated)) ids.push(i.instanceId);
-  for (const g of live.securityGroups ?? []) ids.push(g.groupId);
-  for (const s of (live.secrets ?? []).filter((s) => !s.deletedDate)) ids.push(s.arn);
-  for (const t of live.tunnels ?? []) ids.push(t.id);
-  for (const r of live.dnsRecords ?? []) ids.push(r.id);
-  return ids;
+  return allLiveObjects(live, FINGERPRINTED_KINDS)
+    .filter((o) => o.inCascade)
+    .map((o) => o.id);
 }

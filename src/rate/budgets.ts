@@ -39,11 +39,14 @@ const RESOURCE_INTENSIVE = new Set([
  * Budgets model does not name (CreateTags 100/10, …) use the mutate budget, which is smaller and
  * therefore safe.
  */
+/** EC2's read-only actions, by the verb their names begin with. */
+const READ_PREFIXES = ['Describe', 'List', 'Search', 'Get'] as const;
+
 export function ec2Category(action: string): Ec2Category {
   if (action === 'RunInstances' || action === 'StartInstances') return 'runInstances';
   if (action === 'TerminateInstances') return 'terminateInstances';
   if (RESOURCE_INTENSIVE.has(action)) return 'authorizeIngress';
-  if (/^(Describe|List|Search|Get)/.test(action)) return 'describe';
+  if (READ_PREFIXES.some((p) => action.startsWith(p))) return 'describe';
   return 'mutate';
 }
 
