@@ -7,6 +7,7 @@
 import type { Filter, Instance, IpPermission, SecurityGroup, Tag as AwsTag, Volume } from '@aws-sdk/client-ec2';
 import { MANAGED_BY, Tag } from '../contract.js';
 import { CloudError, describeCause } from '../errors.js';
+import { describeAllInstances } from './describe-instances.js';
 import type { InstanceState, LiveIngressRule, LiveInstance, LiveSecurityGroup } from './model.js';
 import type { Ec2Reader } from './readers.js';
 
@@ -72,14 +73,14 @@ async function listAll<Page, Item>(
 
 const stateFilter: Filter = { Name: 'instance-state-name', Values: [...LIVE_INSTANCE_STATES] };
 
-export function observeInstances(ec2: Ec2Reader, scope: Ec2Scope): Promise<Instance[]> {
-  return listAll(
-    scope,
-    'list instances',
-    (filters, NextToken) => ec2.describeInstances({ Filters: [...filters, stateFilter], MaxResults: PAGE_SIZE, NextToken }),
-    (p) => (p.Reservations ?? []).flatMap((r) => r.Instances ?? []),
-    (p) => p.NextToken,
-  );
+export async function observeInstances(ec2: Ec2Reader, scope: Ec2Scope): Promise<Instance[]> {
+  const out: Instance[] = [];
+  try {
+    for (const filters of envFilters(scope)) out.push(...(await describeAllInstances((input) => ec2.describeInstances(input), [...filters, stateFilter])));
+  } catch (err) {
+    throw new CloudError(describeCause(err), { operation: 'list instances', resource: 'EC2', cause: err });
+  }
+  return out;
 }
 
 export function observeSecurityGroups(ec2: Ec2Reader, scope: Ec2Scope): Promise<SecurityGroup[]> {

@@ -11,7 +11,6 @@ import { Redactor } from '../redact.js';
 import type {
   AcquireOptions,
   AcquireResult,
-  AuditResourceKind,
   AuditStore,
   FinishRunInput,
   History,
@@ -21,11 +20,10 @@ import type {
   ResourceEventInput,
   ResourceRecord,
   ReclaimReason,
-  ResourceState,
   RunRecord,
-  RunStatus,
   StartRunInput,
 } from './model.js';
+import { sameHolder, toLease, toResource, toRun, type LeaseRow, type ResourceRow, type RunRow } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
 
 export interface SqliteStoreOptions {
@@ -38,49 +36,6 @@ export interface SqliteStoreOptions {
   now?: () => number;
   /** How long a write waits for another process's transaction before failing. */
   busyTimeoutMs?: number;
-}
-
-interface RunRow {
-  run_id: string;
-  command: string;
-  environment: string;
-  git_commit: string | null;
-  started_at: string;
-  finished_at: string | null;
-  status: string;
-  exit_code: number | null;
-  summary: string | null;
-  host: string;
-  pid: number;
-  abandoned_at: string | null;
-  abandoned_by: string | null;
-  abandoned_reason: string | null;
-}
-
-interface ResourceRow {
-  seq: number;
-  run_id: string;
-  environment: string;
-  kind: string;
-  resource_id: string;
-  org_id: string;
-  workspace_id: string | null;
-  slug: string;
-  state: string;
-  git_commit: string | null;
-  at: string;
-  details: string | null;
-}
-
-interface LeaseRow {
-  environment: string;
-  host: string;
-  pid: number;
-  run_id: string;
-  started_at: string;
-  acquired_at: number;
-  renewed_at: number;
-  expires_at: number;
 }
 
 const DEFAULT_HISTORY_LIMIT = 50;
@@ -321,59 +276,4 @@ export class SqliteAuditStore implements AuditStore {
   private isoNow(): string {
     return new Date(this.now()).toISOString();
   }
-}
-
-function sameHolder(row: LeaseRow, h: LeaseHolder): boolean {
-  return row.host === h.host && row.pid === h.pid && row.run_id === h.runId;
-}
-
-function parseJson(text: string | null): unknown {
-  return text === null ? undefined : (JSON.parse(text) as unknown);
-}
-
-function toRun(row: RunRow): RunRecord {
-  return {
-    runId: row.run_id,
-    command: row.command,
-    environment: row.environment,
-    gitCommit: row.git_commit ?? undefined,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at ?? undefined,
-    status: row.status as RunStatus,
-    exitCode: row.exit_code ?? undefined,
-    summary: parseJson(row.summary),
-    host: row.host,
-    pid: row.pid,
-    abandoned:
-      row.abandoned_at !== null && row.abandoned_by !== null
-        ? { at: row.abandoned_at, byRunId: row.abandoned_by, reason: row.abandoned_reason as ReclaimReason }
-        : undefined,
-  };
-}
-
-function toResource(row: ResourceRow): ResourceRecord {
-  return {
-    seq: row.seq,
-    runId: row.run_id,
-    environment: row.environment,
-    kind: row.kind as AuditResourceKind,
-    resourceId: row.resource_id,
-    orgId: row.org_id,
-    workspaceId: row.workspace_id ?? undefined,
-    slug: row.slug,
-    state: row.state as ResourceState,
-    gitCommit: row.git_commit ?? undefined,
-    at: row.at,
-    details: parseJson(row.details),
-  };
-}
-
-function toLease(row: LeaseRow): Lease {
-  return {
-    environment: row.environment,
-    holder: { host: row.host, pid: row.pid, runId: row.run_id, startedAt: row.started_at },
-    acquiredAt: row.acquired_at,
-    renewedAt: row.renewed_at,
-    expiresAt: row.expires_at,
-  };
 }
