@@ -62,6 +62,28 @@ export async function main(argv: string[], io: Io = processIo(), modules?: reado
   }
 }
 
+/** The part of `process` the crash handlers use (injectable for tests). */
+export interface CrashTarget {
+  on(event: 'unhandledRejection' | 'uncaughtException', listener: (err: unknown) => void): unknown;
+  exit(code: number): never;
+}
+
+/**
+ * A rejection nobody awaited or an exception thrown outside main() (a stray timer, an event
+ * handler) would otherwise crash the process with Node's stack trace. Reported like a bug inside
+ * main: one line that says it is a bug, naming the run when the error carries one, the stack only
+ * with TENANTFORM_DEBUG=1; then exit 1 at once, because the process state is no longer known
+ * (Node's own behaviour for both, minus the trace). Installed by bin/tenantform.js.
+ */
+export function installCrashHandlers(io: Io = processIo(), target: CrashTarget = process): void {
+  const report = (err: unknown): never => {
+    renderBug(err, redactWriters(io), false, io.env.TENANTFORM_DEBUG === '1');
+    return target.exit(ExitCode.error);
+  };
+  target.on('unhandledRejection', report);
+  target.on('uncaughtException', report);
+}
+
 /**
  * A bug (an InternalError, or anything thrown that is not a TenantformError) is one line that
  * says so and names the run, whose audit row holds the rest; the stack only with
