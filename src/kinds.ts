@@ -39,6 +39,8 @@ export interface KindInfo {
    * operation that failed. Operations not listed anywhere file the failure on the instance.
    */
   operations: readonly string[];
+  /** How the kind's live ids begin, where the cloud gives them a fixed prefix (EC2's `i-`, `sg-`). */
+  idPrefix?: string;
 }
 
 export const KINDS = {
@@ -94,6 +96,7 @@ export const KINDS = {
     fingerprinted: true,
     audited: true,
     storedAs: 'securityGroup',
+    idPrefix: 'sg-',
     operations: ['CreateSecurityGroup', 'DeleteSecurityGroup', 'DescribeSecurityGroups', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress'],
   },
   instance: {
@@ -103,6 +106,7 @@ export const KINDS = {
     fingerprinted: true,
     audited: true,
     storedAs: 'instance',
+    idPrefix: 'i-',
     operations: ['RunInstances', 'TerminateInstances', 'StartInstances', 'StopInstances', 'ModifyInstanceAttribute', 'DescribeInstances', 'DescribeImages'],
   },
   volume: {
@@ -127,7 +131,7 @@ export const KINDS = {
 } as const satisfies Record<ResourceKind, KindInfo>;
 
 type Entry<K extends ResourceKind> = (typeof KINDS)[K];
-type KindsWhere<P extends keyof KindInfo, V> = { [K in ResourceKind]: Entry<K>[P] extends V ? K : never }[ResourceKind];
+type KindsWhere<P extends 'audited' | 'fingerprinted', V> = { [K in ResourceKind]: Entry<K>[P] extends V ? K : never }[ResourceKind];
 
 /** The sub-resources a plan step touches: every kind. */
 export type StepResource = ResourceKind;
@@ -158,4 +162,14 @@ const KIND_OF_OPERATION: ReadonlyMap<string, ResourceKind> = new Map(RESOURCE_KI
 /** The kind the named operation acts on, from the registry's explicit operation lists; undefined when no kind lists it. */
 export function kindOfOperation(operation: string): ResourceKind | undefined {
   return KIND_OF_OPERATION.get(operation);
+}
+
+const BY_ID_PREFIX: readonly (readonly [string, ResourceKind])[] = RESOURCE_KINDS.flatMap((k) => {
+  const prefix = (KINDS[k] as KindInfo).idPrefix;
+  return prefix === undefined ? [] : [[prefix, k] as const];
+});
+
+/** The kind of a live id whose cloud prefixes its ids (an EC2 instance or group); undefined for any other id (a secret ARN, a tunnel UUID). */
+export function kindOfLiveId(id: string): ResourceKind | undefined {
+  return BY_ID_PREFIX.find(([prefix]) => id.startsWith(prefix))?.[1];
 }

@@ -9,6 +9,7 @@ import { Tag, tunnelName } from '../contract.js';
 import type { DesiredTenant, DesiredWorkspace } from '../desired/model.js';
 import type { Action } from '../plan/model.js';
 import { CloudError } from '../errors.js';
+import { kindOfLiveId } from '../kinds.js';
 import { awsCall, cloudflareCall } from './cloud.js';
 import type { ActContext } from './context.js';
 import { deleteRecord, ensureCname } from './dns.js';
@@ -23,8 +24,8 @@ import { refuseIfProtected } from './protection.js';
 /** Sets tags on an EC2 resource (instance or group) or a Secrets Manager secret (ARN or name). */
 export async function setResourceTags(ctx: ActContext, resourceId: string, orgId: string, tags: Record<string, string>, workspaceId?: string): Promise<void> {
   const pairs = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-  const isEc2 = /^(i|sg)-[0-9a-f]+$/.test(resourceId);
-  if (isEc2) {
+  const kind = kindOfLiveId(resourceId);
+  if (kind === 'instance' || kind === 'securityGroup') {
     await awsCall(ctx, 'ec2', 'CreateTags', resourceId, () => ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [resourceId], Tags: pairs })));
   } else {
     await awsCall(ctx, 'secretsmanager', 'TagResource', `secret ${resourceId}`, () =>
@@ -32,7 +33,7 @@ export async function setResourceTags(ctx: ActContext, resourceId: string, orgId
     );
   }
   ctx.audit({
-    kind: isEc2 ? (resourceId.startsWith('i-') ? 'instance' : 'securityGroup') : 'secret',
+    kind: kind === 'instance' || kind === 'securityGroup' ? kind : 'secret',
     resourceId,
     orgId,
     ...(workspaceId ? { workspaceId } : {}),
@@ -114,7 +115,7 @@ export async function updateWorkspace(ctx: ActContext, action: Action, tenant: D
   for (const step of action.steps) {
     if (step.resource !== 'tags' || step.op !== 'modify' || !step.id) continue;
     const tags: Record<string, string> = { [Tag.orgSlug]: tenant.spec.slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) };
-    if (step.id.startsWith('i-')) tags[Tag.tier] = ws.effective.tier;
+    if (kindOfLiveId(step.id) === 'instance') tags[Tag.tier] = ws.effective.tier;
     await setResourceTags(ctx, step.id, tenant.spec.orgId, tags, ws.spec.id);
   }
 }

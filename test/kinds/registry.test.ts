@@ -51,3 +51,13 @@ describe('the kind vocabulary', () => {
     expect([...ops].filter((op) => kindOfOperation(op) === undefined)).toEqual([]);
   });
 });
+
+describe('kinds of live ids', () => {
+  it('reads an EC2 id by the prefix the registry records, and nothing else', async () => {
+    const { kindOfLiveId } = await import('../../src/kinds.js');
+    expect(kindOfLiveId('i-0123456789abcdef0')).toBe('instance');
+    expect(kindOfLiveId('sg-0123abcd')).toBe('securityGroup');
+    expect(kindOfLiveId('arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenantform/dev/x')).toBeUndefined();
+    expect(kindOfLiveId('tenantform/dev/tenants/5f0c/bootstrap')).toBeUndefined();
+  });
+});
