@@ -12,7 +12,7 @@
 import type { LiveTenant } from '../live/model.js';
 import { action } from './context.js';
 import { isTenantProtected } from './guards.js';
-import { tenantDeleteIntent } from './intent.js';
+import { tenantDeleteIntent } from './intent-build.js';
 import type { Action, ActionTarget, Step } from './model.js';
 import { byAge, compareText, isExisting, isNotTerminated, tunnelsByAge } from './normalise.js';
 

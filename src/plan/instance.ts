@@ -33,7 +33,7 @@ import type { Power } from '../desired/model.js';
 import type { LiveInstance } from '../live/model.js';
 import { action, replaceName, type PlanContext } from './context.js';
 import { describeTarget } from './guards.js';
-import { replacementIntent } from './intent.js';
+import { replacementIntent } from './intent-build.js';
 import type { Action, ActionIntent, ActionTarget, Attributes, Step } from './model.js';
 import { powerOf, sameInstanceType } from './normalise.js';
 
@@ -126,7 +126,15 @@ export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, inst
     // The live state (pending, stopping…) is in the reason; an attribute only one side has would
     // render as "state: running → (none)".
     actions.push(
-      action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower }, { power: want.power }, `declared ${want.power}, live ${instance.state}`, want.declared),
+      action(
+        kind,
+        target,
+        [{ resource: 'instance', op: kind, id }],
+        { power: livePower },
+        { power: want.power },
+        `declared ${want.power}, live ${instance.state}`,
+        want.declared,
+      ),
     );
   }
   const liveImage = instance.tags?.[Tag.image]?.trim();
@@ -134,7 +142,15 @@ export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, inst
     // The attributes show "image: old → new"; the reason says why, without repeating them.
     const why = liveImage === undefined || liveImage === '' ? 'no Image tag, so the image it runs is unknown' : 'the Image tag differs from the declared image';
     actions.push(
-      action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `${why}; pulled and recreated over SSM, no reboot`, want.declared),
+      action(
+        'redeploy',
+        target,
+        runOnInstance(id, want.power),
+        { image: liveImage || null },
+        { image: want.image },
+        `${why}; pulled and recreated over SSM, no reboot`,
+        want.declared,
+      ),
     );
   }
   return actions;

@@ -5,7 +5,8 @@
  * exactly the ids of the action's steps, since the guards count steps and apply acts on the
  * intent: an edited file cannot make a delete reach further than its steps say.
  */
-import { INTENT_KINDS, replacementIntent, workspaceDeleteIntent, type ActionIntent, type PlanSettings } from './intent.js';
+import { replacementIntent, workspaceDeleteIntent } from './intent-build.js';
+import { INTENT_KINDS, type ActionIntent, type PlanSettings } from './intent.js';
 import type { Action } from './model.js';
 import { obj, oneOf, shaped, ShapeError, type Shape } from './shape.js';
 

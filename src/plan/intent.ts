@@ -15,9 +15,7 @@
  *   wiring's secrets (SECRETS_ENCRYPTION_KEY, PROVISION_SHARED_SECRET, GHCR_PULL_TOKEN) are read
  *   from apply's environment, as they always were.
  */
-import type { Budgets, DesiredTenant, DesiredWorkspace, FleetSpec, Power } from '../desired/model.js';
-import type { LiveTenant } from '../live/model.js';
-import type { ActionTarget, Step } from './model.js';
+import type { Budgets, DesiredTenant, DesiredWorkspace, FleetSpec, Power, TenantSpec } from '../desired/model.js';
 
 /** A tenant as declared: its instance, image and power. */
 export interface TenantIntent {
@@ -124,11 +122,11 @@ export function tenantIntent(t: DesiredTenant): TenantIntent {
   };
 }
 
-export function workspaceIntent(tenant: DesiredTenant, ws: DesiredWorkspace): WorkspaceIntent {
+export function workspaceIntent(tenant: Pick<TenantSpec, 'orgId' | 'slug'> & { deletionProtection?: boolean }, ws: DesiredWorkspace): WorkspaceIntent {
   return {
-    orgId: tenant.spec.orgId,
-    slug: tenant.spec.slug,
-    deletionProtection: tenant.spec.deletionProtection,
+    orgId: tenant.orgId,
+    slug: tenant.slug,
+    deletionProtection: tenant.deletionProtection ?? false,
     workspaceId: ws.spec.id,
     name: ws.spec.name,
     runtime: ws.spec.runtime,
@@ -138,53 +136,5 @@ export function workspaceIntent(tenant: DesiredTenant, ws: DesiredWorkspace): Wo
     volumeGb: ws.effective.volumeGb,
     ami: ws.effective.ami,
     image: ws.effective.image,
-  };
-}
-
-/** A tenant's or workspace's declaration, for any action but a delete. */
-export function declaredIntent(tenant: DesiredTenant, ws?: DesiredWorkspace, previousHostname?: string): ActionIntent {
-  if (ws) return { kind: 'workspace', workspace: workspaceIntent(tenant, ws) };
-  return { kind: 'tenant', tenant: tenantIntent(tenant), ...(previousHostname !== undefined ? { previousHostname } : {}) };
-}
-
-function deleted(steps: readonly Step[], resource: Step['resource']): Step[] {
-  return steps.filter((s) => s.resource === resource && s.op === 'delete' && s.id !== undefined);
-}
-
-/** The delete half of a replacement: the instance ids its steps name. */
-export function replacementIntent(t: ActionTarget, steps: readonly Step[]): ActionIntent {
-  return { kind: 'instanceReplace', orgId: t.orgId, slug: t.slug, ...(t.workspaceId ? { workspaceId: t.workspaceId } : {}), instanceIds: deleted(steps, 'instance').map((s) => s.id!) };
-}
-
-export function workspaceDeleteIntent(t: ActionTarget & { workspaceId: string }, steps: readonly Step[]): ActionIntent {
-  return {
-    kind: 'workspaceDelete',
-    cascade: {
-      orgId: t.orgId,
-      slug: t.slug,
-      workspaceId: t.workspaceId,
-      instances: deleted(steps, 'instance').map((s) => s.id!),
-      securityGroups: deleted(steps, 'securityGroup').map((s) => s.id!),
-    },
-  };
-}
-
-/** A tenant cascade from its steps, with the record and tunnel names (for messages and audit rows) from what was observed. */
-export function tenantDeleteIntent(t: ActionTarget, steps: readonly Step[], live: LiveTenant): ActionIntent {
-  const names = (list: ReadonlyArray<{ id: string; name: string }> | undefined) => new Map((list ?? []).map((x) => [x.id, x.name]));
-  const recordNames = names(live.dnsRecords);
-  const tunnelNames = names(live.tunnels);
-  const withWorkspace = (s: Step) => ({ id: s.id!, ...(s.workspaceId ? { workspaceId: s.workspaceId } : {}) });
-  return {
-    kind: 'tenantDelete',
-    cascade: {
-      orgId: t.orgId,
-      slug: t.slug,
-      instances: deleted(steps, 'instance').map(withWorkspace),
-      securityGroups: deleted(steps, 'securityGroup').map(withWorkspace),
-      secrets: deleted(steps, 'secret').map((s) => s.id!),
-      dnsRecords: deleted(steps, 'dnsRecord').map((s) => ({ id: s.id!, name: recordNames.get(s.id!) ?? s.id! })),
-      tunnels: deleted(steps, 'tunnel').map((s) => ({ id: s.id!, name: tunnelNames.get(s.id!) ?? s.id! })),
-    },
   };
 }

@@ -22,7 +22,7 @@ import type { DesiredTenant } from '../desired/model.js';
 import type { LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTunnel } from '../live/model.js';
 import { action, type PlanContext } from './context.js';
 import { runOnInstance } from './instance.js';
-import { declaredIntent } from './intent.js';
+import { declaredIntent } from './intent-build.js';
 import type { Action, ActionTarget, Attributes, Step } from './model.js';
 import { compareText, isProtectedTag, normaliseHost, powerOf } from './normalise.js';
 

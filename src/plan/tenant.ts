@@ -16,7 +16,7 @@ import type { DesiredTenant, DesiredWorkspace } from '../desired/model.js';
 import type { LiveDnsRecord, LiveInstance, LiveSecret, LiveTenant, LiveTunnel } from '../live/model.js';
 import { action, actionRank, flagDuplicates, type PlanContext } from './context.js';
 import { planInstanceChanges, runOnInstance, type InstanceIntent } from './instance.js';
-import { declaredIntent } from './intent.js';
+import { declaredIntent } from './intent-build.js';
 import type { Action, ActionTarget, Attributes, Step } from './model.js';
 import { byAge, compareText, isExisting, normaliseHost, powerOf, tunnelsByAge } from './normalise.js';
 import { planTenantUpdate } from './tenant-update.js';

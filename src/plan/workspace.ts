@@ -22,7 +22,7 @@ import type { LiveWorkspace } from '../live/model.js';
 import { action, flagDuplicates, targetKey, type PlanContext } from './context.js';
 import { describeTarget } from './guards.js';
 import { planInstanceChanges, type InstanceIntent } from './instance.js';
-import { declaredIntent, workspaceDeleteIntent } from './intent.js';
+import { declaredIntent, workspaceDeleteIntent } from './intent-build.js';
 import type { Action, ActionTarget, Attributes, Step } from './model.js';
 import { byAge, compareText, isExisting, isNotTerminated, isProtectedTag } from './normalise.js';
 
@@ -55,7 +55,15 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
         ? `moved from ${from.map(describeOwner).join(', ')}: a new instance and security group are made here, and the old ones are deleted there (a workspace's VM is not carried across tenants)`
         : 'declared, nothing live';
     return [
-      action('create', target, [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate], null, createAttributes, reason, declared),
+      action(
+        'create',
+        target,
+        [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate],
+        null,
+        createAttributes,
+        reason,
+        declared,
+      ),
     ];
   }
   if (!instance) {

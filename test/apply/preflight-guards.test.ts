@@ -43,6 +43,7 @@ describe('evaluateGuards', () => {
           before: null,
           after: null,
           reason: 'r',
+          intent: p.actions.find((a) => a.target.kind === 'tenant' && a.kind !== 'delete')!.intent,
           blockedBy: ['scope'],
         },
       ],
