@@ -77,7 +77,7 @@ describe('plan file', () => {
     }
   });
 
-  it('carries every action\'s intent and the fleet settings, and no secret', async () => {
+  it("carries every action's intent and the fleet settings, and no secret", async () => {
     const back = await readPlanFile(await savedPath());
     expect(back.settings).toEqual(JSON.parse(JSON.stringify(plan.settings)));
     expect(back.settings?.platformPort).toBe(d.fleet.tenant.platformPort);
@@ -92,7 +92,10 @@ describe('plan file', () => {
     const replacement = back.actions.find((a) => a.kind === 'delete' && a.replacement)!;
     expect(replacement.intent).toEqual({ kind: 'instanceReplace', orgId: 'org-acme', slug: 'acme', instanceIds: [replacement.steps[0]!.id] });
     const create = back.actions.find((a) => a.kind === 'create' && a.target.kind === 'tenant')!;
-    expect(create.intent).toMatchObject({ kind: 'tenant', tenant: { orgId: 'org-acme', instanceType: d.tenants[0]!.effective.instanceType, ami: d.tenants[0]!.effective.ami } });
+    expect(create.intent).toMatchObject({
+      kind: 'tenant',
+      tenant: { orgId: 'org-acme', instanceType: d.tenants[0]!.effective.instanceType, ami: d.tenants[0]!.effective.ami },
+    });
     expect(await readFile(await savedPath(), 'utf8')).not.toMatch(/password|token|secretValue/i);
   });
 
@@ -100,7 +103,10 @@ describe('plan file', () => {
     const deleteIndex = plan.actions.findIndex((a) => a.kind === 'delete' && !a.replacement);
     const replaceIndex = plan.actions.findIndex((a) => a.kind === 'delete' && a.replacement);
     type Doc = { actions: Array<{ intent: Record<string, unknown> & { cascade?: { instances: unknown[] } } }> };
-    await rejects((p) => (p as unknown as Doc).actions[deleteIndex]!.intent.cascade!.instances.push({ id: 'i-0someoneelse' }), /deletes other ids than the action's steps/);
+    await rejects(
+      (p) => (p as unknown as Doc).actions[deleteIndex]!.intent.cascade!.instances.push({ id: 'i-0someoneelse' }),
+      /deletes other ids than the action's steps/,
+    );
     await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent.instanceIds = ['i-0someoneelse']), /deletes other ids than the action's steps/);
     await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent.kind = 'workspace'), /carries instanceReplace/);
     await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent.orgId = 'org-other'), /names another target/);
