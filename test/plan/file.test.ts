@@ -102,14 +102,14 @@ describe('plan file', () => {
   it('refuses an intent that deletes other ids than its steps, or of another kind or target', async () => {
     const deleteIndex = plan.actions.findIndex((a) => a.kind === 'delete' && !a.replacement);
     const replaceIndex = plan.actions.findIndex((a) => a.kind === 'delete' && a.replacement);
-    type Doc = { actions: Array<{ intent: Record<string, unknown> & { cascade?: { instances: unknown[] } } }> };
+    type Doc = { actions: Array<{ intent?: Record<string, unknown> & { cascade?: { instances: unknown[] } } }> };
     await rejects(
-      (p) => (p as unknown as Doc).actions[deleteIndex]!.intent.cascade!.instances.push({ id: 'i-0someoneelse' }),
+      (p) => (p as unknown as Doc).actions[deleteIndex]!.intent!.cascade!.instances.push({ id: 'i-0someoneelse' }),
       /deletes other ids than the action's steps/,
     );
-    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent.instanceIds = ['i-0someoneelse']), /deletes other ids than the action's steps/);
-    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent.kind = 'workspace'), /carries instanceReplace/);
-    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent.orgId = 'org-other'), /names another target/);
+    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent!.instanceIds = ['i-0someoneelse']), /deletes other ids than the action's steps/);
+    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent!.kind = 'workspace'), /carries instanceReplace/);
+    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent!.orgId = 'org-other'), /names another target/);
     await rejects((p) => delete (p as unknown as Doc).actions[0]!.intent, /\$\.actions\[0\]\.intent must be an object/);
   });
 
