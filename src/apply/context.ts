@@ -8,6 +8,7 @@ import type { AuditKind, AuditState } from '../changeset/model.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
 import type { Wiring } from '../config/env.js';
 import type { FleetSpec } from '../desired/model.js';
+import type { PlanSettings } from '../plan/intent.js';
 import type { AwsService, Clock } from '../rate/index.js';
 import type { Redactor as ProcessRedactor } from '../redact.js';
 
@@ -116,9 +117,22 @@ export interface Deadlines {
   pollMs: number;
 }
 
+/**
+ * The fleet settings act steps read: the platform port (ingress, the tenant group's rule) and the
+ * deletion settings. A saved plan records them (`settings`), so apply needs no fleet repository.
+ */
+export interface ActFleet {
+  tenant: Pick<FleetSpec['tenant'], 'platformPort'>;
+  deletion: FleetSpec['deletion'];
+}
+
+export function actFleet(settings: PlanSettings): ActFleet {
+  return { tenant: { platformPort: settings.platformPort }, deletion: { ...settings.deletion } };
+}
+
 export interface ActContext {
   wiring: ProvisionWiring;
-  fleet: FleetSpec;
+  fleet: ActFleet;
   aws: AwsClients;
   cloudflare: CloudflareContext;
   call: CallGate;
@@ -142,6 +156,6 @@ export const DEFAULT_DEADLINES: Deadlines = {
 };
 
 /** Deadlines for a fleet: the termination deadline is fleet.yaml's, the rest are defaults. */
-export function deadlinesFor(fleet: FleetSpec): Deadlines {
+export function deadlinesFor(fleet: Pick<ActFleet, 'deletion'>): Deadlines {
   return { ...DEFAULT_DEADLINES, terminationMs: fleet.deletion.terminationDeadlineSeconds * 1000 };
 }

@@ -7,7 +7,8 @@
  * more right before they terminate or delete (apply/protection.ts).
  */
 import { desiredHash } from '../desired/hash.js';
-import type { DesiredState } from '../desired/model.js';
+import type { DesiredState, FleetSpec } from '../desired/model.js';
+import { InternalError } from '../errors.js';
 import type { Inventory } from '../live/model.js';
 import type { ObserveScope } from '../live/observe.js';
 import { comparePlanBasis, fingerprintInventory, type StaleReason } from '../plan/fingerprint.js';
@@ -29,13 +30,18 @@ export function observeScopeFor(plan: Plan): ObserveScope {
   return { slugs: [...slugs].sort(), orgIds: [...orgIds].sort() };
 }
 
-/** What moved since a saved plan was made; empty when it can be applied as it is. */
-export function staleReasons(saved: Plan, fresh: Inventory, desired: DesiredState): StaleReason[] {
+/**
+ * What moved since a saved plan was made; empty when it can be applied as it is. `desired`
+ * undefined: the fleet repository is not at hand (a saved plan applied on its own), so only the
+ * live side is compared.
+ */
+export function staleReasons(saved: Plan, fresh: Inventory, desired: DesiredState | undefined): StaleReason[] {
   const reasons: StaleReason[] = [];
-  if (saved.environment !== desired.fleet.environment) {
+  if (desired && saved.environment !== desired.fleet.environment) {
     reasons.push({ kind: 'desiredChanged', message: `the plan was made for environment ${saved.environment}, the fleet declares ${desired.fleet.environment}` });
   }
-  reasons.push(...comparePlanBasis(saved, fingerprintInventory(fresh, saved), desiredHashInScope(saved.basis.scope, desired)));
+  const hash = desired ? desiredHashInScope(saved.basis.scope, desired) : saved.basis.desiredHash;
+  reasons.push(...comparePlanBasis(saved, fingerprintInventory(fresh, saved), hash));
   return reasons;
 }
 
@@ -64,8 +70,10 @@ export interface GuardVerdict {
 export interface GuardCheckInputs {
   /** What is live now: the fresh observation apply made (scoped to a saved plan's tenants). */
   inventory: Inventory;
-  /** The fleet repository apply loaded: deletes of what it declares are refused. */
-  desired: DesiredState;
+  /** The fleet repository apply loaded: deletes of what it declares are refused. Undefined: not at hand. */
+  desired: DesiredState | undefined;
+  /** maxDeletes / maxTerminations; default the fleet repository's (a saved plan applied on its own passes its `settings.guards`). */
+  limits?: FleetSpec['guards'];
   allow: GuardAllowances;
 }
 
@@ -81,7 +89,7 @@ export function evaluateGuards(plan: Plan, inputs: GuardCheckInputs): GuardVerdi
   const result = evaluateDestructionGuards(plan.actions, {
     inventory: inputs.inventory,
     desired: inputs.desired,
-    limits: inputs.desired.fleet.guards,
+    limits: guardLimits(inputs),
     allow: inputs.allow,
   });
   const kept = plan.guards.filter((g) => !DESTRUCTION_GUARDS.has(g.guard));
@@ -92,4 +100,10 @@ export function evaluateGuards(plan: Plan, inputs: GuardCheckInputs): GuardVerdi
     if (by.length > 0) blocks.set(a.id, by);
   }
   return { refusals, findings: result.findings, plan: { ...plan, guards: [...kept, ...result.findings], actions: withBlocks(plan.actions, blocks) } };
+}
+
+function guardLimits(inputs: GuardCheckInputs): FleetSpec['guards'] {
+  const limits = inputs.limits ?? inputs.desired?.fleet.guards;
+  if (!limits) throw new InternalError('the guards need limits: the fleet repository or the plan settings', { operation: 'check guards' });
+  return limits;
 }

@@ -4,40 +4,21 @@
  * crash at any point converges without duplicates.
  */
 import { Tag, hostname, secretName } from '../contract.js';
-import type { DesiredTenant, Power } from '../desired/model.js';
+import type { TenantCascade, TenantIntent } from '../plan/intent.js';
 import type { Step } from '../plan/model.js';
 import { auditableError } from './cloud.js';
 import type { ActContext } from './context.js';
 import { ensureCname, deleteRecord, findStaleSlugRecords, findTenantCnames } from './dns.js';
 import { ensureIngress } from './ingress.js';
-import { describeIdentity, ensureInstance, findOrgInstances, drivePower, terminateInstances, waitForState } from './instance.js';
+import { describeIdentity, ensureInstance, findOrgInstances, drivePower, instanceStates, terminateInstances, waitForState } from './instance.js';
 import { refuseIfProtected } from './protection.js';
 import { DEFAULT_RECOVERY_WINDOW_DAYS, deleteBundle, ensureBundle } from './secret.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, tenantPermissions } from './security-group.js';
 import { deleteTunnel, ensureTunnel, findOrgTunnels, findStaleSlugTunnels, getTunnelToken, type TenantIdentity } from './tunnel.js';
 import { tenantUserData } from './user-data.js';
 
-export interface TenantIntent extends TenantIdentity {
-  instanceType: string;
-  volumeGb: number;
-  ami: string;
-  image: string;
-  power: Power;
-  deletionProtection: boolean;
-}
-
-export function tenantIntent(t: DesiredTenant): TenantIntent {
-  return {
-    orgId: t.spec.orgId,
-    slug: t.spec.slug,
-    instanceType: t.effective.instanceType,
-    volumeGb: t.effective.volumeGb,
-    ami: t.effective.ami,
-    image: t.effective.image,
-    power: t.spec.power,
-    deletionProtection: t.spec.deletionProtection,
-  };
-}
+/** What a tenant is built from: the plan's intent (src/plan/intent.ts). */
+export type { TenantIntent } from '../plan/intent.js';
 
 export interface TenantOutcome {
   tunnelId: string;
@@ -146,6 +127,12 @@ export async function repairTenant(ctx: ActContext, intent: TenantIntent, steps:
 export interface DeleteTenantOptions {
   /** Secrets Manager recovery window; 0 deletes without recovery. Default 7 days. */
   recoveryWindowDays?: number;
+  /**
+   * The cascade a plan recorded: only these ids are terminated and deleted (apply passes it; the
+   * stale-plan check has refused a plan when something appeared since). Without it, everything
+   * live that carries the org's tags or the tenant's names is found and deleted.
+   */
+  recorded?: TenantCascade;
 }
 
 /**
@@ -157,6 +144,7 @@ export interface DeleteTenantOptions {
  */
 export async function deleteTenant(ctx: ActContext, tenant: TenantIdentity, opts: DeleteTenantOptions = {}): Promise<void> {
   await refuseIfProtected(ctx, tenant, 'delete tenant');
+  if (opts.recorded) return deleteRecordedCascade(ctx, opts.recorded, opts.recoveryWindowDays);
   for (const role of ['workspace', 'tenant'] as const) {
     const instances = await findOrgInstances(ctx, tenant.orgId, role);
     const ids = instances.map((i) => i.InstanceId!).filter(Boolean);
@@ -184,6 +172,32 @@ export async function deleteTenant(ctx: ActContext, tenant: TenantIdentity, opts
     for (const r of await findTenantCnames(ctx, tenant)) await deleteRecord(ctx, r, tenant.orgId);
   }
   for (const t of await findOrgTunnels(ctx, tenant.orgId)) await deleteTunnel(ctx, t, tenant.orgId);
+}
+
+/**
+ * The same cascade, over the ids a plan recorded: workspace instances, the tenant's, wait until
+ * they are gone, workspace groups then the tenant's, the bundle, the records, the tunnels.
+ */
+async function deleteRecordedCascade(ctx: ActContext, c: TenantCascade, recoveryWindowDays: number | undefined): Promise<void> {
+  const who = describeIdentity({ role: 'tenant', orgId: c.orgId, slug: c.slug });
+  for (const role of ['workspace', 'tenant'] as const) {
+    const instances = c.instances.filter((i) => (role === 'workspace') === (i.workspaceId !== undefined));
+    const ids = instances.map((i) => i.id);
+    const live = ids.length === 0 ? new Map() : await instanceStates(ctx, ids);
+    // An id AWS has forgotten, or one already terminated, is gone: only the rest are terminated.
+    const standing = ids.filter((id) => live.has(id) && live.get(id)!.State?.Name !== 'terminated');
+    await terminateInstances(ctx, standing);
+    await waitForState(ctx, standing, 'terminated', ctx.deadlines.terminationMs, `terminate ${role} instances of ${who}`);
+    for (const i of instances) {
+      ctx.audit({ kind: 'instance', resourceId: i.id, orgId: c.orgId, ...(i.workspaceId ? { workspaceId: i.workspaceId } : {}), state: 'deleted', details: { role } });
+    }
+  }
+  const groups = [...c.securityGroups].sort((a, b) => Number(a.workspaceId === undefined) - Number(b.workspaceId === undefined));
+  for (const g of groups) await deleteGroup(ctx, g.id, { orgId: c.orgId, ...(g.workspaceId ? { workspaceId: g.workspaceId } : {}) });
+  // The bundle's name is the org's (one per org and environment): the recorded ARN is that secret.
+  if (c.secrets.length > 0) await deleteBundle(ctx, c.orgId, recoveryWindowDays ?? ctx.fleet.deletion?.secretRecoveryWindowDays ?? DEFAULT_RECOVERY_WINDOW_DAYS);
+  for (const r of c.dnsRecords) await deleteRecord(ctx, r, c.orgId);
+  for (const t of c.tunnels) await deleteTunnel(ctx, t, c.orgId);
 }
 
 function rank(g: { Tags?: Array<{ Key?: string; Value?: string }> }): number {

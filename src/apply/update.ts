@@ -3,10 +3,10 @@
  * updates (tags, a tunnel rename, a hostname move) and the delete half of an instance replacement.
  * Each reads before it writes, so a re-run is a no-op.
  */
-import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, type Instance } from '@aws-sdk/client-ec2';
 import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { Tag, tunnelName } from '../contract.js';
-import type { DesiredTenant, DesiredWorkspace } from '../desired/model.js';
+import type { TenantIntent, WorkspaceIntent } from '../plan/intent.js';
 import type { Action } from '../plan/model.js';
 import { CloudError } from '../errors.js';
 import { kindOfLiveId } from '../kinds.js';
@@ -15,7 +15,7 @@ import type { ActContext } from './context.js';
 import { deleteRecord, ensureCname } from './dns.js';
 import { ensureIngress } from './ingress.js';
 import { reconcileGroupRules } from './security-group.js';
-import { describeIdentity, findInstances, NOT_TERMINATED_STATES, terminateInstances, waitForState, type InstanceIdentity } from './instance.js';
+import { describeIdentity, findInstances, instanceStates, terminateInstances, waitForState, type InstanceIdentity } from './instance.js';
 import { redeploy, startTarget, stopTarget } from './lifecycle.js';
 import { ensureBundle } from './secret.js';
 import { findTunnel, getTunnelToken } from './tunnel.js';
@@ -45,9 +45,10 @@ export async function setResourceTags(ctx: ActContext, resourceId: string, orgId
 /**
  * A tenant `update`: tunnel rename, hostname move (CNAME + ingress), OrgSlug / DeletionProtection
  * tags, group rules (platform port), and a bundle rewrite (backup settings) that the platform then re-reads over SSM.
+ * `previousHostname`: the record name a hostname move leaves (the plan's intent records it).
  */
-export async function updateTenant(ctx: ActContext, action: Action, tenant: DesiredTenant): Promise<void> {
-  const { orgId, slug } = tenant.spec;
+export async function updateTenant(ctx: ActContext, action: Action, tenant: TenantIntent, previousHostname?: string): Promise<void> {
+  const { orgId, slug } = tenant;
   const { client, accountId } = ctx.cloudflare;
   const tunnelStep = action.steps.find((s) => s.resource === 'ingress' && s.id) ?? action.steps.find((s) => s.resource === 'tunnel' && s.id);
   for (const step of action.steps) {
@@ -61,11 +62,10 @@ export async function updateTenant(ctx: ActContext, action: Action, tenant: Desi
       const record = await ensureCname(ctx, { orgId, slug }, tunnelStep.id);
       await ensureIngress(ctx, { orgId, slug }, tunnelStep.id);
       if (record.id !== step.id) {
-        const oldName = typeof action.before?.hostname === 'string' ? action.before.hostname : step.id;
-        await deleteRecord(ctx, { id: step.id, name: oldName }, orgId);
+        await deleteRecord(ctx, { id: step.id, name: previousHostname ?? step.id }, orgId);
       }
     } else if (step.resource === 'tags' && step.op === 'modify' && step.id) {
-      await setResourceTags(ctx, step.id, orgId, { [Tag.orgSlug]: slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) });
+      await setResourceTags(ctx, step.id, orgId, { [Tag.orgSlug]: slug, [Tag.deletionProtection]: String(tenant.deletionProtection) });
     } else if (step.resource === 'securityGroup' && step.op === 'modify' && step.id) {
       await reconcileGroupRules(ctx, step.id, { role: 'tenant', orgId, slug });
     } else if (step.resource === 'secret' && step.op === 'modify') {
@@ -81,8 +81,8 @@ export async function updateTenant(ctx: ActContext, action: Action, tenant: Desi
 }
 
 /** Brings the bundle's wired values (backup settings among them) up to date; generated values are kept. */
-async function rewriteBundle(ctx: ActContext, tenant: DesiredTenant): Promise<void> {
-  const { orgId, slug } = tenant.spec;
+async function rewriteBundle(ctx: ActContext, tenant: TenantIntent): Promise<void> {
+  const { orgId, slug } = tenant;
   const tunnel = await findTunnel(ctx, { orgId, slug });
   if (!tunnel) {
     throw new CloudError(`tunnel ${tunnelName(ctx.wiring.environment, slug, orgId)} is gone; the next plan repairs the tenant`, {
@@ -90,17 +90,17 @@ async function rewriteBundle(ctx: ActContext, tenant: DesiredTenant): Promise<vo
       resource: `tenant ${slug} (org ${orgId})`,
     });
   }
-  await ensureBundle(ctx, { orgId, slug, deletionProtection: tenant.spec.deletionProtection }, await getTunnelToken(ctx, tunnel.id));
+  await ensureBundle(ctx, { orgId, slug, deletionProtection: tenant.deletionProtection }, await getTunnelToken(ctx, tunnel.id));
 }
 
 /**
  * The platform re-reads its bundle when its container is recreated: the redeploy script, run with
  * the image the instance already runs (its Image tag), so no image moves outside a rollout wave.
  */
-async function refreshPlatform(ctx: ActContext, tenant: DesiredTenant): Promise<void> {
-  const identity = { role: 'tenant' as const, orgId: tenant.spec.orgId, slug: tenant.spec.slug };
+async function refreshPlatform(ctx: ActContext, tenant: TenantIntent): Promise<void> {
+  const identity = { role: 'tenant' as const, orgId: tenant.orgId, slug: tenant.slug };
   const [instance] = await findInstances(ctx, identity);
-  const image = instance?.Tags?.find((t) => t.Key === Tag.image)?.Value || tenant.effective.image;
+  const image = instance?.Tags?.find((t) => t.Key === Tag.image)?.Value || tenant.image;
   const [result] = await redeploy(ctx, [{ target: identity, image }]);
   if (!result?.ok) {
     throw new CloudError(`the platform could not re-read its bundle over SSM (${result?.status ?? 'no result'})`, {
@@ -111,12 +111,12 @@ async function refreshPlatform(ctx: ActContext, tenant: DesiredTenant): Promise<
 }
 
 /** A workspace `update`: OrgSlug and the tenant's DeletionProtection on its instance and groups, Tier on its instance. */
-export async function updateWorkspace(ctx: ActContext, action: Action, tenant: DesiredTenant, ws: DesiredWorkspace): Promise<void> {
+export async function updateWorkspace(ctx: ActContext, action: Action, ws: WorkspaceIntent): Promise<void> {
   for (const step of action.steps) {
     if (step.resource !== 'tags' || step.op !== 'modify' || !step.id) continue;
-    const tags: Record<string, string> = { [Tag.orgSlug]: tenant.spec.slug, [Tag.deletionProtection]: String(tenant.spec.deletionProtection) };
-    if (kindOfLiveId(step.id) === 'instance') tags[Tag.tier] = ws.effective.tier;
-    await setResourceTags(ctx, step.id, tenant.spec.orgId, tags, ws.spec.id);
+    const tags: Record<string, string> = { [Tag.orgSlug]: ws.slug, [Tag.deletionProtection]: String(ws.deletionProtection ?? false) };
+    if (kindOfLiveId(step.id) === 'instance') tags[Tag.tier] = ws.tier;
+    await setResourceTags(ctx, step.id, ws.orgId, tags, ws.workspaceId);
   }
 }
 
@@ -130,9 +130,10 @@ export async function terminateForReplacement(ctx: ActContext, action: Action): 
   const identity: InstanceIdentity =
     t.kind === 'tenant' ? { role: 'tenant', orgId: t.orgId, slug: t.slug } : { role: 'workspace', orgId: t.orgId, slug: t.slug, workspaceId: t.workspaceId! };
   await refuseIfProtected(ctx, { orgId: t.orgId, slug: t.slug, ...(t.workspaceId ? { workspaceId: t.workspaceId } : {}) }, 'replace instance');
-  const planned = new Set(action.steps.filter((s) => s.resource === 'instance' && s.op === 'delete' && s.id).map((s) => s.id!));
-  const live = await findInstances(ctx, identity, NOT_TERMINATED_STATES);
-  const ids = live.map((i) => i.InstanceId!).filter((id) => planned.has(id));
+  const planned = action.intent.kind === 'instanceReplace' ? action.intent.instanceIds : [];
+  const live = planned.length === 0 ? new Map<string, Instance>() : await instanceStates(ctx, planned);
+  // The recorded ids that still stand (the stale-plan check has made sure they are this target's).
+  const ids = planned.filter((id) => live.has(id) && live.get(id)!.State?.Name !== 'terminated');
   await terminateInstances(ctx, ids);
   await waitForState(ctx, ids, 'terminated', ctx.deadlines.terminationMs, `replace instance of ${describeIdentity(identity)}`);
   for (const id of ids) {

@@ -13,7 +13,6 @@
  */
 import { DescribeImagesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
-import type { DesiredState } from '../desired/model.js';
 import { ConfigError } from '../errors.js';
 import type { Action, Plan } from '../plan/model.js';
 import { awsCall, hasCode } from './cloud.js';
@@ -33,12 +32,10 @@ function launches(a: Action): boolean {
   return (a.kind === 'create' || a.kind === 'repair') && a.steps.some((s) => s.resource === 'instance' && s.op === 'create');
 }
 
-export function wiringNeeds(plan: Plan, desired: DesiredState): WiringNeeds {
-  const tenants = new Map(desired.tenants.map((t) => [t.spec.orgId, t]));
+export function wiringNeeds(plan: Plan): WiringNeeds {
   const amis = new Map<string, string[]>();
   for (const a of plan.actions.filter(launches)) {
-    const tenant = tenants.get(a.target.orgId);
-    const ami = a.target.kind === 'tenant' ? tenant?.effective.ami : tenant?.workspaces.find((w) => w.spec.id === a.target.workspaceId)?.effective.ami;
+    const ami = a.intent.kind === 'tenant' ? a.intent.tenant.ami : a.intent.kind === 'workspace' ? a.intent.workspace.ami : undefined;
     if (!ami) continue;
     const who = a.target.kind === 'tenant' ? `tenant ${a.target.slug}` : `workspace ${a.target.slug}/${a.target.workspaceName ?? a.target.workspaceId}`;
     amis.set(ami, [...(amis.get(ami) ?? []), who]);

@@ -4,11 +4,11 @@
  */
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { MANAGED_BY, Tag } from '../contract.js';
-import type { DesiredWorkspace, EffectiveWorkspace, Power, TenantSpec } from '../desired/model.js';
 import { tagsToRecord } from '../live/ec2.js';
+import type { WorkspaceIntent } from '../plan/intent.js';
 import { awsCall } from './cloud.js';
 import type { ActContext } from './context.js';
-import { ensureInstance, findInstances, NOT_TERMINATED_STATES, drivePower, terminateInstances, waitForState } from './instance.js';
+import { ensureInstance, findInstances, instanceStates, NOT_TERMINATED_STATES, drivePower, terminateInstances, waitForState, type InstanceIdentity } from './instance.js';
 import { refuseIfProtected } from './protection.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, workspacePermissions } from './security-group.js';
 import { tenantBundleName } from './tenant.js';
@@ -20,27 +20,8 @@ export interface WorkspaceIdentity {
   workspaceId: string;
 }
 
-export interface WorkspaceIntent extends WorkspaceIdentity, EffectiveWorkspace {
-  /** The workspace file name (Name tag). */
-  name: string;
-  runtime: string;
-  power: Power;
-  /** The tenant's: a protected tenant's workspaces carry DeletionProtection=true too. */
-  deletionProtection?: boolean;
-}
-
-export function workspaceIntent(tenant: Pick<TenantSpec, 'orgId' | 'slug'> & { deletionProtection?: boolean }, ws: DesiredWorkspace): WorkspaceIntent {
-  return {
-    orgId: tenant.orgId,
-    slug: tenant.slug,
-    deletionProtection: tenant.deletionProtection ?? false,
-    workspaceId: ws.spec.id,
-    name: ws.spec.name,
-    runtime: ws.spec.runtime,
-    power: ws.spec.power,
-    ...ws.effective,
-  };
-}
+/** What a workspace is built from: the plan's intent (src/plan/intent.ts). */
+export type { WorkspaceIntent } from '../plan/intent.js';
 
 export interface WorkspaceOutcome {
   securityGroupId: string;
@@ -95,6 +76,8 @@ export interface DeleteWorkspaceOptions {
    * (counted from the steps) bounds what a delete can terminate. Undefined: every live one.
    */
   instanceIds?: readonly string[];
+  /** The security groups the plan's steps name: only these are deleted. Undefined: every one the workspace owns. */
+  groupIds?: readonly string[];
 }
 
 /**
@@ -105,19 +88,32 @@ export interface DeleteWorkspaceOptions {
 export async function deleteWorkspace(ctx: ActContext, ws: WorkspaceIdentity, opts: DeleteWorkspaceOptions = {}): Promise<void> {
   await refuseIfProtected(ctx, ws, 'delete workspace');
   const identity = { role: 'workspace' as const, ...ws };
-  const instances = await findInstances(ctx, identity, NOT_TERMINATED_STATES);
-  const planned = opts.instanceIds === undefined ? undefined : new Set(opts.instanceIds);
-  const ids = instances.map((i) => i.InstanceId!).filter((id) => Boolean(id) && (planned === undefined || planned.has(id)));
+  const ids = opts.instanceIds === undefined ? await liveInstanceIds(ctx, identity) : await standingOf(ctx, opts.instanceIds);
   await terminateInstances(ctx, ids);
   await waitForState(ctx, ids, 'terminated', ctx.deadlines.terminationMs, `terminate workspace ${ws.workspaceId}`);
   for (const id of ids) ctx.audit({ kind: 'instance', resourceId: id, orgId: ws.orgId, workspaceId: ws.workspaceId, state: 'deleted' });
 
+  if (opts.groupIds !== undefined) {
+    for (const groupId of opts.groupIds) await deleteGroup(ctx, groupId, { orgId: ws.orgId, workspaceId: ws.workspaceId });
+    return;
+  }
   const groups = new Map((await findOwnedGroups(ctx, ws.orgId, ws.workspaceId)).map((g) => [g.GroupId!, g]));
   if (ctx.wiring.vpcId) {
     const byName = await findGroupByName(ctx, groupName(ctx, identity));
     if (byName?.GroupId) groups.set(byName.GroupId, byName);
   }
   for (const groupId of groups.keys()) await deleteGroup(ctx, groupId, { orgId: ws.orgId, workspaceId: ws.workspaceId });
+}
+
+async function liveInstanceIds(ctx: ActContext, identity: InstanceIdentity): Promise<string[]> {
+  return (await findInstances(ctx, identity, NOT_TERMINATED_STATES)).map((i) => i.InstanceId!).filter(Boolean);
+}
+
+/** The planned ids that still stand: one AWS has forgotten, or already terminated, is gone. */
+async function standingOf(ctx: ActContext, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const live = await instanceStates(ctx, [...ids]);
+  return ids.filter((id) => live.has(id) && live.get(id)!.State?.Name !== 'terminated');
 }
 
 /**

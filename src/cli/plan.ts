@@ -5,7 +5,8 @@
  */
 import { cloudSessionFactory } from './cloud-session.js';
 import { Option } from 'commander';
-import { planFleet } from '../app/plan.js';
+import { planFleet, type PlanResult } from '../app/plan.js';
+import { Interruption } from '../app/interrupt.js';
 import { ExitCode } from '../errors.js';
 import { planExitCode } from '../plan/diff.js';
 import { writePlanFile } from '../plan/file.js';
@@ -19,6 +20,7 @@ import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { addRepoOption, collect, parsePositiveInt, repoDir } from './options.js';
+import { abortOnSignals } from './signals.js';
 
 export interface PlanCommandOptions {
   repo?: string;
@@ -46,17 +48,29 @@ export async function runPlan(io: Io, opts: PlanCommandOptions, redactor: Redact
   const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);
   const allowTerminations = opts.allowTerminations === undefined ? undefined : parsePositiveInt('--allow-terminations', opts.allowTerminations);
 
-  const result = await planFleet({
-    repoDir: dir,
-    wiringEnv: io.env,
-    clients: cloudSessionFactory(io.env),
-    redactor,
-    ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
-    ...(opts.allowEmpty !== undefined ? { allowEmpty: opts.allowEmpty } : {}),
-    ...(allowDeletes !== undefined ? { allowDeletes } : {}),
-    ...(allowTerminations !== undefined ? { allowTerminations } : {}),
-    ...(opts.replace !== undefined ? { replace: opts.replace } : {}),
-  });
+  // SIGINT/SIGTERM stop the observation (plan holds nothing, so the signal ends the process at once).
+  const interrupt = abortOnSignals();
+  let result: PlanResult;
+  try {
+    result = await planFleet({
+      repoDir: dir,
+      wiringEnv: io.env,
+      clients: cloudSessionFactory(io.env),
+      redactor,
+      signal: interrupt.signal,
+      ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
+      ...(opts.allowEmpty !== undefined ? { allowEmpty: opts.allowEmpty } : {}),
+      ...(allowDeletes !== undefined ? { allowDeletes } : {}),
+      ...(allowTerminations !== undefined ? { allowTerminations } : {}),
+      ...(opts.replace !== undefined ? { replace: opts.replace } : {}),
+    });
+  } catch (e) {
+    if (e instanceof Interruption && e === interrupt.signal.reason) return { code: e.exitStatus };
+    throw e;
+  } finally {
+    interrupt.handled();
+    interrupt.dispose();
+  }
   if (!result.ok) {
     const report = buildReport(result.diagnostics, undefined);
     if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));

@@ -92,7 +92,14 @@ const ID_FORMATS: Record<string, [RegExp, string]> = {
 };
 
 /** Reads and checks the wiring; `fleet` (when it loaded) is compared with the variables that duplicate it. */
-export function readWiring(env: NodeJS.ProcessEnv, fleet?: FleetSpec): WiringResult {
+/**
+ * What the wiring is compared with: fleet.yaml when it loaded, or a saved plan's environment,
+ * region and app domain when apply runs a plan without the fleet repository (no image or
+ * instance type then: those are the plan's, and are not compared).
+ */
+export type WiringFleet = Pick<FleetSpec, 'environment' | 'region' | 'appDomain'> & Partial<Pick<FleetSpec, 'tenantImage' | 'canaryTenantImage' | 'tenant'>>;
+
+export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringResult {
   const diagnostics: Diagnostic[] = [];
   const say = (severity: Diagnostic['severity'], variable: string, message: string) => diagnostics.push({ severity, file: '', line: 0, col: 0, path: variable, message });
   const get = (name: string): string | undefined => {
@@ -179,11 +186,13 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: FleetSpec): WiringRes
       if (value !== undefined && value !== declared)
         say('error', name, `${name} is ${value} but fleet.yaml declares ${key} ${declared}; point the environment at the fleet it provisions.`);
     }
-    const ignored: [string, string | undefined, string, string | undefined][] = [
-      ['TENANT_IMAGE', tenantImage, 'tenantImage', fleet.tenantImage],
-      ['CANARY_TENANT_IMAGE', canaryTenantImage, 'canaryTenantImage', fleet.canaryTenantImage],
-      ['EC2_INSTANCE_TYPE', instanceType, 'tenant.instanceType', fleet.tenant.instanceType],
-    ];
+    const ignored: [string, string | undefined, string, string | undefined][] = fleet.tenant
+      ? [
+          ['TENANT_IMAGE', tenantImage, 'tenantImage', fleet.tenantImage],
+          ['CANARY_TENANT_IMAGE', canaryTenantImage, 'canaryTenantImage', fleet.canaryTenantImage],
+          ['EC2_INSTANCE_TYPE', instanceType, 'tenant.instanceType', fleet.tenant.instanceType],
+        ]
+      : [];
     for (const [name, value, key, declared] of ignored) {
       if (value !== undefined && value !== declared) say('warning', name, `${name} is ignored: fleet.yaml's ${key} (${declared ?? 'unset'}) is what gets deployed.`);
     }

@@ -29,6 +29,7 @@ import type { Inventory, LiveTenant } from '../live/model.js';
 import { PlanContext } from './context.js';
 import { hasAnythingLive, planTenantDelete } from './delete.js';
 import { fingerprintInventory } from './fingerprint.js';
+import { planSettings } from './intent.js';
 import { evaluateDestructionGuards, withBlocks } from './guards.js';
 import { flagGroupsInUse, flagSlugsLiveUnderAnotherOrg, workspaceHomes } from './identity.js';
 import { ACTION_KINDS, PLAN_FORMAT_VERSION, type Action, type ActionKind, type GuardFinding, type GuardKind, type Plan, type PlanNotice } from './model.js';
@@ -114,6 +115,7 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
     formatVersion: PLAN_FORMAT_VERSION,
     environment: desired?.fleet.environment ?? inventory.environment,
     createdAt: opts.now,
+    settings: desired ? planSettings(desired.fleet) : null,
     basis: {
       commit: desired?.commit,
       desiredHash: desired?.hash ?? '',

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Action, Attributes, GuardFinding, Plan, PlanBasis, PlanNotice, Step } from './model.js';
+import { canonicalIntent, canonicalSettings } from './intent-shape.js';
 import { ACTION_KINDS } from './model.js';
 import { compareText } from './normalise.js';
 
@@ -13,6 +14,7 @@ export function canonicalPlan(plan: Plan): Plan {
     formatVersion: plan.formatVersion,
     environment: plan.environment,
     createdAt: plan.createdAt,
+    settings: canonicalSettings(plan.settings ?? null),
     basis: canonicalBasis(plan.basis),
     summary: Object.fromEntries(ACTION_KINDS.map((k) => [k, plan.summary[k] ?? 0])) as Plan['summary'],
     guards: plan.guards.map(canonicalFinding),
@@ -74,6 +76,7 @@ function canonicalAction(a: Action): Action {
     before: a.before && canonicalAttributes(a.before),
     after: a.after && canonicalAttributes(a.after),
     reason: a.reason,
+    intent: canonicalIntent(a.intent),
   };
   if (a.wave !== undefined) out.wave = a.wave;
   if (a.blockedBy !== undefined && a.blockedBy.length > 0) out.blockedBy = [...a.blockedBy];

@@ -14,7 +14,7 @@
 import type { BackupSettings } from '../contract.js';
 import type { DesiredState, FleetSpec } from '../desired/model.js';
 import { describeTarget } from './guards.js';
-import type { Action, ActionKind, ActionTarget, Attributes, GuardFinding, GuardKind, PlanNotice, Step } from './model.js';
+import type { Action, ActionIntent, ActionKind, ActionTarget, Attributes, GuardFinding, GuardKind, PlanNotice, Step } from './model.js';
 import { compareText } from './normalise.js';
 
 /** Per-target order of action kinds; a replacement's delete goes first, a plain delete last. */
@@ -88,8 +88,16 @@ export class PlanContext {
   }
 }
 
-export function action(kind: ActionKind, target: ActionTarget, steps: Step[], before: Attributes | null, after: Attributes | null, reason: string): Action {
-  return { id: `${kind}:${targetKey(target)}`, kind, target, steps, before, after, reason };
+export function action(
+  kind: ActionKind,
+  target: ActionTarget,
+  steps: Step[],
+  before: Attributes | null,
+  after: Attributes | null,
+  reason: string,
+  intent: ActionIntent,
+): Action {
+  return { id: `${kind}:${targetKey(target)}`, kind, target, steps, before, after, reason, intent };
 }
 
 /** How `--replace` names a target: `<slug>` or `<slug>/<workspace name>`. */

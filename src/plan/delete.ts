@@ -12,6 +12,7 @@
 import type { LiveTenant } from '../live/model.js';
 import { action } from './context.js';
 import { isTenantProtected } from './guards.js';
+import { tenantDeleteIntent } from './intent-build.js';
 import type { Action, ActionTarget, Step } from './model.js';
 import { byAge, compareText, isExisting, isNotTerminated, tunnelsByAge } from './normalise.js';
 
@@ -67,6 +68,7 @@ export function planTenantDelete(orgId: string, live: LiveTenant): Action | unde
     },
     null,
     'tenant is no longer declared in the fleet repository: its whole cascade is deleted',
+    tenantDeleteIntent(target, steps, live),
   );
 }
 

@@ -2,13 +2,15 @@
  * The saved plan (`plan --out plan.json`): the canonical JSON form with a digest, written
  * atomically, read back with its format version, its digest and its shape checked field by
  * field. Nothing in a read plan is trusted beyond its shape: the summary is recomputed from the
- * actions, reason strings are only ever displayed (apply acts on kinds, targets and steps), and
+ * actions, reason strings are only ever displayed (apply acts on kinds, targets, steps and
+ * intents, and an intent must agree with its action's target and steps), and
  * apply re-derives every guard from the actions rather than reading the `guards` list.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { InputError, describeCause } from '../errors.js';
 import { STEP_RESOURCES } from '../kinds.js';
 import { planDigest, planDocument } from './canonical.js';
+import { parseIntent, parseSettings } from './intent-shape.js';
 import {
   ACTION_KINDS,
   GUARD_KINDS,
@@ -23,6 +25,7 @@ import {
   type Step,
   type StepResource,
 } from './model.js';
+import { arr, obj, oneOf, optStr, ShapeError, str, strArr } from './shape.js';
 
 export async function writePlanFile(path: string, plan: Plan): Promise<void> {
   const text = `${JSON.stringify(planDocument(plan), null, 2)}\n`;
@@ -76,13 +79,6 @@ function checkDigest(data: unknown, source: string): void {
   }
 }
 
-/** The first bad field of a plan file; parsePlan re-states it with the file's name. */
-class ShapeError extends InputError {
-  constructor(detail: string) {
-    super(detail, { operation: 'read plan file' });
-  }
-}
-
 /** Checks a parsed plan's version and shape; an InputError names `source` and the first bad field. */
 export function parsePlan(data: unknown, source: string): Plan {
   try {
@@ -110,6 +106,7 @@ function parseShape(data: unknown): Plan {
     formatVersion: PLAN_FORMAT_VERSION,
     environment: str(root.environment, '$.environment'),
     createdAt: str(root.createdAt, '$.createdAt'),
+    settings: parseSettings(root.settings, '$.settings'),
     basis: parseBasis(root.basis, '$.basis'),
     actions,
     guards: arr(root.guards, '$.guards').map((g, i) => parseFinding(g, `$.guards[${i}]`, ids)),
@@ -172,7 +169,7 @@ function parseAction(v: unknown, at: string): Action {
     if (swid !== undefined) step.workspaceId = swid;
     return step;
   });
-  const out: Action = {
+  const draft: Omit<Action, 'intent'> = {
     id,
     kind,
     target,
@@ -181,15 +178,16 @@ function parseAction(v: unknown, at: string): Action {
     after: attrs(a.after, `${at}.after`),
     reason: str(a.reason, `${at}.reason`),
   };
+  if (a.replacement !== undefined) {
+    if (typeof a.replacement !== 'boolean') throw new ShapeError(`${at}.replacement must be a boolean`);
+    if (a.replacement) draft.replacement = true;
+  }
+  const out: Action = { ...draft, intent: parseIntent(a.intent, draft, `${at}.intent`) };
   if (a.wave !== undefined) {
     if (typeof a.wave !== 'number' || !Number.isInteger(a.wave) || a.wave < 0) throw new ShapeError(`${at}.wave must be a non-negative integer`);
     out.wave = a.wave;
   }
   if (a.blockedBy !== undefined) out.blockedBy = arr(a.blockedBy, `${at}.blockedBy`).map((g, i) => oneOf(g, GUARDS, `${at}.blockedBy[${i}]`));
-  if (a.replacement !== undefined) {
-    if (typeof a.replacement !== 'boolean') throw new ShapeError(`${at}.replacement must be a boolean`);
-    if (a.replacement) out.replacement = true;
-  }
   return out;
 }
 
@@ -212,27 +210,4 @@ function attrs(v: unknown, at: string): Attributes | null {
     out[k] = val;
   }
   return out;
-}
-
-function obj(v: unknown, at: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ShapeError(`${at} must be an object`);
-  return v as Record<string, unknown>;
-}
-function arr(v: unknown, at: string): unknown[] {
-  if (!Array.isArray(v)) throw new ShapeError(`${at} must be an array`);
-  return v;
-}
-function str(v: unknown, at: string): string {
-  if (typeof v !== 'string') throw new ShapeError(`${at} must be a string`);
-  return v;
-}
-function optStr(v: unknown, at: string): string | undefined {
-  return v === undefined || v === null ? undefined : str(v, at);
-}
-function strArr(v: unknown, at: string): string[] {
-  return arr(v, at).map((s, i) => str(s, `${at}[${i}]`));
-}
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], at: string): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new ShapeError(`${at} must be one of ${allowed.join(', ')}`);
-  return v as T;
 }

@@ -33,7 +33,8 @@ import type { Power } from '../desired/model.js';
 import type { LiveInstance } from '../live/model.js';
 import { action, replaceName, type PlanContext } from './context.js';
 import { describeTarget } from './guards.js';
-import type { Action, ActionTarget, Attributes, Step } from './model.js';
+import { replacementIntent } from './intent-build.js';
+import type { Action, ActionIntent, ActionTarget, Attributes, Step } from './model.js';
 import { powerOf, sameInstanceType } from './normalise.js';
 
 export interface InstanceIntent {
@@ -47,6 +48,8 @@ export interface InstanceIntent {
   replaceBecause: string[];
   /** Attributes of the replacement's create. */
   createAttributes: Attributes;
+  /** The declaration's intent, carried by every action on this instance but a replacement's delete. */
+  declared: ActionIntent;
 }
 
 export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, instance: LiveInstance, want: InstanceIntent): Action[] {
@@ -61,17 +64,19 @@ export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, inst
       replaceBecause.length > 0
         ? `replacement: ${replaceBecause.join('; ')} cannot change in place${requested ? ` (also requested with --replace ${replaceName(target)})` : ''}${ami}`
         : `replacement requested with --replace ${replaceName(target)}${ami}`;
+    const delSteps: Step[] = [{ resource: 'instance', op: 'delete', id }];
     const del = action(
       'delete',
       target,
-      [{ resource: 'instance', op: 'delete', id }],
+      delSteps,
       { instanceId: id, ami: instance.imageId, volumeGb: instance.volumeGb ?? null, instanceType: instance.instanceType },
       null,
       why,
+      replacementIntent(target, delSteps),
     );
     const createSteps: Step[] = [{ resource: 'instance', op: 'create' }];
     if (want.power === 'stopped') createSteps.push({ resource: 'instance', op: 'stop' });
-    const create = action('create', target, createSteps, null, want.createAttributes, why);
+    const create = action('create', target, createSteps, null, want.createAttributes, why, want.declared);
     del.replacement = true;
     create.replacement = true;
     return [del, create];
@@ -115,13 +120,21 @@ export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, inst
     if (growVolume) steps.push(...runOnInstance(id, want.power));
     before.power = livePower;
     after.power = want.power;
-    actions.push(action('resize', target, steps, before, after, why.join('; ')));
+    actions.push(action('resize', target, steps, before, after, why.join('; '), want.declared));
   } else if (livePower !== want.power) {
     const kind = want.power === 'running' ? 'start' : 'stop';
     // The live state (pending, stopping…) is in the reason; an attribute only one side has would
     // render as "state: running → (none)".
     actions.push(
-      action(kind, target, [{ resource: 'instance', op: kind, id }], { power: livePower }, { power: want.power }, `declared ${want.power}, live ${instance.state}`),
+      action(
+        kind,
+        target,
+        [{ resource: 'instance', op: kind, id }],
+        { power: livePower },
+        { power: want.power },
+        `declared ${want.power}, live ${instance.state}`,
+        want.declared,
+      ),
     );
   }
   const liveImage = instance.tags?.[Tag.image]?.trim();
@@ -129,7 +142,15 @@ export function planInstanceChanges(ctx: PlanContext, target: ActionTarget, inst
     // The attributes show "image: old → new"; the reason says why, without repeating them.
     const why = liveImage === undefined || liveImage === '' ? 'no Image tag, so the image it runs is unknown' : 'the Image tag differs from the declared image';
     actions.push(
-      action('redeploy', target, runOnInstance(id, want.power), { image: liveImage || null }, { image: want.image }, `${why}; pulled and recreated over SSM, no reboot`),
+      action(
+        'redeploy',
+        target,
+        runOnInstance(id, want.power),
+        { image: liveImage || null },
+        { image: want.image },
+        `${why}; pulled and recreated over SSM, no reboot`,
+        want.declared,
+      ),
     );
   }
   return actions;

@@ -1,14 +1,21 @@
 /**
- * The plan: plain, versioned data. A closed union of action kinds; `reason` is for people and
- * never steers apply. Every renderer works from this one JSON form.
+ * The plan: plain, versioned data. A closed union of action kinds; `reason`, `before` and `after`
+ * are for people and never steer apply, which acts on an action's kind, steps and `intent`. Every
+ * renderer works from this one JSON form.
  */
 import type { StepResource } from '../kinds.js';
+import type { ActionIntent, PlanSettings } from './intent.js';
+
+export type { ActionIntent, PlanSettings } from './intent.js';
 
 /**
  * 2: a digest in the file, `notices`, `basis.replace`, the maxTerminations and declared guards.
- * Older files are refused with a "re-plan" message (their guards were computed under other rules).
+ * 3: every action's `intent` and the plan's `settings` (src/plan/intent.ts): a saved plan applies
+ * without the fleet repository.
+ * Older files are refused with a "re-plan" message (their guards were computed under other rules,
+ * and a format 2 file does not say what to build).
  */
-export const PLAN_FORMAT_VERSION = 2;
+export const PLAN_FORMAT_VERSION = 3;
 
 export type ActionKind = 'create' | 'repair' | 'update' | 'redeploy' | 'resize' | 'stop' | 'start' | 'delete';
 export const ACTION_KINDS: readonly ActionKind[] = ['create', 'repair', 'update', 'redeploy', 'resize', 'stop', 'start', 'delete'];
@@ -73,6 +80,8 @@ export interface Action {
    * `create` of it) so apply runs them as a pair and renderers show them as one change.
    */
   replacement?: boolean;
+  /** What apply builds or removes (src/plan/intent.ts): plain data, never a secret. */
+  intent: ActionIntent;
 }
 
 export interface GuardFinding {
@@ -110,6 +119,8 @@ export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   environment: string;
   createdAt: string;
+  /** The fleet settings apply acts with; null when no desired state could be read (nothing is planned then). */
+  settings: PlanSettings | null;
   basis: PlanBasis;
   actions: Action[];
   guards: GuardFinding[];

@@ -22,6 +22,7 @@ import type { DesiredTenant } from '../desired/model.js';
 import type { LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTunnel } from '../live/model.js';
 import { action, type PlanContext } from './context.js';
 import { runOnInstance } from './instance.js';
+import { declaredIntent } from './intent-build.js';
 import type { Action, ActionTarget, Attributes, Step } from './model.js';
 import { compareText, isProtectedTag, normaliseHost, powerOf } from './normalise.js';
 
@@ -103,7 +104,9 @@ export function planTenantUpdate(ctx: PlanContext, d: DesiredTenant, target: Act
     }
   }
   if (steps.length === 0) return undefined;
-  return action('update', target, steps, before, after, `${why.join(', ')} differ from the declaration`);
+  // The record name a hostname move leaves, so apply can delete it by id and name it.
+  const previousHostname = typeof before.hostname === 'string' ? before.hostname : undefined;
+  return action('update', target, steps, before, after, `${why.join(', ')} differ from the declaration`, declaredIntent(d, undefined, previousHostname));
 }
 
 /**

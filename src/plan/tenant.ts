@@ -16,6 +16,7 @@ import type { DesiredTenant, DesiredWorkspace } from '../desired/model.js';
 import type { LiveDnsRecord, LiveInstance, LiveSecret, LiveTenant, LiveTunnel } from '../live/model.js';
 import { action, actionRank, flagDuplicates, type PlanContext } from './context.js';
 import { planInstanceChanges, runOnInstance, type InstanceIntent } from './instance.js';
+import { declaredIntent } from './intent-build.js';
 import type { Action, ActionTarget, Attributes, Step } from './model.js';
 import { byAge, compareText, isExisting, normaliseHost, powerOf, tunnelsByAge } from './normalise.js';
 import { planTenantUpdate } from './tenant-update.js';
@@ -61,7 +62,7 @@ export function planDeclaredTenant(ctx: PlanContext, d: DesiredTenant, live: Liv
     const reason = scheduledSecret
       ? 'declared, nothing live; its secret bundle is scheduled for deletion and is restored rather than regenerated'
       : 'declared, nothing live';
-    actions.push(action('create', target, steps, null, tenantAttributes(d), reason));
+    actions.push(action('create', target, steps, null, tenantAttributes(d), reason, declaredIntent(d)));
   } else {
     const repair = planTenantRepair(d, target, { instance, hasGroup: groups.length > 0, secret, scheduledSecret, tunnel, record, expectedHost });
     if (repair) actions.push(repair);
@@ -116,6 +117,7 @@ function instanceIntent(d: DesiredTenant): InstanceIntent {
     image: d.effective.image.trim() === '' ? undefined : d.effective.image.trim(),
     replaceBecause: [],
     createAttributes: tenantAttributes(d),
+    declared: declaredIntent(d),
   };
 }
 
@@ -193,5 +195,5 @@ function planTenantRepair(d: DesiredTenant, target: ActionTarget, p: TenantParts
   }
   if (steps.length === 0) return undefined;
   const tail = tunnelMissing && p.instance ? '; the new tunnel token is written to the bundle and the platform re-reads it' : '';
-  return action('repair', target, steps, before, after, `partly provisioned: missing ${missing.join(', ')}${tail}`);
+  return action('repair', target, steps, before, after, `partly provisioned: missing ${missing.join(', ')}${tail}`, declaredIntent(d));
 }

@@ -22,6 +22,7 @@ import type { LiveWorkspace } from '../live/model.js';
 import { action, flagDuplicates, targetKey, type PlanContext } from './context.js';
 import { describeTarget } from './guards.js';
 import { planInstanceChanges, type InstanceIntent } from './instance.js';
+import { declaredIntent, workspaceDeleteIntent } from './intent-build.js';
 import type { Action, ActionTarget, Attributes, Step } from './model.js';
 import { byAge, compareText, isExisting, isNotTerminated, isProtectedTag } from './normalise.js';
 
@@ -34,6 +35,7 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
     ['security groups', groups.map((g) => g.groupId)],
   ]);
   const instance = instances[0];
+  const declared = declaredIntent(tenant, w);
   const createAttributes: Attributes = {
     name: w.spec.name,
     runtime: w.spec.runtime,
@@ -53,7 +55,15 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
         ? `moved from ${from.map(describeOwner).join(', ')}: a new instance and security group are made here, and the old ones are deleted there (a workspace's VM is not carried across tenants)`
         : 'declared, nothing live';
     return [
-      action('create', target, [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate], null, createAttributes, reason),
+      action(
+        'create',
+        target,
+        [{ resource: 'securityGroup', op: 'create' }, { resource: 'instance', op: 'create' }, ...stopAfterCreate],
+        null,
+        createAttributes,
+        reason,
+        declared,
+      ),
     ];
   }
   if (!instance) {
@@ -65,6 +75,7 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
         { instance: 'absent' },
         { instance: 'present' },
         'partly provisioned: missing instance',
+        declared,
       ),
     ];
   }
@@ -87,7 +98,7 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
       after.instanceGroups = 'its own';
       why.push(`its instance sits in ${before.instanceGroups}; it is moved into its own group`);
     }
-    actions.push(action('repair', target, steps, before, after, `partly provisioned: ${why.join('; ')}`));
+    actions.push(action('repair', target, steps, before, after, `partly provisioned: ${why.join('; ')}`, declared));
   }
   const replaceBecause: string[] = [];
   const liveRuntime = instance.tags?.[Tag.runtime];
@@ -103,6 +114,7 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
     image: wantImage,
     replaceBecause,
     createAttributes,
+    declared,
   };
   const changes = planInstanceChanges(ctx, target, instance, intent);
   actions.push(...changes);
@@ -141,13 +153,13 @@ export function planDeclaredWorkspace(ctx: PlanContext, tenant: DesiredTenant, w
       ...('tier' in before ? [`${Tag.tier} tag`] : []),
       ...('deletionProtection' in before ? [`${Tag.deletionProtection} tag`] : []),
     ];
-    actions.push(action('update', target, steps, before, after, `${what.join(', ')} differ from the declaration`));
+    actions.push(action('update', target, steps, before, after, `${what.join(', ')} differ from the declaration`, declared));
   }
   return actions;
 }
 
 export function planWorkspaceDelete(ctx: PlanContext, slug: string, orgId: string, workspaceId: string, live: LiveWorkspace): Action | undefined {
-  const target: ActionTarget = { kind: 'workspace', orgId, slug, workspaceId };
+  const target: ActionTarget & { workspaceId: string } = { kind: 'workspace', orgId, slug, workspaceId };
   const instances = (live.instances ?? []).filter(isNotTerminated).sort(byAge);
   const groups = [...(live.securityGroups ?? [])].sort((a, b) => compareText(a.groupId, b.groupId));
   const steps: Step[] = [
@@ -161,7 +173,7 @@ export function planWorkspaceDelete(ctx: PlanContext, slug: string, orgId: strin
       ? `moved to ${describeOwner(to)}: its instance and security group here are deleted, and new ones are made there (a workspace's VM is not carried across tenants)`
       : 'workspace is no longer declared in the fleet repository';
   // Deletion protection (its own tags and its tenant's) is judged in guards.ts.
-  return action('delete', target, steps, { instances: instances.length, securityGroups: groups.length }, null, reason);
+  return action('delete', target, steps, { instances: instances.length, securityGroups: groups.length }, null, reason, workspaceDeleteIntent(target, steps));
 }
 
 function describeOwner(t: ActionTarget): string {

@@ -43,7 +43,7 @@ describe('executePlan', () => {
     const traffic = markTraffic(h);
     const controller = new AbortController();
     controller.abort(new Error('lease lost to run r2'));
-    const cs = await executePlan(plan, { ...h.ctx, fleet: desired.fleet }, { desired, signal: controller.signal });
+    const cs = await executePlan(plan, { ...h.ctx, fleet: desired.fleet }, { signal: controller.signal });
     expect(cs.summary).toEqual({ ok: 0, failed: 0, skipped: plan.actions.length });
     expect(new Set(cs.results.map((r) => r.skipped?.detail))).toEqual(new Set(['not started: lease lost to run r2']));
     expect(traffic()).toEqual({ awsMutating: [], cfMutating: [] });
@@ -55,7 +55,7 @@ describe('executePlan', () => {
       ...plan,
       actions: acmeOnly.map((a) => (a.target.kind === 'tenant' && a.target.slug === 'acme' ? { ...a, blockedBy: ['deletionProtection' as const] } : a)),
     };
-    const cs = await executePlan(blocked, { ...h.ctx, fleet: desired.fleet }, { desired, concurrency: 2 });
+    const cs = await executePlan(blocked, { ...h.ctx, fleet: desired.fleet }, { concurrency: 2 });
     expect(cs.results.map((r) => `${r.kind} ${r.target.workspaceName ?? r.target.slug} ${r.status} ${r.skipped?.reason ?? ''}`.trim())).toEqual([
       'create acme skipped blocked',
       'create research skipped dependency',

@@ -23,7 +23,8 @@ export interface ApplyHarness {
   cf: CloudflareDouble;
   /** Test-side AWS clients for assertions (their calls show up in aws.calls too). */
   check: AwsTestClients;
-  ctx: ActContext;
+  /** Its fleet is the whole fleet spec (a superset of what act steps read), for tests that resolve workspaces. */
+  ctx: ActContext & { fleet: FleetSpec };
   audit: AuditEvent[];
   warnings: string[];
   redactor: Redactor;
@@ -104,7 +105,7 @@ export async function startApplyHarness(opts: { faithful?: Partial<FaithfulOptio
     cloudflareAccountId: cf.accountId,
     retry: { clock, random: () => 0 },
   });
-  const make = (call: CallGate): ActContext => ({
+  const make = (call: CallGate): ActContext & { fleet: FleetSpec } => ({
     wiring,
     fleet: fleetSpec(aws.region, aws.seed.ami),
     aws: clients,

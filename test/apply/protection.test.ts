@@ -110,22 +110,34 @@ describe('live DeletionProtection at the moment of acting', () => {
       after: null,
       reason: 'forged',
       replacement: true,
+      intent: { kind: 'instanceReplace' as const, orgId: t.orgId, slug: t.slug, instanceIds: [out.instanceId] },
     };
     const from = h.aws.calls.length;
     await expect(terminateForReplacement(h.ctx, del)).rejects.toBeInstanceOf(GuardRefusal);
 
     // The same through the executor, with no blockedBy on the action (as an edited plan would have it).
     const plan: Plan = {
-      formatVersion: 2,
+      formatVersion: 3,
       environment: 'dev',
       createdAt: new Date(0).toISOString(),
+      settings: null,
       basis: { commit: undefined, desiredHash: '', changedSince: undefined, scope: { kind: 'all' }, fingerprints: {}, replace: [] },
-      actions: [{ ...del, replacement: undefined, reason: 'forged cascade' }],
+      actions: [
+        {
+          ...del,
+          replacement: undefined,
+          reason: 'forged cascade',
+          intent: {
+            kind: 'tenantDelete',
+            cascade: { orgId: t.orgId, slug: t.slug, instances: [{ id: out.instanceId }], securityGroups: [], secrets: [], dnsRecords: [], tunnels: [] },
+          },
+        },
+      ],
       guards: [],
       notices: [],
       summary: { create: 0, repair: 0, update: 0, redeploy: 0, resize: 0, stop: 0, start: 0, delete: 1 },
     };
-    const cs = await executePlan(plan, h.ctx, { desired: { fleet: h.ctx.fleet, tenants: [], hash: '', commit: undefined } });
+    const cs = await executePlan(plan, h.ctx);
     expect(cs.results[0]).toMatchObject({ status: 'skipped', skipped: { reason: 'blocked' } });
     expect(cs.results[0]!.skipped!.detail).toContain('DeletionProtection=true');
     expect(mutating(from)).toEqual([]);

@@ -49,7 +49,42 @@ function editFleet(edit: (text: string) => string): void {
 
 function action(kind: 'delete' | 'create', target: Record<string, string>, steps: Record<string, string>[] = [], extra: Record<string, unknown> = {}) {
   const id = `${kind}:${target.kind}:${target.orgId}${target.workspaceId ? `:${target.workspaceId}` : ''}`;
-  return { id, kind, target, steps, before: null, after: null, reason: 'added by hand', ...extra };
+  return { id, kind, target, steps, before: null, after: null, reason: 'added by hand', ...extra, intent: forgedIntent(kind, target, steps, extra.replacement === true) };
+}
+
+/** The intent a forger writes so the file reads back (it must agree with the action's target and steps). */
+function forgedIntent(kind: 'delete' | 'create', target: Record<string, string>, steps: Record<string, string>[], replacement: boolean) {
+  const { orgId, slug, workspaceId } = target as { orgId: string; slug: string; workspaceId?: string };
+  const ids = (resource: string) => steps.filter((s) => s.resource === resource && s.op === 'delete').map((s) => s.id!);
+  if (kind === 'create') {
+    const tenant = {
+      orgId,
+      slug,
+      instanceType: 't3.small',
+      volumeGb: 30,
+      ami: 'ami-0forged',
+      image: 'ghcr.io/forged/platform:1',
+      power: 'running',
+      deletionProtection: false,
+    };
+    return { kind: 'tenant', tenant };
+  }
+  if (replacement) return { kind: 'instanceReplace', orgId, slug, ...(workspaceId ? { workspaceId } : {}), instanceIds: ids('instance') };
+  if (workspaceId) return { kind: 'workspaceDelete', cascade: { orgId, slug, workspaceId, instances: ids('instance'), securityGroups: ids('securityGroup') } };
+  const withIds = (resource: string) => ids(resource).map((id) => ({ id }));
+  const named = (resource: string) => ids(resource).map((id) => ({ id, name: id }));
+  return {
+    kind: 'tenantDelete',
+    cascade: {
+      orgId,
+      slug,
+      instances: withIds('instance'),
+      securityGroups: withIds('securityGroup'),
+      secrets: ids('secret'),
+      dnsRecords: named('dnsRecord'),
+      tunnels: named('tunnel'),
+    },
+  };
 }
 
 const acmeTarget = { kind: 'tenant', orgId: ORG.acme, slug: 'acme' };

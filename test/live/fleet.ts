@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
-import { tenantIntent } from '../../src/apply/tenant.js';
+import { tenantIntent } from '../../src/plan/intent.js';
 import type { DesiredTenant } from '../../src/desired/model.js';
 import type { SeedTenant } from './seed.js';
 

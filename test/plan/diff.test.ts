@@ -1200,6 +1200,7 @@ describe('evaluateDestructionGuards: what apply re-checks on any action list', (
     before: null,
     after: null,
     reason: 'forged',
+    intent: { kind: 'instanceReplace', orgId: target.orgId, slug: target.slug, instanceIds: [] },
     ...o,
   });
 

@@ -29,6 +29,12 @@ async function savedDocument(): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
 }
 
+async function savedPath(): Promise<string> {
+  const path = join(await dir(), 'plan.json');
+  await writePlanFile(path, plan);
+  return path;
+}
+
 async function dir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tenantform-plan-'));
 }
@@ -41,7 +47,7 @@ describe('plan file', () => {
     expect(back).toEqual(JSON.parse(JSON.stringify(plan)));
     expect(back.basis.commit).toBe(d.commit);
     expect(back.actions.some((a) => a.replacement)).toBe(true);
-    expect((await readFile(path, 'utf8')).startsWith('{\n  "formatVersion": 2,\n  "digest": "')).toBe(true);
+    expect((await readFile(path, 'utf8')).startsWith('{\n  "formatVersion": 3,\n  "digest": "')).toBe(true);
   });
 
   async function rejects(mutate: (p: Record<string, unknown>) => void, message: RegExp): Promise<void> {
@@ -55,15 +61,56 @@ describe('plan file', () => {
     expect((err as Error).message).toMatch(message);
   }
 
-  it('refuses another format version', () => rejects((p) => (p.formatVersion = 3), /formatVersion 3 is not 2/));
+  it('refuses another format version', () => rejects((p) => (p.formatVersion = 4), /formatVersion 4 is not 3/));
 
-  it('refuses a plan of an older format with one line saying to re-plan', async () => {
-    const path = join(await dir(), 'old.json');
-    const { digest: _d, ...v1 }: Record<string, unknown> = { ...(await savedDocument()), formatVersion: 1 };
-    await writeFile(path, JSON.stringify(v1));
-    const err = (await readPlanFile(path).catch((e: unknown) => e)) as Error;
-    expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toBe(`read plan file ${path}: made by an older tenantform (plan format 1, this one reads 2); re-plan with this version`);
+  it('refuses a plan of an older format (1, or 2: no intents) with one line saying to re-plan', async () => {
+    for (const version of [1, 2]) {
+      const path = join(await dir(), `old-${version}.json`);
+      const { digest: _d, ...old }: Record<string, unknown> = { ...(await savedDocument()), formatVersion: version };
+      // A format 2 file had a digest and no intents: with or without them, it is refused by its version alone.
+      if (version === 2) for (const a of old.actions as Record<string, unknown>[]) delete a.intent;
+      await writeFile(path, JSON.stringify(version === 2 ? withDigest(old) : old));
+      const err = (await readPlanFile(path).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.message).toBe(`read plan file ${path}: made by an older tenantform (plan format ${version}, this one reads 3); re-plan with this version`);
+      expect(err.message).not.toContain('\n');
+    }
+  });
+
+  it("carries every action's intent and the fleet settings, and no secret", async () => {
+    const back = await readPlanFile(await savedPath());
+    expect(back.settings).toEqual(JSON.parse(JSON.stringify(plan.settings)));
+    expect(back.settings?.platformPort).toBe(d.fleet.tenant.platformPort);
+    expect(back.actions.map((a) => `${a.kind} ${a.target.slug}${a.replacement ? ' (replacement)' : ''} ${a.intent.kind}`)).toEqual(
+      plan.actions.map((a) => `${a.kind} ${a.target.slug}${a.replacement ? ' (replacement)' : ''} ${a.intent.kind}`),
+    );
+    const del = back.actions.find((a) => a.kind === 'delete' && !a.replacement)!;
+    expect(del.intent.kind).toBe('tenantDelete');
+    if (del.intent.kind === 'tenantDelete') {
+      expect(del.intent.cascade.instances.map((i) => i.id)).toEqual(del.steps.filter((s) => s.resource === 'instance').map((s) => s.id));
+    }
+    const replacement = back.actions.find((a) => a.kind === 'delete' && a.replacement)!;
+    expect(replacement.intent).toEqual({ kind: 'instanceReplace', orgId: 'org-acme', slug: 'acme', instanceIds: [replacement.steps[0]!.id] });
+    const create = back.actions.find((a) => a.kind === 'create' && a.target.kind === 'tenant')!;
+    expect(create.intent).toMatchObject({
+      kind: 'tenant',
+      tenant: { orgId: 'org-acme', instanceType: d.tenants[0]!.effective.instanceType, ami: d.tenants[0]!.effective.ami },
+    });
+    expect(await readFile(await savedPath(), 'utf8')).not.toMatch(/password|token|secretValue/i);
+  });
+
+  it('refuses an intent that deletes other ids than its steps, or of another kind or target', async () => {
+    const deleteIndex = plan.actions.findIndex((a) => a.kind === 'delete' && !a.replacement);
+    const replaceIndex = plan.actions.findIndex((a) => a.kind === 'delete' && a.replacement);
+    type Doc = { actions: Array<{ intent?: Record<string, unknown> & { cascade?: { instances: unknown[] } } }> };
+    await rejects(
+      (p) => (p as unknown as Doc).actions[deleteIndex]!.intent!.cascade!.instances.push({ id: 'i-0someoneelse' }),
+      /deletes other ids than the action's steps/,
+    );
+    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent!.instanceIds = ['i-0someoneelse']), /deletes other ids than the action's steps/);
+    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent!.kind = 'workspace'), /carries instanceReplace/);
+    await rejects((p) => ((p as unknown as Doc).actions[replaceIndex]!.intent!.orgId = 'org-other'), /names another target/);
+    await rejects((p) => delete (p as unknown as Doc).actions[0]!.intent, /\$\.actions\[0\]\.intent must be an object/);
   });
 
   it('refuses a hand-edited file by its digest, naming it, in one line', async () => {

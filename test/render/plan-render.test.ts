@@ -176,13 +176,14 @@ describe('json renderer', () => {
     const compact = renderPlanJson(plan, { pretty: false });
     expect(JSON.parse(pretty)).toEqual(JSON.parse(compact));
     expect(compact.trimEnd()).not.toContain('\n');
-    expect(pretty.startsWith('{\n  "formatVersion": 2,\n  "environment": "dev",')).toBe(true);
+    expect(pretty.startsWith('{\n  "formatVersion": 3,\n  "environment": "dev",')).toBe(true);
     const reordered = JSON.parse(pretty) as Plan;
     const shuffled = {
       actions: reordered.actions,
       guards: reordered.guards,
       summary: reordered.summary,
       basis: reordered.basis,
+      settings: reordered.settings,
       createdAt: reordered.createdAt,
       environment: reordered.environment,
       formatVersion: reordered.formatVersion,

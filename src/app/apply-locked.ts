@@ -1,0 +1,175 @@
+/**
+ * The part of apply that runs under the lease: observe, re-check a saved plan against the world
+ * (or plan afresh), re-derive every guard, check the wiring against the cloud, ask the caller's
+ * `confirm`, execute from the plan's intents, and flush the audit rows. Nothing mutates before
+ * the staleness check, the guards, the wiring check and the confirmation pass.
+ */
+import { AuditRecorder } from '../apply/audit-recorder.js';
+import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet } from '../apply/changeset.js';
+import { actFleet, deadlinesFor, provisionWiring, systemClock, type ActContext } from '../apply/context.js';
+import { executePlan } from '../apply/executor.js';
+import { evaluateGuards, observeScopeFor, staleReasons } from '../apply/preflight.js';
+import { checkWiring, wiringNeeds } from '../apply/wiring-check.js';
+import type { DesiredState } from '../desired/model.js';
+import { ExitCode, GuardRefusal, InternalError } from '../errors.js';
+import type { Inventory } from '../live/model.js';
+import { observe } from '../live/observe.js';
+import { planChanges } from '../plan/diff.js';
+import type { Plan } from '../plan/model.js';
+import type { AuditStore, RunStatus } from '../store/index.js';
+import type { ApplyInput } from './apply-input.js';
+import type { ApplySource } from './apply-source.js';
+import type { ProgressSink } from './ports.js';
+
+export interface LockedInput {
+  input: ApplyInput;
+  progress: ProgressSink;
+  source: ApplySource;
+  store: AuditStore;
+  runId: string;
+  /** The lease's: aborted when the lease is lost or the caller's signal aborts. */
+  signal: AbortSignal;
+  replace: string[];
+  /** What the run, its audit rows and GitCommit tags record: HEAD, `<HEAD>-dirty`, or nothing. */
+  gitCommit: string | undefined;
+}
+
+export interface LockedResult {
+  code: number;
+  status: Exclude<RunStatus, 'running'>;
+  summary: unknown;
+  plan?: Plan;
+  changeSet?: ChangeSet;
+}
+
+export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
+  const { input, progress, source, runId, signal, replace, gitCommit } = locked;
+  const { desired, wiring, settings, environment } = source;
+  const { allow } = input;
+  // As plan and validate: an empty fleet is refused unless asked for, and even then the planner's
+  // emptyDesired guard never plans "delete everything". Refused before any cloud call.
+  if (desired && desired.tenants.length === 0 && !input.allowEmpty) {
+    throw new GuardRefusal(
+      'refused by a guard, nothing was changed:\n  - emptyDesired: the fleet declares no tenants; pass --allow-empty if that is what you mean (an empty fleet is still never planned as "delete everything")',
+      { operation: 'apply', resource: `environment ${environment}` },
+    );
+  }
+  const clock = input.clock ?? systemClock;
+  const now = input.now ?? (() => new Date());
+  const session = input.clients({ region: wiring.region, budgets: settings.budgets, cloudflare: wiring.cloudflare, clock });
+  const { aws, cloudflare, gate, readers } = session;
+  try {
+    let plan: Plan;
+    let inventory: Inventory;
+    if (source.saved !== undefined) {
+      const saved = source.saved;
+      const name = input.planFile?.name ?? 'file';
+      inventory = await observe(readers, { environment, appDomain: settings.appDomain, scope: observeScopeFor(saved), now });
+      const moved = staleReasons(saved, inventory, desired);
+      if (moved.length > 0) {
+        throw new GuardRefusal(
+          `the plan is stale, re-run plan (${moved.length} change${moved.length === 1 ? '' : 's'} since it was made):\n${moved.map((r) => `  - ${r.message}`).join('\n')}`,
+          { operation: 'apply', resource: `plan ${name}` },
+        );
+      }
+      if (saved.basis.commit !== undefined && desired?.commit !== undefined && saved.basis.commit !== desired.commit) {
+        progress({
+          kind: 'note',
+          message: `the fleet repository moved from ${saved.basis.commit.slice(0, 12)} to ${desired.commit.slice(0, 12)} without changing the desired state; applying the plan`,
+        });
+      }
+      plan = saved;
+    } else {
+      if (!desired) throw new InternalError('apply without a plan file needs the fleet repository', { operation: 'apply' });
+      inventory = await observe(readers, { environment, appDomain: settings.appDomain, now });
+      plan = planChanges(desired, inventory, {
+        now: now().toISOString(),
+        backup: wiring.backup,
+        allowDeletes: allow.deletes,
+        allowTerminations: allow.terminations,
+        replace,
+      });
+    }
+
+    // Every guard again, from the actions, the fresh observation and the repository (when at hand): never from the plan's own findings.
+    const verdict = evaluateGuards(plan, { inventory, desired, limits: desired ? desired.fleet.guards : settings.guards, allow });
+    progress({ kind: 'planned', plan: verdict.plan });
+    if (verdict.refusals.length > 0) {
+      throw new GuardRefusal(
+        `refused by ${verdict.refusals.length === 1 ? 'a guard' : 'guards'}, nothing was changed:\n${verdict.refusals.map((g) => `  - ${g.guard}: ${g.message}`).join('\n')}`,
+        { operation: 'apply', resource: `environment ${environment}` },
+      );
+    }
+    if (plan.actions.length === 0) {
+      const empty = emptyChangeSet(environment, runId, now().toISOString(), settings.rollout.maxFailureRatio);
+      return { code: ExitCode.ok, status: 'succeeded', summary: { actions: empty.summary }, plan, changeSet: empty };
+    }
+    const act: Omit<ActContext, 'audit'> = {
+      wiring: provisionWiring(wiring),
+      fleet: actFleet(settings),
+      aws,
+      cloudflare,
+      call: gate,
+      warn: (m) => progress({ kind: 'warning', message: m }),
+      redactor: input.redactor,
+      gitCommit,
+      clock,
+      deadlines: { ...deadlinesFor(actFleet(settings)), ...input.deadlines },
+    };
+    // Read-only: a VPC, subnet, group, profile, AMI or zone the cloud does not know is refused
+    // (exit 1, naming the variable) before anything is created, and before anyone is asked.
+    await checkWiring({ ...act, audit: () => undefined }, wiringNeeds(verdict.plan));
+    if (!(await input.confirm(verdict.plan))) {
+      return { code: ExitCode.error, status: 'refused', summary: { error: 'not confirmed' }, plan };
+    }
+
+    const recorder = new AuditRecorder({ store: locked.store, runId, environment, gitCommit, slugOf: slugIndex(plan, desired) });
+    const ctx: ActContext = { ...act, audit: recorder.event };
+    const changeSet = await executePlan(verdict.plan, ctx, {
+      runId,
+      signal,
+      now,
+      onResult: (r) => {
+        recorder.failure(r);
+        progress({ kind: 'result', result: r });
+      },
+    });
+    for (const e of await recorder.flush()) progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
+
+    const code = changeSetExitCode(changeSet);
+    const status = code === ExitCode.ok ? 'succeeded' : signal.aborted ? 'interrupted' : 'partial';
+    return {
+      code,
+      status,
+      plan,
+      changeSet,
+      summary: {
+        actions: changeSet.summary,
+        failures: changeSet.results.filter((r) => r.status === 'failed').map((r) => ({ action: r.actionId, error: r.error })),
+        rolloutHalted: changeSet.rollout.halted,
+      },
+    };
+  } finally {
+    session.close();
+  }
+}
+
+function slugIndex(plan: Plan, desired: DesiredState | undefined): (orgId: string) => string {
+  const slugs = new Map<string, string>();
+  for (const a of plan.actions) slugs.set(a.target.orgId, a.target.slug);
+  for (const t of desired?.tenants ?? []) slugs.set(t.spec.orgId, t.spec.slug);
+  return (orgId) => slugs.get(orgId) ?? orgId;
+}
+
+function emptyChangeSet(environment: string, runId: string, at: string, maxFailureRatio: number): ChangeSet {
+  return {
+    formatVersion: CHANGESET_FORMAT_VERSION,
+    environment,
+    runId,
+    startedAt: at,
+    finishedAt: at,
+    results: [],
+    rollout: { waves: [], maxFailureRatio, halted: false },
+    summary: summarise([]),
+  };
+}
