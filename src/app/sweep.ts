@@ -173,7 +173,8 @@ async function sweepLocked(input: SweepInput, desired: DesiredState, wiring: Wir
             deadlines: { ...deadlinesFor(desired.fleet), ...input.deadlines },
           };
           await deleteOrphans(ctx, found.orphans, signal);
-          for (const e of await recorder.flush()) progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
+          for (const e of await recorder.flush())
+            progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
           found.summary = summarise(found.orphans, found.lost.length, found.summary.orphanedTenants);
           return found;
         } finally {

@@ -49,7 +49,14 @@ async function deleteInstances(ctx: ActContext, batch: Orphan[]): Promise<void> 
     );
     for (const o of started) {
       o.verdict = 'deleted';
-      ctx.audit({ kind: 'instance', resourceId: o.id, orgId: o.orgId ?? '', ...(o.workspaceId ? { workspaceId: o.workspaceId } : {}), state: 'deleted', details: { sweep: o.reason } });
+      ctx.audit({
+        kind: 'instance',
+        resourceId: o.id,
+        orgId: o.orgId ?? '',
+        ...(o.workspaceId ? { workspaceId: o.workspaceId } : {}),
+        state: 'deleted',
+        details: { sweep: o.reason },
+      });
     }
   } catch (e) {
     for (const o of started) fail(ctx, o, auditableError(ctx, e));
@@ -79,7 +86,9 @@ async function deleteOne(ctx: ActContext, o: Orphan): Promise<void> {
 async function deleteSecretByName(ctx: ActContext, name: string, orgId: string, window: number): Promise<void> {
   try {
     await awsCall(ctx, 'secretsmanager', 'DeleteSecret', `secret ${name}`, () =>
-      ctx.aws.secrets.send(new DeleteSecretCommand(window === 0 ? { SecretId: name, ForceDeleteWithoutRecovery: true } : { SecretId: name, RecoveryWindowInDays: window })),
+      ctx.aws.secrets.send(
+        new DeleteSecretCommand(window === 0 ? { SecretId: name, ForceDeleteWithoutRecovery: true } : { SecretId: name, RecoveryWindowInDays: window }),
+      ),
     );
   } catch (e) {
     if (!hasCode(e, 'ResourceNotFoundException')) throw e;

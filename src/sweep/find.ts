@@ -98,7 +98,11 @@ export function findOrphans(input: FindInput): FindResult {
         // A declared owner's group is an orphan only when nothing uses it.
         const why: OrphanReason | undefined = reason ?? (usedGroups.has(g.groupId) || groupUsedElsewhere(inventory, g.groupId) ? undefined : 'unusedSecurityGroup');
         if (!why) continue;
-        add({ ...base, kind: 'securityGroup', id: g.groupId, name: g.groupName, workspaceId: o.workspaceId, reason: why }, undefined, tenantProtected || isProtected(g.tags));
+        add(
+          { ...base, kind: 'securityGroup', id: g.groupId, name: g.groupName, workspaceId: o.workspaceId, reason: why },
+          undefined,
+          tenantProtected || isProtected(g.tags),
+        );
       }
     }
     if (!spec) {
@@ -119,7 +123,19 @@ export function findOrphans(input: FindInput): FindResult {
   }
 
   for (const u of inventory.unattributed) {
-    add({ kind: u.kind, id: u.kind === 'secret' ? (u.name ?? u.id) : u.id, name: u.name, orgId: undefined, slug: undefined, workspaceId: undefined, reason: 'unattributed' }, undefined, false);
+    add(
+      {
+        kind: u.kind,
+        id: u.kind === 'secret' ? (u.name ?? u.id) : u.id,
+        name: u.name,
+        orgId: undefined,
+        slug: undefined,
+        workspaceId: undefined,
+        reason: 'unattributed',
+      },
+      undefined,
+      false,
+    );
   }
 
   const refusals: string[] = [];
@@ -128,7 +144,9 @@ export function findOrphans(input: FindInput): FindResult {
   const max = desired.fleet.guards.maxDeletes;
   if (orphanedOrgs.length > max && !(input.allowDeletes !== undefined && input.allowDeletes >= orphanedOrgs.length)) {
     const given = input.allowDeletes === undefined ? '' : ` (--allow-deletes ${input.allowDeletes} is not enough)`;
-    refusals.push(`maxDeletes: ${orphanedOrgs.length} orphaned tenants exceed guards.maxDeletes (${max})${given}; pass --allow-deletes ${orphanedOrgs.length} to proceed`);
+    refusals.push(
+      `maxDeletes: ${orphanedOrgs.length} orphaned tenants exceed guards.maxDeletes (${max})${given}; pass --allow-deletes ${orphanedOrgs.length} to proceed`,
+    );
     for (const o of orphans) if (o.reason === 'undeclaredTenant' && o.verdict === 'delete') o.verdict = 'refused';
   }
 
