@@ -184,7 +184,13 @@ async function sweepLocked(input: SweepInput, desired: DesiredState, wiring: Wir
       {
         ttlMs: input.lockTtlMs,
         ...(input.signal ? { signal: input.signal } : {}),
-        onAbort: (reason) => store.finishRun({ runId, status: 'interrupted', exitCode: ExitCode.error, summary: { error: String(reason) } }),
+        onAbort: (reason) =>
+          store.finishRun({
+            runId,
+            status: 'interrupted',
+            exitCode: reason instanceof Interruption ? reason.exitStatus : ExitCode.error,
+            summary: { error: reason instanceof Interruption ? reason.why : String(reason) },
+          }),
         onAbortHandled: () => progress({ kind: 'interrupted' }),
       },
     );
