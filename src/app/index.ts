@@ -20,5 +20,6 @@ export { validateFleet, type ValidateInput, type ValidateResult } from './valida
 export { planFleet, type PlanInput, type PlanResult } from './plan.js';
 export { applyFleet, type ApplyInput, type ApplyResult } from './apply.js';
 export { readHistory, type HistoryInput, type HistoryResult } from './history.js';
+export { sweepFleet, type SweepInput, type SweepResult } from './sweep.js';
 export { Interruption } from './interrupt.js';
 export type { CloudSession, CloudSessionFactory, CloudSessionRequest, ProgressEvent, ProgressSink, WiringEnv } from './ports.js';

@@ -4,6 +4,7 @@
  * interfaces, so callers never name an implementation. Methods are async for that reason even
  * though SQLite answers synchronously.
  */
+import type { FirstSeenStore } from './first-seen.js';
 
 import type { StoredKind } from '../kinds.js';
 
@@ -115,7 +116,7 @@ export interface History {
   resources: ResourceRecord[];
 }
 
-export interface AuditStore extends LeaseStore {
+export interface AuditStore extends LeaseStore, FirstSeenStore {
   /** Where the store lives, for messages ("audit database /x/state.db"); never holds credentials. */
   readonly location: string;
   startRun(input: StartRunInput): Promise<RunRecord>;

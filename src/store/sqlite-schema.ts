@@ -116,6 +116,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX tenant_resources_org ON tenant_resources (org_id, seq);
   CREATE INDEX tenant_resources_run ON tenant_resources (run_id);
   `,
+  // 3 (issue 10, sweep): when the store first saw a resource, for the kinds the cloud gives no
+  // creation time (security groups, bundles, DNS records), so `sweep --min-age` can tell an
+  // orphan from something an apply is making. Written by sweep (src/store/first-seen.ts).
+  // NOTE for the merge: drift adds its own table in a separate step; the two may become one.
+  `
+  CREATE TABLE first_seen (
+    environment TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    seen_at     TEXT NOT NULL,
+    PRIMARY KEY (environment, key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -25,6 +25,7 @@ import type {
 } from './model.js';
 import { sameHolder, toLease, toResource, toRun, type LeaseRow, type ResourceRow, type RunRow } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
+import { recordSightingsSqlite } from './first-seen.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -172,6 +173,10 @@ export class SqliteAuditStore implements AuditStore {
       )
       .all(environment) as ResourceRow[];
     return rows.map(toResource);
+  }
+
+  async recordSightings(environment: string, keys: readonly string[], at: string, opts: { prune?: boolean } = {}): Promise<Map<string, string>> {
+    return this.write('record first sightings', `environment ${environment}`, () => recordSightingsSqlite(this.db, environment, keys, at, opts.prune ?? false));
   }
 
   async acquireLease(env: string, holder: LeaseHolder, ttlMs: number, opts: AcquireOptions = {}): Promise<AcquireResult> {

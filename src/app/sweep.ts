@@ -1,0 +1,252 @@
+/**
+ * The sweep use case: load the fleet, observe the whole environment as a full plan does (the same
+ * list calls), read the audit store's claims and first sightings, and find the orphans
+ * (src/sweep/find.ts). A dry run stops there. `delete` takes the environment's lease first (so a
+ * sweep never runs while an apply does), observes under it, refuses on the maxDeletes guard with
+ * nothing changed, deletes what is old enough and unprotected (src/sweep/act.ts), and records the
+ * run and every delete in the audit store.
+ *
+ * An empty fleet repository is refused (GuardRefusal, exit 3) before any call: an empty or
+ * unreadable source must never make every resource an orphan. A broken one returns diagnostics
+ * (exit 1) before any call. Like every use case it prints nothing and reads no process state.
+ */
+import { randomUUID } from 'node:crypto';
+import { AuditRecorder } from '../apply/audit-recorder.js';
+import { deadlinesFor, provisionWiring, systemClock, type Clock, type Deadlines } from '../apply/context.js';
+import { readWiring, type Wiring } from '../config/env.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
+import { loadFleet } from '../desired/load.js';
+import type { DesiredState } from '../desired/model.js';
+import { ExitCode, GuardRefusal, TenantformError, tagRunId } from '../errors.js';
+import type { Inventory } from '../live/model.js';
+import { observe } from '../live/observe.js';
+import type { Redactor } from '../redact.js';
+import { currentHolder, withLease, type AuditStore, type RunStatus } from '../store/index.js';
+import { deleteOrphans } from '../sweep/act.js';
+import { findOrphans, firstSeenKey } from '../sweep/find.js';
+import { SWEEP_FORMAT_VERSION, type Orphan, type SweepReport, type SweepSummary } from '../sweep/model.js';
+import { Interruption } from './interrupt.js';
+import { noProgress, type CloudSession, type CloudSessionFactory, type ProgressSink, type WiringEnv } from './ports.js';
+
+export interface SweepInput {
+  repoDir: string;
+  wiringEnv: WiringEnv;
+  clients: CloudSessionFactory;
+  openStore: () => AuditStore;
+  redactor: Redactor;
+  /** False: a dry run (report only). */
+  delete: boolean;
+  minAgeMs: number;
+  allowDeletes?: number | undefined;
+  lockTtlMs: number;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+  clock?: Clock;
+  deadlines?: Partial<Deadlines>;
+  now?: () => Date;
+  /** Runs once the lease is held (delete only), before anything is observed. */
+  onLocked?: () => void | Promise<void>;
+}
+
+export interface SweepResult {
+  code: number;
+  /** Present when the fleet or the wiring was invalid (exit 1, no call made). */
+  diagnostics?: Diagnostic[];
+  report?: SweepReport;
+  runId?: string;
+}
+
+/** Wiring that only provisioning needs; a dry run works without it, as plan does. */
+const APPLY_ONLY_VARIABLES = new Set(['SECRETS_ENCRYPTION_KEY', 'EC2_TENANT_IAM_PROFILE']);
+
+export async function sweepFleet(input: SweepInput): Promise<SweepResult> {
+  const progress = input.progress ?? noProgress;
+  const env = input.wiringEnv;
+  input.redactor.registerEnv(env);
+  // An empty repository loads, so that it is refused below as a guard (exit 3), not as bad input.
+  const loaded = await loadFleet(input.repoDir, { allowEmpty: true, env });
+  const wiringResult = readWiring(env, loaded.fleet);
+  const wiringErrors = wiringResult.diagnostics.filter((d) => d.severity === 'error' && (input.delete || !APPLY_ONLY_VARIABLES.has(d.path)));
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...wiringErrors]);
+  if (!loaded.state || hasErrors(diagnostics) || (input.delete && !wiringResult.wiring)) return { code: ExitCode.error, diagnostics };
+  for (const d of wiringResult.diagnostics) if (d.severity === 'warning') progress({ kind: 'warning', message: d.message });
+  const desired = loaded.state;
+  const environment = desired.fleet.environment;
+  if (desired.tenants.length === 0) {
+    throw new GuardRefusal(
+      'refused by a guard, nothing was observed or changed:\n  - emptyDesired: the fleet declares no tenants; an empty or unreadable fleet repository would make every resource an orphan',
+      { operation: 'sweep', resource: `environment ${environment}` },
+    );
+  }
+  input.signal?.throwIfAborted();
+  const store = input.openStore();
+  try {
+    if (!input.delete) {
+      const session = openSession(input, desired);
+      try {
+        return withCode(await survey(input, desired, store, session, 'dryRun'));
+      } finally {
+        session.close();
+      }
+    }
+    return await sweepLocked(input, desired, wiringResult.wiring!, store, progress);
+  } finally {
+    await store.close();
+  }
+}
+
+function openSession(input: SweepInput, desired: DesiredState): CloudSession {
+  const env = input.wiringEnv;
+  return input.clients({
+    region: desired.fleet.region,
+    budgets: desired.fleet.budgets,
+    cloudflare: {
+      apiToken: env.CLOUDFLARE_API_TOKEN?.trim() ?? '',
+      accountId: env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '',
+      zoneId: env.CLOUDFLARE_ZONE_ID?.trim() ?? '',
+    },
+    ...(input.clock ? { clock: input.clock } : {}),
+  });
+}
+
+/** Observe the whole environment, note first sightings, read claims, find. */
+async function survey(input: SweepInput, desired: DesiredState, store: AuditStore, session: CloudSession, mode: SweepReport['mode']): Promise<SweepReport> {
+  const now = input.now ?? (() => new Date());
+  const environment = desired.fleet.environment;
+  const inventory = await observe(session.readers, { environment, appDomain: desired.fleet.appDomain, now });
+  input.signal?.throwIfAborted();
+  const firstSeen = await store.recordSightings(environment, sightingKeys(inventory), inventory.observedAt, { prune: true });
+  const claims = await store.claims(environment);
+  const found = findOrphans({ desired, inventory, claims, firstSeen, now: now(), minAgeMs: input.minAgeMs, allowDeletes: input.allowDeletes });
+  return {
+    formatVersion: SWEEP_FORMAT_VERSION,
+    environment,
+    observedAt: inventory.observedAt,
+    minAgeMs: input.minAgeMs,
+    mode,
+    orphans: found.orphans,
+    lost: found.lost,
+    refusals: found.refusals,
+    summary: summarise(found.orphans, found.lost.length, found.orphanedTenants),
+    calls: { ...inventory.calls },
+  };
+}
+
+async function sweepLocked(input: SweepInput, desired: DesiredState, wiring: Wiring, store: AuditStore, progress: ProgressSink): Promise<SweepResult> {
+  const environment = desired.fleet.environment;
+  const runId = randomUUID();
+  const holder = currentHolder(runId);
+  let code: number = ExitCode.error;
+  let status: Exclude<RunStatus, 'running'> = 'failed';
+  let summary: unknown;
+  try {
+    await store.startRun({ runId, command: 'sweep', environment, gitCommit: desired.commit, host: holder.host, pid: holder.pid });
+    const report = await withLease(
+      store,
+      environment,
+      holder,
+      async (signal) => {
+        await input.onLocked?.();
+        const session = openSession(input, desired);
+        try {
+          const found = await survey(input, desired, store, session, 'delete');
+          if (found.refusals.length > 0) {
+            throw new GuardRefusal(`refused by a guard, nothing was deleted:\n${found.refusals.map((r) => `  - ${r}`).join('\n')}`, {
+              operation: 'sweep',
+              resource: `environment ${environment}`,
+            });
+          }
+          const slugs = new Map(found.orphans.filter((o) => o.orgId && o.slug).map((o) => [o.orgId!, o.slug!]));
+          const recorder = new AuditRecorder({ store, runId, environment, gitCommit: desired.commit, slugOf: (orgId) => slugs.get(orgId) ?? orgId });
+          const clock = input.clock ?? systemClock;
+          const ctx = {
+            wiring: provisionWiring(wiring),
+            fleet: desired.fleet,
+            aws: session.aws,
+            cloudflare: session.cloudflare,
+            call: session.gate,
+            audit: recorder.event,
+            warn: (m: string) => progress({ kind: 'warning', message: m }),
+            redactor: input.redactor,
+            gitCommit: desired.commit,
+            clock,
+            deadlines: { ...deadlinesFor(desired.fleet), ...input.deadlines },
+          };
+          await deleteOrphans(ctx, found.orphans, signal);
+          for (const e of await recorder.flush())
+            progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
+          found.summary = summarise(found.orphans, found.lost.length, found.summary.orphanedTenants);
+          return found;
+        } finally {
+          session.close();
+        }
+      },
+      {
+        ttlMs: input.lockTtlMs,
+        ...(input.signal ? { signal: input.signal } : {}),
+        onAbort: (reason) =>
+          store.finishRun({
+            runId,
+            status: 'interrupted',
+            exitCode: reason instanceof Interruption ? reason.exitStatus : ExitCode.error,
+            summary: { error: reason instanceof Interruption ? reason.why : String(reason) },
+          }),
+        onAbortHandled: () => progress({ kind: 'interrupted' }),
+      },
+    );
+    const result = withCode(report);
+    code = result.code;
+    status = code === ExitCode.partial ? 'partial' : 'succeeded';
+    summary = report.summary;
+    return { ...result, runId };
+  } catch (e) {
+    code = e instanceof Interruption ? e.exitStatus : e instanceof TenantformError ? e.exitCode : ExitCode.error;
+    status = e instanceof Interruption ? 'interrupted' : code === ExitCode.refused ? 'refused' : 'failed';
+    summary = { error: e instanceof Error ? e.message : String(e) };
+    tagRunId(e, runId);
+    throw e;
+  } finally {
+    await store.finishRun({ runId, status, exitCode: code, summary });
+  }
+}
+
+/** 0 nothing found; 2 orphans found (dry run) or some left; 3 a guard refused; 4 some deletes failed. */
+export function sweepExitCode(report: SweepReport): number {
+  const s = report.summary;
+  if (s.failed > 0) return ExitCode.partial;
+  if (report.refusals.length > 0) return ExitCode.refused;
+  const left = report.mode === 'dryRun' ? s.orphans : s.orphans - s.deleted;
+  return left > 0 || s.lost > 0 ? ExitCode.changes : ExitCode.ok;
+}
+
+function withCode(report: SweepReport): { code: number; report: SweepReport } {
+  return { code: sweepExitCode(report), report };
+}
+
+export function summarise(orphans: readonly Orphan[], lost: number, orphanedTenants: number): SweepSummary {
+  const count = (v: Orphan['verdict']) => orphans.filter((o) => o.verdict === v).length;
+  return {
+    orphans: orphans.length,
+    deletable: count('delete') + count('deleted') + count('failed'),
+    deleted: count('deleted'),
+    failed: count('failed'),
+    tooYoung: count('tooYoung'),
+    protected: count('protected'),
+    reportOnly: count('reportOnly'),
+    refused: count('refused'),
+    lost,
+    orphanedTenants,
+  };
+}
+
+/** Keys of the resources the cloud gives no creation time for (their age is the first sighting). */
+function sightingKeys(inv: Inventory): string[] {
+  const keys: string[] = [];
+  for (const t of Object.values(inv.tenants)) {
+    for (const g of [...t.securityGroups, ...Object.values(t.workspaces).flatMap((w) => w.securityGroups)]) keys.push(firstSeenKey('securityGroup', g.groupId));
+    for (const s of t.secrets) keys.push(firstSeenKey('secret', s.name));
+    for (const r of t.dnsRecords) keys.push(firstSeenKey('dnsRecord', r.id));
+  }
+  for (const u of inv.unattributed) if (u.kind !== 'instance' && u.kind !== 'tunnel') keys.push(firstSeenKey(u.kind, u.kind === 'secret' ? (u.name ?? u.id) : u.id));
+  return keys;
+}
