@@ -19,19 +19,14 @@ import {
 import { MANAGED_BY, Tag, baseTags, legacyWorkspaceSecurityGroupName, tenantSecurityGroupName, workspaceSecurityGroupName, type Role } from '../contract.js';
 import { CloudError, ConfigError, DeadlineExceeded } from '../errors.js';
 import { tagsToRecord } from '../live/ec2.js';
+import { expectedPermissions, permissionKey, sshFromEicPermissions, type IngressPermission } from '../expected/security-group.js';
 import { tagsToStamp } from './adopt-tags.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
 import { findGroupUsers } from './instance.js';
 import { pollBackoff } from './poll.js';
 
-export interface IngressPermission {
-  port: number;
-  /** Exactly one of cidr / sourceGroupId. */
-  cidr?: string;
-  sourceGroupId?: string;
-  description: string;
-}
+export type { IngressPermission } from '../expected/security-group.js';
 
 export interface GroupOwner {
   role: Role;
@@ -87,14 +82,14 @@ function sshFromEic(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
   const eic = ctx.wiring.eicSecurityGroupId;
   if (!eic) {
     ctx.warn(`EIC_ENDPOINT_SG_ID is not set: ${owner.role} ${owner.workspaceId ?? owner.orgId} gets no tcp/22 rule, so its browser terminal will not connect`);
-    return [];
   }
-  return [{ port: 22, sourceGroupId: eic, description: 'SSH from the EC2 Instance Connect endpoint' }];
+  return sshFromEicPermissions(eic);
 }
 
 export async function tenantPermissions(ctx: ActContext, owner: GroupOwner): Promise<IngressPermission[]> {
-  const port = ctx.fleet.tenant.platformPort;
-  return [{ port, cidr: await vpcCidr(ctx), description: 'platform port from inside the VPC' }, ...sshFromEic(ctx, owner)];
+  const cidr = await vpcCidr(ctx);
+  sshFromEic(ctx, owner);
+  return expectedPermissions({ role: 'tenant', platformPort: ctx.fleet.tenant.platformPort, vpcCidr: cidr, eicGroupId: ctx.wiring.eicSecurityGroupId });
 }
 
 export function workspacePermissions(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
@@ -147,10 +142,6 @@ export async function findOwnedGroups(ctx: ActContext, orgId: string, workspaceI
   ];
   if (workspaceId) filters.push({ Name: `tag:${Tag.workspaceId}`, Values: [workspaceId] });
   return describeGroups(ctx, filters, workspaceId ? `security groups of workspace ${workspaceId}` : `security groups of org ${orgId}`);
-}
-
-function permissionKey(p: IngressPermission): string {
-  return p.cidr ? `tcp:${p.port}:cidr:${p.cidr}` : `tcp:${p.port}:sg:${p.sourceGroupId}`;
 }
 
 /** Flatten AWS IpPermissions into one key per (protocol, ports, source). */

@@ -116,6 +116,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX tenant_resources_org ON tenant_resources (org_id, seq);
   CREATE INDEX tenant_resources_run ON tenant_resources (run_id);
   `,
+  // 3 (drift, issue 10): when each tenant was last deep-checked, so each `drift --budget` run takes
+  // the stalest tenants first. `run_seq` orders runs even when two share a timestamp. (The sweep's
+  // table comes in its own step; the lead merges both into one version.)
+  `
+  CREATE TABLE drift_deep_checks (
+    environment TEXT NOT NULL,
+    org_id      TEXT NOT NULL,
+    slug        TEXT NOT NULL,
+    checked_at  TEXT NOT NULL,
+    run_seq     INTEGER NOT NULL,
+    PRIMARY KEY (environment, org_id)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
