@@ -51,7 +51,10 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
   const loaded = await loadFleet(input.repoDir, { allowEmpty: false, env });
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   // Read as a provisioning run would, without demanding what only provisioning needs.
-  const wiringRead = readWiring({ ...env, SECRETS_ENCRYPTION_KEY: env.SECRETS_ENCRYPTION_KEY || 'unused-by-drift', EC2_TENANT_IAM_PROFILE: env.EC2_TENANT_IAM_PROFILE || 'unused-by-drift' }, loaded.fleet);
+  const wiringRead = readWiring(
+    { ...env, SECRETS_ENCRYPTION_KEY: env.SECRETS_ENCRYPTION_KEY || 'unused-by-drift', EC2_TENANT_IAM_PROFILE: env.EC2_TENANT_IAM_PROFILE || 'unused-by-drift' },
+    loaded.fleet,
+  );
   diagnostics.push(...wiringRead.diagnostics.filter((d) => d.severity === 'error' && !APPLY_ONLY_VARIABLES.has(d.path)));
   sortDiagnostics(diagnostics);
   const desired = loaded.state;
@@ -71,7 +74,11 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
     const vpcCidr = wiring.ec2.vpcId ? await deepReaders.vpcCidr(wiring.ec2.vpcId) : undefined;
     const expectations = expectationsOf(desired, wiring, env, vpcCidr);
 
-    const candidates = desired.tenants.map((t) => ({ orgId: t.spec.orgId, slug: t.spec.slug, cost: tenantDeepCost(t, inventory.tenants[t.spec.orgId], fleet.environment) }));
+    const candidates = desired.tenants.map((t) => ({
+      orgId: t.spec.orgId,
+      slug: t.spec.slug,
+      cost: tenantDeepCost(t, inventory.tenants[t.spec.orgId], fleet.environment),
+    }));
     const choice = chooseDeepChecks(candidates, await store.marks(fleet.environment), input.budget);
     const warnings: string[] = [];
     if (choice.budgetTooSmall) warnings.push(`--budget ${input.budget} is smaller than one tenant's deep check; no tenant was deep-checked`);

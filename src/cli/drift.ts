@@ -66,9 +66,7 @@ export const driftCommand: CommandModule = {
   register(program, io, done) {
     addDbOption(
       addRepoOption(
-        program
-          .command('drift')
-          .description('observe deeper than plan and report what differs from what tenantform would have created; exit 0 none, 2 drift found'),
+        program.command('drift').description('observe deeper than plan and report what differs from what tenantform would have created; exit 0 none, 2 drift found'),
       ),
     )
       .addOption(new Option('--json', 'print the drift result as JSON (versioned)').conflicts('markdown'))

@@ -13,7 +13,16 @@ import { compareInstance, compareTags } from './instance.js';
 import { sortFindings, type DriftFinding } from './model.js';
 import { compareGroupRules, compareIngress, compareRecord, type Owner } from './network.js';
 
-const EMPTY_TENANT: Omit<LiveTenant, 'orgId'> = { slug: undefined, instances: [], securityGroups: [], secrets: [], tunnels: [], dnsRecords: [], workspaces: {}, deletionProtection: false };
+const EMPTY_TENANT: Omit<LiveTenant, 'orgId'> = {
+  slug: undefined,
+  instances: [],
+  securityGroups: [],
+  secrets: [],
+  tunnels: [],
+  dnsRecords: [],
+  workspaces: {},
+  deletionProtection: false,
+};
 
 /** Every tunnel id of the environment the listing saw, attributed or not. */
 export function liveTunnelIds(inv: Inventory): Set<string> {
@@ -78,12 +87,27 @@ function compareTenant(t: DesiredTenant, live: LiveTenant, x: DriftExpectations,
   else {
     const base = { ...owner, resource: 'secret' as const, resourceId: bundleName };
     if (bundle.deletedDate) {
-      out.push({ ...base, severity: 'drift', code: 'bundleScheduledForDeletion', actual: `deletion scheduled (${bundle.deletedDate})`, message: 'the bootstrap bundle is scheduled for deletion', repair: 'inPlace', remedy: 'restore it (RestoreSecret)' });
+      out.push({
+        ...base,
+        severity: 'drift',
+        code: 'bundleScheduledForDeletion',
+        actual: `deletion scheduled (${bundle.deletedDate})`,
+        message: 'the bootstrap bundle is scheduled for deletion',
+        repair: 'inPlace',
+        remedy: 'restore it (RestoreSecret)',
+      });
     }
     out.push(...compareTags(owner, 'secret', bundleName, bundle.tags, { ...baseTags(env, 'tenant', orgId, slug), [Tag.deletionProtection]: protection }));
     const keys = deep ? facts.bundleKeys.get(orgId) : undefined;
     if (keys?.kind === 'notJsonObject') {
-      out.push({ ...base, severity: 'drift', code: 'bundleNotJson', message: 'the bootstrap bundle is not a JSON object', repair: 'manual', remedy: 'restore its previous version (version stage AWSPREVIOUS): the generated DB password and admin token cannot be regenerated' });
+      out.push({
+        ...base,
+        severity: 'drift',
+        code: 'bundleNotJson',
+        message: 'the bootstrap bundle is not a JSON object',
+        repair: 'manual',
+        remedy: 'restore its previous version (version stage AWSPREVIOUS): the generated DB password and admin token cannot be regenerated',
+      });
     } else if (keys?.kind === 'keys') {
       const have = new Set(keys.keys);
       const lacking = x.requiredBundleKeys.filter((k) => !have.has(k));
@@ -112,7 +136,15 @@ function compareTenant(t: DesiredTenant, live: LiveTenant, x: DriftExpectations,
   if (!inst) out.push(missing(owner, 'instanceMissing', 'instance', 'the tenant instance'));
   else {
     const e = t.effective;
-    out.push(...compareInstance(owner, inst, { instanceType: e.instanceType, volumeGb: e.volumeGb, ami: e.ami, power: t.spec.power, target: slug }, facts.instanceProfiles.get(inst.instanceId), x));
+    out.push(
+      ...compareInstance(
+        owner,
+        inst,
+        { instanceType: e.instanceType, volumeGb: e.volumeGb, ami: e.ami, power: t.spec.power, target: slug },
+        facts.instanceProfiles.get(inst.instanceId),
+        x,
+      ),
+    );
     const want: Record<string, string> = { ...baseTags(env, 'tenant', orgId, slug), [Tag.deletionProtection]: protection };
     if (e.image) want[Tag.image] = e.image;
     if (tunnel) want[Tag.tunnelId] = tunnel.id;
@@ -145,7 +177,15 @@ function compareWorkspace(t: DesiredTenant, w: DesiredWorkspace, live: LiveTenan
   if (!inst) out.push(missing(owner, 'instanceMissing', 'instance', `the instance of workspace ${w.spec.name}`));
   else {
     const e = w.effective;
-    out.push(...compareInstance(owner, inst, { instanceType: e.instanceType, volumeGb: e.volumeGb, ami: e.ami, power: w.spec.power, target: `${slug}/${w.spec.name}` }, facts.instanceProfiles.get(inst.instanceId), x));
+    out.push(
+      ...compareInstance(
+        owner,
+        inst,
+        { instanceType: e.instanceType, volumeGb: e.volumeGb, ami: e.ami, power: w.spec.power, target: `${slug}/${w.spec.name}` },
+        facts.instanceProfiles.get(inst.instanceId),
+        x,
+      ),
+    );
     const want: Record<string, string> = { ...groupTags, [Tag.runtime]: w.spec.runtime, [Tag.tier]: e.tier };
     if (e.image) want[Tag.image] = e.image;
     if (group) want[Tag.sgId] = group.groupId;

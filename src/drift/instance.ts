@@ -29,10 +29,28 @@ export function compareInstance(owner: Owner, inst: LiveInstance, want: Instance
   const out: DriftFinding[] = [];
   const base = { ...owner, resource: 'instance' as const, resourceId: inst.instanceId };
   if (!sameInstanceType(inst.instanceType, want.instanceType)) {
-    out.push({ ...base, severity: 'drift', code: 'instanceType', expected: want.instanceType, actual: inst.instanceType, message: `instance type ${inst.instanceType}, declared ${want.instanceType}`, repair: 'inPlace', remedy: 'stop, modify, start (apply resizes it)' });
+    out.push({
+      ...base,
+      severity: 'drift',
+      code: 'instanceType',
+      expected: want.instanceType,
+      actual: inst.instanceType,
+      message: `instance type ${inst.instanceType}, declared ${want.instanceType}`,
+      repair: 'inPlace',
+      remedy: 'stop, modify, start (apply resizes it)',
+    });
   }
   if (inst.volumeGb !== undefined && inst.volumeGb < want.volumeGb) {
-    out.push({ ...base, severity: 'drift', code: 'volumeSize', expected: `${want.volumeGb} GB`, actual: `${inst.volumeGb} GB`, message: `root volume ${inst.volumeGb} GB, declared ${want.volumeGb} GB`, repair: 'inPlace', remedy: 'apply grows the volume in place' });
+    out.push({
+      ...base,
+      severity: 'drift',
+      code: 'volumeSize',
+      expected: `${want.volumeGb} GB`,
+      actual: `${inst.volumeGb} GB`,
+      message: `root volume ${inst.volumeGb} GB, declared ${want.volumeGb} GB`,
+      repair: 'inPlace',
+      remedy: 'apply grows the volume in place',
+    });
   }
   if (want.ami !== '' && inst.imageId !== want.ami) {
     out.push({
@@ -63,7 +81,15 @@ export function compareInstance(owner: Owner, inst: LiveInstance, want: Instance
   }
   const live = powerOf(inst.state);
   if (live !== want.power) {
-    out.push({ ...base, severity: 'drift', code: 'power', expected: want.power, actual: inst.state, message: `${inst.state}, declared ${want.power}`, repair: 'inPlace' });
+    out.push({
+      ...base,
+      severity: 'drift',
+      code: 'power',
+      expected: want.power,
+      actual: inst.state,
+      message: `${inst.state}, declared ${want.power}`,
+      repair: 'inPlace',
+    });
   }
   return out;
 }

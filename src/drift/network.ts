@@ -78,9 +78,29 @@ export function compareIngress(owner: Owner, tunnelId: string, host: string, con
   const foreign = config.ingress.filter((r) => !allowed.has(r.service));
   if (foreign.length > 0) {
     const origins = [...new Set(foreign.map((r) => r.service))].join(', ');
-    return [{ ...base, severity: 'security', code: 'ingressOrigin', expected, actual, message: `ingress sends traffic to ${origins}, not the platform service`, repair: 'inPlace' }];
+    return [
+      {
+        ...base,
+        severity: 'security',
+        code: 'ingressOrigin',
+        expected,
+        actual,
+        message: `ingress sends traffic to ${origins}, not the platform service`,
+        repair: 'inPlace',
+      },
+    ];
   }
-  return [{ ...base, severity: 'drift', code: 'ingressRules', expected, actual, message: 'ingress rules differ from the hostname → platform service, then catch-all 404', repair: 'inPlace' }];
+  return [
+    {
+      ...base,
+      severity: 'drift',
+      code: 'ingressRules',
+      expected,
+      actual,
+      message: 'ingress rules differ from the hostname → platform service, then catch-all 404',
+      repair: 'inPlace',
+    },
+  ];
 }
 
 /** The tunnel id a `<id>.cfargotunnel.com` target names. */
@@ -111,12 +131,39 @@ export function compareRecord(
       ...(tunnelId ? {} : { remedy: 'apply recreates the tunnel and repoints the record' }),
     });
   } else if (tunnelId !== undefined && record.content.trim().toLowerCase() !== tunnelTarget(tunnelId)) {
-    out.push({ ...base, severity: 'drift', code: 'recordContent', expected: tunnelTarget(tunnelId), actual: record.content, message: `${record.name} does not point at the tenant's tunnel`, repair: 'inPlace' });
+    out.push({
+      ...base,
+      severity: 'drift',
+      code: 'recordContent',
+      expected: tunnelTarget(tunnelId),
+      actual: record.content,
+      message: `${record.name} does not point at the tenant's tunnel`,
+      repair: 'inPlace',
+    });
   }
   if (record.type !== 'CNAME') {
-    out.push({ ...base, severity: 'drift', code: 'recordType', expected: 'CNAME', actual: record.type, message: `${record.name} is a ${record.type} record, not a CNAME`, repair: 'manual', remedy: 'delete the record; apply then creates the CNAME' });
+    out.push({
+      ...base,
+      severity: 'drift',
+      code: 'recordType',
+      expected: 'CNAME',
+      actual: record.type,
+      message: `${record.name} is a ${record.type} record, not a CNAME`,
+      repair: 'manual',
+      remedy: 'delete the record; apply then creates the CNAME',
+    });
   }
-  if (!record.proxied) out.push({ ...base, severity: 'drift', code: 'recordProxied', expected: 'proxied', actual: 'DNS only', message: `${record.name} is not proxied`, repair: 'inPlace' });
-  if (ttl !== undefined && ttl !== 1) out.push({ ...base, severity: 'drift', code: 'recordTtl', expected: '1 (automatic)', actual: String(ttl), message: `${record.name} has TTL ${ttl}`, repair: 'inPlace' });
+  if (!record.proxied)
+    out.push({ ...base, severity: 'drift', code: 'recordProxied', expected: 'proxied', actual: 'DNS only', message: `${record.name} is not proxied`, repair: 'inPlace' });
+  if (ttl !== undefined && ttl !== 1)
+    out.push({
+      ...base,
+      severity: 'drift',
+      code: 'recordTtl',
+      expected: '1 (automatic)',
+      actual: String(ttl),
+      message: `${record.name} has TTL ${ttl}`,
+      repair: 'inPlace',
+    });
   return out;
 }

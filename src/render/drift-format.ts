@@ -30,7 +30,10 @@ export function headline(r: DriftResult): string {
 
 export function deepLine(r: DriftResult): string {
   const budget = r.deep.budget === undefined ? 'no budget' : `budget ${r.deep.budget} per service`;
-  const pending = r.deep.pending.length === 0 ? 'none pending' : `${r.deep.pending.length} pending (stalest first: ${r.deep.pending.slice(0, 10).join(', ')}${r.deep.pending.length > 10 ? ', …' : ''})`;
+  const pending =
+    r.deep.pending.length === 0
+      ? 'none pending'
+      : `${r.deep.pending.length} pending (stalest first: ${r.deep.pending.slice(0, 10).join(', ')}${r.deep.pending.length > 10 ? ', …' : ''})`;
   return `Deep-checked ${r.deep.checked.length} of ${r.tenants} tenants (${budget}); ${pending}.`;
 }
 

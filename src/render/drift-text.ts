@@ -18,8 +18,16 @@ export function renderDriftText(r: DriftResult, opts: { color: boolean }): strin
     }
     lines.push('');
   };
-  section(paint('1;31', 'SECURITY'), r.findings.filter((f) => f.severity === 'security'), paint('31', '!'));
-  section('Drift', r.findings.filter((f) => f.severity === 'drift'), paint('33', '~'));
+  section(
+    paint('1;31', 'SECURITY'),
+    r.findings.filter((f) => f.severity === 'security'),
+    paint('31', '!'),
+  );
+  section(
+    'Drift',
+    r.findings.filter((f) => f.severity === 'drift'),
+    paint('33', '~'),
+  );
   lines.push(r.findings.length === 0 ? paint('32', headline(r)) : headline(r));
   lines.push(deepLine(r), callsLine(r));
   return `${lines.join('\n')}\n`;

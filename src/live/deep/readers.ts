@@ -39,7 +39,9 @@ export interface DeepReaderSources {
 }
 
 function statusOf(e: unknown): number | undefined {
-  const s = (e as { status?: unknown; $metadata?: { httpStatusCode?: unknown } } | null)?.status ?? (e as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  const s =
+    (e as { status?: unknown; $metadata?: { httpStatusCode?: unknown } } | null)?.status ??
+    (e as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
   return typeof s === 'number' ? s : undefined;
 }
 
