@@ -2,27 +2,27 @@
  * The drift use case: load the fleet, read the wiring, observe the whole environment through the
  * list calls plan makes (every tenant, every run), then deep-check the stalest tenants the budget
  * allows (one tunnel configuration GET per tunnel, one bundle key read per bundle), compare
- * purely, and remember who was deep-checked. Returns the result; the caller renders it.
+ * purely, and remember who was deep-checked. With `fix`, repair what can be repaired in place
+ * under the environment lease (src/app/drift-fix.ts) and look again. Returns the result; the
+ * caller renders it.
  *
- * Read-only: the observers hold no mutating call. A broken fleet repository returns its
- * diagnostics before any client is made, so no request goes out.
+ * Read-only without `fix`: the observers hold no mutating call. A broken fleet repository returns
+ * its diagnostics before any client is made, so no request goes out.
  */
-import { readWiring, type Wiring } from '../config/env.js';
+import { readWiring } from '../config/env.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
-import { compareFleet, tenantDeepCost } from '../drift/compare.js';
-import { requiredBundleKeys, type DriftExpectations } from '../drift/expectations.js';
+import { tenantDeepCost } from '../drift/compare.js';
 import type { DriftResult } from '../drift/model.js';
-import { chooseDeepChecks } from '../drift/rotation.js';
-import { captureListExtras } from '../live/deep/capture.js';
-import { createDeepReaders, type BundleKeys, type TunnelConfiguration } from '../live/deep/readers.js';
+import { chooseDeepChecks, type RotationChoice, type RotationCandidate } from '../drift/rotation.js';
 import type { Inventory } from '../live/model.js';
-import { observe } from '../live/observe.js';
-import { mapSettled } from '../rate/index.js';
+import type { Clock } from '../rate/index.js';
 import type { Redactor } from '../redact.js';
+import type { AuditStore } from '../store/index.js';
 import type { DeepCheckStore } from '../store/deep-checks.js';
-import { secretName, tunnelName } from '../contract.js';
+import { fixDrift } from './drift-fix.js';
+import { inspect, type Inspection } from './drift-inspect.js';
 import { noProgress, type CloudSessionFactory, type ProgressSink, type WiringEnv } from './ports.js';
 
 export interface DriftInput {
@@ -34,6 +34,8 @@ export interface DriftInput {
   redactor: Redactor;
   /** Per-tenant calls per service in this run; undefined deep-checks every tenant. */
   budget?: number;
+  /** Repair in place under the environment lease, with audit rows, then look again. */
+  fix?: { openAuditStore: () => AuditStore; lockTtlMs: number; clock?: Clock };
   signal?: AbortSignal;
   now?: () => Date;
   progress?: ProgressSink;
@@ -50,12 +52,15 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
   input.redactor.registerEnv(env);
   const loaded = await loadFleet(input.repoDir, { allowEmpty: false, env });
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
-  // Read as a provisioning run would, without demanding what only provisioning needs.
+  // --fix provisions, so it needs the whole wiring; a read-only run is read as provisioning would read it, without what only provisioning needs.
+  const readOnly = !input.fix;
   const wiringRead = readWiring(
-    { ...env, SECRETS_ENCRYPTION_KEY: env.SECRETS_ENCRYPTION_KEY || 'unused-by-drift', EC2_TENANT_IAM_PROFILE: env.EC2_TENANT_IAM_PROFILE || 'unused-by-drift' },
+    readOnly
+      ? { ...env, SECRETS_ENCRYPTION_KEY: env.SECRETS_ENCRYPTION_KEY || 'unused-by-drift', EC2_TENANT_IAM_PROFILE: env.EC2_TENANT_IAM_PROFILE || 'unused-by-drift' }
+      : env,
     loaded.fleet,
   );
-  diagnostics.push(...wiringRead.diagnostics.filter((d) => d.severity === 'error' && !APPLY_ONLY_VARIABLES.has(d.path)));
+  diagnostics.push(...wiringRead.diagnostics.filter((d) => d.severity === 'error' && !(readOnly && APPLY_ONLY_VARIABLES.has(d.path))));
   sortDiagnostics(diagnostics);
   const desired = loaded.state;
   const wiring = wiringRead.wiring;
@@ -65,81 +70,54 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
   const { fleet } = desired;
   const now = input.now ?? (() => new Date());
   const store = input.openStore();
-  const session = input.clients({ region: fleet.region, budgets: fleet.budgets, cloudflare: wiring.cloudflare });
+  const session = input.clients({ region: fleet.region, budgets: fleet.budgets, cloudflare: wiring.cloudflare, ...(input.fix?.clock ? { clock: input.fix.clock } : {}) });
   try {
-    const listing = captureListExtras(session.readers);
-    const inventory = await observe(listing.readers, { environment: fleet.environment, appDomain: fleet.appDomain });
-    input.signal?.throwIfAborted();
-    const deepReaders = createDeepReaders({ ec2: session.aws.ec2, secrets: session.aws.secrets, cloudflare: session.cloudflare, gate: session.gate });
-    const vpcCidr = wiring.ec2.vpcId ? await deepReaders.vpcCidr(wiring.ec2.vpcId) : undefined;
-    const expectations = expectationsOf(desired, wiring, env, vpcCidr);
-
-    const candidates = desired.tenants.map((t) => ({
-      orgId: t.spec.orgId,
-      slug: t.spec.slug,
-      cost: tenantDeepCost(t, inventory.tenants[t.spec.orgId], fleet.environment),
-    }));
-    const choice = chooseDeepChecks(candidates, await store.marks(fleet.environment), input.budget);
+    let choice: RotationChoice<RotationCandidate> | undefined;
+    const first = await inspect({
+      session,
+      desired,
+      wiring,
+      env,
+      ...(input.signal ? { signal: input.signal } : {}),
+      chooseDeep: async (inventory) => {
+        const candidates = desired.tenants.map((t) => ({
+          orgId: t.spec.orgId,
+          slug: t.spec.slug,
+          cost: tenantDeepCost(t, inventory.tenants[t.spec.orgId], fleet.environment),
+        }));
+        choice = chooseDeepChecks(candidates, await store.marks(fleet.environment), input.budget);
+        return choice.checked;
+      },
+    });
+    const chosen = choice!;
     const warnings: string[] = [];
-    if (choice.budgetTooSmall) warnings.push(`--budget ${input.budget} is smaller than one tenant's deep check; no tenant was deep-checked`);
+    if (chosen.budgetTooSmall) warnings.push(`--budget ${input.budget} is smaller than one tenant's deep check; no tenant was deep-checked`);
     if (!wiring.ec2.eicEndpointSecurityGroupId) warnings.push('EIC_ENDPOINT_SG_ID is not set: every tcp/22 rule is reported');
-    if (!expectations.iamProfile) warnings.push('EC2_TENANT_IAM_PROFILE is not set: instance profiles are not compared');
-
-    const tunnelConfigs = new Map<string, TunnelConfiguration>();
-    const bundleKeys = new Map<string, BundleKeys>();
-    const settled = await mapSettled(choice.checked, fleet.budgets.concurrency, async (c) => {
-      const live = inventory.tenants[c.orgId];
-      const tunnel = live?.tunnels.find((x) => x.name === tunnelName(fleet.environment, c.slug, c.orgId));
-      const bundle = live?.secrets.find((s) => s.name === secretName(fleet.environment, c.orgId));
-      if (tunnel) tunnelConfigs.set(tunnel.id, await deepReaders.tunnelConfiguration(tunnel.id));
-      if (bundle && !bundle.deletedDate) bundleKeys.set(c.orgId, await deepReaders.bundleKeys(bundle.name));
-    });
-    const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    if (failed.length > 0) throw failed[0];
-    input.signal?.throwIfAborted();
-
-    const findings = compareFleet(desired, inventory, expectations, {
-      deepChecked: new Set(choice.checked.map((c) => c.orgId)),
-      tunnelConfigs,
-      bundleKeys,
-      instanceProfiles: listing.extras.instanceProfiles,
-      recordTtls: listing.extras.recordTtls,
-    });
-    const observedAt = now().toISOString();
-    await store.record(fleet.environment, choice.checked, observedAt);
+    if (!first.expectations.iamProfile) warnings.push('EC2_TENANT_IAM_PROFILE is not set: instance profiles are not compared');
+    await store.record(fleet.environment, chosen.checked, now().toISOString());
     for (const w of warnings) progress({ kind: 'warning', message: w });
-    const list = { ...inventory.calls, ec2: inventory.calls.ec2 + deepReaders.calls.ec2 };
-    const deep = { ...deepReaders.calls, ec2: 0 };
+
+    let final: Inspection = first;
+    let fix: DriftResult['fix'];
+    if (input.fix && first.findings.length > 0) {
+      const fixed = await fixDrift({ ...input.fix, input, desired, wiring, session, before: first, progress });
+      fix = { runId: fixed.runId, before: first.findings, outcomes: fixed.outcomes };
+      final = fixed.after;
+    }
     const result: DriftResult = {
       version: 1,
       environment: fleet.environment,
-      observedAt,
+      observedAt: now().toISOString(),
       tenants: desired.tenants.length,
-      findings,
-      deep: { budget: input.budget, checked: choice.checked.map((c) => c.slug), pending: choice.pending.map((c) => c.slug), budgetTooSmall: choice.budgetTooSmall },
-      calls: { list, deep },
+      findings: final.findings,
+      deep: { budget: input.budget, checked: chosen.checked.map((c) => c.slug), pending: chosen.pending.map((c) => c.slug), budgetTooSmall: chosen.budgetTooSmall },
+      calls: first.calls,
       warnings,
+      ...(fix ? { fix } : {}),
     };
-    return { ok: true, result, desired, inventory };
+    return { ok: true, result, desired, inventory: final.inventory };
   } finally {
     session.close();
     await store.close();
   }
-}
-
-function expectationsOf(desired: DesiredState, wiring: Wiring, env: WiringEnv, vpcCidr: string | undefined): DriftExpectations {
-  return {
-    environment: desired.fleet.environment,
-    appDomain: desired.fleet.appDomain,
-    platformPort: desired.fleet.tenant.platformPort,
-    perTenantGroups: wiring.ec2.vpcId !== undefined,
-    vpcCidr,
-    eicGroupId: wiring.ec2.eicEndpointSecurityGroupId,
-    iamProfile: env.EC2_TENANT_IAM_PROFILE?.trim() || undefined,
-    requiredBundleKeys: requiredBundleKeys({
-      sharedSecret: wiring.secrets.provisionSharedSecret !== undefined,
-      ghcrPullToken: wiring.secrets.ghcrPullToken !== undefined,
-      controlPlaneUrl: wiring.controlPlane.baseUrl !== undefined,
-    }),
-  };
 }

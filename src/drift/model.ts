@@ -62,6 +62,18 @@ export interface DriftFinding {
   remedy?: string;
 }
 
+/** What `drift --fix` did about one resource's findings. */
+export interface FixOutcome {
+  slug: string;
+  workspace?: string;
+  resource: DriftResource;
+  resourceId: string;
+  codes: DriftCode[];
+  /** `leftToApply`: needs a create or a grow that `tenantform apply` makes; `manual`: see detail. */
+  status: 'fixed' | 'failed' | 'leftToApply' | 'manual';
+  detail: string;
+}
+
 export interface DriftResult {
   /** The JSON form's schema version. */
   version: 1;
@@ -81,9 +93,13 @@ export interface DriftResult {
   /** Requests made: the list calls every run makes (as plan), and the budgeted per-tenant ones. */
   calls: { list: CallCounts; deep: CallCounts };
   warnings: string[];
+  /** With --fix: what was found before, what was done; `findings` is then the re-observation after it. */
+  fix?: { runId: string; before: DriftFinding[]; outcomes: FixOutcome[] };
 }
 
-export function driftExitCode(result: Pick<DriftResult, 'findings'>): number {
+/** 0 clean, 2 drift (left), 4 some --fix repair failed. */
+export function driftExitCode(result: Pick<DriftResult, 'findings' | 'fix'>): number {
+  if (result.fix?.outcomes.some((o) => o.status === 'failed')) return 4;
   return result.findings.length > 0 ? 2 : 0;
 }
 
