@@ -1,5 +1,5 @@
 /** Wording shared by the drift renderers, so text and Markdown say the same things. */
-import type { DriftFinding, DriftResult } from '../drift/model.js';
+import type { DriftFinding, DriftResult, FixOutcome } from '../drift/model.js';
 
 export function findingTarget(f: DriftFinding): string {
   return f.workspace ? `${f.slug}/${f.workspace}` : f.slug;
@@ -44,4 +44,11 @@ export function callsLine(r: DriftResult): string {
       .map(([k, n]) => `${k} ${n}`)
       .join(', ') || 'none';
   return `Calls: list ${fmt(r.calls.list)}; deep ${fmt(r.calls.deep)}.`;
+}
+
+const FIX_WORD: Record<FixOutcome['status'], string> = { fixed: 'fixed', failed: 'FAILED', leftToApply: 'left to apply', manual: 'manual' };
+
+export function fixLine(o: FixOutcome): string {
+  const who = o.workspace ? `${o.slug}/${o.workspace}` : o.slug;
+  return `${FIX_WORD[o.status]}: ${who} ${o.resource}${o.resourceId ? ` ${o.resourceId}` : ''} (${o.codes.join(', ')}): ${o.detail}`;
 }

@@ -4,7 +4,7 @@
  * security findings are cut last, and a note counts what was left out and says how to see it all.
  */
 import type { DriftFinding, DriftResult } from '../drift/model.js';
-import { callsLine, deepLine, findingDetail, findingResource, findingTarget, headline, repairLine } from './drift-format.js';
+import { callsLine, deepLine, fixLine, findingDetail, findingResource, findingTarget, headline, repairLine } from './drift-format.js';
 import { GITHUB_COMMENT_LIMIT, md } from './plan-markdown.js';
 
 const DEFAULT_MAX_LENGTH = GITHUB_COMMENT_LIMIT - 1_536;
@@ -27,6 +27,12 @@ export function renderDriftMarkdown(r: DriftResult, opts: { maxLength?: number }
     length += line.length + 1;
     return true;
   };
+  if (r.fix) {
+    add(`**Fix** (run ${md(r.fix.runId)}): ${r.fix.before.length} finding${r.fix.before.length === 1 ? '' : 's'} before; after it, what is listed below.`);
+    add('');
+    for (const o of r.fix.outcomes) add(`- ${cell(fixLine(o))}`);
+    add('');
+  }
   const security = r.findings.filter((f) => f.severity === 'security');
   const rest = r.findings.filter((f) => f.severity === 'drift');
   if (security.length > 0) {

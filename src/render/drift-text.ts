@@ -4,7 +4,7 @@
  */
 import type { DriftFinding, DriftResult } from '../drift/model.js';
 import { sanitize } from './plan-format.js';
-import { callsLine, deepLine, findingDetail, findingResource, findingTarget, headline, repairLine } from './drift-format.js';
+import { callsLine, deepLine, fixLine, findingDetail, findingResource, findingTarget, headline, repairLine } from './drift-format.js';
 
 export function renderDriftText(r: DriftResult, opts: { color: boolean }): string {
   const paint = (code: string, s: string) => (opts.color ? `\u001b[${code}m${s}\u001b[0m` : s);

@@ -4,6 +4,8 @@
  * operator's console would, and detected with the right severity.
  */
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -15,7 +17,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driftCommandWith } from '../../src/cli/drift.js';
+import { memoryIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 import { secretName } from '../../src/contract.js';
+import { openAuditStore } from '../../src/store/index.js';
+import { virtualClock } from '../apply/harness.js';
 import type { DriftFinding, DriftResult } from '../../src/drift/model.js';
 import { sdkFor } from '../contract/cloudflare-sdk.js';
 import { ORG, startApplyWorld, tagsOf, ZONE, type ApplyWorld } from './apply-world.js';
@@ -29,7 +36,8 @@ describe('tenantform drift', () => {
   const bundleValues: string[] = [];
   beforeAll(async () => {
     w = await startApplyWorld();
-    db = join(w.dir, 'drift.db');
+    // The audit database apply uses: the rotation marks live beside its runs, and --fix takes the same lock.
+    db = w.db;
     const res = await w.run(['apply', '--auto-approve']);
     expect(res.code).toBe(0);
     for (const orgId of Object.values(ORG)) {
@@ -136,6 +144,7 @@ describe('tenantform drift', () => {
     expect(w.cf.requests.length).toBe(cfBefore);
   });
 
+  let umbrellaBundle = '';
   describe('drift made from outside', () => {
     let result: DriftResult;
     let code: number;
@@ -192,7 +201,8 @@ describe('tenantform drift', () => {
       const initech = await tenantInstance(ORG.initech);
       ids.initechInstance = initech.InstanceId!;
       await w.check.ec2.send(new StopInstancesCommand({ InstanceIds: [initech.InstanceId!] }));
-      // umbrella's bundle replaced by {}.
+      // umbrella's bundle replaced by {} (its value kept here to put back by hand, as an operator would).
+      umbrellaBundle = (await w.check.secrets.send(new GetSecretValueCommand({ SecretId: secretName('dev', ORG.umbrella) }))).SecretString!;
       await w.check.secrets.send(new PutSecretValueCommand({ SecretId: secretName('dev', ORG.umbrella), SecretString: '{}' }));
 
       const traffic = w.mark();
@@ -278,6 +288,90 @@ describe('tenantform drift', () => {
           'umbrella:bundleKeysMissing',
         ].sort(),
       );
+    });
+  });
+
+  describe('--fix', () => {
+    const runFix = async (args: string[] = []) => {
+      const io = memoryIo({ env: w.env, cwd: w.dir });
+      const code = await main(['drift', '--db', db, '--fix', '--json', ...args], io, [driftCommandWith({ clock: virtualClock() })]);
+      const stdout = io.out.join('');
+      const stderr = io.err.join('');
+      for (const s of [...w.envSecrets, ...bundleValues]) {
+        expect(stdout).not.toContain(s);
+        expect(stderr).not.toContain(s);
+      }
+      return { code, stderr, result: stdout ? (JSON.parse(stdout) as DriftResult) : undefined };
+    };
+
+    it('is refused (exit 3, no change) while another run holds the environment lock', async () => {
+      const store = openAuditStore(db);
+      const holder = { host: hostname(), pid: process.pid, runId: 'another-run', startedAt: new Date().toISOString() };
+      expect((await store.acquireLease('dev', holder, 60_000)).acquired).toBe(true);
+      const traffic = w.mark();
+      try {
+        const res = await runFix();
+        expect(res.code).toBe(3);
+        expect(res.stderr).toMatch(/held by/);
+      } finally {
+        await store.releaseLease('dev', holder);
+        await store.close();
+      }
+      expect(traffic()).toEqual({ aws: [], cf: [] });
+    });
+
+    it('repairs what changes in place through the apply path, never deletes, audits it, and reports what is left', async () => {
+      const traffic = w.mark();
+      const { code, result } = await runFix();
+      const calls = traffic();
+      expect(calls.aws.filter((a) => /^(Delete|Terminate)/.test(a))).toEqual([]);
+      expect(calls.cf.filter((c) => c.startsWith('DELETE'))).toEqual([]);
+      expect(result!.fix!.before.length).toBeGreaterThan(10);
+      const status = (slug: string, code: string) => result!.fix!.outcomes.find((o) => o.slug === slug && o.codes.includes(code as never))?.status;
+      expect(status('acme', 'ruleOpenToWorld')).toBe('fixed');
+      expect(status('acme', 'ingressOrigin')).toBe('fixed');
+      expect(status('acme', 'bundleScheduledForDeletion')).toBe('fixed');
+      expect(status('globex', 'recordTtl')).toBe('fixed');
+      expect(status('globex', 'instanceType')).toBe('fixed');
+      expect(status('initech', 'power')).toBe('fixed');
+      expect(status('initech', 'tunnelMissing')).toBe('leftToApply');
+      expect(status('umbrella', 'bundleKeysMissing')).toBe('manual');
+      // The second look: only what --fix leaves to apply and to the operator.
+      expect(result!.findings.map((f) => `${f.slug}:${f.code}`).sort()).toEqual(['initech:danglingRecord', 'initech:tunnelMissing', 'umbrella:bundleKeysMissing']);
+      expect(code).toBe(2);
+
+      // Checked from outside.
+      const group = await tenantGroup(ORG.acme);
+      expect(group.IpPermissions!.some((p) => p.IpRanges?.some((r) => r.CidrIp === '0.0.0.0/0'))).toBe(false);
+      expect(group.IpPermissions!.some((p) => p.FromPort === 8080)).toBe(true);
+      const acmeTunnel = w.cf.tunnels().find((t) => t.name.endsWith(`.acme.${ORG.acme}`) && !t.deletedAt)!;
+      expect(JSON.stringify(w.cf.configurations(acmeTunnel.id))).not.toContain('evil');
+      const record = w.cf.dnsRecords().find((r) => r.name === HOST('globex'))!;
+      expect(record).toMatchObject({ proxied: true, ttl: 1 });
+      expect((await workspaceInstance(ORG.globex)).InstanceType).toBe('t3.large');
+      expect((await tenantInstance(ORG.initech)).State?.Name).toBe('running');
+      expect(w.runs().at(-1)).toMatchObject({ command: 'drift --fix', status: 'succeeded' });
+      // Every repair is an audit row of the fix's own run.
+      const conn = new Database(w.db, { readonly: true });
+      const kinds = (conn.prepare('SELECT DISTINCT kind FROM tenant_resources WHERE run_id = ?').all(result!.fix!.runId) as Array<{ kind: string }>)
+        .map((r) => r.kind)
+        .sort();
+      conn.close();
+      expect(kinds).toEqual(['dnsRecord', 'ingress', 'instance', 'secret', 'securityGroup']);
+      expect(w.auditText()).not.toContain(umbrellaBundle);
+    });
+
+    it('after apply recreates what is missing and the operator puts the bundle back, drift is clean', async () => {
+      expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
+      await w.check.secrets.send(new PutSecretValueCommand({ SecretId: secretName('dev', ORG.umbrella), SecretString: umbrellaBundle }));
+      // Apply made initech a new tunnel but left its instance's TunnelID tag naming the old one: drift finds it, --fix stamps it.
+      const { code, result } = await runFix();
+      expect(result!.fix!.outcomes.map((o) => `${o.slug}:${o.codes.join(',')}:${o.status}`)).toEqual(['initech:tag:fixed']);
+      expect(result!.findings).toEqual([]);
+      expect(code).toBe(0);
+      const clean = await runFix();
+      expect(clean.result!.fix).toBeUndefined();
+      expect(clean.code).toBe(0);
     });
   });
 });
