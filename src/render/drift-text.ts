@@ -18,6 +18,11 @@ export function renderDriftText(r: DriftResult, opts: { color: boolean }): strin
     }
     lines.push('');
   };
+  if (r.fix) {
+    lines.push(`Fix (run ${r.fix.runId}): ${r.fix.before.length} finding${r.fix.before.length === 1 ? '' : 's'} before`);
+    for (const o of r.fix.outcomes) lines.push(`  ${sanitize(fixLine(o))}`);
+    lines.push('', r.findings.length === 0 ? 'Looked again: clean.' : 'Looked again; left after the fix:', '');
+  }
   section(
     paint('1;31', 'SECURITY'),
     r.findings.filter((f) => f.severity === 'security'),

@@ -51,3 +51,25 @@ describe('drift renderers', () => {
     expect(JSON.parse(renderDriftJson(result([])))).toMatchObject({ kind: 'drift', version: 1, findings: [] });
   });
 });
+
+describe('drift renderers after --fix', () => {
+  it('list what was fixed, failed or left, and what the second look found', () => {
+    const r: DriftResult = {
+      ...result([finding(2, 'drift')]),
+      fix: {
+        runId: 'run-1',
+        before: [finding(1, 'security'), finding(2, 'drift')],
+        outcomes: [
+          { slug: 'tenant-1', resource: 'securityGroup', resourceId: 'sg-1', codes: ['ruleOpenToWorld'], status: 'fixed', detail: 'rules set to the contract' },
+          { slug: 'tenant-2', resource: 'instance', resourceId: 'i-2', codes: ['ami'], status: 'manual', detail: 'replace it' },
+        ],
+      },
+    };
+    const text = renderDriftText(r, { color: false });
+    expect(text).toContain('Fix (run run-1): 2 findings before');
+    expect(text).toContain('fixed: tenant-1 securityGroup sg-1 (ruleOpenToWorld): rules set to the contract');
+    expect(text).toContain('manual: tenant-2 instance i-2 (ami): replace it');
+    expect(text).toContain('left after the fix');
+    expect(renderDriftMarkdown(r)).toContain('**Fix** (run run-1)');
+  });
+});
