@@ -17,6 +17,8 @@ export interface DnsRecordRef {
   content: string;
   proxied: boolean;
   comment: string | undefined;
+  /** 1 is "automatic", what tenantform sets; undefined when the listing did not say. */
+  ttl?: number;
 }
 
 /** Types a CNAME cannot coexist with at the same name. */
@@ -35,6 +37,7 @@ export async function listRecordsAt(ctx: ActContext, host: string): Promise<DnsR
         content: String((r as { content?: unknown }).content ?? ''),
         proxied: r.proxied === true,
         comment: r.comment ?? undefined,
+        ...(typeof r.ttl === 'number' ? { ttl: r.ttl } : {}),
       });
     }
     return found;
@@ -87,11 +90,11 @@ export async function ensureCname(ctx: ActContext, tenant: TenantIdentity, tunne
   const [keep, ...duplicates] = ours;
   for (const dup of duplicates) await deleteRecord(ctx, dup, tenant.orgId);
   if (keep) {
-    if (keep.content.toLowerCase() === target && keep.proxied && keep.comment === comment) {
+    if (keep.content.toLowerCase() === target && keep.proxied && keep.comment === comment && (keep.ttl === undefined || keep.ttl === 1)) {
       ctx.audit({ kind: 'dnsRecord', resourceId: keep.id, orgId: tenant.orgId, state: 'adopted', details: { name: host, content: target } });
       return { ...keep, created: false };
     }
-    // Points at an old tunnel (a rolled-back or replaced one) or lost its proxying: repoint it.
+    // Points at an old tunnel (a rolled-back or replaced one), lost its proxying or its automatic TTL: repoint it.
     await cloudflareCall(ctx, 'update DNS record', host, () => client.dns.records.update(keep.id, body));
     ctx.audit({ kind: 'dnsRecord', resourceId: keep.id, orgId: tenant.orgId, state: 'updated', details: { name: host, content: target, was: keep.content } });
     return { ...keep, content: target, proxied: true, comment, created: false };

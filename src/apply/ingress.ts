@@ -4,34 +4,12 @@
  * compares first and writes only when the rules differ.
  */
 import { hostname } from '../contract.js';
+import { desiredIngress, normaliseIngress as normalise } from '../expected/ingress.js';
 import { cloudflareCall, errorStatus } from './cloud.js';
 import type { ActContext } from './context.js';
 import type { TenantIdentity } from './tunnel.js';
 
-export interface IngressRule {
-  hostname: string;
-  service: string;
-}
-
-export const CATCH_ALL_SERVICE = 'http_status:404';
-
-export function desiredIngress(host: string, platformPort: number): IngressRule[] {
-  // The SDK types require `hostname`; "" is the catch-all cloudflared accepts.
-  return [
-    { hostname: host, service: `http://localhost:${platformPort}` },
-    { hostname: '', service: CATCH_ALL_SERVICE },
-  ];
-}
-
-function normalise(rules: ReadonlyArray<{ hostname?: string | null; service?: string | null; path?: string | null }>): string {
-  return JSON.stringify(
-    rules.map((r) => ({
-      hostname: r.hostname === '*' ? '' : (r.hostname ?? '').toLowerCase(),
-      service: r.service ?? '',
-      path: r.path ?? '',
-    })),
-  );
-}
+export { CATCH_ALL_SERVICE, desiredIngress, type IngressRule } from '../expected/ingress.js';
 
 export async function ensureIngress(ctx: ActContext, tenant: TenantIdentity, tunnelId: string): Promise<{ changed: boolean }> {
   const { client, accountId } = ctx.cloudflare;

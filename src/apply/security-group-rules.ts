@@ -8,14 +8,10 @@ import type { Role } from '../contract.js';
 import { CloudError } from '../errors.js';
 import { awsCall, hasCode } from './cloud.js';
 import type { ActContext } from './context.js';
+import { expectedPermissions, permissionKey, sshFromEicPermissions, type IngressPermission } from '../expected/security-group.js';
 
-export interface IngressPermission {
-  port: number;
-  /** Exactly one of cidr / sourceGroupId. */
-  cidr?: string;
-  sourceGroupId?: string;
-  description: string;
-}
+export type { IngressPermission } from '../expected/security-group.js';
+export { permissionKey } from '../expected/security-group.js';
 
 export interface GroupOwner {
   role: Role;
@@ -64,22 +60,18 @@ function sshFromEic(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
   const eic = ctx.wiring.eicSecurityGroupId;
   if (!eic) {
     ctx.warn(`EIC_ENDPOINT_SG_ID is not set: ${owner.role} ${owner.workspaceId ?? owner.orgId} gets no tcp/22 rule, so its browser terminal will not connect`);
-    return [];
   }
-  return [{ port: 22, sourceGroupId: eic, description: 'SSH from the EC2 Instance Connect endpoint' }];
+  return sshFromEicPermissions(eic);
 }
 
 export async function tenantPermissions(ctx: ActContext, owner: GroupOwner): Promise<IngressPermission[]> {
-  const port = ctx.fleet.tenant.platformPort;
-  return [{ port, cidr: await vpcCidr(ctx), description: 'platform port from inside the VPC' }, ...sshFromEic(ctx, owner)];
+  const cidr = await vpcCidr(ctx);
+  sshFromEic(ctx, owner);
+  return expectedPermissions({ role: 'tenant', platformPort: ctx.fleet.tenant.platformPort, vpcCidr: cidr, eicGroupId: ctx.wiring.eicSecurityGroupId });
 }
 
 export function workspacePermissions(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
   return sshFromEic(ctx, owner);
-}
-
-export function permissionKey(p: IngressPermission): string {
-  return p.cidr ? `tcp:${p.port}:cidr:${p.cidr}` : `tcp:${p.port}:sg:${p.sourceGroupId}`;
 }
 
 /** Flatten AWS IpPermissions into one key per (protocol, ports, source). */

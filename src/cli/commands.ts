@@ -13,6 +13,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'validate', load: async () => (await import('./validate.js')).validateCommand },
   { name: 'plan', load: async () => (await import('./plan.js')).planCommand },
   { name: 'apply', load: async () => (await import('./apply.js')).applyCommand },
+  { name: 'drift', load: async () => (await import('./drift.js')).driftCommand },
   { name: 'sweep', load: async () => (await import('./sweep.js')).sweepCommand },
   { name: 'history', load: async () => (await import('./history.js')).historyCommand },
 ];

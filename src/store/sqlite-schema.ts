@@ -116,10 +116,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX tenant_resources_org ON tenant_resources (org_id, seq);
   CREATE INDEX tenant_resources_run ON tenant_resources (run_id);
   `,
-  // 3 (issue 10, sweep): when the store first saw a resource, for the kinds the cloud gives no
-  // creation time (security groups, bundles, DNS records), so `sweep --min-age` can tell an
-  // orphan from something an apply is making. Written by sweep (src/store/first-seen.ts).
-  // NOTE for the merge: drift adds its own table in a separate step; the two may become one.
+  // 3 (issue 10): two tables for the scheduled sweeps.
+  // first_seen: when the store first saw a resource, for the kinds the cloud gives no creation time
+  // (security groups, bundles, DNS records), so `sweep --min-age` can tell an orphan from something
+  // an apply is making (src/store/first-seen.ts).
+  // drift_deep_checks: when each tenant was last deep-checked, so each `drift --budget` run takes the
+  // stalest tenants first; `run_seq` orders runs even when two share a timestamp (src/store/deep-checks.ts).
   `
   CREATE TABLE first_seen (
     environment TEXT NOT NULL,
@@ -127,6 +129,14 @@ export const MIGRATIONS: readonly string[] = [
     seen_at     TEXT NOT NULL,
     PRIMARY KEY (environment, key)
   ) WITHOUT ROWID;
+  CREATE TABLE drift_deep_checks (
+    environment TEXT NOT NULL,
+    org_id      TEXT NOT NULL,
+    slug        TEXT NOT NULL,
+    checked_at  TEXT NOT NULL,
+    run_seq     INTEGER NOT NULL,
+    PRIMARY KEY (environment, org_id)
+  );
   `,
 ];
 

@@ -1,0 +1,89 @@
+/**
+ * One look at the environment for drift: the list calls (every tenant), the budgeted deep reads
+ * (only for the tenants given), and the pure comparison. Used by the drift use case, and again
+ * after `--fix` to show what is left.
+ */
+import type { Wiring } from '../config/env.js';
+import { secretName, tunnelName } from '../contract.js';
+import type { DesiredState } from '../desired/model.js';
+import { compareFleet } from '../drift/compare.js';
+import { requiredBundleKeys, type DriftExpectations } from '../drift/expectations.js';
+import type { DriftFinding } from '../drift/model.js';
+import { captureListExtras } from '../live/deep/capture.js';
+import { createDeepReaders, type BundleKeys, type TunnelConfiguration } from '../live/deep/readers.js';
+import type { Inventory } from '../live/model.js';
+import { observe } from '../live/observe.js';
+import type { CallCounts } from '../live/readers.js';
+import { mapSettled } from '../rate/index.js';
+import type { CloudSession, WiringEnv } from './ports.js';
+
+export interface Inspection {
+  inventory: Inventory;
+  expectations: DriftExpectations;
+  findings: DriftFinding[];
+  calls: { list: CallCounts; deep: CallCounts };
+}
+
+export interface InspectInput {
+  session: CloudSession;
+  desired: DesiredState;
+  wiring: Wiring;
+  env: WiringEnv;
+  /** Which tenants get the per-tenant reads; called once the inventory is known. */
+  chooseDeep: (inventory: Inventory) => Promise<ReadonlyArray<{ orgId: string; slug: string }>>;
+  signal?: AbortSignal;
+}
+
+export async function inspect(input: InspectInput): Promise<Inspection & { deepChecked: ReadonlyArray<{ orgId: string; slug: string }> }> {
+  const { session, desired, wiring } = input;
+  const { fleet } = desired;
+  const listing = captureListExtras(session.readers);
+  const inventory = await observe(listing.readers, { environment: fleet.environment, appDomain: fleet.appDomain });
+  input.signal?.throwIfAborted();
+  const deepReaders = createDeepReaders({ ec2: session.aws.ec2, secrets: session.aws.secrets, cloudflare: session.cloudflare, gate: session.gate });
+  const vpcCidr = wiring.ec2.vpcId ? await deepReaders.vpcCidr(wiring.ec2.vpcId) : undefined;
+  const expectations = expectationsOf(desired, wiring, input.env, vpcCidr);
+  const deepChecked = await input.chooseDeep(inventory);
+
+  const tunnelConfigs = new Map<string, TunnelConfiguration>();
+  const bundleKeys = new Map<string, BundleKeys>();
+  const settled = await mapSettled(deepChecked, fleet.budgets.concurrency, async (c) => {
+    const live = inventory.tenants[c.orgId];
+    const tunnel = live?.tunnels.find((x) => x.name === tunnelName(fleet.environment, c.slug, c.orgId));
+    const bundle = live?.secrets.find((s) => s.name === secretName(fleet.environment, c.orgId));
+    if (tunnel) tunnelConfigs.set(tunnel.id, await deepReaders.tunnelConfiguration(tunnel.id));
+    if (bundle && !bundle.deletedDate) bundleKeys.set(c.orgId, await deepReaders.bundleKeys(bundle.name));
+  });
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  input.signal?.throwIfAborted();
+
+  const findings = compareFleet(desired, inventory, expectations, {
+    deepChecked: new Set(deepChecked.map((c) => c.orgId)),
+    tunnelConfigs,
+    bundleKeys,
+    instanceProfiles: listing.extras.instanceProfiles,
+    recordTtls: listing.extras.recordTtls,
+  });
+  // The one DescribeVpcs is made every run like the listings; the deep part is Cloudflare and Secrets Manager.
+  const list = { ...inventory.calls, ec2: inventory.calls.ec2 + deepReaders.calls.ec2 };
+  const deep = { ...deepReaders.calls, ec2: 0 };
+  return { inventory, expectations, findings, calls: { list, deep }, deepChecked };
+}
+
+function expectationsOf(desired: DesiredState, wiring: Wiring, env: WiringEnv, vpcCidr: string | undefined): DriftExpectations {
+  return {
+    environment: desired.fleet.environment,
+    appDomain: desired.fleet.appDomain,
+    platformPort: desired.fleet.tenant.platformPort,
+    perTenantGroups: wiring.ec2.vpcId !== undefined,
+    vpcCidr,
+    eicGroupId: wiring.ec2.eicEndpointSecurityGroupId,
+    iamProfile: env.EC2_TENANT_IAM_PROFILE?.trim() || undefined,
+    requiredBundleKeys: requiredBundleKeys({
+      sharedSecret: wiring.secrets.provisionSharedSecret !== undefined,
+      ghcrPullToken: wiring.secrets.ghcrPullToken !== undefined,
+      controlPlaneUrl: wiring.controlPlane.baseUrl !== undefined,
+    }),
+  };
+}
