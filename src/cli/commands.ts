@@ -14,6 +14,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'plan', load: async () => (await import('./plan.js')).planCommand },
   { name: 'apply', load: async () => (await import('./apply.js')).applyCommand },
   { name: 'history', load: async () => (await import('./history.js')).historyCommand },
+  { name: 'init', load: async () => (await import('./init.js')).initCommand },
 ];
 
 /** The modules a command line needs: only the named subcommand's, or all of them for help and errors. */
