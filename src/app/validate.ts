@@ -5,6 +5,7 @@
 import { readWiring } from '../config/env.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
+import { scanForSecrets } from '../desired/secrets.js';
 import type { Redactor } from '../redact.js';
 import type { WiringEnv } from './ports.js';
 
@@ -29,10 +30,13 @@ export async function validateFleet(input: ValidateInput): Promise<ValidateResul
     allowEmpty: input.allowEmpty ?? false,
     ...(input.wiringEnv ? { env: input.wiringEnv } : {}),
   });
-  if (input.wiringEnv) {
-    diagnostics.push(...readWiring(input.wiringEnv, fleet).diagnostics);
-    sortDiagnostics(diagnostics);
-  }
+  if (input.wiringEnv) diagnostics.push(...readWiring(input.wiringEnv, fleet).diagnostics);
+  // A credential in the repository fails validation; its value is registered so that no other
+  // message quoting the same text (a schema error on that field) can print it either.
+  const secrets = await scanForSecrets(input.repoDir);
+  for (const value of secrets.values) input.redactor.register(value);
+  diagnostics.push(...secrets.diagnostics);
+  sortDiagnostics(diagnostics);
   if (!state || hasErrors(diagnostics)) return { diagnostics };
   return {
     diagnostics,
