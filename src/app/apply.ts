@@ -31,6 +31,7 @@ import type { GuardAllowances } from '../plan/guards.js';
 import type { Plan } from '../plan/model.js';
 import type { Redactor } from '../redact.js';
 import { currentHolder, withLease, type AuditStore, type RunStatus } from '../store/index.js';
+import { localStoreWarning } from './ci-warning.js';
 import { recordedCommit } from './dirty-tree.js';
 import { Interruption } from './interrupt.js';
 import { noProgress, type CloudSessionFactory, type ProgressSink, type WiringEnv } from './ports.js';
@@ -41,7 +42,9 @@ export interface ApplyInput {
   wiringEnv: WiringEnv;
   clients: CloudSessionFactory;
   /** Opened once the fleet and the wiring are known good (an invalid fleet makes no database). */
-  openStore: () => AuditStore;
+  openStore: () => AuditStore | Promise<AuditStore>;
+  /** Running on a CI runner: a store inside the checkout is then warned about (see ci-warning.ts). */
+  ci?: boolean;
   /** Learns the wiring's secrets and every generated one; the store and errors scrub with it. */
   redactor: Redactor;
   /** `confirm` gets the plan that passed the guards and the wiring check; false changes nothing (exit 1). */
@@ -91,7 +94,9 @@ export async function applyFleet(input: ApplyInput): Promise<ApplyResult> {
 
   // Stopped before anything was recorded or held: nothing to record.
   input.signal?.throwIfAborted();
-  const store = input.openStore();
+  const store = await input.openStore();
+  const localWarning = localStoreWarning(store, input.repoDir, input.ci ?? false);
+  if (localWarning) progress({ kind: 'warning', message: localWarning });
   const runId = randomUUID();
   const holder = currentHolder(runId);
   let code: number = ExitCode.error;

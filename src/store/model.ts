@@ -114,6 +114,8 @@ export interface History {
 }
 
 export interface AuditStore extends LeaseStore {
+  /** A local SQLite file, or a PostgreSQL server shared between machines. */
+  readonly kind: 'sqlite' | 'postgres';
   /** Where the store lives, for messages ("audit database /x/state.db"); never holds credentials. */
   readonly location: string;
   startRun(input: StartRunInput): Promise<RunRecord>;
@@ -154,7 +156,12 @@ export type AcquireResult =
       /** The lease this one replaced (a crashed run's), and why it could be taken; that run is now `abandoned`. */
       reclaimed: (Lease & { reason: ReclaimReason }) | undefined;
     }
-  | { acquired: false; current: Lease };
+  | {
+      acquired: false;
+      current: Lease;
+      /** When the store frees a dead holder's lease, if not at expiry (PostgreSQL: when its session ends). */
+      reclaimHint?: string;
+    };
 
 export interface AcquireOptions {
   /**

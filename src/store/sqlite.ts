@@ -104,6 +104,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
 }
 
 export class SqliteAuditStore implements AuditStore {
+  readonly kind = 'sqlite';
   private readonly redactor: Redactor;
   private readonly now: () => number;
 
