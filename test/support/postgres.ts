@@ -132,6 +132,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       stopped ??= new Promise<void>((resolve) => {
         if (watchdog.exitCode !== null || watchdog.signalCode !== null) return resolve();
         watchdog.once('exit', () => resolve());
+        // Unreferenced so it never keeps a finished process alive; waited for here, so referenced again.
+        watchdog.ref();
         watchdog.stdin?.end();
       });
       return stopped;
