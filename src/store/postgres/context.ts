@@ -5,7 +5,7 @@
  * functions live in their own module (runs.ts, events.ts, leases.ts) and take this first, so a new
  * table is a new module plus one delegating line per method in store.ts.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { TenantformError } from '../../errors.js';
 import type { Redactor } from '../../redact.js';
 
