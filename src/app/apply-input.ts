@@ -11,7 +11,9 @@ export interface ApplyInput {
   wiringEnv: WiringEnv;
   clients: CloudSessionFactory;
   /** Opened once the fleet and the wiring are known good (an invalid fleet makes no database). */
-  openStore: () => AuditStore;
+  openStore: () => AuditStore | Promise<AuditStore>;
+  /** Running on a CI runner: a store inside the checkout is then warned about (see ci-warning.ts). */
+  ci?: boolean;
   /** Learns the wiring's secrets and every generated one; the store and errors scrub with it. */
   redactor: Redactor;
   /** `confirm` gets the plan that passed the guards and the wiring check; false changes nothing (exit 1). */

@@ -22,6 +22,7 @@ import type { Plan } from '../plan/model.js';
 import { currentHolder, withLease, type RunStatus } from '../store/index.js';
 import type { ApplyInput } from './apply-input.js';
 import { applyLocked } from './apply-locked.js';
+import { localStoreWarning } from './ci-warning.js';
 import { loadApplySource } from './apply-source.js';
 import { Interruption } from './interrupt.js';
 import { noProgress } from './ports.js';
@@ -49,7 +50,9 @@ export async function applyFleet(input: ApplyInput): Promise<ApplyResult> {
 
   // Stopped before anything was recorded or held: nothing to record.
   input.signal?.throwIfAborted();
-  const store = input.openStore();
+  const store = await input.openStore();
+  const localWarning = localStoreWarning(store, input.repoDir, input.ci ?? false);
+  if (localWarning) progress({ kind: 'warning', message: localWarning });
   const runId = randomUUID();
   const holder = currentHolder(runId);
   let code: number = ExitCode.error;

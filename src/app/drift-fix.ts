@@ -20,7 +20,7 @@ import type { CloudSession, ProgressSink, WiringEnv } from './ports.js';
 import type { Redactor } from '../redact.js';
 
 export interface FixInput {
-  openAuditStore: () => AuditStore;
+  openAuditStore: () => AuditStore | Promise<AuditStore>;
   lockTtlMs: number;
   clock?: Clock;
   input: { wiringEnv: WiringEnv; redactor: Redactor; signal?: AbortSignal };
@@ -34,7 +34,7 @@ export interface FixInput {
 export async function fixDrift(f: FixInput): Promise<{ runId: string; outcomes: FixOutcome[]; after: Inspection }> {
   const { desired, session } = f;
   const environment = desired.fleet.environment;
-  const store = f.openAuditStore();
+  const store = await f.openAuditStore();
   const runId = randomUUID();
   const holder = currentHolder(runId);
   let status: Exclude<RunStatus, 'running'> = 'failed';

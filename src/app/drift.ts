@@ -30,12 +30,12 @@ export interface DriftInput {
   wiringEnv: WiringEnv;
   clients: CloudSessionFactory;
   /** Opened only once the fleet and the wiring are valid. */
-  openStore: () => DeepCheckStore;
+  openStore: () => DeepCheckStore | Promise<DeepCheckStore>;
   redactor: Redactor;
   /** Per-tenant calls per service in this run; undefined deep-checks every tenant. */
   budget?: number;
   /** Repair in place under the environment lease, with audit rows, then look again. */
-  fix?: { openAuditStore: () => AuditStore; lockTtlMs: number; clock?: Clock };
+  fix?: { openAuditStore: () => AuditStore | Promise<AuditStore>; lockTtlMs: number; clock?: Clock };
   signal?: AbortSignal;
   now?: () => Date;
   progress?: ProgressSink;
@@ -69,7 +69,7 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
 
   const { fleet } = desired;
   const now = input.now ?? (() => new Date());
-  const store = input.openStore();
+  const store = await input.openStore();
   const session = input.clients({ region: fleet.region, budgets: fleet.budgets, cloudflare: wiring.cloudflare, ...(input.fix?.clock ? { clock: input.fix.clock } : {}) });
   try {
     let choice: RotationChoice<RotationCandidate> | undefined;

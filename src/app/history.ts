@@ -1,13 +1,16 @@
 /**
  * The history use case: the runs and resource lifecycle events in the audit store, newest first.
- * Read-only: a missing database is empty history and is not created.
+ * Read-only: a missing SQLite file is empty history and is not created. A PostgreSQL URL is
+ * reported by its display form (password removed), never as given.
  */
 import { existsSync } from 'node:fs';
 import type { Redactor } from '../redact.js';
 import type { History } from '../store/model.js';
 import { openAuditStore } from '../store/open.js';
+import { displayDbLocation, isDbUrl } from '../store/url.js';
 
 export interface HistoryInput {
+  /** A SQLite file path or a postgres:// URL. */
   dbPath: string;
   tenant?: string | undefined;
   limit: number;
@@ -22,15 +25,15 @@ export interface HistoryResult {
 }
 
 export async function readHistory(input: HistoryInput): Promise<HistoryResult> {
-  const exists = existsSync(input.dbPath);
+  const exists = isDbUrl(input.dbPath) || existsSync(input.dbPath);
   let history: History = { runs: [], resources: [] };
   if (exists) {
-    const store = openAuditStore(input.dbPath, { redactor: input.redactor });
+    const store = await openAuditStore(input.dbPath, { redactor: input.redactor });
     try {
       history = await store.history({ slug: input.tenant, limit: input.limit });
     } finally {
       await store.close();
     }
   }
-  return { database: input.dbPath, exists, history };
+  return { database: displayDbLocation(input.dbPath), exists, history };
 }

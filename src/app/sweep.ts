@@ -32,7 +32,7 @@ export interface SweepInput {
   repoDir: string;
   wiringEnv: WiringEnv;
   clients: CloudSessionFactory;
-  openStore: () => AuditStore;
+  openStore: () => AuditStore | Promise<AuditStore>;
   redactor: Redactor;
   /** False: a dry run (report only). */
   delete: boolean;
@@ -79,7 +79,7 @@ export async function sweepFleet(input: SweepInput): Promise<SweepResult> {
     );
   }
   input.signal?.throwIfAborted();
-  const store = input.openStore();
+  const store = await input.openStore();
   try {
     if (!input.delete) {
       const session = openSession(input, desired);

@@ -76,7 +76,7 @@ export async function runApply(
     });
   }
   const lockTtlMs = parsePositiveInt('--lock-ttl', opts.lockTtl ?? String(DEFAULT_LOCK_TTL_SECONDS)) * 1000;
-  // Before anything else reads or makes a file: a URL here is refused.
+  // Before anything else reads or makes a file: a URL other than postgres:// is refused, and a password is registered.
   const dbPath = dbFile(io, opts, redactor);
 
   const interrupt = abortOnSignals();
@@ -95,6 +95,7 @@ export async function runApply(
       wiringEnv: io.env,
       clients: cloudSessionFactory(io.env),
       openStore: () => openAuditStore(dbPath, { redactor }),
+      ci: isCi(io.env),
       redactor,
       confirm: () => confirmed(io, out, opts),
       ...(planFile !== undefined ? { planFile: { path: resolve(io.cwd, planFile), name: planFile } } : {}),
@@ -128,6 +129,12 @@ export async function runApply(
     else if (plan.actions.length > 0) out.stdout(renderChangeSetText(changeSet, { color: io.color }));
   }
   return result;
+}
+
+/** CI=true (or 1), as GitHub Actions, GitLab CI and most runners set it. */
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  const v = env.CI?.trim().toLowerCase();
+  return v === 'true' || v === '1';
 }
 
 async function confirmed(io: Io, out: Io, opts: ApplyCommandOptions): Promise<boolean> {

@@ -13,7 +13,7 @@ import { renderDriftJson } from '../render/drift-json.js';
 import { renderDriftMarkdown } from '../render/drift-markdown.js';
 import { renderDriftText } from '../render/drift-text.js';
 import { renderInvalidInputJson } from '../render/error-json.js';
-import { openSqliteDeepCheckStore } from '../store/deep-checks.js';
+import { deepCheckStoreOf } from '../store/deep-checks.js';
 import { openAuditStore } from '../store/index.js';
 import type { Clock } from '../rate/index.js';
 import { cloudSessionFactory } from './cloud-session.js';
@@ -58,7 +58,7 @@ export async function runDrift(io: Io, opts: DriftCommandOptions, deps: DriftDep
     repoDir: dir,
     wiringEnv: io.env,
     clients: cloudSessionFactory(io.env),
-    openStore: () => openSqliteDeepCheckStore(dbPath),
+    openStore: async () => deepCheckStoreOf(await openAuditStore(dbPath, { redactor })),
     redactor,
     ...(budget !== undefined ? { budget } : {}),
     ...(opts.fix ? { fix: { openAuditStore: () => openAuditStore(dbPath, { redactor }), lockTtlMs, ...(deps.clock ? { clock: deps.clock } : {}) } } : {}),

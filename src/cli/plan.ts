@@ -19,7 +19,7 @@ import { renderPlanMarkdown } from '../render/plan-markdown.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
-import { addRepoOption, collect, parsePositiveInt, repoDir } from './options.js';
+import { addRepoOption, collect, parsePositiveInt, registerDbSecrets, repoDir } from './options.js';
 import { abortOnSignals } from './signals.js';
 
 export interface PlanCommandOptions {
@@ -43,6 +43,8 @@ export interface PlanRun {
 /** Runs the plan command and returns its exit code with the plan (the benchmark reads it). */
 export async function runPlan(io: Io, opts: PlanCommandOptions, redactor: Redactor = defaultRedactor): Promise<PlanRun> {
   redactor.registerEnv(io.env);
+  // Plan opens no database, but an error quoting the environment must not show a URL's password.
+  registerDbSecrets(io.env, redactor);
   const out = redactWriters(io, redactor);
   const dir = repoDir(io, opts.repo);
   const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);

@@ -81,7 +81,7 @@ export async function withLease<T>(
   const ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const result = await leases.acquireLease(environment, holder, ttlMs, { holderGone: opts.holderGone ?? ((h) => holderProcessGone(h)) });
   if (!result.acquired) {
-    throw new GuardRefusal(`held by ${describeLease(result.current)}; it can be reclaimed once it expires if that run crashed`, {
+    throw new GuardRefusal(`held by ${describeLease(result.current)}; ${result.reclaimHint ?? 'it can be reclaimed once it expires if that run crashed'}`, {
       operation: 'lock',
       resource: `environment ${environment}`,
     });

@@ -5,6 +5,7 @@
  * though SQLite answers synchronously.
  */
 import type { FirstSeenStore } from './first-seen.js';
+import type { DeepCheckMarks } from './deep-checks.js';
 
 import type { StoredKind } from '../kinds.js';
 
@@ -116,7 +117,9 @@ export interface History {
   resources: ResourceRecord[];
 }
 
-export interface AuditStore extends LeaseStore, FirstSeenStore {
+export interface AuditStore extends LeaseStore, FirstSeenStore, DeepCheckMarks {
+  /** A local SQLite file, or a PostgreSQL server shared between machines. */
+  readonly kind: 'sqlite' | 'postgres';
   /** Where the store lives, for messages ("audit database /x/state.db"); never holds credentials. */
   readonly location: string;
   startRun(input: StartRunInput): Promise<RunRecord>;
@@ -157,7 +160,12 @@ export type AcquireResult =
       /** The lease this one replaced (a crashed run's), and why it could be taken; that run is now `abandoned`. */
       reclaimed: (Lease & { reason: ReclaimReason }) | undefined;
     }
-  | { acquired: false; current: Lease };
+  | {
+      acquired: false;
+      current: Lease;
+      /** When the store frees a dead holder's lease, if not at expiry (PostgreSQL: when its session ends). */
+      reclaimHint?: string;
+    };
 
 export interface AcquireOptions {
   /**

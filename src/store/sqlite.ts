@@ -25,6 +25,7 @@ import type {
 } from './model.js';
 import { sameHolder, toLease, toResource, toRun, type LeaseRow, type ResourceRow, type RunRow } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
+import { deepCheckMarksSqlite, recordDeepChecksSqlite, type DeepCheckMark } from './deep-checks.js';
 import { recordSightingsSqlite } from './first-seen.js';
 
 export interface SqliteStoreOptions {
@@ -60,6 +61,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
 }
 
 export class SqliteAuditStore implements AuditStore {
+  readonly kind = 'sqlite';
   private readonly redactor: Redactor;
   private readonly now: () => number;
 
@@ -177,6 +179,14 @@ export class SqliteAuditStore implements AuditStore {
 
   async recordSightings(environment: string, keys: readonly string[], at: string, opts: { prune?: boolean } = {}): Promise<Map<string, string>> {
     return this.write('record first sightings', `environment ${environment}`, () => recordSightingsSqlite(this.db, environment, keys, at, opts.prune ?? false));
+  }
+
+  async deepCheckMarks(environment: string): Promise<DeepCheckMark[]> {
+    return this.write('read deep-check marks', `environment ${environment}`, () => deepCheckMarksSqlite(this.db, environment));
+  }
+
+  async recordDeepChecks(environment: string, checked: ReadonlyArray<{ orgId: string; slug: string }>, at: string): Promise<void> {
+    this.write('record deep checks', `environment ${environment}`, () => recordDeepChecksSqlite(this.db, environment, checked, at));
   }
 
   async acquireLease(env: string, holder: LeaseHolder, ttlMs: number, opts: AcquireOptions = {}): Promise<AcquireResult> {

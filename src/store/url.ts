@@ -1,5 +1,6 @@
 /**
- * Audit database locations that are URLs (`postgres://user:password@host/db`, any `scheme://`).
+ * Audit database locations that are URLs (`postgres://user:password@host/db`, any `scheme://`;
+ * only postgres:// and postgresql:// are opened).
  * They are recognised before any path handling, so a URL never becomes a relative file name
  * ("./postgres:/user:pw@host/db"), and they are only ever shown with their password removed:
  * error messages are printed without going through the redactor, and a short password ("pw")
@@ -71,12 +72,14 @@ export function dbUrlSecrets(location: string): string[] {
   return [...out];
 }
 
-/** Why a URL cannot be opened today: one line, exit 1, password removed. */
-export function unsupportedDbUrl(location: string): ConfigError {
+/** A URL naming the PostgreSQL store (libpq's two schemes). */
+export function isPostgresUrl(location: string): boolean {
   const scheme = dbUrlScheme(location);
-  const detail =
-    scheme === 'postgres' || scheme === 'postgresql'
-      ? 'PostgreSQL audit stores are not implemented yet; use a SQLite file path'
-      : `${scheme}:// URLs are not supported; use a SQLite file path`;
+  return scheme === 'postgres' || scheme === 'postgresql';
+}
+
+/** Why a URL cannot be opened: one line, exit 1, password removed. */
+export function unsupportedDbUrl(location: string): ConfigError {
+  const detail = `${dbUrlScheme(location)}:// URLs are not supported; use a postgres:// URL or a SQLite file path`;
   return new ConfigError(detail, { operation: 'open audit database', resource: displayDbLocation(location) });
 }

@@ -148,7 +148,7 @@ describe('two use cases in one process', () => {
     const runsBefore = a.w.runs();
     await expect(apply(a, () => undefined, stop.signal)).rejects.toBe(why);
     expect(a.w.runs()).toEqual(runsBefore);
-    const store = openAuditStore(a.w.db);
+    const store = await openAuditStore(a.w.db);
     try {
       expect(await store.currentLease('dev')).toBeUndefined();
     } finally {

@@ -1,7 +1,8 @@
 /**
  * `--db postgres://…` (or TENANTFORM_DB set to any URL) is recognised before any path handling:
- * until PostgreSQL support lands it is refused with exit 1 and one line, no file is made, nothing
- * is changed in the cloud, and the URL's password appears in no output.
+ * a PostgreSQL server that cannot be reached is exit 1 and one line, any other scheme is refused
+ * the same way; no file is made, nothing is read or changed in the cloud, and the URL's password
+ * appears in no output. (A real server, a wrong password: test/cli/postgres-store.test.ts.)
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,10 @@ import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { startApplyWorld, type ApplyWorld } from './apply-world.js';
 
-const URL_SHORT = 'postgres://u:pw@localhost/x';
-const URL_LONG = 'postgresql://tenantform:Sup3r-s3cret-pass@db.internal:5432/audit?sslmode=require';
-const REFUSED = /^error: open audit database postgres(ql)?:\/\/[^ ]*\[REDACTED\]@[^ ]*: PostgreSQL audit stores are not implemented yet; use a SQLite file path\n$/;
+// Port 1 on the loopback: nothing listens there, so the connection is refused at once.
+const URL_SHORT = 'postgres://u:pw@127.0.0.1:1/x';
+const URL_LONG = 'postgresql://tenantform:Sup3r-s3cret-pass@127.0.0.1:1/audit?sslmode=require';
+const REFUSED = /^error: open audit database postgres(ql)?:\/\/[^ ]*:\[REDACTED\]@127\.0\.0\.1:1\/[^ ]*: connect ECONNREFUSED 127\.0\.0\.1:1\n$/;
 
 function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).sort();
@@ -47,7 +49,9 @@ describe('history with a database URL', () => {
   it('TENANTFORM_DB set to a URL of any scheme is refused the same way', async () => {
     const io = memoryIo({ cwd: dir, env: { TENANTFORM_DB: 'mysql://root:hunter2-long@db/x' } });
     expect(await main(['history'], io)).toBe(1);
-    expect(io.err.join('')).toBe('error: open audit database mysql://root:[REDACTED]@db/x: mysql:// URLs are not supported; use a SQLite file path\n');
+    expect(io.err.join('')).toBe(
+      'error: open audit database mysql://root:[REDACTED]@db/x: mysql:// URLs are not supported; use a postgres:// URL or a SQLite file path\n',
+    );
     expect(files(dir)).toEqual([]);
   });
 });
@@ -79,7 +83,7 @@ describe('apply with a database URL', () => {
       }
       expect(files(w.dir)).toEqual(before);
       expect(traffic()).toEqual({ aws: [], cf: [] });
-      // Not even a read: the URL is refused before the fleet is observed.
+      // Not even a read: the store is opened before the fleet is observed.
       expect(w.aws.calls.length + w.cf.requests.length).toBe(calls);
     });
   }

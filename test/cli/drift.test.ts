@@ -305,7 +305,7 @@ describe('tenantform drift', () => {
     };
 
     it('is refused (exit 3, no change) while another run holds the environment lock', async () => {
-      const store = openAuditStore(db);
+      const store = await openAuditStore(db);
       const holder = { host: hostname(), pid: process.pid, runId: 'another-run', startedAt: new Date().toISOString() };
       expect((await store.acquireLease('dev', holder, 60_000)).acquired).toBe(true);
       const traffic = w.mark();

@@ -129,23 +129,19 @@ describe('SQLite audit store: schema', () => {
     }
   });
 
-  it('reports an unusable path as a ConfigError naming it', () => {
+  it('reports an unusable path as a ConfigError naming it', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    const err = (() => {
-      try {
-        openAuditStore(join(file, 'state.db'));
-      } catch (e) {
-        return e;
-      }
-    })();
+    const err = await openAuditStore(join(file, 'state.db')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain(`open audit database ${join(file, 'state.db')}`);
   });
 
-  it('recognises a PostgreSQL URL and says it is not implemented yet', () => {
-    expect(() => openAuditStore('postgres://user@db/tenantform')).toThrow(ConfigError);
-    expect(() => openAuditStore('postgresql://user@db/tenantform')).toThrow(/not implemented yet/);
+  it('recognises a PostgreSQL URL and opens it as PostgreSQL, not as a file (nothing listens on port 1)', async () => {
+    await expect(openAuditStore('postgres://user@127.0.0.1:1/tenantform')).rejects.toThrow(ConfigError);
+    await expect(openAuditStore('postgresql://user@127.0.0.1:1/tenantform')).rejects.toThrow(
+      /^open audit database postgresql:\/\/user@127\.0\.0\.1:1\/tenantform: connect ECONNREFUSED/,
+    );
   });
 });
 
@@ -327,20 +323,20 @@ describe('audit database URLs', () => {
     expect(dbUrlSecrets('postgres://u:p%40ss-w0rd@db/x?password=other-one')).toEqual(['p%40ss-w0rd', 'p@ss-w0rd', 'other-one']);
   });
 
-  it('are refused by openAuditStore with one line, the password left out', () => {
-    const refusal = (location: string) => {
-      try {
-        openAuditStore(location);
-      } catch (e) {
-        return e as Error;
-      }
-      throw new Error('not refused');
+  it('that cannot be opened fail with one line, the password left out', async () => {
+    const refusal = async (location: string) => {
+      const e = await openAuditStore(location).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      if (!e) throw new Error('not refused');
+      return e;
     };
-    const pg = refusal('postgres://u:hunter22@localhost/x');
+    const pg = await refusal('postgres://u:hunter22@127.0.0.1:1/x');
     expect(pg).toBeInstanceOf(ConfigError);
-    expect(pg.message).toBe('open audit database postgres://u:[REDACTED]@localhost/x: PostgreSQL audit stores are not implemented yet; use a SQLite file path');
-    expect(refusal('mysql://root:hunter22@db/x').message).toBe(
-      'open audit database mysql://root:[REDACTED]@db/x: mysql:// URLs are not supported; use a SQLite file path',
+    expect(pg.message).toBe('open audit database postgres://u:[REDACTED]@127.0.0.1:1/x: connect ECONNREFUSED 127.0.0.1:1');
+    expect((await refusal('mysql://root:hunter22@db/x')).message).toBe(
+      'open audit database mysql://root:[REDACTED]@db/x: mysql:// URLs are not supported; use a postgres:// URL or a SQLite file path',
     );
   });
 });
