@@ -3,6 +3,7 @@
  * (only for the tenants given), and the pure comparison. Used by the drift use case, and again
  * after `--fix` to show what is left.
  */
+import { describeCause, InternalError, TenantformError } from '../errors.js';
 import type { Wiring } from '../config/env.js';
 import { secretName, tunnelName } from '../contract.js';
 import type { DesiredState } from '../desired/model.js';
@@ -55,7 +56,12 @@ export async function inspect(input: InspectInput): Promise<Inspection & { deepC
     if (bundle && !bundle.deletedDate) bundleKeys.set(c.orgId, await deepReaders.bundleKeys(bundle.name));
   });
   const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (failed) {
+    const reason: unknown = failed.reason;
+    // Readers throw typed errors (the rate gate and cloud wrappers); anything else is a bug here.
+    if (reason instanceof TenantformError) throw reason;
+    throw new InternalError(describeCause(reason), { operation: 'deep-check tenants', cause: reason });
+  }
   input.signal?.throwIfAborted();
 
   const findings = compareFleet(desired, inventory, expectations, {
