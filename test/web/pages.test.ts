@@ -71,6 +71,8 @@ describe('fleet page', () => {
     expect(page).toMatch(/stopped <span class="b warn">running<\/span>/);
     expect(page).toContain(`<a href="/runs/${RUN_1}">`);
     expect(page).toContain('1 security');
+    expect(page).toContain('1 drift'); // the workspace's tag finding, on its own row
+    expect(page).not.toContain('0 drift');
     expect(page).toContain('never');
   });
   it('escapes a hostile slug and image', () => {

@@ -79,7 +79,8 @@ function driftCell(drift: DriftResult | undefined, row: Row): Html {
   const mine = drift.findings.filter((f) => f.orgId === row.orgId && (row.workspace ? f.workspace === row.workspace.name : f.workspace === undefined));
   if (mine.length === 0) return badge('clean', 'ok');
   const security = mine.filter((f) => f.severity === 'security').length;
-  return html`<a href="/drift">${security > 0 ? badge(`${security} security`, 'bad') : ''} ${badge(`${mine.length - security} drift`, 'warn')}</a>`;
+  const other = mine.length - security;
+  return html`<a href="/drift">${security > 0 ? badge(`${security} security`, 'bad') : ''} ${other > 0 ? badge(`${other} drift`, 'warn') : ''}</a>`;
 }
 
 function powerCell(row: Row): Html {

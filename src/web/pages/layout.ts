@@ -15,7 +15,7 @@ export const NAV: ReadonlyArray<{ href: string; label: string }> = [
 const CSS = `
 body{font-family:system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{background:#1d2330;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.5rem;align-items:baseline}
-header a{color:#cfd8ea;text-decoration:none}header a.here{color:#fff;font-weight:600}
+nav{display:flex;gap:1rem}header a{color:#cfd8ea;text-decoration:none}header a.here{color:#fff;font-weight:600}
 main{padding:1rem 1.2rem}h1{font-size:1.3rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
 table{border-collapse:collapse;background:#fff;margin-bottom:1rem}th,td{border:1px solid #d9dde5;padding:.3rem .6rem;text-align:left;vertical-align:top;font-size:.9rem}
 th{background:#eceff4}td.ws{padding-left:1.6rem}.muted{color:#6b7385}
