@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateTagsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,8 @@ let page: Page;
 let base: string;
 let applyRunId: string;
 let openGroup: string;
+let globexInstance: string;
+const HOSTILE_TAG = '<script>document.title="pwned"</script><img src=x onerror=alert(1)>';
 /** Every secret value of the world: the environment's and each tenant's generated bundle. */
 const secrets: string[] = [];
 /** Each page's text and markup as the browser got them, for the secret hunt. */
@@ -65,6 +67,10 @@ beforeAll(async () => {
       IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
     }),
   );
+  // globex's tenant instance image tag edited by hand to markup: a tag finding whose value must show as text.
+  const globex = (await w.instances(ORG.globex)).find((i) => tagsOf(i).Role === 'tenant')!;
+  globexInstance = globex.InstanceId!;
+  await w.check.ec2.send(new CreateTagsCommand({ Resources: [globexInstance], Tags: [{ Key: 'Image', Value: HOSTILE_TAG }] }));
   const drifted = await w.run(['drift', '--db', w.db, '--json']);
   expect(drifted.code, drifted.stderr).toBe(2);
   const lastDrift = JSON.parse(drifted.stdout) as DriftResult;
@@ -119,7 +125,8 @@ describe('the web view in headless Chromium after an apply', () => {
     const text = await visit('/', 'web-fleet.png');
     expect(await page.title()).toBe('Fleet · tenantform dev');
     for (const name of ['acme', 'globex', 'initech', 'umbrella', 'research', 'support', 'ops', 'analytics']) expect(text).toContain(name);
-    expect(text).toContain('1 security');
+    expect(text).toContain('1 security'); // acme's open group
+    expect(text).toContain('1 drift'); // globex's edited tag
     expect(text).toContain('stopped'); // umbrella is declared and live stopped
     expect(await page.locator(`a[href="/runs/${applyRunId}"]`).count()).toBeGreaterThanOrEqual(8);
   });
@@ -150,13 +157,20 @@ describe('the web view in headless Chromium after an apply', () => {
     expect(await page.locator(`a[href="/runs/${applyRunId}"]`).count()).toBe(1);
   });
 
-  it('drift lists the open group first, as a security finding', async () => {
+  it('drift lists the open group first, as a security finding, then the renamed instance', async () => {
     const text = await visit('/drift', 'web-drift.png');
-    const firstRow = await page.locator('tbody tr').first().innerText();
+    const rows = page.locator('tbody tr');
+    const firstRow = await rows.first().innerText();
     expect(firstRow).toContain('security');
     expect(firstRow).toContain('acme');
     expect(firstRow).toContain(openGroup);
     expect(text).toContain('ruleOpenToWorld');
+    const tagRow = await rows.filter({ hasText: globexInstance }).innerText();
+    expect(tagRow).toContain('globex');
+    // The hostile tag value is shown as text, and became no element: no script ran, no image loaded.
+    expect(tagRow).toContain(`Image=${HOSTILE_TAG}`);
+    expect(await page.locator('main script, main img').count()).toBe(0);
+    expect(await page.title()).toBe('Drift · tenantform dev');
   });
 
   it('orphans lists the removed tenant resources', async () => {
