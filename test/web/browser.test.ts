@@ -185,6 +185,9 @@ describe('the web view in headless Chromium after an apply', () => {
     const text = await visit('/rollout', 'web-rollout.png');
     expect(text).toContain('idle');
     expect(text).toContain('No failed actions');
+    // The edited Image tag makes the plan redeploy globex: a wave planned, not yet applied.
+    const wave = await page.locator('tbody tr', { hasText: 'globex' }).innerText();
+    expect(wave).toContain('pending');
   });
 
   it('no page holds a secret: the environment secrets and every generated password or token', () => {
