@@ -49,6 +49,20 @@ module.exports = {
       to: { path: '^src/apply/' },
     },
     {
+      name: 'web-read-only',
+      severity: 'error',
+      comment: 'The web view only reads (the audit store, the snapshot serve keeps): it never reaches the act side, the read-write client factories or the CLI.',
+      from: { path: '^src/web/' },
+      to: { path: '^src/(apply|aws|cloudflare|cli)/' },
+    },
+    {
+      name: 'web-no-sdk',
+      severity: 'error',
+      comment: 'The web view renders plain models; it imports no AWS or Cloudflare SDK, not even types.',
+      from: { path: '^src/web/' },
+      to: { path: '(^|/)node_modules/(@aws-sdk/|@smithy/|cloudflare/)' },
+    },
+    {
       name: 'src-not-to-test',
       severity: 'error',
       comment: 'Product code has no test-only branches and never imports test code or the emulator harness.',
