@@ -105,7 +105,7 @@ export function planTenantAdoption(env: string, t: ImportTenant, d: DesiredTenan
   }
   if (t.dnsRecord) {
     const comment = dnsComment(env, orgId, slug);
-    if (t.dnsRecord.comment !== comment) steps.push({ kind: 'dnsComment', id: t.dnsRecord.id, orgId, name: t.dnsRecord.name, comment });
+    if (t.dnsRecord.comment !== comment) steps.push({ kind: 'dnsComment', id: t.dnsRecord.id, orgId, name: t.dnsRecord.name, content: t.dnsRecord.content, proxied: t.dnsRecord.proxied, comment });
     projected.dnsRecords.push({ ...t.dnsRecord, comment });
   }
 

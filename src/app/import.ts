@@ -15,7 +15,7 @@
 import { hasErrors, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState, FleetSpec } from '../desired/model.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, TenantformError } from '../errors.js';
 import { runAdoptionStep, type AdoptionStep } from '../apply/import-adopt.js';
 import type { ImportIncomplete, ImportObservation, ImportTenant } from '../live/import/model.js';
 import { observeControlPlane } from '../live/import/observe.js';
@@ -211,7 +211,7 @@ async function adopt(input: ImportInput, session: CloudSession, desired: Desired
     try {
       await runAdoptionStep(target, step);
     } catch (err) {
-      const failed = input.redactor.redact((err as Error).message);
+      const failed = input.redactor.redact(err instanceof TenantformError ? err.detail : String(err));
       input.onStep?.(step, failed);
       return { code: ExitCode.partial, tenants: views, adoption: { ...preview, applied, confirmed: true, failed } };
     }

@@ -45,7 +45,16 @@ export async function runAdoptionStep(t: AdoptionTarget, s: AdoptionStep): Promi
         await t.cloudflare.client.zeroTrust.tunnels.cloudflared.edit(s.id, { account_id: t.cloudflare.accountId, name: s.to });
         return;
       case 'dnsComment':
-        await t.cloudflare.client.dns.records.edit(s.id, { zone_id: t.cloudflare.zoneId, comment: s.comment } as Parameters<CloudflareContext['client']['dns']['records']['edit']>[1]);
+        await t.cloudflare.client.dns.records.edit(s.id, {
+          zone_id: t.cloudflare.zoneId,
+          type: 'CNAME',
+          name: s.name,
+          content: s.content,
+          proxied: s.proxied,
+          // Automatic: what a proxied record has (an unproxied one fails the plan check first).
+          ttl: 1,
+          comment: s.comment,
+        });
         return;
     }
   } catch (err) {

@@ -10,7 +10,8 @@ export type AdoptionStep =
   /** `existingTags`: the contract bundle's tags when one was already there (an interrupted adoption's copy). */
   | { kind: 'copyBundle'; from: string; to: string; orgId: string; tags: Record<string, string>; existingTags?: Record<string, string> | undefined }
   | { kind: 'renameTunnel'; id: string; orgId: string; from: string; to: string }
-  | { kind: 'dnsComment'; id: string; orgId: string; name: string; comment: string };
+  /** The record's other fields are sent unchanged (Cloudflare's PATCH schema wants type, name and content). */
+  | { kind: 'dnsComment'; id: string; orgId: string; name: string; content: string; proxied: boolean; comment: string };
 
 export function describeStep(s: AdoptionStep): string {
   switch (s.kind) {
