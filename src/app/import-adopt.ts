@@ -15,15 +15,7 @@
  * is the mark of a finished adoption (src/live/import/observe.ts), so an interrupted run is
  * found again and resumed.
  */
-import {
-  Tag,
-  baseTags,
-  dnsComment,
-  secretName,
-  tenantSecurityGroupName,
-  tunnelName,
-  workspaceSecurityGroupName,
-} from '../contract.js';
+import { Tag, baseTags, dnsComment, secretName, tenantSecurityGroupName, tunnelName, workspaceSecurityGroupName } from '../contract.js';
 import { tagsToStamp } from '../apply/adopt-tags.js';
 import type { AdoptionStep } from '../apply/import-adopt.js';
 import type { DesiredTenant } from '../desired/model.js';
@@ -70,7 +62,8 @@ export function planTenantAdoption(env: string, t: ImportTenant, d: DesiredTenan
   group(t.securityGroup, { ...baseTags(env, 'tenant', orgId, slug), [Tag.name]: tenantSecurityGroupName(env, orgId), [Tag.deletionProtection]: protect });
   const declared = new Map(d.workspaces.map((w) => [w.spec.id, w]));
   for (const w of t.workspaces) {
-    if (!declared.has(w.workspaceId)) problems.push(`workspace ${w.workspaceId} (instance ${w.instance.instanceId}) is live but not declared under tenants/${slug}/workspaces/`);
+    if (!declared.has(w.workspaceId))
+      problems.push(`workspace ${w.workspaceId} (instance ${w.instance.instanceId}) is live but not declared under tenants/${slug}/workspaces/`);
     group(w.securityGroup, {
       ...baseTags(env, 'workspace', orgId, slug),
       [Tag.name]: workspaceSecurityGroupName(env, orgId, w.workspaceId),
@@ -79,7 +72,8 @@ export function planTenantAdoption(env: string, t: ImportTenant, d: DesiredTenan
     });
   }
   for (const w of d.workspaces) {
-    if (!t.workspaces.some((l) => l.workspaceId === w.spec.id)) problems.push(`workspace ${w.spec.id} is declared in ${w.source.file} but the control plane has no instance for it`);
+    if (!t.workspaces.some((l) => l.workspaceId === w.spec.id))
+      problems.push(`workspace ${w.spec.id} is declared in ${w.source.file} but the control plane has no instance for it`);
   }
 
   // The bundle under the contract's name, its values copied unchanged.
@@ -105,7 +99,8 @@ export function planTenantAdoption(env: string, t: ImportTenant, d: DesiredTenan
   }
   if (t.dnsRecord) {
     const comment = dnsComment(env, orgId, slug);
-    if (t.dnsRecord.comment !== comment) steps.push({ kind: 'dnsComment', id: t.dnsRecord.id, orgId, name: t.dnsRecord.name, content: t.dnsRecord.content, proxied: t.dnsRecord.proxied, comment });
+    if (t.dnsRecord.comment !== comment)
+      steps.push({ kind: 'dnsComment', id: t.dnsRecord.id, orgId, name: t.dnsRecord.name, content: t.dnsRecord.content, proxied: t.dnsRecord.proxied, comment });
     projected.dnsRecords.push({ ...t.dnsRecord, comment });
   }
 

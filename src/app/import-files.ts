@@ -92,7 +92,8 @@ export function writeTenantFiles(repoDir: string, files: readonly FleetFile[]): 
     }
   } catch (err) {
     for (const f of written) rmSync(join(repoDir, f), { force: true });
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { existing: files.map((f) => f.file).filter((f) => !written.includes(f) && existsSync(join(repoDir, f))) };
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      return { existing: files.map((f) => f.file).filter((f) => !written.includes(f) && existsSync(join(repoDir, f))) };
     throw new InputError(describeCause(err), { operation: 'write fleet file', resource: files[written.length]?.file ?? repoDir, cause: err });
   }
   return { written };

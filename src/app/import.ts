@@ -152,7 +152,13 @@ function writeFiles(repoDir: string, fleet: FleetSpec, observed: ImportObservati
   return { code, written, existing, tenants: views };
 }
 
-async function adopt(input: ImportInput, session: CloudSession, desired: DesiredState, observed: ImportObservation, views: ImportTenantView[]): Promise<Partial<ImportResult>> {
+async function adopt(
+  input: ImportInput,
+  session: CloudSession,
+  desired: DesiredState,
+  observed: ImportObservation,
+  views: ImportTenantView[],
+): Promise<Partial<ImportResult>> {
   const environment = desired.fleet.environment;
   const steps: AdoptionStep[] = [];
   const adopted: { t: ImportTenant; orgId: string }[] = [];

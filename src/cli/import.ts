@@ -35,7 +35,11 @@ const PLACEHOLDER = /\{orgId\}/;
 export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Redactor = defaultRedactor): Promise<number> {
   redactor.registerEnv(io.env);
   const out = redactWriters(io, redactor);
-  if (opts.write && opts.adopt) throw new InputError('pass --write or --adopt, not both: write the files, review and commit them, then adopt', { operation: 'read command line', resource: '--adopt' });
+  if (opts.write && opts.adopt)
+    throw new InputError('pass --write or --adopt, not both: write the files, review and commit them, then adopt', {
+      operation: 'read command line',
+      resource: '--adopt',
+    });
   const bundleName = opts.bundleName?.trim() ?? '';
   if (!PLACEHOLDER.test(bundleName)) {
     throw new InputError('give the control plane\'s bundle name with an {orgId} placeholder, e.g. --bundle-name "molecule/{env}/orgs/{orgId}/bootstrap"', {
@@ -65,11 +69,13 @@ export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Re
     return result.code;
   }
   // A refused adoption was not shown by confirm: show why now.
-  if (!opts.json && result.adoption && !result.adoption.confirmed && result.code === ExitCode.refused) out.stdout(renderAdoptionPreview(result.adoption, { color: io.color }));
+  if (!opts.json && result.adoption && !result.adoption.confirmed && result.code === ExitCode.refused)
+    out.stdout(renderAdoptionPreview(result.adoption, { color: io.color }));
   if (opts.json) out.stdout(renderImportJson(result));
   else out.stdout(renderImportText(result, mode));
   if (result.adoption?.failed) out.stderr('adoption stopped at a failed step; run import --adopt again to resume (what is done is kept)\n');
-  else if (result.adoption?.confirmed) out.stdout(`Adopted: ${result.adoption.applied} step${result.adoption.applied === 1 ? '' : 's'} applied. Next: tenantform plan (should show no changes).\n`);
+  else if (result.adoption?.confirmed)
+    out.stdout(`Adopted: ${result.adoption.applied} step${result.adoption.applied === 1 ? '' : 's'} applied. Next: tenantform plan (should show no changes).\n`);
   return result.code;
 }
 
@@ -77,7 +83,10 @@ async function confirmed(io: Io, out: Io, opts: ImportCommandOptions, preview: A
   if (!opts.json) out.stdout(renderAdoptionPreview(preview, { color: io.color }));
   if (opts.autoApprove) return true;
   if (!io.isTTY || !io.readLine) {
-    throw new InputError('not a terminal, so nothing can be confirmed; pass --auto-approve to adopt without asking', { operation: 'import --adopt', resource: 'confirmation' });
+    throw new InputError('not a terminal, so nothing can be confirmed; pass --auto-approve to adopt without asking', {
+      operation: 'import --adopt',
+      resource: 'confirmation',
+    });
   }
   const answer = await io.readLine('\nAdopt these resources? Only "yes" is accepted: ');
   if (answer?.trim() === 'yes') return true;

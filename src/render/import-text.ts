@@ -18,7 +18,8 @@ export function renderImportText(r: ImportResult, mode: ImportMode): string {
     return `Nothing to import in environment ${env}: no control-plane tenant instance was found${managed}.\n`;
   }
   lines.push(`tenantform import · environment ${env}`, '');
-  if (r.alreadyManaged > 0) lines.push(`${r.alreadyManaged} tenant${r.alreadyManaged === 1 ? '' : 's'} already carry tenantform's tags (adopted, or tenantform's own).`, '');
+  if (r.alreadyManaged > 0)
+    lines.push(`${r.alreadyManaged} tenant${r.alreadyManaged === 1 ? '' : 's'} already carry tenantform's tags (adopted, or tenantform's own).`, '');
   if (ready.length > 0) {
     lines.push(`Control-plane tenants${mode === 'list' ? ' to import' : ''}:`);
     for (const t of ready) lines.push(`  ${t.slug} (org ${t.orgId}, instance ${t.instanceId}, ${t.workspaces} workspace${t.workspaces === 1 ? '' : 's'})`);

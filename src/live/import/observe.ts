@@ -59,7 +59,14 @@ export async function observeControlPlane(readers: LiveReaders, opts: ImportObse
     const required = role === 'tenant' ? TENANT_TAGS : WORKSPACE_TAGS;
     const missing = required.filter((k) => !tags[k]?.trim());
     if (missing.length > 0) {
-      incomplete.push({ kind: 'instance', id: i.InstanceId ?? '', role, orgId: tags[Tag.orgId] || undefined, missing: [...missing], reason: `missing tag ${missing.join(', ')}` });
+      incomplete.push({
+        kind: 'instance',
+        id: i.InstanceId ?? '',
+        role,
+        orgId: tags[Tag.orgId] || undefined,
+        missing: [...missing],
+        reason: `missing tag ${missing.join(', ')}`,
+      });
       continue;
     }
     const into = role === 'tenant' ? tenantInstances : workspaceInstances;
@@ -90,7 +97,15 @@ export async function observeControlPlane(readers: LiveReaders, opts: ImportObse
   const groupOf = (i: Instance, orgId: string | undefined, role: 'tenant' | 'workspace') => {
     const id = tagsToRecord(i.Tags)[Tag.sgId]!;
     const g = groups.get(id);
-    if (!g) incomplete.push({ kind: 'securityGroup', id, role, orgId, missing: [], reason: `instance ${i.InstanceId ?? ''} names it in SGID, but no such security group exists` });
+    if (!g)
+      incomplete.push({
+        kind: 'securityGroup',
+        id,
+        role,
+        orgId,
+        missing: [],
+        reason: `instance ${i.InstanceId ?? ''} names it in SGID, but no such security group exists`,
+      });
     return g ? toLiveSecurityGroup(g) : undefined;
   };
 
@@ -105,7 +120,14 @@ export async function observeControlPlane(readers: LiveReaders, opts: ImportObse
       continue;
     }
     if (list.length > 1) {
-      incomplete.push({ kind: 'instance', id: list.map((i) => i.InstanceId).join(', '), role: 'tenant', orgId, missing: [], reason: `${list.length} tenant instances carry OrgID ${orgId}` });
+      incomplete.push({
+        kind: 'instance',
+        id: list.map((i) => i.InstanceId).join(', '),
+        role: 'tenant',
+        orgId,
+        missing: [],
+        reason: `${list.length} tenant instances carry OrgID ${orgId}`,
+      });
       continue;
     }
     const instance = live(list[0]!);
@@ -131,8 +153,17 @@ export async function observeControlPlane(readers: LiveReaders, opts: ImportObse
     const tunnel = tunnels.find((t) => t.id === tunnelId && !t.deleted_at);
     const record = records.map(toLiveDnsRecord).find((r) => r.type === 'CNAME');
     const bundleName = bundleNameFor(opts.bundleName, env, orgId, slug);
-    if (!bundle && !contractBundle) incomplete.push({ kind: 'secret', id: bundleName, role: 'tenant', orgId, missing: [], reason: `no bootstrap bundle named ${bundleName}` });
-    if (!tunnel) incomplete.push({ kind: 'tunnel', id: tunnelId, role: 'tenant', orgId, missing: [], reason: `instance ${instance.instanceId} names it in TunnelID, but no such live tunnel exists` });
+    if (!bundle && !contractBundle)
+      incomplete.push({ kind: 'secret', id: bundleName, role: 'tenant', orgId, missing: [], reason: `no bootstrap bundle named ${bundleName}` });
+    if (!tunnel)
+      incomplete.push({
+        kind: 'tunnel',
+        id: tunnelId,
+        role: 'tenant',
+        orgId,
+        missing: [],
+        reason: `instance ${instance.instanceId} names it in TunnelID, but no such live tunnel exists`,
+      });
     if (!record) incomplete.push({ kind: 'dnsRecord', id: host, role: 'tenant', orgId, missing: [], reason: `no CNAME ${host}` });
     tenants.push({
       orgId,
