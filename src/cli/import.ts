@@ -1,0 +1,111 @@
+/**
+ * `tenantform import`: adopt the fleet the control plane made. Without a mode it lists what would
+ * be imported and what is held back; `--write` writes the fleet files; `--adopt` shows the
+ * adoption plan and the plan that follows it, asks (on a terminal; `--auto-approve` elsewhere, as
+ * apply), and stamps tenantform's tags and names.
+ *
+ * Exit codes: 0 done or nothing to import, 1 error (a file already existed, a tenant not declared,
+ * not confirmed), 3 refused (the plan after adoption is not empty), 4 a step failed (rerun to resume).
+ */
+import { Option } from 'commander';
+import { importFleet, type AdoptionPreview, type ImportMode } from '../app/import.js';
+import { ExitCode, InputError } from '../errors.js';
+import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
+import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
+import { renderInvalidInputJson } from '../render/error-json.js';
+import { renderImportJson } from '../render/import-json.js';
+import { renderAdoptionPreview, renderAdoptionStep, renderImportText } from '../render/import-text.js';
+import { cloudSessionFactory } from './cloud-session.js';
+import type { CommandModule } from './command.js';
+import type { Io } from './io.js';
+import { addRepoOption, repoDir } from './options.js';
+
+export interface ImportCommandOptions {
+  repo?: string;
+  bundleName?: string;
+  write?: boolean;
+  adopt?: boolean;
+  autoApprove?: boolean;
+  assumeDeclaredImages?: boolean;
+  json?: boolean;
+}
+
+const PLACEHOLDER = /\{orgId\}/;
+
+export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Redactor = defaultRedactor): Promise<number> {
+  redactor.registerEnv(io.env);
+  const out = redactWriters(io, redactor);
+  if (opts.write && opts.adopt)
+    throw new InputError('pass --write or --adopt, not both: write the files, review and commit them, then adopt', {
+      operation: 'read command line',
+      resource: '--adopt',
+    });
+  const bundleName = opts.bundleName?.trim() ?? '';
+  if (!PLACEHOLDER.test(bundleName)) {
+    throw new InputError('give the control plane\'s bundle name with an {orgId} placeholder, e.g. --bundle-name "molecule/{env}/orgs/{orgId}/bootstrap"', {
+      operation: 'read command line',
+      resource: '--bundle-name',
+    });
+  }
+  const mode: ImportMode = opts.write ? 'write' : opts.adopt ? 'adopt' : 'list';
+  const dir = repoDir(io, opts.repo);
+  const result = await importFleet({
+    repoDir: dir,
+    wiringEnv: io.env,
+    clients: cloudSessionFactory(io.env),
+    redactor,
+    mode,
+    bundleName,
+    ...(opts.assumeDeclaredImages ? { assumeDeclaredImages: true } : {}),
+    confirm: (preview) => confirmed(io, out, opts, preview),
+    onStep: (step, error) => {
+      if (!opts.json) out.stderr(renderAdoptionStep(step, error));
+    },
+  });
+  if (result.diagnostics) {
+    const report = buildReport(result.diagnostics, undefined);
+    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
+    out.stderr(renderDiagnosticsText(report, io.color));
+    return result.code;
+  }
+  // A refused adoption was not shown by confirm: show why now.
+  if (!opts.json && result.adoption && !result.adoption.confirmed && result.code === ExitCode.refused)
+    out.stdout(renderAdoptionPreview(result.adoption, { color: io.color }));
+  if (opts.json) out.stdout(renderImportJson(result));
+  else out.stdout(renderImportText(result, mode));
+  if (result.adoption?.failed) out.stderr('adoption stopped at a failed step; run import --adopt again to resume (what is done is kept)\n');
+  else if (result.adoption?.confirmed)
+    out.stdout(`Adopted: ${result.adoption.applied} step${result.adoption.applied === 1 ? '' : 's'} applied. Next: tenantform plan (should show no changes).\n`);
+  return result.code;
+}
+
+async function confirmed(io: Io, out: Io, opts: ImportCommandOptions, preview: AdoptionPreview): Promise<boolean> {
+  if (!opts.json) out.stdout(renderAdoptionPreview(preview, { color: io.color }));
+  if (opts.autoApprove) return true;
+  if (!io.isTTY || !io.readLine) {
+    throw new InputError('not a terminal, so nothing can be confirmed; pass --auto-approve to adopt without asking', {
+      operation: 'import --adopt',
+      resource: 'confirmation',
+    });
+  }
+  const answer = await io.readLine('\nAdopt these resources? Only "yes" is accepted: ');
+  if (answer?.trim() === 'yes') return true;
+  out.stderr('import cancelled; nothing was changed\n');
+  return false;
+}
+
+export const importCommand: CommandModule = {
+  register(program, io, done) {
+    const cmd = program
+      .command('import')
+      .description("adopt the control plane's fleet: list it, --write its fleet files, then --adopt it (tags and names; nothing created or deleted)");
+    addRepoOption(cmd)
+      .option('--bundle-name <template>', "the control plane's bootstrap bundle name, with {orgId} (and {slug}, {env}) placeholders")
+      .option('--write', 'write tenants/<slug>/tenant.yaml and workspace files (never overwrites)')
+      .option('--adopt', "stamp tenantform's tags and names once the plan after adoption is empty")
+      .option('--auto-approve', 'adopt without asking (required when stdin is not a terminal)')
+      .option('--assume-declared-images', 'stamp the declared image as the Image tag where an instance has none (the control plane ran it)')
+      .addOption(new Option('--json', 'print the result as JSON'))
+      .action(async (opts: ImportCommandOptions) => done(await runImport(io, opts)));
+  },
+};
