@@ -55,7 +55,7 @@ async function plannedVcpus(plan: Plan): Promise<number> {
     .filter((a) => a.steps.some((s) => s.resource === 'instance' && s.op === 'create'))
     .map((a) => (a.intent.kind === 'tenant' ? a.intent.tenant.instanceType : a.intent.kind === 'workspace' ? a.intent.workspace.instanceType : ''));
   const described = await w.check.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [...new Set(types)] as _InstanceType[] }));
-  const vcpus = new Map((described.InstanceTypes ?? []).map((t) => [t.InstanceType!, t.VCpuInfo!.DefaultVCpus!]));
+  const vcpus = new Map<string, number>((described.InstanceTypes ?? []).map((t) => [t.InstanceType!, t.VCpuInfo!.DefaultVCpus!]));
   return types.reduce((n, t) => n + vcpus.get(t)!, 0);
 }
 

@@ -4,6 +4,7 @@
  * finding with the numbers (plan exit 3), within 10% → a `quotaNear` notice.
  */
 import { describe, expect, it } from 'vitest';
+import type { QuotaLimits } from '../../src/desired/model.js';
 import type { QuotaObservation } from '../../src/live/quotas.js';
 import { planChanges, planExitCode } from '../../src/plan/diff.js';
 import type { Plan } from '../../src/plan/model.js';
@@ -13,7 +14,7 @@ import { renderPlanMarkdown } from '../../src/render/plan-markdown.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { NOW, desiredState, fleetSpec, inventoryFor, inventoryOf, tenant } from './fixtures.js';
 
-const LIMITS = { tunnelsPerAccount: 1000, dnsRecordsPerZone: 3500, vcpus: undefined };
+const LIMITS: QuotaLimits = { tunnelsPerAccount: 1000, dnsRecordsPerZone: 3500, vcpus: undefined };
 
 function ec2(vcpuQuota: number | undefined, runningVcpus: number, runningInstances: number): QuotaObservation['ec2'] {
   return { vcpuQuota, runningVcpus, runningInstances, vcpusByType: { 't3.small': 2, 't3.large': 2, 't3.xlarge': 4 } };
