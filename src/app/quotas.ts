@@ -23,10 +23,7 @@ export async function checkQuotas(plan: Plan, readers: LiveReaders, inventory: I
 export const DEFAULT_QUOTA_LIMITS: FleetSpec['quotas'] = { ...DEFAULT_QUOTAS, vcpus: undefined };
 
 /** Apply's re-check: the quota guard from a fresh read, added to the preflight's verdict (which dropped the plan's own). */
-export async function recheckQuotas(
-  verdict: GuardVerdict,
-  inputs: { readers: LiveReaders; inventory: Inventory; limits: FleetSpec['quotas'] },
-): Promise<GuardVerdict> {
+export async function recheckQuotas(verdict: GuardVerdict, inputs: { readers: LiveReaders; inventory: Inventory; limits: FleetSpec['quotas'] }): Promise<GuardVerdict> {
   const plan = await checkQuotas(verdict.plan, inputs.readers, inputs.inventory, inputs.limits);
   const quota = plan.guards.filter((g) => QUOTA_GUARDS.has(g.guard));
   return { plan, findings: [...verdict.findings, ...quota], refusals: [...verdict.refusals, ...quota.filter((g) => g.blocking)] };

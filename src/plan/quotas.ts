@@ -159,7 +159,11 @@ export function evaluateQuotas(actions: readonly Action[], inputs: QuotaInputs):
     }
     const launching = [...new Set(demand.deltas.filter((d) => d.sign === 1).map((d) => d.action))];
     if (unknown.size > 0) {
-      notices.push({ kind: 'quotaUnknown', message: `vCPUs of instance type ${[...unknown].sort().join(', ')} unknown (DescribeInstanceTypes did not list it); not counted against the vCPU quota`, targets: [] });
+      notices.push({
+        kind: 'quotaUnknown',
+        message: `vCPUs of instance type ${[...unknown].sort().join(', ')} unknown (DescribeInstanceTypes did not list it); not counted against the vCPU quota`,
+        targets: [],
+      });
     }
     if (limit === undefined) {
       notices.push({
@@ -168,7 +172,15 @@ export function evaluateQuotas(actions: readonly Action[], inputs: QuotaInputs):
         targets: [],
       });
     } else {
-      checks.push({ what: `running On-Demand Standard vCPUs (${ec2.runningInstances} instances running now)`, live: ec2.runningVcpus, adds, removes, limit, source, actions: launching });
+      checks.push({
+        what: `running On-Demand Standard vCPUs (${ec2.runningInstances} instances running now)`,
+        live: ec2.runningVcpus,
+        adds,
+        removes,
+        limit,
+        source,
+        actions: launching,
+      });
     }
   }
   const findings: GuardFinding[] = [];
@@ -186,7 +198,11 @@ export function evaluateQuotas(actions: readonly Action[], inputs: QuotaInputs):
       });
       for (const a of c.actions) blocks.set(a.id, ['quota']);
     } else if (after >= c.limit * NEAR_QUOTA_SHARE) {
-      notices.push({ kind: 'quotaNear', message: `${c.what}: ${numbers} of the quota of ${c.limit} (${c.source}), within 10% of it`, targets: [...new Set(targets)].sort() });
+      notices.push({
+        kind: 'quotaNear',
+        message: `${c.what}: ${numbers} of the quota of ${c.limit} (${c.source}), within 10% of it`,
+        targets: [...new Set(targets)].sort(),
+      });
     }
   }
   return { findings, notices, blocks };

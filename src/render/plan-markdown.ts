@@ -96,7 +96,10 @@ function rolloutSection(plan: Plan, out: Budget, keepFree: number, notes: string
   const waves = rolloutWaves(plan);
   if (waves.length === 0) return;
   const tenants = waves.reduce((n, w) => n + w.tenants, 0);
-  out.force(`**Rollout**: ${tenants} tenant${tenants === 1 ? '' : 's'} in ${waves.length} wave${waves.length === 1 ? '' : 's'}, each one after the last has finished.`, '');
+  out.force(
+    `**Rollout**: ${tenants} tenant${tenants === 1 ? '' : 's'} in ${waves.length} wave${waves.length === 1 ? '' : 's'}, each one after the last has finished.`,
+    '',
+  );
   const picture = rolloutDiagram(waves);
   if (picture !== undefined && out.add(picture, keepFree)) {
     out.force('');

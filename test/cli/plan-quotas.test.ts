@@ -113,7 +113,7 @@ describe('the EC2 vCPU quota', () => {
     expect(plan.guards.find((g) => g.guard === 'quota')?.message).toContain('over the quota of 60 (quotas.vcpus (Service Quotas could not be read))');
   });
 
-  it("apply re-reads the quota: a saved plan that fit when made is refused once the account filled up, and nothing is created", async () => {
+  it('apply re-reads the quota: a saved plan that fit when made is refused once the account filled up, and nothing is created', async () => {
     const saved = join(w.dir, 'quota.json');
     expect((await w.run(['plan', '--out', saved])).code).toBe(2);
     await leakInstances(27);
@@ -144,11 +144,15 @@ describe('the Cloudflare quotas', () => {
     writeFleetWith(`quotas:\n  tunnelsPerAccount: ${3 + creates - 1}\n`);
     const { code, plan } = await planJson();
     expect(code).toBe(3);
-    expect(plan.guards.find((g) => g.guard === 'quota')?.message).toContain(`Cloudflare tunnels in the account: 3 live + ${creates} planned = ${3 + creates}, over the quota of ${3 + creates - 1} (quotas.tunnelsPerAccount) by 1`);
+    expect(plan.guards.find((g) => g.guard === 'quota')?.message).toContain(
+      `Cloudflare tunnels in the account: 3 live + ${creates} planned = ${3 + creates}, over the quota of ${3 + creates - 1} (quotas.tunnelsPerAccount) by 1`,
+    );
     writeFleetWith(`quotas:\n  tunnelsPerAccount: ${3 + creates}\n`);
     const near = await planJson();
     expect(near.code).toBe(2);
-    expect(near.plan.notices.find((n) => n.kind === 'quotaNear')?.message).toContain(`Cloudflare tunnels in the account: 3 live + ${creates} planned = ${3 + creates} of the quota of ${3 + creates}`);
+    expect(near.plan.notices.find((n) => n.kind === 'quotaNear')?.message).toContain(
+      `Cloudflare tunnels in the account: 3 live + ${creates} planned = ${3 + creates} of the quota of ${3 + creates}`,
+    );
   });
 
   it('DNS records per zone count every record in the zone', async () => {
@@ -160,7 +164,9 @@ describe('the Cloudflare quotas', () => {
     writeFleetWith(`quotas:\n  dnsRecordsPerZone: ${live + creates - 2}\n`);
     const { code, plan } = await planJson();
     expect(code).toBe(3);
-    expect(plan.guards.find((g) => g.guard === 'quota')?.message).toContain(`DNS records in the zone: ${live} live + ${creates} planned = ${live + creates}, over the quota of ${live + creates - 2} (quotas.dnsRecordsPerZone) by 2`);
+    expect(plan.guards.find((g) => g.guard === 'quota')?.message).toContain(
+      `DNS records in the zone: ${live} live + ${creates} planned = ${live + creates}, over the quota of ${live + creates - 2} (quotas.dnsRecordsPerZone) by 2`,
+    );
     // The counts cost one per_page=1 list call each, not a listing of the zone.
     const countCalls = w.cf.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/dns_records') && new URLSearchParams(r.query).get('per_page') === '1');
     expect(countCalls.length).toBeGreaterThan(0);

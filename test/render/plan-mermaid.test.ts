@@ -37,7 +37,9 @@ async function expectAllParse(markdown: string): Promise<string[]> {
 /** `n` tenants, the first `canaries` of them canaries, all live on an older image: a redeploy each. */
 function rolloutPlan(n: number, canaries: number, batches = fleetSpec().rollout.batches): Plan {
   const fleet = fleetSpec({ rollout: { batches, maxFailureRatio: 0.25 } });
-  const tenants = Array.from({ length: n }, (_, i) => tenant(`t${String(i).padStart(3, '0')}`, { canary: i < canaries, ...(i === 0 ? { workspaces: [workspace('lab')] } : {}) }));
+  const tenants = Array.from({ length: n }, (_, i) =>
+    tenant(`t${String(i).padStart(3, '0')}`, { canary: i < canaries, ...(i === 0 ? { workspaces: [workspace('lab')] } : {}) }),
+  );
   const d = desiredState(tenants, fleet);
   const inv = inventoryFor(d);
   for (const t of Object.values(inv.tenants)) for (const i of t.instances) i.tags[Tag.image] = 'old';
@@ -75,7 +77,11 @@ describe('rollout waves', () => {
   });
 
   it('past the drawable number of waves, a list instead of a picture', async () => {
-    const plan = rolloutPlan(MAX_WAVE_NODES + 6, 0, Array.from({ length: MAX_WAVE_NODES + 6 }, () => ({ count: 1 })));
+    const plan = rolloutPlan(
+      MAX_WAVE_NODES + 6,
+      0,
+      Array.from({ length: MAX_WAVE_NODES + 6 }, () => ({ count: 1 })),
+    );
     const text = renderPlanMarkdown(plan);
     expect(mermaidBlocks(text)).toEqual([]);
     expect(text).toContain('- Batch 1: 1 tenant, 1 redeploy');
