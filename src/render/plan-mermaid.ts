@@ -103,7 +103,7 @@ function fence(lines: string[]): string {
 
 /**
  * Text that stays inside a quoted Mermaid label and cannot close the Markdown fence: quotes,
- * angle brackets, `#`, `;`, backticks and the bracket and pipe characters become entity codes;
+ * angle brackets, `#`, `;`, `@` (no mention), backticks and the bracket and pipe characters become entity codes;
  * control characters and line breaks become spaces.
  */
 export function label(text: string): string {
@@ -112,6 +112,6 @@ export function label(text: string): string {
       // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
       // One pass, so the `#` and `;` of an entity just written are never escaped again.
-      .replace(/["<>#`[\]{}()|;]/g, (c) => (c === '"' ? '#quot;' : `#${c.charCodeAt(0)};`))
+      .replace(/["<>#`[\]{}()|;@]/g, (c) => (c === '"' ? '#quot;' : `#${c.charCodeAt(0)};`))
   );
 }
