@@ -9,6 +9,7 @@ import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet 
 import { actFleet, deadlinesFor, provisionWiring, systemClock, type ActContext } from '../apply/context.js';
 import { executePlan } from '../apply/executor.js';
 import { evaluateGuards, observeScopeFor, staleReasons } from '../apply/preflight.js';
+import { DEFAULT_QUOTA_LIMITS, recheckQuotas } from './quotas.js';
 import { checkWiring, wiringNeeds } from '../apply/wiring-check.js';
 import type { DesiredState } from '../desired/model.js';
 import { ExitCode, GuardRefusal, InternalError } from '../errors.js';
@@ -92,7 +93,11 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
     }
 
     // Every guard again, from the actions, the fresh observation and the repository (when at hand): never from the plan's own findings.
-    const verdict = evaluateGuards(plan, { inventory, desired, limits: desired ? desired.fleet.guards : settings.guards, allow });
+    const verdict = await recheckQuotas(evaluateGuards(plan, { inventory, desired, limits: desired ? desired.fleet.guards : settings.guards, allow }), {
+      readers,
+      inventory,
+      limits: desired?.fleet.quotas ?? settings.quotas ?? DEFAULT_QUOTA_LIMITS,
+    });
     progress({ kind: 'planned', plan: verdict.plan });
     if (verdict.refusals.length > 0) {
       throw new GuardRefusal(

@@ -14,7 +14,9 @@ import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
 import type { Inventory } from '../live/model.js';
 import { observe, type ObserveScope } from '../live/observe.js';
-import { planChanges, unknownReplaceTargets } from '../plan/diff.js';
+import { planChanges, unknownReplaceTargets, type PlanOptions } from '../plan/diff.js';
+import type { BackupSettings } from '../contract.js';
+import { checkQuotas } from './quotas.js';
 import type { Plan } from '../plan/model.js';
 import type { Redactor } from '../redact.js';
 import type { CloudSessionFactory, WiringEnv } from './ports.js';
@@ -72,27 +74,34 @@ export async function planFleet(input: PlanInput): Promise<PlanResult> {
     },
   });
   let inventory: Inventory;
+  let plan: Plan;
   try {
     inventory = await observe(session.readers, {
       environment: fleet.environment,
       appDomain: fleet.appDomain,
       ...(narrowed ? { scope: observeScope(desired, narrowed) } : {}),
     });
+    input.signal?.throwIfAborted();
+    plan = planChanges(desired, inventory, planOptions(input, replace, wiring.wiring?.backup));
+    // The quotas count the whole account and zone, so they are read once the plan says what it adds.
+    plan = await checkQuotas(plan, session.readers, inventory, fleet.quotas);
   } finally {
     session.close();
   }
   input.signal?.throwIfAborted();
+  return { ok: true, plan, desired, inventory };
+}
 
-  const plan = planChanges(desired, inventory, {
+function planOptions(input: PlanInput, replace: string[], backup: BackupSettings | undefined): PlanOptions {
+  return {
     now: (input.now ?? (() => new Date()))().toISOString(),
     ...(input.allowDeletes !== undefined ? { allowDeletes: input.allowDeletes } : {}),
     ...(input.allowTerminations !== undefined ? { allowTerminations: input.allowTerminations } : {}),
     ...(replace.length > 0 ? { replace } : {}),
     ...(input.changedSince !== undefined ? { changedSince: input.changedSince } : {}),
     // Only with the provisioning wiring at hand: without it (a pull request's CI) the bundle content is not compared.
-    ...(wiring.wiring ? { backup: wiring.wiring.backup } : {}),
-  });
-  return { ok: true, plan, desired, inventory };
+    ...(backup ? { backup } : {}),
+  };
 }
 
 function observeScope(desired: DesiredState, slugs: string[]): ObserveScope {

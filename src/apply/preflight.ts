@@ -4,7 +4,8 @@
  * `--allow-deletes N` / `--allow-terminations N` can lift the maxDeletes / maxTerminations
  * guards only; deletion protection, a delete of something still declared, an empty desired state
  * and an environment mismatch cannot be overridden. The act steps read the protection tags once
- * more right before they terminate or delete (apply/protection.ts).
+ * more right before they terminate or delete (apply/protection.ts). The quota guard is re-derived
+ * too, from a fresh read of the quotas (app/quotas.ts): a saved plan's quota findings are dropped here.
  */
 import { desiredHash } from '../desired/hash.js';
 import type { DesiredState, FleetSpec } from '../desired/model.js';
@@ -14,6 +15,10 @@ import type { ObserveScope } from '../live/observe.js';
 import { comparePlanBasis, fingerprintInventory, type StaleReason } from '../plan/fingerprint.js';
 import { DESTRUCTION_GUARDS, evaluateDestructionGuards, withBlocks, type GuardAllowances } from '../plan/guards.js';
 import type { GuardFinding, GuardKind, Plan } from '../plan/model.js';
+import { QUOTA_GUARDS } from '../plan/quotas.js';
+
+/** Guards apply derives afresh: the destruction guards here, the quota guard in app/quotas.ts right after. */
+const REDERIVED: ReadonlySet<GuardKind> = new Set([...DESTRUCTION_GUARDS, ...QUOTA_GUARDS]);
 
 /** The tenants a saved plan touches, to re-observe only those. */
 export function observeScopeFor(plan: Plan): ObserveScope {
@@ -92,11 +97,11 @@ export function evaluateGuards(plan: Plan, inputs: GuardCheckInputs): GuardVerdi
     limits: guardLimits(inputs),
     allow: inputs.allow,
   });
-  const kept = plan.guards.filter((g) => !DESTRUCTION_GUARDS.has(g.guard));
+  const kept = plan.guards.filter((g) => !REDERIVED.has(g.guard));
   const refusals = [...kept.filter((g) => g.blocking), ...result.findings.filter((g) => g.blocking)];
   const blocks = new Map<string, GuardKind[]>();
   for (const a of plan.actions) {
-    const by = [...(a.blockedBy ?? []).filter((g) => !DESTRUCTION_GUARDS.has(g)), ...(result.blocks.get(a.id) ?? [])];
+    const by = [...(a.blockedBy ?? []).filter((g) => !REDERIVED.has(g)), ...(result.blocks.get(a.id) ?? [])];
     if (by.length > 0) blocks.set(a.id, by);
   }
   return { refusals, findings: result.findings, plan: { ...plan, guards: [...kept, ...result.findings], actions: withBlocks(plan.actions, blocks) } };

@@ -9,6 +9,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface AwsClients {
@@ -18,6 +19,8 @@ export interface AwsClients {
   ssm: SSMClient;
   /** Read only: apply's wiring preflight checks that the tenant instance profile exists. */
   iam: IAMClient;
+  /** Read only: the EC2 vCPU quota the plan is checked against (src/live/quotas.ts). */
+  serviceQuotas: ServiceQuotasClient;
   destroy(): void;
 }
 
@@ -52,17 +55,20 @@ export function createAwsClients(opts: AwsClientOptions): AwsClients {
   const secrets = new SecretsManagerClient(common);
   const ssm = new SSMClient(common);
   const iam = new IAMClient(common);
+  const serviceQuotas = new ServiceQuotasClient(common);
   return {
     region: opts.region,
     ec2,
     secrets,
     ssm,
     iam,
+    serviceQuotas,
     destroy() {
       ec2.destroy();
       secrets.destroy();
       ssm.destroy();
       iam.destroy();
+      serviceQuotas.destroy();
     },
   };
 }

@@ -29,7 +29,7 @@ export function cloudSessionFactory(env: NodeJS.ProcessEnv): CloudSessionFactory
       leaveThrottlingToCaller: true,
     });
     const aws = createAwsClients({ region: opts.region, env });
-    const readers = createLiveReaders({ ec2: aws.ec2, secrets: aws.secrets, cloudflare, gate });
+    const readers = createLiveReaders({ ec2: aws.ec2, secrets: aws.secrets, serviceQuotas: aws.serviceQuotas, cloudflare, gate });
     return { aws, cloudflare, gate, readers, close: () => aws.destroy() };
   };
 }

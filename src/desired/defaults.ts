@@ -20,6 +20,14 @@ export const DEFAULT_ROLLOUT = { batches: [1, '25%', '100%'] as (number | string
 
 export const DEFAULT_GUARDS = { maxDeletes: 3, maxTerminations: 5 } as const;
 
+/**
+ * Cloudflare's published defaults: 1,000 cloudflared tunnels per account
+ * (developers.cloudflare.com/cloudflare-one/account-limits) and 3,500 DNS records per Pro or
+ * Business zone (dns/manage-dns-records; Free zones created since 2024-09-01 get 200, which
+ * fleet.yaml must then say). No vCPU default: the Service Quotas API is the source.
+ */
+export const DEFAULT_QUOTAS = { tunnelsPerAccount: 1000, dnsRecordsPerZone: 3500 } as const;
+
 export const DEFAULT_DELETION = { secretRecoveryWindowDays: 7, terminationDeadlineSeconds: 600 } as const;
 
 /**

@@ -7,6 +7,7 @@ import {
   DEFAULT_BUDGETS,
   DEFAULT_DELETION,
   DEFAULT_GUARDS,
+  DEFAULT_QUOTAS,
   DEFAULT_ROLLOUT,
   DEFAULT_TENANT,
   DEFAULT_TIER_CLAMP,
@@ -39,6 +40,7 @@ export interface RawFleet {
   guards?: { maxDeletes?: number; maxTerminations?: number };
   deletion?: Partial<FleetSpec['deletion']>;
   budgets?: Partial2<Budgets>;
+  quotas?: { tunnelsPerAccount?: number; dnsRecordsPerZone?: number; vcpus?: number };
 }
 
 /** Builds the FleetSpec from a schema-valid fleet.yaml; undefined when a rule fails. */
@@ -152,6 +154,7 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     guards: { ...DEFAULT_GUARDS, ...raw.guards },
     deletion: { ...DEFAULT_DELETION, ...raw.deletion },
     budgets: mergeBudgets(raw.budgets),
+    quotas: { ...DEFAULT_QUOTAS, vcpus: undefined, ...raw.quotas },
   };
 }
 

@@ -60,6 +60,19 @@ export interface FleetSpec {
   guards: { maxDeletes: number; maxTerminations: number };
   deletion: { secretRecoveryWindowDays: number; terminationDeadlineSeconds: number };
   budgets: Budgets;
+  /** Account and zone quotas a plan is checked against (src/plan/quotas.ts). */
+  quotas: QuotaLimits;
+}
+
+/**
+ * tunnelsPerAccount: Cloudflare's 1,000 by default. dnsRecordsPerZone: 3,500 by default (the
+ * Pro/Business plan figure). vcpus: the EC2 On-Demand Standard vCPU limit used only when the
+ * Service Quotas API cannot be read (undefined: then the EC2 check is skipped with a notice).
+ */
+export interface QuotaLimits {
+  tunnelsPerAccount: number;
+  dnsRecordsPerZone: number;
+  vcpus: number | undefined;
 }
 
 /** Rate budgets (requests per second with a burst) and concurrency, per API family. */

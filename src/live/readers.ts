@@ -6,16 +6,19 @@
  */
 import {
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVolumesCommand,
   type DescribeInstancesCommandInput,
   type DescribeInstancesCommandOutput,
+  type DescribeInstanceTypesCommandOutput,
   type DescribeSecurityGroupsCommandInput,
   type DescribeSecurityGroupsCommandOutput,
   type DescribeVolumesCommandInput,
   type DescribeVolumesCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { GetServiceQuotaCommand, type GetServiceQuotaCommandOutput, type ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { ListSecretsCommand, type ListSecretsCommandInput, type ListSecretsCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Cloudflare from 'cloudflare';
 import type { CloudflaredListParams } from 'cloudflare/resources/zero-trust/tunnels/cloudflared/cloudflared';
@@ -34,12 +37,26 @@ export interface SecretsReader {
   listSecrets(input: ListSecretsCommandInput): Promise<ListSecretsCommandOutput>;
 }
 
-/** One page of a Cloudflare v4 list; `totalPages` when the server reported it. */
+/** One page of a Cloudflare v4 list; `totalPages` and `totalCount` when the server reported them. */
 export interface CloudflarePage<T> {
   items: T[];
   page: number;
   perPage: number;
   totalPages: number | undefined;
+  totalCount?: number | undefined;
+}
+
+/**
+ * The reads the quota check makes (src/live/quotas.ts), each cached for the life of the readers
+ * (one run): a Service Quotas value, instance types' vCPUs, and the account's and zone's object
+ * counts (one `per_page=1` list call each, read from `result_info.total_count`).
+ */
+export interface QuotaReader {
+  getServiceQuota(serviceCode: string, quotaCode: string): Promise<GetServiceQuotaCommandOutput>;
+  /** Up to 100 types per call (DescribeInstanceTypes' limit); answers only the types not asked before. */
+  vcpusOf(instanceTypes: readonly string[]): Promise<Map<string, number>>;
+  countTunnels(): Promise<number | undefined>;
+  countDnsRecords(): Promise<number | undefined>;
 }
 
 export type TunnelListQuery = Omit<CloudflaredListParams, 'account_id'>;
@@ -58,7 +75,7 @@ export type CallCounts = Record<ObservedService, number>;
  * (src/rate `createRateGate` has this shape). The default runs the request directly.
  */
 export interface ReadGate {
-  aws<T>(service: 'ec2' | 'secretsmanager', action: string, fn: () => Promise<T>): Promise<T>;
+  aws<T>(service: 'ec2' | 'secretsmanager' | 'servicequotas', action: string, fn: () => Promise<T>): Promise<T>;
   cloudflare<T>(op: string, fn: () => Promise<T>): Promise<T>;
 }
 
@@ -71,6 +88,8 @@ export interface LiveReaders {
   ec2: Ec2Reader;
   secrets: SecretsReader;
   cloudflare: CloudflareReader;
+  /** Set when the session has the clients for it (a Service Quotas client is optional). */
+  quotas?: QuotaReader;
   /** Live counters; copy them when a snapshot is needed. */
   readonly calls: CallCounts;
 }
@@ -79,6 +98,8 @@ export interface ReaderSources {
   ec2: EC2Client;
   secrets: SecretsManagerClient;
   cloudflare: { client: Cloudflare; accountId: string; zoneId: string };
+  /** The Service Quotas client; without it the quota reader answers no Service Quotas value. */
+  serviceQuotas?: ServiceQuotasClient;
   gate?: ReadGate;
 }
 
@@ -90,15 +111,17 @@ export function createLiveReaders(src: ReaderSources): LiveReaders {
   const calls = emptyCallCounts();
   const gate = src.gate ?? ungated;
 
-  function aws<T extends { $metadata: { attempts?: number } }>(service: 'ec2' | 'secretsmanager', action: string, run: () => Promise<T>): Promise<T> {
+  function aws<T extends { $metadata: { attempts?: number } }>(service: 'ec2' | 'secretsmanager' | 'servicequotas', action: string, run: () => Promise<T>): Promise<T> {
+    // Service Quotas reads are about EC2's limits and are counted with EC2's calls.
+    const counted = service === 'servicequotas' ? 'ec2' : service;
     // Counted inside the gate so that a throttled attempt the gate retries is counted too.
     return gate.aws(service, action, async () => {
       try {
         const out = await run();
-        calls[service] += out.$metadata.attempts ?? 1;
+        calls[counted] += out.$metadata.attempts ?? 1;
         return out;
       } catch (err) {
-        calls[service] += (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+        calls[counted] += (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
         throw err;
       }
     });
@@ -108,15 +131,24 @@ export function createLiveReaders(src: ReaderSources): LiveReaders {
     const page = (await gate.cloudflare(operation, () => {
       calls.cloudflare += 1;
       return run();
-    })) as { result: T[]; result_info?: { page?: number; per_page?: number; total_pages?: number } };
+    })) as { result: T[]; result_info?: { page?: number; per_page?: number; total_pages?: number; total_count?: number } };
     // result_info.total_pages is sent by the API but not in the SDK's types.
     return {
       items: page.result ?? [],
       page: page.result_info?.page ?? query.page ?? 1,
       perPage: page.result_info?.per_page ?? query.per_page ?? page.result?.length ?? 0,
       totalPages: page.result_info?.total_pages,
+      totalCount: page.result_info?.total_count,
     };
   }
+
+  const memo = <T>(run: () => Promise<T>): (() => Promise<T>) => {
+    let held: Promise<T> | undefined;
+    return () => (held ??= run());
+  };
+  const quotaValues = new Map<string, Promise<GetServiceQuotaCommandOutput>>();
+  const vcpus = new Map<string, number>();
+  const sq = src.serviceQuotas;
 
   const { ec2, secrets } = src;
   const cf = src.cloudflare;
@@ -134,6 +166,44 @@ export function createLiveReaders(src: ReaderSources): LiveReaders {
       listTunnels: (query) =>
         cloudflarePage<CloudflareTunnel>('list tunnels', query, () => cf.client.zeroTrust.tunnels.cloudflared.list({ ...query, account_id: cf.accountId })),
       listDnsRecords: (query) => cloudflarePage<RecordResponse>('list DNS records', query, () => cf.client.dns.records.list({ ...query, zone_id: cf.zoneId })),
+    },
+    quotas: {
+      getServiceQuota(serviceCode, quotaCode) {
+        const key = `${serviceCode}/${quotaCode}`;
+        let held = quotaValues.get(key);
+        if (!held) {
+          held = sq
+            ? aws('servicequotas', 'GetServiceQuota', () => sq.send(new GetServiceQuotaCommand({ ServiceCode: serviceCode, QuotaCode: quotaCode })))
+            : Promise.reject(new Error('no Service Quotas client in this session'));
+          quotaValues.set(key, held);
+        }
+        return held;
+      },
+      async vcpusOf(instanceTypes) {
+        const missing = [...new Set(instanceTypes)].filter((t) => !vcpus.has(t)).sort();
+        for (let i = 0; i < missing.length; i += 100) {
+          const chunk = missing.slice(i, i + 100);
+          let token: string | undefined;
+          do {
+            const out: DescribeInstanceTypesCommandOutput = await aws('ec2', 'DescribeInstanceTypes', () =>
+              ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: chunk as never[], ...(token ? { NextToken: token } : {}) })),
+            );
+            for (const t of out.InstanceTypes ?? []) if (t.InstanceType && t.VCpuInfo?.DefaultVCpus !== undefined) vcpus.set(t.InstanceType, t.VCpuInfo.DefaultVCpus);
+            token = out.NextToken;
+          } while (token);
+        }
+        return new Map(instanceTypes.filter((t) => vcpus.has(t)).map((t) => [t, vcpus.get(t)!]));
+      },
+      countTunnels: memo(async () => {
+        const page = await cloudflarePage<CloudflareTunnel>('list tunnels', { per_page: 1 }, () =>
+          cf.client.zeroTrust.tunnels.cloudflared.list({ is_deleted: false, per_page: 1, account_id: cf.accountId }),
+        );
+        return page.totalCount;
+      }),
+      countDnsRecords: memo(async () => {
+        const page = await cloudflarePage<RecordResponse>('list DNS records', { per_page: 1 }, () => cf.client.dns.records.list({ per_page: 1, zone_id: cf.zoneId }));
+        return page.totalCount;
+      }),
     },
   };
 }

@@ -142,6 +142,7 @@ const GUARD_RANK: Record<GuardKind, number> = {
   groupInUse: 7,
   duplicateLive: 8,
   volumeShrink: 9,
+  quota: 10,
 };
 
 function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<string, LiveTenant>, inScope: ScopeMatcher): Action[] {

@@ -138,7 +138,11 @@ function parseBasis(v: unknown, at: string): PlanBasis {
 
 function parseNotice(v: unknown, at: string): PlanNotice {
   const n = obj(v, at);
-  return { kind: oneOf(n.kind, ['olderAmi'] as const, `${at}.kind`), message: str(n.message, `${at}.message`), targets: strArr(n.targets, `${at}.targets`) };
+  return {
+    kind: oneOf(n.kind, ['olderAmi', 'quotaNear', 'quotaUnknown'] as const, `${at}.kind`),
+    message: str(n.message, `${at}.message`),
+    targets: strArr(n.targets, `${at}.targets`),
+  };
 }
 
 const RESOURCES: readonly StepResource[] = STEP_RESOURCES;

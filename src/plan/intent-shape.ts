@@ -30,6 +30,7 @@ const SETTINGS: Shape = {
     rollout: { fields: { maxFailureRatio: 'number' } },
     deletion: { fields: { secretRecoveryWindowDays: 'count', terminationDeadlineSeconds: 'count' } },
     guards: { fields: { maxDeletes: 'count', maxTerminations: 'count' } },
+    quotas: { optional: { fields: { tunnelsPerAccount: 'count', dnsRecordsPerZone: 'count', vcpus: { optional: 'count' } } } },
   },
 };
 

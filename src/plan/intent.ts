@@ -95,6 +95,8 @@ export interface PlanSettings {
   deletion: FleetSpec['deletion'];
   /** The limits apply re-checks the destruction guards against when the fleet repository is not at hand. */
   guards: FleetSpec['guards'];
+  /** The quota limits apply re-checks against without the fleet repository (absent in older files: the defaults). */
+  quotas?: FleetSpec['quotas'];
 }
 
 export function planSettings(fleet: FleetSpec): PlanSettings {
@@ -106,6 +108,7 @@ export function planSettings(fleet: FleetSpec): PlanSettings {
     rollout: { maxFailureRatio: fleet.rollout.maxFailureRatio },
     deletion: { ...fleet.deletion },
     guards: { ...fleet.guards },
+    quotas: { ...fleet.quotas },
   };
 }
 

@@ -46,7 +46,7 @@ export type Attributes = Record<string, string | number | boolean | null>;
  * `identity`: a declared slug is live under another org (an orgId never changes in place).
  * `groupInUse`: a security group the plan deletes is used by an instance the plan keeps.
  * `volumeShrink`: a live root volume is larger than declared; it is kept (EBS cannot shrink).
- * `maxTerminations`, `declared`: see src/plan/guards.ts.
+ * `maxTerminations`, `declared`: see src/plan/guards.ts. `quota`: src/plan/quotas.ts.
  */
 export const GUARD_KINDS = [
   'maxDeletes',
@@ -59,6 +59,7 @@ export const GUARD_KINDS = [
   'identity',
   'groupInUse',
   'volumeShrink',
+  'quota',
 ] as const;
 export type GuardKind = (typeof GUARD_KINDS)[number];
 
@@ -109,7 +110,8 @@ export interface PlanBasis {
  * run an older AMI than declared (an AMI difference alone never replaces an instance).
  */
 export interface PlanNotice {
-  kind: 'olderAmi';
+  /** `quotaNear`: the plan ends within 10% of a quota; `quotaUnknown`: a quota could not be checked (src/plan/quotas.ts). */
+  kind: 'olderAmi' | 'quotaNear' | 'quotaUnknown';
   message: string;
   /** `<slug>` or `<slug>/<workspace>` of each instance concerned, so `--replace` can name them. */
   targets: string[];

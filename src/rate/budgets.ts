@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import { SlidingWindowLimiter } from './sliding-window.js';
 import { TokenBucket, type RateLimiter } from './token-bucket.js';
 
-export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam';
+export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam' | 'servicequotas';
 export type Ec2Category = keyof Budgets['ec2'];
 
 /** The published figures (notes/limits.md §1, §2, §4) are fleet.yaml's defaults; one definition serves both. */
@@ -19,6 +19,12 @@ export const PUBLISHED_BUDGETS: Budgets = DEFAULT_BUDGETS;
 
 /** IAM reads: one GetInstanceProfile per apply; kept well under IAM's account-wide request rate. */
 const IAM_READ_BUDGET: RateBudget = { burst: 5, perSecond: 2 };
+
+/**
+ * Service Quotas reads: one GetServiceQuota per run (the vCPU quota check). AWS publishes no
+ * figure we could confirm, so this is kept small, like IAM's.
+ */
+const SERVICE_QUOTAS_READ_BUDGET: RateBudget = { burst: 5, perSecond: 2 };
 
 /** EC2's "resource-intensive" request category (one bucket each, 50 burst / 5 per second). */
 const RESOURCE_INTENSIVE = new Set([
@@ -80,6 +86,8 @@ export class RateBudgets {
         return this.bucket(`aws|${account}|${region}|secretsmanager`, this.budgets.secretsManager);
       case 'ssm':
         return this.bucket(`aws|${account}|${region}|ssm`, this.budgets.ssm);
+      case 'servicequotas':
+        return this.bucket(`aws|${account}|${region}|servicequotas`, SERVICE_QUOTAS_READ_BUDGET);
       case 'iam':
         // IAM is global (no region) and only read once per apply by the wiring preflight.
         return this.bucket(`aws|${account}|iam`, IAM_READ_BUDGET);

@@ -7,6 +7,7 @@
  */
 import { scopeLabel } from '../plan/diff.js';
 import type { Action, Plan } from '../plan/model.js';
+import { cascadeDiagram, rolloutDiagram, rolloutWaves, waveName } from './plan-mermaid.js';
 import { actionSymbol, actionVerb, attributeChanges, cascadeSummary, nonZeroKinds, outcomeLine, sanitize, stepLabel, targetLabel } from './plan-format.js';
 
 /** GitHub's limit on an issue or pull request comment body. */
@@ -25,6 +26,8 @@ const MAX_FINDING_LENGTH = 400;
 const MAX_FINDINGS = 40;
 /** Room the deletes list leaves for at least a few action details. */
 const MIN_DETAILS = 2_000;
+/** Tenant deletes drawn as cascade pictures at most; more are only listed. */
+export const MAX_CASCADE_PICTURES = 3;
 
 export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const max = Math.min(opts.maxLength ?? DEFAULT_MAX_LENGTH, GITHUB_COMMENT_LIMIT - 1);
@@ -52,6 +55,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   // of deletes can never push them out; deletes come next; details get what is left.
   const guardLines = guardSection(plan, notes);
   const guardsLength = guardLines.reduce((n, l) => n + l.length + 1, 0);
+  rolloutSection(plan, out, guardsLength + MIN_DETAILS, notes);
   if (deletes.length > 0) {
     out.force('> [!CAUTION]', `> **${deletes.length} delete${deletes.length === 1 ? '' : 's'}**: live resources will be removed.`, '>');
     let shown = 0;
@@ -64,6 +68,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
       notes.push(`${deletes.length - shown} of ${deletes.length} deletes not listed`);
     }
     out.force('');
+    cascadeSection(deletes, out, guardsLength + MIN_DETAILS);
   }
   out.force(...guardLines);
   for (const n of plan.notices ?? []) out.force('> [!NOTE]', `> ${md(truncate(n.message, MAX_FINDING_LENGTH))}`, '');
@@ -84,6 +89,43 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
     );
   }
   return out.text();
+}
+
+/** The rollout's waves as a picture, or as a list when there are too many to draw or the picture does not fit. */
+function rolloutSection(plan: Plan, out: Budget, keepFree: number, notes: string[]): void {
+  const waves = rolloutWaves(plan);
+  if (waves.length === 0) return;
+  const tenants = waves.reduce((n, w) => n + w.tenants, 0);
+  out.force(
+    `**Rollout**: ${tenants} tenant${tenants === 1 ? '' : 's'} in ${waves.length} wave${waves.length === 1 ? '' : 's'}, each one after the last has finished.`,
+    '',
+  );
+  const picture = rolloutDiagram(waves);
+  if (picture !== undefined && out.add(picture, keepFree)) {
+    out.force('');
+    return;
+  }
+  let shown = 0;
+  for (const w of waves) {
+    if (!out.add(`- ${waveName(w.wave)}: ${w.tenants} tenant${w.tenants === 1 ? '' : 's'}, ${w.actions} redeploy${w.actions === 1 ? '' : 's'}`, keepFree)) break;
+    shown += 1;
+  }
+  if (shown < waves.length) notes.push(`${waves.length - shown} of ${waves.length} rollout waves not listed`);
+  out.force('');
+}
+
+/** Tenant deletes drawn as their cascades, up to a few; beyond that the deletes list above is the picture. */
+function cascadeSection(deletes: readonly Action[], out: Budget, keepFree: number): void {
+  const tenantDeletes = deletes.filter((a) => a.target.kind === 'tenant' && !a.replacement);
+  if (tenantDeletes.length === 0) return;
+  if (tenantDeletes.length > MAX_CASCADE_PICTURES) {
+    out.force(`_The cascades of ${tenantDeletes.length} tenant deletes are listed above, not drawn (more than ${MAX_CASCADE_PICTURES})._`, '');
+    return;
+  }
+  for (const a of tenantDeletes) {
+    const picture = cascadeDiagram(a);
+    if (picture === undefined || !out.add(`${picture}\n`, keepFree)) continue;
+  }
 }
 
 /** Guard findings as callouts: blocking ones under WARNING, the rest under NOTE. */

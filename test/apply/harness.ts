@@ -65,6 +65,7 @@ export function fleetSpec(region: string, ami: string): FleetSpec {
     guards: { maxDeletes: 3, maxTerminations: 5 },
     deletion: { ...DEFAULT_DELETION },
     budgets: DEFAULT_BUDGETS,
+    quotas: { tunnelsPerAccount: 1000, dnsRecordsPerZone: 3500, vcpus: undefined },
   };
 }
 

@@ -95,8 +95,10 @@ describe('plan against an empty cloud', () => {
     const res = await plan(h, fleetRepo());
     expect(res.code).toBe(2);
     expect(res.plan!.summary.create).toBe(6);
-    // One listing per Cloudflare resource kind, plus the one retry of the throttled tunnel listing.
-    expect(h.cf.requests.length - cfBefore).toBe(3);
+    // One listing per Cloudflare resource kind, plus the one retry of the throttled tunnel listing,
+    // plus the quota check's two per_page=1 counts (the plan creates tunnels and records; the
+    // quotas count the whole account and zone, which the filtered listings do not show).
+    expect(h.cf.requests.length - cfBefore).toBe(5);
   });
 });
 
@@ -304,7 +306,9 @@ describe('plan --changed-since (a pull request)', () => {
     expect(kindsByTarget(res.plan!)).toEqual(['create globex/new']);
     expect(res.plan!.basis.changedSince).toBe(base);
     expect(res.plan!.basis.scope).toEqual({ kind: 'tenants', orgIds: [TENANTS[1]!.orgId], slugs: ['globex'] });
-    expect(calls).toBe(6);
+    // 6 to observe, and 3 for the vCPU quota the new workspace's launch is checked against
+    // (GetServiceQuota, DescribeInstances of the running instances, DescribeInstanceTypes).
+    expect(calls).toBe(9);
   });
 
   it('includes a deleted tenant’s directory in the scope and plans its cascade', async () => {

@@ -33,6 +33,7 @@ export function fleetSpec(overrides: Partial<FleetSpec> = {}): FleetSpec {
     guards: { maxDeletes: 3, maxTerminations: 5 },
     deletion: { secretRecoveryWindowDays: 7, terminationDeadlineSeconds: 600 },
     budgets: DEFAULT_BUDGETS,
+    quotas: { tunnelsPerAccount: 1000, dnsRecordsPerZone: 3500, vcpus: undefined },
     ...overrides,
   };
 }

@@ -10,6 +10,7 @@ import { awsErrorReply, serverErrorReply, throttleReply, type ProxyReply } from 
 import { motoBackends, type MotoBackends } from './backends.js';
 import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
 import { createOverScheduledSecret, writeToScheduledSecret } from './faithful-secrets.js';
+import { ec2VcpuQuotaReply } from './service-quotas.js';
 import { FaultRules, type FaultHandle, type FaultKind, type FaultSpec } from './faults.js';
 import { InstanceStateHolds } from './instance-states.js';
 import { VolumeModificationHolds } from './volume-modifications.js';
@@ -52,6 +53,12 @@ export interface FaithfulOptions {
    * no instance holds (proves the instance step moves on to a fresh token).
    */
   forgetFailedClientTokens: boolean;
+  /**
+   * moto's Service Quotas backend knows only the `vpc` service code: GetServiceQuota for ec2
+   * answers NoSuchResourceException. The proxy answers L-1216C47A (running On-Demand Standard
+   * vCPUs) with this value instead; undefined passes the call to moto (the "cannot read" case).
+   */
+  ec2VcpuQuota: number | undefined;
 }
 
 export const defaultFaithfulOptions: FaithfulOptions = {
@@ -68,6 +75,8 @@ export const defaultFaithfulOptions: FaithfulOptions = {
   scheduledSecretDeletion: true,
   clientTokenIdempotency: true,
   forgetFailedClientTokens: true,
+  // Large enough that no test runs into it unless it sets its own.
+  ec2VcpuQuota: 1152,
 };
 
 export interface RecordedAwsCall {
@@ -264,6 +273,10 @@ class ProxyCore {
                   ? await writeToScheduledSecret(aws, secrets())
                   : undefined;
     if (refusal) return refusal;
+    if (op === 'servicequotas:GetServiceQuota' && f.ec2VcpuQuota !== undefined) {
+      const quota = ec2VcpuQuotaReply(aws, f.ec2VcpuQuota);
+      if (quota) return quota;
+    }
 
     if (op === 'ec2:DescribeInstances') {
       const form = clientTokenFilter(aws.form, this.idempotency) ?? aws.form;
