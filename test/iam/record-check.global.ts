@@ -6,7 +6,10 @@
  * - an action made but not granted fails the run (always: a subset of the suite proves it too);
  * - an action granted but never made fails the run when the whole suite ran (a subset of the
  *   files cannot tell), except actions IAM checks without an API call of their own (iam:PassRole).
- * A throw from a globalSetup teardown makes `vitest run` exit non-zero, so `npm test` fails.
+ * vitest only logs an error thrown from a globalSetup teardown ("error during close") and still
+ * exits 0 (vitest 4.1: Vitest.close collects teardown errors and prints them), so the teardown sets
+ * process.exitCode = 1 itself before throwing; the run's own exit code was set earlier and is not
+ * overwritten afterwards, so `npm test` fails (checked by removing one table row once).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +50,10 @@ export default function setup(project: TestProject): () => void {
       ...(missing.length ? [`made by tenantform but not granted by iam-policy (add them to src/iam/actions.ts): ${missing.join(', ')}`] : []),
       ...(unused.length ? [`granted by iam-policy but never made by the whole test suite (drop them, or test the path that makes them): ${unused.join(', ')}`] : []),
     ];
-    if (problems.length) throw new Error(`IAM policy check failed:\n  ${problems.join('\n  ')}`);
+    if (problems.length) {
+      process.exitCode = 1;
+      throw new Error(`IAM policy check failed:\n  ${problems.join('\n  ')}`);
+    }
     process.stderr.write(`IAM policy check: ${recorded.size} AWS actions made, all granted${fullSuite ? '; every granted action was made' : ' (subset run: unused grants not checked)'}.\n`);
   };
 }
