@@ -64,7 +64,8 @@ function actionsOf(service: string, ...conditions: ConditionKind[]): string[] {
 function only(service: string, ...names: string[]): string[] {
   return names.map((n) => {
     const found = AWS_ACTIONS.find((a) => a.service === service && a.action === n);
-    if (!found) throw new InternalError('the policy names an action the action table does not list', { operation: 'generate the IAM policy', resource: `${service}:${n}` });
+    if (!found)
+      throw new InternalError('the policy names an action the action table does not list', { operation: 'generate the IAM policy', resource: `${service}:${n}` });
     return iamActionName(found);
   });
 }
@@ -88,7 +89,12 @@ export function iamPolicy(scope: PolicyScope = {}): PolicyDocument {
     },
     { Sid: 'Ec2MutateManaged', Effect: 'Allow', Action: actionsOf('ec2', 'tagged'), Resource: owned, Condition: { StringEquals: MANAGED } },
     { Sid: 'Ec2CreateTagged', Effect: 'Allow', Action: create(actionsOf('ec2', 'create')), Resource: owned, Condition: CREATED },
-    { Sid: 'Ec2LaunchUntaggedParts', Effect: 'Allow', Action: only('ec2', 'RunInstances'), Resource: [`arn:${p}:ec2:${r}::image/*`, `arn:${p}:ec2:${r}:${a}:image/*`, ec2('subnet'), ec2('network-interface'), ec2('security-group')] },
+    {
+      Sid: 'Ec2LaunchUntaggedParts',
+      Effect: 'Allow',
+      Action: only('ec2', 'RunInstances'),
+      Resource: [`arn:${p}:ec2:${r}::image/*`, `arn:${p}:ec2:${r}:${a}:image/*`, ec2('subnet'), ec2('network-interface'), ec2('security-group')],
+    },
     { Sid: 'Ec2GroupInVpc', Effect: 'Allow', Action: only('ec2', 'CreateSecurityGroup'), Resource: ec2('vpc') },
     {
       Sid: 'Ec2TagOnCreate',
@@ -121,7 +127,12 @@ export function iamPolicy(scope: PolicyScope = {}): PolicyDocument {
       Condition: { StringEquals: { [`ssm:resourceTag/${Tag.managedBy}`]: MANAGED_BY } },
     },
     { Sid: 'SsmCommandDocument', Effect: 'Allow', Action: actionsOf('ssm', 'command'), Resource: `arn:${p}:ssm:${r}::document/${SSM_DOCUMENT}` },
-    { Sid: 'TenantInstanceProfile', Effect: 'Allow', Action: only('iam', 'GetInstanceProfile'), Resource: `arn:${p}:iam::${a}:instance-profile/${scope.instanceProfile ?? '*'}` },
+    {
+      Sid: 'TenantInstanceProfile',
+      Effect: 'Allow',
+      Action: only('iam', 'GetInstanceProfile'),
+      Resource: `arn:${p}:iam::${a}:instance-profile/${scope.instanceProfile ?? '*'}`,
+    },
     {
       Sid: 'PassTenantRoleToEc2',
       Effect: 'Allow',

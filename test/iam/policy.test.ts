@@ -69,7 +69,9 @@ describe('the IAM policy document', () => {
   });
 
   it('scopes ARNs by region, account, environment, instance profile and role', () => {
-    const scoped = JSON.stringify(iamPolicy({ region: 'eu-west-1', account: '111122223333', environment: 'prod', instanceProfile: 'tenant-prof', instanceRole: 'tenant-role' }));
+    const scoped = JSON.stringify(
+      iamPolicy({ region: 'eu-west-1', account: '111122223333', environment: 'prod', instanceProfile: 'tenant-prof', instanceRole: 'tenant-role' }),
+    );
     expect(scoped).toContain('arn:aws:ec2:eu-west-1:111122223333:instance/*');
     expect(scoped).toContain('arn:aws:secretsmanager:eu-west-1:111122223333:secret:tenantform/prod/*');
     expect(scoped).toContain('arn:aws:iam::111122223333:instance-profile/tenant-prof');

@@ -54,6 +54,8 @@ export default function setup(project: TestProject): () => void {
       process.exitCode = 1;
       throw new Error(`IAM policy check failed:\n  ${problems.join('\n  ')}`);
     }
-    process.stderr.write(`IAM policy check: ${recorded.size} AWS actions made, all granted${fullSuite ? '; every granted action was made' : ' (subset run: unused grants not checked)'}.\n`);
+    process.stderr.write(
+      `IAM policy check: ${recorded.size} AWS actions made, all granted${fullSuite ? '; every granted action was made' : ' (subset run: unused grants not checked)'}.\n`,
+    );
   };
 }
