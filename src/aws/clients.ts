@@ -50,7 +50,9 @@ function fromEnv(env: NodeJS.ProcessEnv | undefined) {
 }
 
 export function createAwsClients(opts: AwsClientOptions): AwsClients {
-  const common = { region: opts.region, maxAttempts: opts.maxAttempts ?? 3, ...fromEnv(opts.env) };
+  // The app id marks tenantform's calls in CloudTrail (user agent `app/tenantform`); the test
+  // suite's IAM policy check tells the product's calls from its own harness's by it.
+  const common = { region: opts.region, maxAttempts: opts.maxAttempts ?? 3, userAgentAppId: 'tenantform', ...fromEnv(opts.env) };
   const ec2 = new EC2Client(common);
   const secrets = new SecretsManagerClient(common);
   const ssm = new SSMClient(common);

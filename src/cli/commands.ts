@@ -18,6 +18,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'history', load: async () => (await import('./history.js')).historyCommand },
   { name: 'init', load: async () => (await import('./init.js')).initCommand },
   { name: 'import', load: async () => (await import('./import.js')).importCommand },
+  { name: 'iam-policy', load: async () => (await import('./iam-policy.js')).iamPolicyCommand },
 ];
 
 /** The modules a command line needs: only the named subcommand's, or all of them for help and errors. */

@@ -6,6 +6,7 @@
  */
 import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { recordProductAction } from './action-record.js';
 import { awsErrorReply, serverErrorReply, throttleReply, type ProxyReply } from './errors.js';
 import { motoBackends, type MotoBackends } from './backends.js';
 import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
@@ -201,6 +202,7 @@ class ProxyCore {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const aws = parseAwsRequest(req.method ?? 'POST', req.url ?? '/', req.headers, body);
+    recordProductAction(aws);
     const call: RecordedAwsCall = {
       seq: this.calls.length + 1,
       service: aws.service,
