@@ -10,7 +10,7 @@
  */
 import type { ResourceKind } from '../kinds.js';
 
-export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam';
+export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam' | 'servicequotas';
 
 /**
  * How a statement may scope the action:
@@ -48,6 +48,7 @@ export const AWS_ACTIONS: readonly AwsAction[] = [
   { service: 'ec2', action: 'DescribeVolumesModifications', condition: 'read', kind: 'volume', why: 'wait for a resize' },
   { service: 'ec2', action: 'DescribeVpcs', condition: 'read', kind: undefined, why: 'wiring preflight, VPC CIDR for rules' },
   { service: 'ec2', action: 'DescribeSubnets', condition: 'read', kind: undefined, why: 'wiring preflight' },
+  { service: 'ec2', action: 'DescribeInstanceTypes', condition: 'read', kind: undefined, why: 'vCPUs per instance type for the quota check' },
   // EC2: act
   { service: 'ec2', action: 'RunInstances', condition: 'create', kind: 'instance', why: 'launch tenant and workspace instances (tagged on create)' },
   { service: 'ec2', action: 'StartInstances', condition: 'tagged', kind: 'instance', why: 'power on' },
@@ -72,6 +73,8 @@ export const AWS_ACTIONS: readonly AwsAction[] = [
   // SSM
   { service: 'ssm', action: 'SendCommand', condition: 'command', kind: 'command', why: 'rollouts on running instances' },
   { service: 'ssm', action: 'GetCommandInvocation', condition: 'read', kind: 'command', why: 'command outcome (no resource-level permission)' },
+  // Service Quotas
+  { service: 'servicequotas', action: 'GetServiceQuota', condition: 'read', kind: undefined, why: 'the running On-Demand Standard vCPU quota (L-1216C47A)' },
   // IAM
   { service: 'iam', action: 'GetInstanceProfile', condition: 'instanceProfile', kind: undefined, why: 'wiring preflight: the tenant profile exists' },
   { service: 'iam', action: 'PassRole', condition: 'instanceProfile', kind: undefined, implied: true, why: 'RunInstances with the tenant instance profile' },

@@ -84,7 +84,7 @@ export function iamPolicy(scope: PolicyScope = {}): PolicyDocument {
     {
       Sid: 'ReadOnlyNoResourceLevel',
       Effect: 'Allow',
-      Action: [...actionsOf('ec2', 'read'), ...actionsOf('secretsmanager', 'read'), ...actionsOf('ssm', 'read')],
+      Action: [...actionsOf('ec2', 'read'), ...actionsOf('secretsmanager', 'read'), ...actionsOf('ssm', 'read'), ...actionsOf('servicequotas', 'read')],
       Resource: '*',
     },
     { Sid: 'Ec2MutateManaged', Effect: 'Allow', Action: actionsOf('ec2', 'tagged'), Resource: owned, Condition: { StringEquals: MANAGED } },
