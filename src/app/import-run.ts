@@ -29,7 +29,7 @@ export async function adoptLocked<T extends { code: number; adoption?: { applied
   input: LockedImportInput,
   desired: DesiredState,
   work: (audit: StepAudit) => Promise<T>,
-): Promise<T & { runId: string }> {
+): Promise<T & { runId: string; auditWarnings: string[] }> {
   if (!input.openStore) throw new InternalError('import --adopt needs the audit store', { operation: 'import --adopt', resource: 'audit store' });
   const environment = desired.fleet.environment;
   const store = await input.openStore();
@@ -42,6 +42,7 @@ export async function adoptLocked<T extends { code: number; adoption?: { applied
     await store.startRun({ runId, command: 'import', environment, gitCommit: desired.commit, host: holder.host, pid: holder.pid });
     const slugs = new Map(desired.tenants.map((t) => [t.spec.orgId, t.spec.slug]));
     const recorder = new AuditRecorder({ store, runId, environment, gitCommit: desired.commit, slugOf: (orgId) => slugs.get(orgId) ?? orgId });
+    let writeErrors: unknown[] = [];
     const result = await withLease(
       store,
       environment,
@@ -50,15 +51,16 @@ export async function adoptLocked<T extends { code: number; adoption?: { applied
         try {
           return await work((step, error) => recordStep(recorder, step, error));
         } finally {
-          await recorder.flush();
+          writeErrors = await recorder.flush();
         }
       },
       { ttlMs: input.lockTtlMs ?? DEFAULT_IMPORT_LOCK_TTL_MS },
     );
+    const auditWarnings = writeErrors.map((e) => `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}`);
     code = result.code;
     status = code === ExitCode.ok ? 'succeeded' : code === ExitCode.partial ? 'partial' : code === ExitCode.refused ? 'refused' : 'failed';
     summary = { adopted: result.adoption?.applied ?? 0 };
-    return { ...result, runId };
+    return { ...result, runId, auditWarnings };
   } catch (e) {
     code = e instanceof TenantformError ? e.exitCode : ExitCode.error;
     status = code === ExitCode.refused ? 'refused' : 'failed';

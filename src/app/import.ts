@@ -78,6 +78,8 @@ export interface ImportResult {
   adoption?: AdoptionPreview & { applied: number; confirmed: boolean; failed?: string };
   /** Adopt: the audit run that recorded it (`history --run`). */
   runId?: string;
+  /** Adopt: audit rows that could not be written (the adoption itself went on). */
+  auditWarnings?: string[];
 }
 
 export async function importFleet(input: ImportInput): Promise<ImportResult> {

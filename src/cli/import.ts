@@ -85,6 +85,7 @@ export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Re
     out.stdout(renderAdoptionPreview(result.adoption, { color: io.color }));
   if (opts.json) out.stdout(renderImportJson(result));
   else out.stdout(renderImportText(result, mode));
+  for (const w of result.auditWarnings ?? []) out.stderr(`warning: ${w}\n`);
   if (result.adoption?.failed) out.stderr('adoption stopped at a failed step; run import --adopt again to resume (what is done is kept)\n');
   else if (result.adoption?.confirmed)
     out.stdout(`Adopted: ${result.adoption.applied} step${result.adoption.applied === 1 ? '' : 's'} applied. Next: tenantform plan (should show no changes).\n`);
