@@ -37,20 +37,21 @@ export function planTenantAdoption(env: string, t: ImportTenant, d: DesiredTenan
   const problems: string[] = [];
   const projected: Observations = { instances: [], securityGroups: [], secrets: [], tunnels: [], dnsRecords: [] };
 
+  const ws = (want: Record<string, string>) => (want[Tag.workspaceId] ? { workspaceId: want[Tag.workspaceId] } : {});
   const group = (g: LiveSecurityGroup | undefined, want: Record<string, string>): void => {
     if (!g) return;
     const stamp = tagsToStamp(want, g.tags);
-    if (Object.keys(stamp).length > 0) steps.push({ kind: 'tags', resource: 'securityGroup', id: g.groupId, orgId, tags: stamp });
+    if (Object.keys(stamp).length > 0) steps.push({ kind: 'tags', resource: 'securityGroup', id: g.groupId, orgId, tags: stamp, ...ws(want) });
     projected.securityGroups.push({ ...g, tags: { ...g.tags, ...stamp } });
   };
   const instance = (i: ImportInstance, want: Record<string, string>): void => {
     const { rootVolumeTags, ...live } = i;
     if (live.rootVolumeId && rootVolumeTags) {
       const v = tagsToStamp(want, rootVolumeTags);
-      if (Object.keys(v).length > 0) steps.push({ kind: 'tags', resource: 'volume', id: live.rootVolumeId, orgId, tags: v });
+      if (Object.keys(v).length > 0) steps.push({ kind: 'tags', resource: 'volume', id: live.rootVolumeId, orgId, tags: v, instanceId: live.instanceId, ...ws(want) });
     }
     const stamp = tagsToStamp(want, live.tags);
-    if (Object.keys(stamp).length > 0) steps.push({ kind: 'tags', resource: 'instance', id: live.instanceId, orgId, tags: stamp });
+    if (Object.keys(stamp).length > 0) steps.push({ kind: 'tags', resource: 'instance', id: live.instanceId, orgId, tags: stamp, ...ws(want) });
     projected.instances.push({ ...live, tags: { ...live.tags, ...stamp } });
   };
   const image = (i: ImportInstance, declared: string | undefined): Record<string, string> => {

@@ -26,13 +26,14 @@ import { planChanges } from '../plan/diff.js';
 import type { Plan } from '../plan/model.js';
 import type { Redactor } from '../redact.js';
 import { planTenantAdoption } from './import-adopt.js';
+import { adoptLocked, type LockedImportInput, type StepAudit } from './import-run.js';
 import { tenantFiles, writeTenantFiles } from './import-files.js';
 import { mergeInventories } from './import-merge.js';
 import type { CloudSession, CloudSessionFactory, WiringEnv } from './ports.js';
 
 export type ImportMode = 'list' | 'write' | 'adopt';
 
-export interface ImportInput {
+export interface ImportInput extends LockedImportInput {
   repoDir: string;
   wiringEnv: WiringEnv;
   clients: CloudSessionFactory;
@@ -75,6 +76,10 @@ export interface ImportResult {
   /** Files that already existed; their tenant's files were not written. */
   existing: string[];
   adoption?: AdoptionPreview & { applied: number; confirmed: boolean; failed?: string };
+  /** Adopt: the audit run that recorded it (`history --run`). */
+  runId?: string;
+  /** Adopt: audit rows that could not be written (the adoption itself went on). */
+  auditWarnings?: string[];
 }
 
 export async function importFleet(input: ImportInput): Promise<ImportResult> {
@@ -86,6 +91,13 @@ export async function importFleet(input: ImportInput): Promise<ImportResult> {
   const empty: ImportResult = { code: ExitCode.error, tenants: [], incomplete: [], alreadyManaged: 0, written: [], existing: [] };
   if (!fleet || (adopting && (!loaded.state || hasErrors(loaded.diagnostics)))) return { ...empty, diagnostics: loaded.diagnostics };
 
+  if (adopting) return adoptLocked(input, loaded.state!, (audit) => importWith(input, fleet, loaded.state, audit));
+  return importWith(input, fleet, loaded.state, undefined);
+}
+
+async function importWith(input: ImportInput, fleet: FleetSpec, desired: DesiredState | undefined, audit: StepAudit | undefined): Promise<ImportResult> {
+  const env = input.wiringEnv;
+  const empty: ImportResult = { code: ExitCode.error, tenants: [], incomplete: [], alreadyManaged: 0, written: [], existing: [] };
   const session = openSession(input, fleet);
   try {
     const observed = await observeControlPlane(session.readers, {
@@ -98,7 +110,7 @@ export async function importFleet(input: ImportInput): Promise<ImportResult> {
     const views = tenantViews(observed);
     if (input.mode === 'list') return { ...base, tenants: views };
     if (input.mode === 'write') return { ...base, ...writeFiles(input.repoDir, fleet, observed, views) };
-    return { ...base, ...(await adopt(input, session, loaded.state!, observed, views)) };
+    return { ...base, ...(await adopt(input, session, desired!, observed, views, audit)) };
   } finally {
     session.close();
   }
@@ -158,6 +170,7 @@ async function adopt(
   desired: DesiredState,
   observed: ImportObservation,
   views: ImportTenantView[],
+  audit: StepAudit | undefined,
 ): Promise<Partial<ImportResult>> {
   const environment = desired.fleet.environment;
   const steps: AdoptionStep[] = [];
@@ -218,10 +231,12 @@ async function adopt(
       await runAdoptionStep(target, step);
     } catch (err) {
       const failed = input.redactor.redact(err instanceof TenantformError ? err.detail : String(err));
+      audit?.(step, failed);
       input.onStep?.(step, failed);
       return { code: ExitCode.partial, tenants: views, adoption: { ...preview, applied, confirmed: true, failed } };
     }
     applied++;
+    audit?.(step);
     input.onStep?.(step);
   }
   return { code: ExitCode.ok, tenants: views, adoption: { ...preview, applied, confirmed: true } };

@@ -47,6 +47,11 @@ export class AuditRecorder {
     });
   }
 
+  /** A row written as given (import --adopt's steps, which are no act-step events). */
+  resource(kind: AuditResourceKind, resourceId: string, orgId: string, workspaceId: string | undefined, state: ResourceState, details: Record<string, unknown>): void {
+    this.write(kind, resourceId, orgId, workspaceId, state, details);
+  }
+
   /** Waits for every queued row; returns the write errors (empty when all landed). */
   async flush(): Promise<unknown[]> {
     await this.chain;

@@ -4,8 +4,12 @@
  * adoption plan and the plan that follows it, asks (on a terminal; `--auto-approve` elsewhere, as
  * apply), and stamps tenantform's tags and names.
  *
+ * `--adopt` is a run in the audit store (`--db`, as apply) holding the environment's lease; every
+ * step is a row (`history --tenant <slug>`).
+ *
  * Exit codes: 0 done or nothing to import, 1 error (a file already existed, a tenant not declared,
- * not confirmed), 3 refused (the plan after adoption is not empty), 4 a step failed (rerun to resume).
+ * not confirmed), 3 refused (the plan after adoption is not empty, or another run holds the
+ * environment's lease), 4 a step failed (rerun to resume).
  */
 import { Option } from 'commander';
 import { importFleet, type AdoptionPreview, type ImportMode } from '../app/import.js';
@@ -18,10 +22,13 @@ import { renderAdoptionPreview, renderAdoptionStep, renderImportText } from '../
 import { cloudSessionFactory } from './cloud-session.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
-import { addRepoOption, repoDir } from './options.js';
+import { openAuditStore } from '../store/index.js';
+import { addDbOption, addRepoOption, dbFile, parsePositiveInt, repoDir } from './options.js';
 
 export interface ImportCommandOptions {
   repo?: string;
+  db?: string;
+  lockTtl?: string;
   bundleName?: string;
   write?: boolean;
   adopt?: boolean;
@@ -49,6 +56,9 @@ export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Re
   }
   const mode: ImportMode = opts.write ? 'write' : opts.adopt ? 'adopt' : 'list';
   const dir = repoDir(io, opts.repo);
+  // Adopt is a recorded run holding the environment's lease, as apply and sweep are.
+  const dbPath = opts.adopt ? dbFile(io, opts, redactor) : undefined;
+  const lockTtlMs = opts.lockTtl === undefined ? undefined : parsePositiveInt('--lock-ttl', opts.lockTtl) * 1000;
   const result = await importFleet({
     repoDir: dir,
     wiringEnv: io.env,
@@ -56,6 +66,8 @@ export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Re
     redactor,
     mode,
     bundleName,
+    ...(dbPath === undefined ? {} : { openStore: () => openAuditStore(dbPath, { redactor }) }),
+    lockTtlMs,
     ...(opts.assumeDeclaredImages ? { assumeDeclaredImages: true } : {}),
     confirm: (preview) => confirmed(io, out, opts, preview),
     onStep: (step, error) => {
@@ -73,6 +85,7 @@ export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Re
     out.stdout(renderAdoptionPreview(result.adoption, { color: io.color }));
   if (opts.json) out.stdout(renderImportJson(result));
   else out.stdout(renderImportText(result, mode));
+  for (const w of result.auditWarnings ?? []) out.stderr(`warning: ${w}\n`);
   if (result.adoption?.failed) out.stderr('adoption stopped at a failed step; run import --adopt again to resume (what is done is kept)\n');
   else if (result.adoption?.confirmed)
     out.stdout(`Adopted: ${result.adoption.applied} step${result.adoption.applied === 1 ? '' : 's'} applied. Next: tenantform plan (should show no changes).\n`);
@@ -99,7 +112,8 @@ export const importCommand: CommandModule = {
     const cmd = program
       .command('import')
       .description("adopt the control plane's fleet: list it, --write its fleet files, then --adopt it (tags and names; nothing created or deleted)");
-    addRepoOption(cmd)
+    addDbOption(addRepoOption(cmd))
+      .option('--lock-ttl <seconds>', 'lease time-to-live with --adopt; renewed while running (default 60)')
       .option('--bundle-name <template>', "the control plane's bootstrap bundle name, with {orgId} (and {slug}, {env}) placeholders")
       .option('--write', 'write tenants/<slug>/tenant.yaml and workspace files (never overwrites)')
       .option('--adopt', "stamp tenantform's tags and names once the plan after adoption is empty")

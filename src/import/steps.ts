@@ -5,7 +5,16 @@
  */
 
 export type AdoptionStep =
-  | { kind: 'tags'; resource: 'instance' | 'volume' | 'securityGroup'; id: string; orgId: string; tags: Record<string, string> }
+  /** `instanceId`: a root volume's instance (its audit row is filed there); `workspaceId`: a workspace's resource. */
+  | {
+      kind: 'tags';
+      resource: 'instance' | 'volume' | 'securityGroup';
+      id: string;
+      orgId: string;
+      tags: Record<string, string>;
+      instanceId?: string;
+      workspaceId?: string;
+    }
   | { kind: 'secretTags'; name: string; orgId: string; tags: Record<string, string> }
   /** `existingTags`: the contract bundle's tags when one was already there (an interrupted adoption's copy). */
   | { kind: 'copyBundle'; from: string; to: string; orgId: string; tags: Record<string, string>; existingTags?: Record<string, string> | undefined }

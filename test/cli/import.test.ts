@@ -10,11 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretName, tunnelName } from '../../src/contract.js';
 import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { loadCommands } from '../../src/cli/commands.js';
+import { openAuditStore } from '../../src/store/index.js';
 import { startAwsEmulator, type AwsEmulator, type AwsTestClients } from '../support/aws.js';
 import { startCloudflareDouble, type CloudflareDouble } from '../support/cloudflare-double/index.js';
 import { CP_BUNDLE_TEMPLATE, seedControlPlaneTenant, type SeededTenant } from '../support/control-plane-seed.js';
@@ -35,6 +37,8 @@ let cf: CloudflareDouble;
 let check: AwsTestClients;
 let dir: string;
 let env: Record<string, string>;
+/** The audit database every command here uses (as $TENANTFORM_DB). */
+let db: string;
 const outputs: string[] = [];
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -76,7 +80,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tenantform-import-'));
   cpSync(join(REPO_ROOT, 'fleet.yaml'), join(dir, 'fleet.yaml'));
   cpSync(join(REPO_ROOT, 'schemas'), join(dir, 'schemas'), { recursive: true });
-  env = { ...aws.env, ...cf.env };
+  db = join(dir, 'audit.db');
+  env = { ...aws.env, ...cf.env, TENANTFORM_DB: db };
 });
 afterAll(async () => {
   await aws?.close();
@@ -182,6 +187,24 @@ describe('tenantform import', () => {
     expect(mutations(start)).toEqual({ aws: [], cf: [] });
   });
 
+  it('--adopt never runs beside an apply: a held lease refuses it (exit 3) naming the holder, before any mutating call', async () => {
+    const store = await openAuditStore(db);
+    const holder = { host: 'ci-runner-elsewhere', pid: 4242, runId: 'apply-run-holding-dev', startedAt: new Date().toISOString() };
+    try {
+      expect((await store.acquireLease('dev', holder, 600_000, { holderGone: () => false })).acquired).toBe(true);
+      const from = mark();
+      const res = await run(['import', '--adopt', '--auto-approve', '--assume-declared-images', ...BUNDLE]);
+      expect(res.code).toBe(3);
+      expect(res.stderr).toContain('apply-run-holding-dev');
+      expect(res.stderr).toContain('ci-runner-elsewhere');
+      expect(mutations(from)).toEqual({ aws: [], cf: [] });
+      expect(tagsOf(await instance(acme.instanceId)).ManagedBy).toBeUndefined();
+    } finally {
+      await store.releaseLease('dev', holder);
+      await store.close();
+    }
+  });
+
   it('--adopt stopped by a failure half-way resumes on the next run and converges; the next plan is clean', async () => {
     // The third tag call fails on every SDK attempt: two resources are stamped, the rest are not.
     const fault = aws.faults.inject({ kind: 'serverError', service: 'ec2', action: 'CreateTags', after: 2, count: 3 });
@@ -247,6 +270,55 @@ describe('tenantform import', () => {
     expect(made.aws.filter((a) => /^(RunInstances|TerminateInstances|Delete|CreateSecurityGroup|Authorize|Revoke|PutSecretValue)/.test(a))).toEqual([]);
     expect(made.aws.filter((a) => a === 'CreateSecret')).toHaveLength(2);
     expect(made.cf.filter((r) => r.startsWith('POST') || r.startsWith('DELETE') || r.startsWith('PUT'))).toEqual([]);
+  });
+
+  it('every adoption step is an audit row under its run: history --tenant lists the adopted instances, groups, tunnel, record and bundle, and the failed step', async () => {
+    const res = await run(['history', '--tenant', 'acme', '--json', '--limit', '500']);
+    expect(res.code).toBe(0);
+    type Row = { runId: string; kind: string; resourceId: string; state: string; slug: string; workspaceId?: string };
+    const h = JSON.parse(res.stdout) as { runs: Array<{ runId: string; command: string; status: string }>; resources: Row[] };
+    const adopted = h.resources.filter((r) => r.state === 'adopted').map((r) => `${r.kind} ${r.resourceId}`);
+    const ws = acme.workspaces[0]!;
+    for (const want of [
+      `instance ${acme.instanceId}`,
+      `instance ${ws.instanceId}`,
+      `securityGroup ${acme.groupId}`,
+      `securityGroup ${ws.groupId}`,
+      `tunnel ${acme.tunnelId}`,
+      `dnsRecord ${acme.recordId}`,
+      `secret ${secretName('dev', ORG.acme)}`,
+    ])
+      expect(adopted).toContain(want);
+    expect(h.resources.every((r) => r.slug === 'acme')).toBe(true);
+    expect(h.resources.find((r) => r.kind === 'instance' && r.resourceId === ws.instanceId)?.workspaceId).toBe(WS.acmeHermes);
+    // Rows are filed under import runs: the failed one (exit 4) and the one that resumed it.
+    const runs = new Map(h.runs.map((r) => [r.runId, r]));
+    expect(h.resources.every((r) => runs.get(r.runId)?.command === 'import')).toBe(true);
+    expect([...runs.values()].map((r) => r.status)).toEqual(expect.arrayContaining(['partial', 'succeeded']));
+    // The step that failed is a failed row, whichever tenant it was for.
+    const all = JSON.parse((await run(['history', '--json', '--limit', '500'])).stdout) as { runs: Array<{ command: string; status: string }>; resources: Row[] };
+    expect(all.resources.filter((r) => r.state === 'failed').map((r) => r.kind)).toEqual(['instance']);
+    // The run the held lease refused is recorded as refused.
+    expect(all.runs.filter((r) => r.command === 'import').map((r) => r.status)).toContain('refused');
+    const text = await run(['history', '--tenant', 'acme']);
+    expect(text.stdout).toMatch(new RegExp(`adopted +tunnel +${acme.tunnelId} +acme`));
+  });
+
+  it('the audit database holds no secret: no bundle value in any row', () => {
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      const tables = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+      const rows = JSON.stringify(tables.map((t) => sqlite.prepare(`SELECT * FROM "${t.name}"`).all()));
+      expect(rows).toContain(acme.instanceId);
+      for (const s of [acme, globex]) {
+        expect(rows).not.toContain(s.dbPassword);
+        const bundle = JSON.parse(s.bundleValue) as Record<string, string>;
+        expect(rows).not.toContain(s.bundleValue);
+        for (const key of ['DB_PASSWORD', 'ADMIN_TOKEN', 'TUNNEL_TOKEN', 'SECRETS_ENCRYPTION_KEY']) expect(rows).not.toContain(bundle[key]);
+      }
+    } finally {
+      sqlite.close();
+    }
   });
 
   it('a further --adopt finds nothing left to import and makes no mutating call', async () => {
