@@ -46,6 +46,8 @@ export interface SweepInput {
   now?: () => Date;
   /** Runs once the lease is held (delete only), before anything is observed. */
   onLocked?: () => void | Promise<void>;
+  /** Runs after the orphans were found (delete only), before the first delete. */
+  onObserved?: () => void | Promise<void>;
 }
 
 export interface SweepResult {
@@ -172,6 +174,7 @@ async function sweepLocked(input: SweepInput, desired: DesiredState, wiring: Wir
             clock,
             deadlines: { ...deadlinesFor(desired.fleet), ...input.deadlines },
           };
+          await input.onObserved?.();
           await deleteOrphans(ctx, found.orphans, signal);
           for (const e of await recorder.flush())
             progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
