@@ -7,18 +7,26 @@
  * (a) API calls of a full `tenantform plan` and of a full `tenantform sweep` (dry run), counted on
  *     the wire. Aim: equal, ≤ 40 (the sweep reads the same inventory).
  * (b) `sweep --delete --min-age 0s`: the same list calls plus only the deletes (and their waits).
- * (c) drift: figures from the drift helper go here (see DRIFT below).
+ * (c) drift on the same fleet (after (b) deleted the orphans; a few groups of declared tenants are
+ *     opened to the world first, so the run finds something): calls of a full deep
+ *     `tenantform drift` beside a per-resource baseline (one read per live resource, as a Terraform
+ *     refresh would make, plus the configuration GET and bundle read drift needs), calls of one
+ *     `drift --budget N` run, and how many scheduled runs a 10,000-tenant fleet needs for one full
+ *     rotation when drift may use only 25% of Cloudflare's 1,200 requests per 5 minutes (the rest
+ *     is left to apply). This replaces the former bench/drift-calls.ts.
  *
- * BENCH_TENANTS / BENCH_WORKSPACES / BENCH_ORPHANS change the fleet's size and the sprinkling.
+ * BENCH_TENANTS / BENCH_WORKSPACES / BENCH_ORPHANS / BENCH_BUDGET change the fleet's size, the
+ * sprinkling and the budget of (c)'s budgeted run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateSubnetCommand } from '@aws-sdk/client-ec2';
 import Cloudflare from 'cloudflare';
 import pLimit from 'p-limit';
 import { baseTags } from '../src/contract.js';
+import { runDrift } from '../src/cli/drift.js';
 import { memoryIo } from '../src/cli/io.js';
 import { runPlan } from '../src/cli/plan.js';
 import { runSweep } from '../src/cli/sweep.js';
@@ -33,7 +41,17 @@ import { seedSecurityGroup, seedTenant, type SeedTarget } from '../test/live/see
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
 const WORKSPACES = Number(process.env.BENCH_WORKSPACES ?? 5);
 const ORPHANS = Number(process.env.BENCH_ORPHANS ?? 3);
+const BUDGET = Number(process.env.BENCH_BUDGET ?? 100);
 const SEED_CONCURRENCY = 24;
+/** Published: 1,200 requests per 5 minutes per account (notes/limits.md, notes/components.md). */
+const CF_LIMIT = 1200;
+const CF_WINDOW_MIN = 5;
+/** The share of the Cloudflare budget scheduled drift may use; 75% is left to apply. */
+const DRIFT_SHARE = 0.25;
+/** The observers' page sizes (src/live/tunnels.ts, src/live/dns.ts). */
+const TUNNEL_PAGE = 1000;
+const DNS_PAGE = 5000;
+const ROTATION_FLEET = 10_000;
 const ZONE = 'example.test';
 const APP_DOMAIN = `apps.${ZONE}`;
 
@@ -94,10 +112,13 @@ async function main(): Promise<void> {
     const seedStart = performance.now();
     const limit = pLimit(SEED_CONCURRENCY);
     let done = 0;
+    const seeded = new Map<string, string>();
     await Promise.all(
       state.tenants.map((t) =>
         limit(async () => {
-          await seedTenant(target, seedSpec(t));
+          const spec = seedSpec(t);
+          const s = await seedTenant(target, spec);
+          if (s.securityGroupId) seeded.set(spec.slug, s.securityGroupId);
           if (++done % 100 === 0) process.stderr.write(`  seeded ${done}/${TENANTS + ORPHANS} tenants (${secs(performance.now() - seedStart)})\n`);
         }),
       ),
@@ -151,12 +172,70 @@ async function main(): Promise<void> {
     );
     console.log('');
 
-    // (c) DRIFT: the lead adds the drift helper's figures here, measured on this same fleet:
-    //     - calls of a full deep `tenantform drift` (and a per-resource baseline),
-    //     - calls of one `drift --budget N` run,
-    //     - scheduled runs a 10,000-tenant fleet needs for one rotation at a budget leaving 75% of
-    //       the Cloudflare limit to apply.
-    console.log('(c) drift — figures added by the lead from the drift helper (full deep drift, one --budget run, 10,000-tenant rotation)');
+    // (c) drift on the same (now orphan-free) fleet, with a sprinkling of security drift: a few
+    // declared tenants' groups opened to the world on tcp/22, as an operator's console would.
+    const drifted = all.slice(ORPHANS, 2 * ORPHANS);
+    for (const t of drifted) {
+      const groupId = seeded.get(t.slug);
+      if (!groupId) throw new Error(`no seeded group for ${t.slug}`);
+      await clients.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: groupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
+    }
+    const driftDb = join(mkdtempSync(join(tmpdir(), 'tenantform-bench-drift-db-')), 'drift.db');
+    const fullStart = performance.now();
+    const full = await countCalls(aws, cf, () => runDrift(memoryIo({ env, cwd: dir }), { json: true, db: driftDb }));
+    const fullMs = performance.now() - fullStart;
+    const fullResult = full.result.result;
+    if (!fullResult) throw new Error(`drift failed (exit ${full.result.code})`);
+    const budStart = performance.now();
+    const budgeted = await countCalls(aws, cf, () => runDrift(memoryIo({ env, cwd: dir }), { json: true, db: driftDb, budget: String(BUDGET) }));
+    const budMs = performance.now() - budStart;
+    const budResult = budgeted.result.result;
+    if (!budResult) throw new Error(`drift --budget failed (exit ${budgeted.result.code})`);
+    const liveInstances = TENANTS * (1 + WORKSPACES);
+    const baseline = {
+      ec2: liveInstances * 3, // DescribeInstances, DescribeVolumes, DescribeSecurityGroups per instance
+      secretsmanager: TENANTS * 2, // DescribeSecret + GetSecretValue per bundle
+      cloudflare: TENANTS * 3, // tunnel GET, tunnel configuration GET, DNS record GET
+    };
+    const baselineTotal = baseline.ec2 + baseline.secretsmanager + baseline.cloudflare;
+    const security = fullResult.findings.filter((f) => f.severity === 'security').length;
+    console.log('(c) drift (same fleet, after (b))');
+    console.log(line(`tenantform drift (exit ${full.result.code})`, full.byService, full.total));
+    console.log(line('per-resource baseline', baseline, baselineTotal));
+    console.log(
+      `  full deep drift: ${fmt(fullResult.deep.checked.length)} tenants deep-checked, ${fmt(fullResult.findings.length)} findings (${security} security; ` +
+        `${drifted.length} groups opened to the world, and the seed writes no ingress configuration); ${(baselineTotal / full.total).toFixed(1)}× fewer calls than the baseline; ${secs(fullMs)}`,
+    );
+    console.log(line(`tenantform drift --budget ${BUDGET} (exit ${budgeted.result.code})`, budgeted.byService, budgeted.total));
+    const checked = budResult.deep.checked.length;
+    const cfDeep = budResult.calls.deep.cloudflare;
+    const cfList = budResult.calls.list.cloudflare;
+    console.log(
+      `  one --budget ${BUDGET} run: ${fmt(checked)} tenants deep-checked, ${fmt(budResult.deep.pending.length)} pending; Cloudflare ${fmt(cfList)} list + ${fmt(cfDeep)} deep calls; ${secs(budMs)}`,
+    );
+    // The rotation at 10,000 tenants: the list calls every run makes on Cloudflare come out of the
+    // drift share first; the rest is the --budget (per-tenant Cloudflare calls measured above).
+    const perTenantCf = checked > 0 ? cfDeep / checked : 1;
+    const listCf = Math.ceil(ROTATION_FLEET / TUNNEL_PAGE) + Math.ceil(ROTATION_FLEET / DNS_PAGE);
+    const perWindow = CF_LIMIT * DRIFT_SHARE;
+    const rotationBudget = perWindow - listCf;
+    const perRun = Math.floor(rotationBudget / perTenantCf);
+    const runs = Math.ceil(ROTATION_FLEET / perRun);
+    console.log(
+      `  ${fmt(ROTATION_FLEET)} tenants, drift limited to ${DRIFT_SHARE * 100}% of Cloudflare's ${fmt(CF_LIMIT)} per ${CF_WINDOW_MIN} min (${perWindow} per window, ${CF_LIMIT - perWindow} left to apply):`,
+    );
+    console.log(
+      `    ${listCf} Cloudflare list calls per run (tunnels ${Math.ceil(ROTATION_FLEET / TUNNEL_PAGE)} pages, DNS ${Math.ceil(ROTATION_FLEET / DNS_PAGE)}) → --budget ${rotationBudget}, ` +
+        `${perTenantCf.toFixed(1)} Cloudflare call(s) per tenant → ${perRun} tenants per run`,
+    );
+    console.log(
+      `    one rotation: ⌈${fmt(ROTATION_FLEET)} / ${perRun}⌉ = ${runs} runs; every ${CF_WINDOW_MIN} min → ${((runs * CF_WINDOW_MIN) / 60).toFixed(1)} h; hourly → ${runs} h`,
+    );
     console.log('');
     console.log(`total bench time ${secs(performance.now() - started)}`);
   } finally {

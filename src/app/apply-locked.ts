@@ -3,6 +3,10 @@
  * (or plan afresh), re-derive every guard, check the wiring against the cloud, ask the caller's
  * `confirm`, execute from the plan's intents, and flush the audit rows. Nothing mutates before
  * the staleness check, the guards, the wiring check and the confirmation pass.
+ *
+ * The observation also notes first sightings in the store (as sweep does), so a security group,
+ * bundle or record an apply has seen is aged from then when it is later orphaned, not from the
+ * sweep that first finds it.
  */
 import { AuditRecorder } from '../apply/audit-recorder.js';
 import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet } from '../apply/changeset.js';
@@ -16,6 +20,7 @@ import { ExitCode, GuardRefusal, InternalError } from '../errors.js';
 import type { Inventory } from '../live/model.js';
 import { observe } from '../live/observe.js';
 import { planChanges } from '../plan/diff.js';
+import { sightingKeys } from '../sweep/find.js';
 import type { Plan } from '../plan/model.js';
 import type { AuditStore, RunStatus } from '../store/index.js';
 import type { ApplyInput } from './apply-input.js';
@@ -92,6 +97,8 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       });
     }
 
+    await noteSightings(locked, inventory);
+
     // Every guard again, from the actions, the fresh observation and the repository (when at hand): never from the plan's own findings.
     const verdict = await recheckQuotas(evaluateGuards(plan, { inventory, desired, limits: desired ? desired.fleet.guards : settings.guards, allow }), {
       readers,
@@ -156,6 +163,16 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
     };
   } finally {
     session.close();
+  }
+}
+
+/** Best effort: a store that cannot note sightings never stops an apply (sweep notes them again). */
+async function noteSightings(locked: LockedInput, inventory: Inventory): Promise<void> {
+  try {
+    // Never pruned here: a saved plan's observation may cover a few tenants only.
+    await locked.store.recordSightings(locked.source.environment, sightingKeys(inventory), inventory.observedAt);
+  } catch (e) {
+    locked.progress({ kind: 'warning', message: `first sightings could not be recorded: ${e instanceof Error ? e.message : String(e)}` });
   }
 }
 

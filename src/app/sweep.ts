@@ -18,12 +18,11 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnost
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
 import { ExitCode, GuardRefusal, TenantformError, tagRunId } from '../errors.js';
-import type { Inventory } from '../live/model.js';
 import { observe } from '../live/observe.js';
 import type { Redactor } from '../redact.js';
 import { currentHolder, withLease, type AuditStore, type RunStatus } from '../store/index.js';
 import { deleteOrphans } from '../sweep/act.js';
-import { findOrphans, firstSeenKey } from '../sweep/find.js';
+import { findOrphans, sightingKeys } from '../sweep/find.js';
 import { SWEEP_FORMAT_VERSION, type Orphan, type SweepReport, type SweepSummary } from '../sweep/model.js';
 import { Interruption } from './interrupt.js';
 import { noProgress, type CloudSession, type CloudSessionFactory, type ProgressSink, type WiringEnv } from './ports.js';
@@ -46,6 +45,8 @@ export interface SweepInput {
   now?: () => Date;
   /** Runs once the lease is held (delete only), before anything is observed. */
   onLocked?: () => void | Promise<void>;
+  /** Runs after the orphans were found (delete only), before the first delete. */
+  onObserved?: () => void | Promise<void>;
 }
 
 export interface SweepResult {
@@ -172,6 +173,7 @@ async function sweepLocked(input: SweepInput, desired: DesiredState, wiring: Wir
             clock,
             deadlines: { ...deadlinesFor(desired.fleet), ...input.deadlines },
           };
+          await input.onObserved?.();
           await deleteOrphans(ctx, found.orphans, signal);
           for (const e of await recorder.flush())
             progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
@@ -237,16 +239,4 @@ export function summarise(orphans: readonly Orphan[], lost: number, orphanedTena
     lost,
     orphanedTenants,
   };
-}
-
-/** Keys of the resources the cloud gives no creation time for (their age is the first sighting). */
-function sightingKeys(inv: Inventory): string[] {
-  const keys: string[] = [];
-  for (const t of Object.values(inv.tenants)) {
-    for (const g of [...t.securityGroups, ...Object.values(t.workspaces).flatMap((w) => w.securityGroups)]) keys.push(firstSeenKey('securityGroup', g.groupId));
-    for (const s of t.secrets) keys.push(firstSeenKey('secret', s.name));
-    for (const r of t.dnsRecords) keys.push(firstSeenKey('dnsRecord', r.id));
-  }
-  for (const u of inv.unattributed) if (u.kind !== 'instance' && u.kind !== 'tunnel') keys.push(firstSeenKey(u.kind, u.kind === 'secret' ? (u.name ?? u.id) : u.id));
-  return keys;
 }

@@ -15,6 +15,7 @@ import { refuseIfProtected } from './protection.js';
 import { DEFAULT_RECOVERY_WINDOW_DAYS, deleteBundle, ensureBundle } from './secret.js';
 import { deleteGroup, ensureGroup, findGroupByName, findOwnedGroups, groupName, tenantPermissions } from './security-group.js';
 import { deleteTunnel, ensureTunnel, findOrgTunnels, findStaleSlugTunnels, getTunnelToken, type TenantIdentity } from './tunnel.js';
+import { setResourceTags } from './update.js';
 import { tenantUserData } from './user-data.js';
 
 /** What a tenant is built from: the plan's intent (src/plan/intent.ts). */
@@ -121,7 +122,12 @@ export async function createTenant(ctx: ActContext, intent: TenantIntent, opts: 
  * for deletion is restored by the secret step.
  */
 export async function repairTenant(ctx: ActContext, intent: TenantIntent, steps: Step[] = []): Promise<TenantOutcome> {
-  return createTenant(ctx, intent, { cleanStale: steps.some((s) => s.resource === 'staleArtifacts') });
+  const outcome = await createTenant(ctx, intent, { cleanStale: steps.some((s) => s.resource === 'staleArtifacts') });
+  // A tunnel made for a standing instance: its TunnelID tag still names the one that is gone.
+  if (steps.some((s) => s.resource === 'tags' && s.op === 'modify' && s.id === outcome.instanceId)) {
+    await setResourceTags(ctx, outcome.instanceId, intent.orgId, { [Tag.tunnelId]: outcome.tunnelId });
+  }
+  return outcome;
 }
 
 export interface DeleteTenantOptions {

@@ -41,6 +41,7 @@ export interface SweepDependencies {
   deadlines?: Partial<Deadlines>;
   now?: () => Date;
   onLocked?: () => void | Promise<void>;
+  onObserved?: () => void | Promise<void>;
 }
 
 export const DEFAULT_MIN_AGE = '30m';

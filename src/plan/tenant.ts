@@ -8,10 +8,11 @@
  *   configured (only drift can read it, per tunnel), so ingress is rewritten whenever the DNS
  *   record is created or re-pointed. A DNS record counts only when it is a proxied CNAME to
  *   `<tunnel-id>.cfargotunnel.com` of a live tunnel; otherwise it is re-pointed (`modify`). A
- *   recreated tunnel has a new token, so the secret bundle is rewritten and the platform
+ *   recreated tunnel has a new token, so the secret bundle is rewritten (and a standing instance's
+ *   TunnelID tag re-stamped, a `tags modify` step) and the platform
  *   re-reads it over SSM (`command run`).
  */
-import { hostname, tunnelTarget } from '../contract.js';
+import { hostname, Tag, tunnelTarget } from '../contract.js';
 import type { DesiredTenant, DesiredWorkspace } from '../desired/model.js';
 import type { LiveDnsRecord, LiveInstance, LiveSecret, LiveTenant, LiveTunnel } from '../live/model.js';
 import { action, actionRank, flagDuplicates, type PlanContext } from './context.js';
@@ -191,9 +192,16 @@ function planTenantRepair(d: DesiredTenant, target: ActionTarget, p: TenantParts
     after.instance = 'present';
     missing.push('instance');
   } else if (tunnelMissing) {
+    // The standing instance's TunnelID tag names the tunnel that is gone: stamp the new one.
+    steps.push({ resource: 'tags', op: 'modify', id: p.instance.instanceId });
+    before.tunnelIdTag = p.instance.tags[Tag.tunnelId] ?? null;
+    after.tunnelIdTag = 'the new tunnel';
     steps.push(...runOnInstance(p.instance.instanceId, powerOf(p.instance.state)));
   }
   if (steps.length === 0) return undefined;
-  const tail = tunnelMissing && p.instance ? '; the new tunnel token is written to the bundle and the platform re-reads it' : '';
+  const tail =
+    tunnelMissing && p.instance
+      ? `; the new tunnel token is written to the bundle and the platform re-reads it, and the instance's ${Tag.tunnelId} tag names the new tunnel`
+      : '';
   return action('repair', target, steps, before, after, `partly provisioned: missing ${missing.join(', ')}${tail}`, declaredIntent(d));
 }

@@ -5,16 +5,23 @@
  * records, tunnels. Only `delete` verdicts are acted on; each one ends `deleted` or `failed` with
  * an audit row either way (the primitives write the `deleted` rows). A failure never stops the
  * rest: a group whose instance would not terminate fails on its own, naming the instance.
+ *
+ * The list was judged when it was made; a resource (or its tenant) protected since then must not
+ * go. So immediately before each termination or delete, apply's own last check
+ * (src/apply/protection.ts) re-reads the org's live DeletionProtection tags, weighing the whole
+ * org as the finder does; a refusal leaves the orphan alone as `protected`, with the reason.
  */
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { secretName } from '../contract.js';
 import { auditableError, awsCall, hasCode } from '../apply/cloud.js';
+import { GuardRefusal } from '../errors.js';
 import type { ActContext } from '../apply/context.js';
 import { terminateInstances, waitForState } from '../apply/instance.js';
 import { deleteBundle, DEFAULT_RECOVERY_WINDOW_DAYS } from '../apply/secret.js';
 import { deleteGroup } from '../apply/security-group.js';
 import { deleteRecord } from '../apply/dns.js';
 import { deleteTunnel } from '../apply/tunnel.js';
+import { refuseIfProtected } from '../apply/protection.js';
 import type { Orphan, SweepResourceKind } from './model.js';
 
 const ORDER: readonly SweepResourceKind[] = ['instance', 'securityGroup', 'secret', 'dnsRecord', 'tunnel'];
@@ -96,8 +103,23 @@ async function deleteSecretByName(ctx: ActContext, name: string, orgId: string, 
   ctx.audit({ kind: 'secret', resourceId: name, orgId, state: 'deleted', details: { recoveryWindowDays: window } });
 }
 
-/** Runs one delete; true when it succeeded. `finish` marks it deleted (instances wait first). */
+/**
+ * Runs one delete after the protection check made at this moment; true when it succeeded.
+ * `finish` marks it deleted (instances wait first).
+ */
 async function settle(ctx: ActContext, o: Orphan, fn: () => Promise<void>, finish = true): Promise<boolean> {
+  try {
+    if (o.orgId) await refuseIfProtected(ctx, { orgId: o.orgId, slug: o.slug ?? o.orgId }, `sweep delete ${o.kind}`);
+  } catch (e) {
+    if (!(e instanceof GuardRefusal)) {
+      fail(ctx, o, auditableError(ctx, e));
+      return false;
+    }
+    o.verdict = 'protected';
+    o.error = ctx.redactor.redact(e.message);
+    ctx.warn(o.error);
+    return false;
+  }
   try {
     await fn();
     if (finish) o.verdict = 'deleted';

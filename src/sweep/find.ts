@@ -196,3 +196,18 @@ function findLost(input: FindInput): LostClaim[] {
     .filter((c) => !seen.has(`${c.kind}:${c.resourceId}`))
     .map((c) => ({ kind: c.kind, id: c.resourceId, orgId: c.orgId, slug: c.slug, workspaceId: c.workspaceId, at: c.at, runId: c.runId }));
 }
+
+/**
+ * Keys of the resources the cloud gives no creation time for (their age is the first sighting).
+ * Sweep and apply both record them from their observations.
+ */
+export function sightingKeys(inv: Inventory): string[] {
+  const keys: string[] = [];
+  for (const t of Object.values(inv.tenants)) {
+    for (const g of [...t.securityGroups, ...Object.values(t.workspaces).flatMap((w) => w.securityGroups)]) keys.push(firstSeenKey('securityGroup', g.groupId));
+    for (const s of t.secrets) keys.push(firstSeenKey('secret', s.name));
+    for (const r of t.dnsRecords) keys.push(firstSeenKey('dnsRecord', r.id));
+  }
+  for (const u of inv.unattributed) if (u.kind !== 'instance' && u.kind !== 'tunnel') keys.push(firstSeenKey(u.kind, u.kind === 'secret' ? (u.name ?? u.id) : u.id));
+  return keys;
+}

@@ -8,7 +8,7 @@
 import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { DeleteSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretName } from '../../src/contract.js';
@@ -21,6 +21,8 @@ const VAULT = '7a0c6a52-3b1e-4c8e-9a57-2d41e8a0c002';
 const STAGING = '7a0c6a52-3b1e-4c8e-9a57-2d41e8a0c003';
 const LOOSE = '7a0c6a52-3b1e-4c8e-9a57-2d41e8a0c004';
 const FAILING = '7a0c6a52-3b1e-4c8e-9a57-2d41e8a0c005';
+const LATE = '7a0c6a52-3b1e-4c8e-9a57-2d41e8a0c006';
+const OTHER = '7a0c6a52-3b1e-4c8e-9a57-2d41e8a0c007';
 
 const report = (stdout: string): SweepReport => JSON.parse(stdout) as SweepReport;
 const verdictOf = (r: SweepReport, id: string) => r.orphans.find((o) => o.id === id)?.verdict;
@@ -211,6 +213,46 @@ describe('tenantform sweep', () => {
     expect(await groupExists(w, groupId)).toBe(true);
     expect(w.auditRows().some((row) => row.resource_id === groupId && row.state === 'failed')).toBe(true);
     expect(w.runs().some((run) => run.command === 'sweep' && run.status === 'partial' && run.exit_code === 4)).toBe(true);
+  });
+
+  it('a resource protected after the list was made is refused at the moment of deletion, not deleted', async () => {
+    const lateInstance = await makeInstance(w, marks('dev', LATE, 'late', 'tenant'));
+    const lateTunnel = await makeTunnel(w, 'dev', 'late', LATE);
+    const otherTunnel = await makeTunnel(w, 'dev', 'other', OTHER);
+    const dry = report((await sweep(w, ['--min-age', '0s', '--json'])).stdout);
+    expect(verdictOf(dry, lateInstance)).toBe('delete');
+    expect(verdictOf(dry, lateTunnel)).toBe('delete');
+
+    // An operator protects the tenant after the sweep observed it and before it deletes anything.
+    let tagged = false;
+    const res = await sweep(w, ['--delete', '--min-age', '0s', '--json'], {
+      deps: {
+        onObserved: async () => {
+          await w.check.ec2.send(new CreateTagsCommand({ Resources: [lateInstance], Tags: [{ Key: 'DeletionProtection', Value: 'true' }] }));
+          tagged = true;
+        },
+      },
+    });
+    expect(tagged).toBe(true);
+    const r = report(res.stdout);
+    expect(res.code).toBe(2); // left: protected
+    expect(verdictOf(r, lateInstance)).toBe('protected');
+    expect(r.orphans.find((o) => o.id === lateInstance)?.error).toMatch(/DeletionProtection=true on instance .* \(read just now\)/);
+    // The whole org is weighed, as the finder does: its tunnel is left too; another org's goes.
+    expect(verdictOf(r, lateTunnel)).toBe('protected');
+    expect(verdictOf(r, otherTunnel)).toBe('deleted');
+    expect(r.summary.protected).toBeGreaterThanOrEqual(2);
+    expect(res.stderr).toMatch(new RegExp(`sweep delete instance tenant late .*refused: live DeletionProtection=true on instance ${lateInstance}`));
+
+    const standing = ['pending', 'running', 'stopping', 'stopped'];
+    expect((await w.instances(LATE, standing)).map((i) => i.InstanceId)).toEqual([lateInstance]);
+    const liveTunnels = w.cf
+      .tunnels()
+      .filter((t) => !t.deletedAt)
+      .map((t) => t.id);
+    expect(liveTunnels).toContain(lateTunnel);
+    expect(liveTunnels).not.toContain(otherTunnel);
+    expect(w.auditRows().some((row) => row.resource_id === lateInstance && row.state === 'deleted')).toBe(false);
   });
 
   it('bad input exits 1 with no call made: a bad --min-age, a broken fleet repository (file:line)', async () => {

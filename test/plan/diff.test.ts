@@ -143,7 +143,7 @@ const SCENARIOS: Scenario[] = [
     exit: 2,
   },
   {
-    name: 'repair: the tunnel is gone, so the record is re-pointed, ingress rewritten, the bundle updated and the platform told',
+    name: 'repair: the tunnel is gone, so the record is re-pointed, ingress rewritten, the bundle updated, the instance re-tagged (TunnelID) and the platform told',
     desired: base,
     inventory: liveWith(base, T, (t) => (t.tunnels = [])),
     actions: [
@@ -154,6 +154,7 @@ const SCENARIOS: Scenario[] = [
           `dnsRecord:modify@dns-${T}`,
           'ingress:create',
           `secret:modify@arn:aws:secretsmanager:us-east-2:123456789012:secret:tenantform/dev/tenants/${T}/bootstrap-AbCdEf`,
+          `tags:modify@${TI}`,
           `command:run@${TI}`,
         ],
       },

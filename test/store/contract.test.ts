@@ -1,7 +1,8 @@
 /**
  * The audit store contract, one table of tests run against both stores: SQLite (a file) and
  * PostgreSQL (a real server, a throwaway cluster from test/support/postgres.ts, one database per
- * test). Runs, events, history, claims, leases, migrations and the newer-schema refusal. Where the
+ * test). Runs, events, history, claims, leases, migrations, the newer-schema refusal, first
+ * sightings (sweep's ages) and drift's deep-check marks. Where the
  * two differ by design (how a dead lease holder is known), the harness says how to kill one.
  */
 import Database from 'better-sqlite3';
@@ -226,6 +227,62 @@ describe.each([
     const { runs, resources } = await store.history();
     expect(runs[0]!.summary).toEqual({ error: 'login [REDACTED] failed', apiToken: '[REDACTED]' });
     expect(resources[0]!.details).toEqual({ note: 'x [REDACTED] y', password: '[REDACTED]' });
+  });
+
+  it('records first sightings: the first kept, per environment; prune forgets the keys not seen', async () => {
+    const first = await store.recordSightings('dev', ['securityGroup:sg-1', 'secret:b'], '2026-03-01T10:00:00.000Z');
+    expect(Object.fromEntries(first)).toEqual({ 'securityGroup:sg-1': '2026-03-01T10:00:00.000Z', 'secret:b': '2026-03-01T10:00:00.000Z' });
+    // Seen again later (and by another store on the same database): the first sighting stays; a new key gets the new time.
+    const other = await openStore();
+    const again = await other.recordSightings('dev', ['securityGroup:sg-1', 'dnsRecord:r-1'], '2026-03-01T11:00:00.000Z');
+    expect(Object.fromEntries(again)).toEqual({ 'securityGroup:sg-1': '2026-03-01T10:00:00.000Z', 'dnsRecord:r-1': '2026-03-01T11:00:00.000Z' });
+    // Another environment is its own.
+    expect(Object.fromEntries(await store.recordSightings('staging', ['securityGroup:sg-1'], '2026-03-02T00:00:00.000Z'))).toEqual({
+      'securityGroup:sg-1': '2026-03-02T00:00:00.000Z',
+    });
+    // Without prune nothing is forgotten: secret:b is still known from 10:00.
+    expect(Object.fromEntries(await store.recordSightings('dev', ['secret:b'], '2026-03-01T12:00:00.000Z'))).toEqual({ 'secret:b': '2026-03-01T10:00:00.000Z' });
+    // A full observation prunes: only sg-1 is still there; the rest of dev is forgotten, staging untouched.
+    await store.recordSightings('dev', ['securityGroup:sg-1'], '2026-03-01T13:00:00.000Z', { prune: true });
+    expect(Object.fromEntries(await store.recordSightings('dev', ['secret:b', 'dnsRecord:r-1', 'securityGroup:sg-1'], '2026-03-01T14:00:00.000Z'))).toEqual({
+      'securityGroup:sg-1': '2026-03-01T10:00:00.000Z',
+      'secret:b': '2026-03-01T14:00:00.000Z',
+      'dnsRecord:r-1': '2026-03-01T14:00:00.000Z',
+    });
+    expect(Object.fromEntries(await store.recordSightings('staging', [], '2026-03-03T00:00:00.000Z'))).toEqual({});
+    expect(Object.fromEntries(await store.recordSightings('staging', ['securityGroup:sg-1'], '2026-03-04T00:00:00.000Z'))).toEqual({
+      'securityGroup:sg-1': '2026-03-02T00:00:00.000Z',
+    });
+  });
+
+  it('records deep checks: each run one sequence number higher, one row per tenant (upsert), per environment', async () => {
+    expect(await store.deepCheckMarks('dev')).toEqual([]);
+    await store.recordDeepChecks(
+      'dev',
+      [
+        { orgId: 'org-a', slug: 'acme' },
+        { orgId: 'org-b', slug: 'globex' },
+      ],
+      '2026-03-01T10:00:00.000Z',
+    );
+    const byOrg = async (env: string) => Object.fromEntries((await store.deepCheckMarks(env)).map((m) => [m.orgId, m]));
+    expect(await byOrg('dev')).toEqual({
+      'org-a': { orgId: 'org-a', slug: 'acme', checkedAt: '2026-03-01T10:00:00.000Z', runSeq: 1 },
+      'org-b': { orgId: 'org-b', slug: 'globex', checkedAt: '2026-03-01T10:00:00.000Z', runSeq: 1 },
+    });
+    // The next run (another store on the same database) re-checks org-a under a new slug: updated in place, sequence 2.
+    const other = await openStore();
+    await other.recordDeepChecks('dev', [{ orgId: 'org-a', slug: 'acme-renamed' }], '2026-03-01T10:00:00.000Z');
+    expect(await byOrg('dev')).toEqual({
+      'org-a': { orgId: 'org-a', slug: 'acme-renamed', checkedAt: '2026-03-01T10:00:00.000Z', runSeq: 2 },
+      'org-b': { orgId: 'org-b', slug: 'globex', checkedAt: '2026-03-01T10:00:00.000Z', runSeq: 1 },
+    });
+    await store.recordDeepChecks('dev', [{ orgId: 'org-b', slug: 'globex' }], '2026-03-01T11:00:00.000Z');
+    expect((await byOrg('dev'))['org-b']).toEqual({ orgId: 'org-b', slug: 'globex', checkedAt: '2026-03-01T11:00:00.000Z', runSeq: 3 });
+    expect(await store.deepCheckMarks('dev')).toHaveLength(2);
+    // Another environment counts its own runs.
+    await store.recordDeepChecks('staging', [{ orgId: 'org-a', slug: 'acme' }], '2026-03-01T12:00:00.000Z');
+    expect(await store.deepCheckMarks('staging')).toEqual([{ orgId: 'org-a', slug: 'acme', checkedAt: '2026-03-01T12:00:00.000Z', runSeq: 1 }]);
   });
 
   it('gives a free lease to the first holder and names it to the next; environments are independent', async () => {
