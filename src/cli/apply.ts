@@ -33,6 +33,7 @@ export interface ApplyCommandOptions {
   autoApprove?: boolean;
   allowDeletes?: string;
   allowTerminations?: string;
+  allowReplacements?: string;
   replace?: string[];
   db?: string;
   json?: boolean;
@@ -68,6 +69,7 @@ export async function runApply(
   const allow: GuardAllowances = {
     deletes: opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes),
     terminations: opts.allowTerminations === undefined ? undefined : parsePositiveInt('--allow-terminations', opts.allowTerminations),
+    replacements: opts.allowReplacements === undefined ? undefined : parsePositiveInt('--allow-replacements', opts.allowReplacements),
   };
   if (planFile !== undefined && (opts.replace ?? []).length > 0) {
     throw new InputError('a saved plan already says what it replaces: pass --replace to `plan --out`, or apply without a plan file', {
@@ -162,6 +164,7 @@ export function applyCommandWith(deps: ApplyDependencies): CommandModule {
         .option('--allow-empty', 'accept a fleet with no tenants (an empty fleet still never deletes anything)')
         .option('--allow-dirty', 'apply uncommitted changes to fleet.yaml or tenants/; the run is recorded as <commit>-dirty')
         .option('--allow-terminations <n>', 'let up to N instance terminations (workspace deletes, replacements) pass the maxTerminations guard')
+        .option('--allow-replacements <n>', 'let up to N instance replacements pass the maxReplacements guard')
         .option('--replace <target>', 'replace the instance of <slug> or <slug>/<workspace> (repeatable; not with a plan file)', collect)
         .addOption(new Option('--json', 'print the change set (or the error) as JSON'))
         .option('--lock-ttl <seconds>', `lease time-to-live; renewed while running (default ${DEFAULT_LOCK_TTL_SECONDS})`)
