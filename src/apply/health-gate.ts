@@ -2,7 +2,8 @@
  * The gate between rollout waves: with `settings.rollout.healthCheck`, every tenant of the wave
  * whose actions all succeeded is polled (health.ts) until healthy or its deadline; a tenant whose
  * check fails has its wave actions marked failed with what the check saw, so it counts in the
- * wave's failure ratio. A tenant that already failed is not checked (it counts already). Tenants
+ * wave's failure ratio. A tenant that already failed is not checked (it counts already), nor one
+ * declared stopped (its app is meant to be down). Tenants
  * are checked in parallel under the run's concurrency. Without a check, nothing happens.
  */
 import type { HealthCheckResult } from '../changeset/model.js';
@@ -25,7 +26,7 @@ export async function healthGate(run: GateLedger, actions: Action[], settings: P
   if (!spec || !settings) return undefined;
   const byTenant = new Map<string, Action[]>();
   for (const a of actions) byTenant.set(a.target.orgId, [...(byTenant.get(a.target.orgId) ?? []), a]);
-  const candidates = [...byTenant.values()].filter((group) => group.every((a) => run.resultOf(a)?.status === 'ok'));
+  const candidates = [...byTenant.values()].filter((group) => group.every((a) => run.resultOf(a)?.status === 'ok') && !group.some(declaredStopped));
   let unhealthy = 0;
   await mapSettled(candidates, run.concurrency, async (group) => {
     const t = group[0]!.target;
@@ -40,4 +41,8 @@ export async function healthGate(run: GateLedger, actions: Action[], settings: P
     for (const a of group) run.markUnhealthy(a, check, message);
   });
   return unhealthy;
+}
+
+function declaredStopped(a: Action): boolean {
+  return a.intent.kind === 'tenant' && a.intent.tenant.power === 'stopped';
 }
