@@ -14,9 +14,12 @@ import type { ProgressEvent } from '../app/ports.js';
 import type { ActionResult } from '../apply/changeset.js';
 import type { Budgets } from '../desired/model.js';
 import { resultLine } from '../render/changeset-text.js';
-import { estimateRemainingMs, formatDuration, priorMsPerAction } from '../render/eta.js';
+import { estimateRemainingMs, estimateRolloutMs, formatDuration, priorMsPerAction } from '../render/eta.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';
+
+/** A wave's fixed cost before any is measured: its commands' first poll (apply's default poll interval). */
+const WAVE_OVERHEAD_PRIOR_MS = 5_000;
 
 export interface ProgressSnapshot {
   phase: 'apply' | 'rollout';
@@ -40,6 +43,9 @@ export class ProgressTracker {
   private phaseStarted: number;
   private wave: number | undefined;
   private readonly counts = { apply: { done: 0, failed: 0 }, rollout: { done: 0, failed: 0 } };
+  private pending: number[] = [];
+  private readonly finished: Array<{ actions: number; durationMs: number }> = [];
+  private current: { actions: number; started: number } | undefined;
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.phaseStarted = now();
@@ -58,11 +64,17 @@ export class ProgressTracker {
       if (w.kind === 'rolloutPlanned') {
         this.rolloutTotal = w.waves.reduce((n, x) => n + x.actions, 0);
         this.waveCount = w.waves.length;
+        this.pending = w.waves.map((x) => x.actions);
         if (this.total - this.rolloutTotal === 0) this.phase = 'rollout';
       } else if (w.kind === 'waveStarted') {
         if (this.phase !== 'rollout') this.phaseStarted = this.now();
         this.phase = 'rollout';
         this.wave = w.wave;
+        this.pending.shift();
+        this.current = { actions: w.actions, started: this.now() };
+      } else {
+        this.finished.push({ actions: w.result.actions, durationMs: w.durationMs });
+        this.current = undefined;
       }
       return true;
     }
@@ -81,7 +93,16 @@ export class ProgressTracker {
     const phaseTotal = phase === 'rollout' ? this.rolloutTotal : this.total - this.rolloutTotal;
     const remaining = Math.max(0, phaseTotal - c.done);
     const prior = this.budgets ? priorMsPerAction(this.budgets, phase) : 0;
-    const etaMs = estimateRemainingMs({ remaining, done: c.done, elapsedMs: this.now() - this.phaseStarted, priorMsPerAction: prior });
+    const etaMs =
+      phase === 'rollout'
+        ? estimateRolloutMs({
+            finished: this.finished,
+            current: this.current ? { actions: this.current.actions, elapsedMs: this.now() - this.current.started } : undefined,
+            // A halted rollout runs no more waves.
+            pending: remaining === 0 ? [] : this.pending,
+            prior: { overheadMs: WAVE_OVERHEAD_PRIOR_MS, msPerAction: prior },
+          })
+        : estimateRemainingMs({ remaining, done: c.done, elapsedMs: this.now() - this.phaseStarted, priorMsPerAction: prior });
     return {
       phase,
       ...(phase === 'rollout' && this.wave !== undefined ? { wave: this.wave, waves: this.waveCount } : {}),

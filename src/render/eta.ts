@@ -62,3 +62,51 @@ export function formatDuration(ms: number): string {
   if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
+
+/**
+ * A rollout's time left, wave by wave. A wave costs a fixed part (its SSM commands' first polls,
+ * the health gate's) plus a part per action (GetCommandInvocation per instance, in the SSM
+ * budget): duration ≈ overhead + pace × actions. Both are fitted to the waves done so far (least
+ * squares; one wave fixes the pace with the prior overhead; none: the budgets' prior), so a small
+ * canary wave does not make a large final wave look 100 times longer, and the estimate
+ * converges to the real waves' cost. Monotone in the work remaining: the fitted pace is never
+ * negative.
+ */
+export interface RolloutEtaInput {
+  /** Waves finished: their sizes and durations. */
+  finished: Array<{ actions: number; durationMs: number }>;
+  /** The wave running, if any: its size and how long it has run. */
+  current?: { actions: number; elapsedMs: number } | undefined;
+  /** Sizes of the waves not yet started. */
+  pending: number[];
+  prior: { overheadMs: number; msPerAction: number };
+}
+
+export function fitWaves(finished: RolloutEtaInput['finished'], prior: RolloutEtaInput['prior']): { overheadMs: number; msPerAction: number } {
+  const n = finished.length;
+  if (n === 0) return prior;
+  const sizes = new Set(finished.map((w) => w.actions));
+  if (n === 1 || sizes.size === 1) {
+    const meanN = finished.reduce((s, w) => s + w.actions, 0) / n;
+    const meanD = finished.reduce((s, w) => s + w.durationMs, 0) / n;
+    const overheadMs = Math.min(prior.overheadMs, meanD);
+    return { overheadMs, msPerAction: meanN > 0 ? Math.max(0, (meanD - overheadMs) / meanN) : prior.msPerAction };
+  }
+  const mx = finished.reduce((s, w) => s + w.actions, 0) / n;
+  const my = finished.reduce((s, w) => s + w.durationMs, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const w of finished) {
+    sxy += (w.actions - mx) * (w.durationMs - my);
+    sxx += (w.actions - mx) ** 2;
+  }
+  const msPerAction = Math.max(0, sxy / sxx);
+  return { overheadMs: Math.max(0, my - msPerAction * mx), msPerAction };
+}
+
+export function estimateRolloutMs(i: RolloutEtaInput): number {
+  const { overheadMs, msPerAction } = fitWaves(i.finished, i.prior);
+  const cost = (actions: number) => overheadMs + msPerAction * Math.max(0, actions);
+  const current = i.current ? Math.max(0, cost(i.current.actions) - i.current.elapsedMs) : 0;
+  return current + i.pending.reduce((s, n) => s + cost(n), 0);
+}
