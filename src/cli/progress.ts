@@ -45,7 +45,7 @@ export class ProgressTracker {
   private readonly counts = { apply: { done: 0, failed: 0 }, rollout: { done: 0, failed: 0 } };
   private pending: number[] = [];
   private readonly finished: Array<{ actions: number; durationMs: number }> = [];
-  private current: { actions: number; started: number } | undefined;
+  private current: { actions: number; started: number; done: number } | undefined;
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.phaseStarted = now();
@@ -71,9 +71,11 @@ export class ProgressTracker {
         this.phase = 'rollout';
         this.wave = w.wave;
         this.pending.shift();
-        this.current = { actions: w.actions, started: this.now() };
+        this.current = { actions: w.actions, started: this.now(), done: 0 };
       } else {
-        this.finished.push({ actions: w.result.actions, durationMs: w.durationMs });
+        // The wave's own measure of its time replaces the one taken at its last result.
+        if (this.current) this.finished.push({ actions: w.result.actions, durationMs: w.durationMs });
+        else if (this.finished.length > 0) this.finished[this.finished.length - 1] = { actions: w.result.actions, durationMs: w.durationMs };
         this.current = undefined;
       }
       return true;
@@ -82,6 +84,11 @@ export class ProgressTracker {
       const c = this.counts[e.result.wave !== undefined || this.phase === 'rollout' ? 'rollout' : 'apply'];
       c.done += 1;
       if (e.result.status !== 'ok') c.failed += 1;
+      // A wave's results come together once its gate is done: the last one ends the wave.
+      if (this.current && e.result.wave !== undefined && ++this.current.done >= this.current.actions) {
+        this.finished.push({ actions: this.current.actions, durationMs: this.now() - this.current.started });
+        this.current = undefined;
+      }
       return true;
     }
     return false;

@@ -4,7 +4,7 @@
  *
  * Before anything has settled, the only knowledge is the rate budgets: a prior time per action,
  * from the budget the phase is bound by (a redeploy costs one SSM SendCommand per 50 instances
- * and about one GetCommandInvocation per instance and poll, all in the SSM budget; a create or a
+ * and one GetCommandInvocation per instance and poll (about one poll each), all in the SSM budget; a create or a
  * replacement one RunInstances in its own, much smaller, bucket). As actions settle, the pace so
  * far takes over: the time per action is a weighted mean of the prior (worth `priorWeight`
  * actions) and the elapsed time per settled action, so
@@ -38,7 +38,7 @@ export function estimateRemainingMs(i: EtaInput): number {
 }
 
 /** GetCommandInvocation calls a redeploy makes, about (one per poll until it finishes). */
-const POLLS_PER_REDEPLOY = 2;
+const POLLS_PER_REDEPLOY = 1;
 const INSTANCES_PER_SEND = 50;
 
 /**
@@ -67,7 +67,7 @@ export function formatDuration(ms: number): string {
  * A rollout's time left, wave by wave. A wave costs a fixed part (its SSM commands' first polls,
  * the health gate's) plus a part per action (GetCommandInvocation per instance, in the SSM
  * budget): duration ≈ overhead + pace × actions. Both are fitted to the waves done so far (least
- * squares; one wave fixes the pace with the prior overhead; none: the budgets' prior), so a small
+ * squares; waves of one size measure the overhead beside the budgets' pace; none: the budgets' prior), so a small
  * canary wave does not make a large final wave look 100 times longer, and the estimate
  * converges to the real waves' cost. Monotone in the work remaining: the fitted pace is never
  * negative.
@@ -87,10 +87,10 @@ export function fitWaves(finished: RolloutEtaInput['finished'], prior: RolloutEt
   if (n === 0) return prior;
   const sizes = new Set(finished.map((w) => w.actions));
   if (n === 1 || sizes.size === 1) {
+    // One size seen (a canary wave of 1): it measures the fixed cost; the pace stays the budgets'.
     const meanN = finished.reduce((s, w) => s + w.actions, 0) / n;
     const meanD = finished.reduce((s, w) => s + w.durationMs, 0) / n;
-    const overheadMs = Math.min(prior.overheadMs, meanD);
-    return { overheadMs, msPerAction: meanN > 0 ? Math.max(0, (meanD - overheadMs) / meanN) : prior.msPerAction };
+    return { overheadMs: Math.max(0, meanD - prior.msPerAction * meanN), msPerAction: prior.msPerAction };
   }
   const mx = finished.reduce((s, w) => s + w.actions, 0) / n;
   const my = finished.reduce((s, w) => s + w.durationMs, 0) / n;

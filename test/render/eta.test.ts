@@ -49,8 +49,8 @@ describe('estimateRemainingMs', () => {
 
   it('starts from the budgets alone, then moves toward the pace as actions settle', () => {
     const prior = priorMsPerAction(DEFAULT_BUDGETS, 'rollout');
-    // SSM 5/s: one SendCommand per 50 and ~2 GetCommandInvocation per redeploy.
-    expect(prior).toBeCloseTo(((1 / 50 + 2) / 5) * 1000);
+    // SSM 5/s: one SendCommand per 50 and ~1 GetCommandInvocation per redeploy.
+    expect(prior).toBeCloseTo(((1 / 50 + 1) / 5) * 1000);
     expect(priorMsPerAction(DEFAULT_BUDGETS, 'apply')).toBe(500);
     expect(estimateRemainingMs({ remaining: 100, done: 0, elapsedMs: 0, priorMsPerAction: prior })).toBeCloseTo(100 * prior);
     const errors = [0, 5, 50, 500].map((done) => Math.abs(estimateRemainingMs({ remaining: 100, done, elapsedMs: done * 1000, priorMsPerAction: prior }) - 100 * 1000));
@@ -100,8 +100,8 @@ describe('estimateRolloutMs', () => {
     );
   });
 
-  it('a small canary wave alone does not make a large wave look proportionally longer: the prior overhead is taken out', () => {
-    expect(fitWaves([{ actions: 1, durationMs: 6_000 }], { overheadMs: 5_000, msPerAction: 400 })).toEqual({ overheadMs: 5_000, msPerAction: 1_000 });
+  it('a small canary wave alone does not make a large wave look proportionally longer: it measures the overhead, the budgets give the pace', () => {
+    expect(fitWaves([{ actions: 1, durationMs: 6_000 }], { overheadMs: 5_000, msPerAction: 400 })).toEqual({ overheadMs: 5_600, msPerAction: 400 });
     // The running wave counts what is left of it.
     expect(estimateRolloutMs({ finished: [], current: { actions: 10, elapsedMs: 4_000 }, pending: [], prior: { overheadMs: 1_000, msPerAction: 500 } })).toBe(2_000);
   });
