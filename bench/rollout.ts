@@ -33,7 +33,16 @@ const REPO_ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(REPO_ROOT, 'bin', 'tenantform.js');
 const ZONE = 'bench.example';
 const APP_DOMAIN = `tenants.${ZONE}`;
-const EC2_ACTIONS = ['RunInstances', 'StartInstances', 'CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeImages', 'DescribeVpcs'];
+const EC2_ACTIONS = [
+  'RunInstances',
+  'StartInstances',
+  'CreateSecurityGroup',
+  'AuthorizeSecurityGroupIngress',
+  'DescribeInstances',
+  'DescribeSecurityGroups',
+  'DescribeImages',
+  'DescribeVpcs',
+];
 
 function options(): { tenants: number; scale: number } {
   const { values } = parseArgs({ options: { tenants: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -180,7 +189,10 @@ async function main(): Promise<void> {
     const sends = calls.filter((c) => c.action === 'SendCommand' && c.status === 200).length;
     const polls = calls.filter((c) => c.action === 'GetCommandInvocation').length;
     const throttled = calls.filter((c) => c.fault === 'rateLimit').length;
-    const waves = res.events.filter((e) => e.event.event === 'waveFinished') as Array<{ at: number; event: { result: { wave: number; actions: number; failed: number }; durationMs: number } & Timed['event'] }>;
+    const waves = res.events.filter((e) => e.event.event === 'waveFinished') as Array<{
+      at: number;
+      event: { result: { wave: number; actions: number; failed: number }; durationMs: number } & Timed['event'];
+    }>;
     const planned = res.events.find((e) => e.event.event === 'rolloutPlanned')?.event as { waves: Array<{ actions: number }> } | undefined;
     const total = planned?.waves.reduce((s, w) => s + w.actions, 0) ?? redeploys.length;
     const progress = res.events.filter((e) => e.event.event === 'progress' && e.event.phase === 'rollout');
@@ -188,7 +200,10 @@ async function main(): Promise<void> {
 
     const rows: Array<[string, string]> = [
       ['apply exit code', String(res.code)],
-      ['redeploys (ok / failed / skipped)', `${redeploys.filter((r) => r.status === 'ok').length} / ${redeploys.filter((r) => r.status === 'failed').length} / ${redeploys.filter((r) => r.status === 'skipped').length}`],
+      [
+        'redeploys (ok / failed / skipped)',
+        `${redeploys.filter((r) => r.status === 'ok').length} / ${redeploys.filter((r) => r.status === 'failed').length} / ${redeploys.filter((r) => r.status === 'skipped').length}`,
+      ],
       ['rollout wall time', `${fmt((finished - started) / 1000, 1)} s (the whole apply, observe and plan included)`],
       [
         'SendCommand calls',
@@ -197,7 +212,8 @@ async function main(): Promise<void> {
       ['GetCommandInvocation calls', `${fmt(polls)}   (${fmt(polls / Math.max(1, total), 2)} per instance)`],
       ['throttling answers (AWS)', fmt(throttled)],
     ];
-    for (const w of waves) rows.push([`wave ${w.event.result.wave} (${fmt(w.event.result.actions)} tenants)`, `${fmt(w.event.durationMs / 1000, 1)} s, ${w.event.result.failed} failed`]);
+    for (const w of waves)
+      rows.push([`wave ${w.event.result.wave} (${fmt(w.event.result.actions)} tenants)`, `${fmt(w.event.durationMs / 1000, 1)} s, ${w.event.result.failed} failed`]);
     if (atTen) {
       const shown = atTen.event.etaMs as number;
       const real = finished - atTen.at;

@@ -29,7 +29,16 @@ import { targetKey } from '../plan/diff.js';
 import type { Action, Plan } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
 import { actOn } from './act.js';
-import { CHANGESET_FORMAT_VERSION, summarise, type ActionResult, type ChangeSet, type HealthCheckResult, type ResourceChange, type SkipReason, type WaveResult } from './changeset.js';
+import {
+  CHANGESET_FORMAT_VERSION,
+  summarise,
+  type ActionResult,
+  type ChangeSet,
+  type HealthCheckResult,
+  type ResourceChange,
+  type SkipReason,
+  type WaveResult,
+} from './changeset.js';
 import type { ActContext, AuditEvent } from './context.js';
 import { healthGate } from './health-gate.js';
 import { runWave, type WaveLedger } from './rollout.js';
@@ -115,7 +124,8 @@ class Execution implements WaveLedger {
   /** Tells progress output the rollout's waves before anything runs (for counts and an estimate). */
   announceRollout(): void {
     const byWave = this.rolloutWaves();
-    if (byWave.size > 0) this.opts.onWave?.({ kind: 'rolloutPlanned', waves: [...byWave.keys()].sort((x, y) => x - y).map((wave) => ({ wave, actions: byWave.get(wave)!.length })) });
+    if (byWave.size > 0)
+      this.opts.onWave?.({ kind: 'rolloutPlanned', waves: [...byWave.keys()].sort((x, y) => x - y).map((wave) => ({ wave, actions: byWave.get(wave)!.length })) });
   }
 
   private rolloutWaves(): Map<number, Action[]> {
@@ -185,7 +195,13 @@ class Execution implements WaveLedger {
     const r = this.results.get(a.id);
     if (!r || r.status !== 'ok') return;
     this.failedTargets.add(targetKey(a.target));
-    this.results.set(a.id, { ...r, status: 'failed', error: this.ctx.redactor.redact(message), failedOperation: 'health check', healthCheck: redactCheck(this.ctx, check) });
+    this.results.set(a.id, {
+      ...r,
+      status: 'failed',
+      error: this.ctx.redactor.redact(message),
+      failedOperation: 'health check',
+      healthCheck: redactCheck(this.ctx, check),
+    });
   }
 
   markHealthy(a: Action, check: HealthCheckResult): void {

@@ -31,7 +31,7 @@ export async function pollHealth(url: string, spec: HealthCheckSpec, clock: Cloc
   const deadline = started + spec.timeoutSeconds * 1000;
   const attemptTimeout = Math.max(MIN_ATTEMPT_TIMEOUT_MS, spec.intervalSeconds * 1000);
   let attempts = 0;
-  let last: { status?: number; error?: string } = {};
+  let last: { status?: number; error?: string };
   for (;;) {
     attempts += 1;
     last = await attempt(url, attemptTimeout, signal);
@@ -58,7 +58,8 @@ async function attempt(url: string, timeoutMs: number, outer: AbortSignal | unde
 }
 
 function describeFetchError(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : 'aborted';
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'))
+    return e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : 'aborted';
   const cause = e instanceof Error ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (cause && typeof cause.code === 'string') return cause.code;
   if (cause && typeof cause.message === 'string') return cause.message;

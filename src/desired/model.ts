@@ -64,7 +64,11 @@ export interface FleetSpec {
    * maxDeletes: tenant deletes per plan. maxTerminations: instances a plan terminates outside a
    * tenant cascade (workspace deletes and the delete half of every replacement).
    */
-  guards: { maxDeletes: number; maxTerminations: number; /** Replaced instances per plan; absent only in specs and plans made before the guard existed. */ maxReplacements?: number };
+  guards: {
+    maxDeletes: number;
+    maxTerminations: number;
+    /** Replaced instances per plan; absent only in specs and plans made before the guard existed. */ maxReplacements?: number;
+  };
   deletion: { secretRecoveryWindowDays: number; terminationDeadlineSeconds: number };
   budgets: Budgets;
 }

@@ -19,7 +19,10 @@ const names = ['t1', 't2', 't3', 't4', 'c1'];
 function fleet(maxReplacements?: number): DesiredState {
   return desiredState(
     names.map((n) => tenant(n, { canary: n === 'c1', workspaces: n === 't1' ? [workspace('w')] : [] })),
-    fleetSpec({ rollout: { batches: [{ count: 1 }, { percent: 50 }], maxFailureRatio: 0.25 }, guards: { maxDeletes: 3, maxTerminations: 10, ...(maxReplacements !== undefined ? { maxReplacements } : {}) } }),
+    fleetSpec({
+      rollout: { batches: [{ count: 1 }, { percent: 50 }], maxFailureRatio: 0.25 },
+      guards: { maxDeletes: 3, maxTerminations: 10, ...(maxReplacements !== undefined ? { maxReplacements } : {}) },
+    }),
   );
 }
 
