@@ -93,6 +93,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
         backup: wiring.backup,
         allowDeletes: allow.deletes,
         allowTerminations: allow.terminations,
+        allowReplacements: allow.replacements,
         replace,
       });
     }
@@ -137,6 +138,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
 
     const recorder = new AuditRecorder({ store: locked.store, runId, environment, gitCommit, slugOf: slugIndex(plan, desired) });
     const ctx: ActContext = { ...act, audit: recorder.event };
+    progress({ kind: 'executing', actions: verdict.plan.actions.length, budgets: settings.budgets });
     const changeSet = await executePlan(verdict.plan, ctx, {
       runId,
       signal,
@@ -145,6 +147,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
         recorder.failure(r);
         progress({ kind: 'result', result: r });
       },
+      onWave: (event) => progress({ kind: 'wave', event }),
     });
     for (const e of await recorder.flush()) progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
 

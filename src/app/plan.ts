@@ -34,6 +34,7 @@ export interface PlanInput {
   allowEmpty?: boolean;
   allowDeletes?: number;
   allowTerminations?: number;
+  allowReplacements?: number;
   /** `<slug>` or `<slug>/<workspace>`, checked against the fleet. */
   replace?: readonly string[];
 }
@@ -97,6 +98,7 @@ function planOptions(input: PlanInput, replace: string[], backup: BackupSettings
     now: (input.now ?? (() => new Date()))().toISOString(),
     ...(input.allowDeletes !== undefined ? { allowDeletes: input.allowDeletes } : {}),
     ...(input.allowTerminations !== undefined ? { allowTerminations: input.allowTerminations } : {}),
+    ...(input.allowReplacements !== undefined ? { allowReplacements: input.allowReplacements } : {}),
     ...(replace.length > 0 ? { replace } : {}),
     ...(input.changedSince !== undefined ? { changedSince: input.changedSince } : {}),
     // Only with the provisioning wiring at hand: without it (a pull request's CI) the bundle content is not compared.

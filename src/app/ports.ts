@@ -7,6 +7,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
 import type { ActionResult } from '../apply/changeset.js';
+import type { WaveEvent } from '../apply/executor.js';
 import type { Budgets } from '../desired/model.js';
 import type { LiveReaders } from '../live/readers.js';
 import type { Plan } from '../plan/model.js';
@@ -40,8 +41,12 @@ export type ProgressEvent =
   | { kind: 'warning'; message: string }
   /** Apply: the plan it is about to act on, with the guards' verdict, before confirmation. */
   | { kind: 'planned'; plan: Plan }
-  /** Apply: one action settled. */
+  /** Apply: confirmed, about to act on this many actions under these budgets (for an estimate of time left). */
+  | { kind: 'executing'; actions: number; budgets: Budgets }
+  /** Apply: one action settled (a rollout wave's once its health gate is done). */
   | { kind: 'result'; result: ActionResult }
+  /** Apply: the rollout's waves, each wave's start and end. */
+  | { kind: 'wave'; event: WaveEvent }
   /** Apply: an outside abort has been recorded and the lease released; the process may end. */
   | { kind: 'interrupted' };
 

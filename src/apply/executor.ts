@@ -10,8 +10,13 @@
  * (`fleet.budgets.concurrency`); every cloud call goes through the context's rate gate.
  *
  * Redeploys run after that (rollout.ts), in rollout waves (canaries are wave 0), one SSM command per up to
- * 50 instances. A wave whose failure ratio exceeds `rollout.maxFailureRatio` halts the rollout:
- * later waves are skipped as `halted`.
+ * 50 instances. Replacements ride the same waves (the planner gives them their tenant's wave):
+ * every action of a target with a replacement runs in that wave, in plan order, so instances are
+ * replaced canaries first and batch by batch, never all at once. After a wave, the optional health
+ * gate (`settings.rollout.healthCheck`, health-gate.ts) polls each of its tenants; a tenant that
+ * fails it has its wave actions failed. A wave whose failure ratio exceeds
+ * `rollout.maxFailureRatio` halts the rollout: later waves are skipped as `halted`. A wave's
+ * results are reported (`onResult`) once its gate has passed or failed, so no result is told twice.
  *
  * Failures. One failing tenant never stops the others. Within a tenant, a failed action skips the
  * rest of its target, and a failed tenant create or repair skips the tenant's remaining actions
@@ -24,9 +29,25 @@ import { targetKey } from '../plan/diff.js';
 import type { Action, Plan } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
 import { actOn } from './act.js';
-import { CHANGESET_FORMAT_VERSION, summarise, type ActionResult, type ChangeSet, type ResourceChange, type SkipReason, type WaveResult } from './changeset.js';
+import {
+  CHANGESET_FORMAT_VERSION,
+  summarise,
+  type ActionResult,
+  type ChangeSet,
+  type HealthCheckResult,
+  type ResourceChange,
+  type SkipReason,
+  type WaveResult,
+} from './changeset.js';
 import type { ActContext, AuditEvent } from './context.js';
+import { healthGate } from './health-gate.js';
 import { runWave, type WaveLedger } from './rollout.js';
+
+/** The rollout as it goes: its waves in order (`plan`), then each wave's start and end. */
+export type WaveEvent =
+  | { kind: 'rolloutPlanned'; waves: Array<{ wave: number; actions: number }> }
+  | { kind: 'waveStarted'; wave: number; actions: number }
+  | { kind: 'waveFinished'; result: WaveResult; durationMs: number };
 
 export interface ExecuteOptions {
   runId?: string;
@@ -36,6 +57,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Called as each action settles, for progress output. */
   onResult?: (result: ActionResult) => void;
+  /** Called as the rollout phase and each of its waves start and end, for progress output. */
+  onWave?: (event: WaveEvent) => void;
   now?: () => Date;
 }
 
@@ -43,6 +66,7 @@ export async function executePlan(plan: Plan, ctx: ActContext, opts: ExecuteOpti
   const now = opts.now ?? (() => new Date());
   const startedAt = now().toISOString();
   const run = new Execution(plan, ctx, opts);
+  run.announceRollout();
   await run.perTenantPhase();
   const waves = await run.rolloutPhase();
   const results = plan.actions.map((a) => run.results.get(a.id)!);
@@ -74,12 +98,22 @@ class Execution implements WaveLedger {
     // A plan without settings was made from no desired state and has no action to run.
     this.concurrency = opts.concurrency ?? plan.settings?.budgets.concurrency ?? 1;
     this.maxFailureRatio = plan.settings?.rollout.maxFailureRatio ?? 0;
+    this.rolled = new Set(plan.actions.filter((a) => a.replacement).map((a) => targetKey(a.target)));
+  }
+
+  /** Targets with a replacement: all their actions run in the replacement's rollout wave. */
+  private readonly rolled: Set<string>;
+  /** While a wave runs, its settled results are held here until its health gate is done. */
+  private held: ActionResult[] | undefined;
+
+  private inRollout(a: Action): boolean {
+    return a.kind === 'redeploy' || this.rolled.has(targetKey(a.target));
   }
 
   async perTenantPhase(): Promise<void> {
     const byTenant = new Map<string, Action[]>();
     for (const a of this.plan.actions) {
-      if (a.kind === 'redeploy') continue;
+      if (this.inRollout(a)) continue;
       byTenant.set(a.target.orgId, [...(byTenant.get(a.target.orgId) ?? []), a]);
     }
     await mapSettled([...byTenant.values()], this.concurrency, async (actions) => {
@@ -87,29 +121,96 @@ class Execution implements WaveLedger {
     });
   }
 
-  async rolloutPhase(): Promise<WaveResult[]> {
+  /** Tells progress output the rollout's waves before anything runs (for counts and an estimate). */
+  announceRollout(): void {
+    const byWave = this.rolloutWaves();
+    if (byWave.size > 0)
+      this.opts.onWave?.({ kind: 'rolloutPlanned', waves: [...byWave.keys()].sort((x, y) => x - y).map((wave) => ({ wave, actions: byWave.get(wave)!.length })) });
+  }
+
+  private rolloutWaves(): Map<number, Action[]> {
     const byWave = new Map<number, Action[]>();
+    // A replaced target's other actions share the wave of its replacement.
+    const waveOf = new Map(this.plan.actions.filter((a) => a.replacement).map((a) => [targetKey(a.target), a.wave ?? 0]));
     for (const a of this.plan.actions) {
-      if (a.kind !== 'redeploy') continue;
-      byWave.set(a.wave ?? 0, [...(byWave.get(a.wave ?? 0) ?? []), a]);
+      if (!this.inRollout(a)) continue;
+      const w = a.kind === 'redeploy' ? (a.wave ?? 0) : (waveOf.get(targetKey(a.target)) ?? 0);
+      byWave.set(w, [...(byWave.get(w) ?? []), a]);
     }
+    return byWave;
+  }
+
+  async rolloutPhase(): Promise<WaveResult[]> {
+    const byWave = this.rolloutWaves();
+    const order = [...byWave.keys()].sort((x, y) => x - y);
     const waves: WaveResult[] = [];
     let haltedBy: WaveResult | undefined;
-    for (const wave of [...byWave.keys()].sort((x, y) => x - y)) {
+    for (const wave of order) {
       const actions = byWave.get(wave)!;
       if (haltedBy) {
         const detail = `rollout halted: wave ${haltedBy.wave} failed ${haltedBy.failed} of ${haltedBy.actions} (ratio ${haltedBy.failureRatio.toFixed(2)} > ${this.maxFailureRatio})`;
         for (const a of actions) this.skip(a, 'halted', detail);
         continue;
       }
-      await runWave(this, actions);
+      const started = performance.now();
+      this.opts.onWave?.({ kind: 'waveStarted', wave, actions: actions.length });
+      this.held = [];
+      await this.runReplacements(actions.filter((a) => a.kind !== 'redeploy'));
+      await runWave(
+        this,
+        actions.filter((a) => a.kind === 'redeploy'),
+      );
+      const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal);
+      const held = this.held;
+      this.held = undefined;
+      for (const r of held) this.opts.onResult?.(this.results.get(r.actionId) ?? r);
       const failed = actions.filter((a) => this.results.get(a.id)!.status !== 'ok').length;
       const ratio = actions.length === 0 ? 0 : failed / actions.length;
-      const result: WaveResult = { wave, actions: actions.length, failed, failureRatio: ratio, halted: ratio > this.maxFailureRatio };
+      const result: WaveResult = {
+        wave,
+        actions: actions.length,
+        failed,
+        failureRatio: ratio,
+        halted: ratio > this.maxFailureRatio,
+        ...(unhealthy !== undefined ? { unhealthy } : {}),
+      };
       waves.push(result);
+      this.opts.onWave?.({ kind: 'waveFinished', result, durationMs: Math.round(performance.now() - started) });
       if (result.halted) haltedBy = result;
     }
     return waves;
+  }
+
+  /** A wave's replaced targets: each target's actions in plan order, targets in parallel. */
+  private async runReplacements(actions: Action[]): Promise<void> {
+    const byTarget = new Map<string, Action[]>();
+    for (const a of actions) byTarget.set(targetKey(a.target), [...(byTarget.get(targetKey(a.target)) ?? []), a]);
+    await mapSettled([...byTarget.values()], this.concurrency, async (group) => {
+      for (const a of group) await this.runOne(a);
+    });
+  }
+
+  /** The health gate's verdict on an action that succeeded: failed, with what the check saw. */
+  markUnhealthy(a: Action, check: HealthCheckResult, message: string): void {
+    const r = this.results.get(a.id);
+    if (!r || r.status !== 'ok') return;
+    this.failedTargets.add(targetKey(a.target));
+    this.results.set(a.id, {
+      ...r,
+      status: 'failed',
+      error: this.ctx.redactor.redact(message),
+      failedOperation: 'health check',
+      healthCheck: redactCheck(this.ctx, check),
+    });
+  }
+
+  markHealthy(a: Action, check: HealthCheckResult): void {
+    const r = this.results.get(a.id);
+    if (r && r.status === 'ok') this.results.set(a.id, { ...r, healthCheck: redactCheck(this.ctx, check) });
+  }
+
+  resultOf(a: Action): ActionResult | undefined {
+    return this.results.get(a.id);
   }
 
   private async runOne(a: Action): Promise<void> {
@@ -187,8 +288,13 @@ class Execution implements WaveLedger {
       durationMs: Math.round(performance.now() - started),
     };
     this.results.set(a.id, result);
-    this.opts.onResult?.(result);
+    if (this.held) this.held.push(result);
+    else this.opts.onResult?.(result);
   }
+}
+
+function redactCheck(ctx: ActContext, c: HealthCheckResult): HealthCheckResult {
+  return { ...c, url: ctx.redactor.redact(c.url), ...(c.error !== undefined ? { error: ctx.redactor.redact(c.error) } : {}) };
 }
 
 function describeAbort(signal: AbortSignal): string {

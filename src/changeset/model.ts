@@ -47,6 +47,20 @@ export interface ActionResult {
   skipped?: { reason: SkipReason; detail: string };
   resources: ResourceChange[];
   durationMs: number;
+  /** Rollout waves with a health gate: what the tenant's check saw after its wave. */
+  healthCheck?: HealthCheckResult;
+}
+
+/** One tenant's health check after its wave: never a response body, never a secret. */
+export interface HealthCheckResult {
+  url: string;
+  ok: boolean;
+  attempts: number;
+  /** The last HTTP status seen, when an answer came. */
+  status?: number;
+  /** The last network error (ECONNREFUSED, a timeout), when no answer came. */
+  error?: string;
+  elapsedMs: number;
 }
 
 export interface WaveResult {
@@ -57,6 +71,8 @@ export interface WaveResult {
   failureRatio: number;
   /** True when this wave's ratio exceeded rollout.maxFailureRatio, so later waves did not run. */
   halted: boolean;
+  /** Tenants whose health check failed after the wave (counted in `failed`); absent without a gate. */
+  unhealthy?: number;
 }
 
 export interface ChangeSet {

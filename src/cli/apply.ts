@@ -17,7 +17,7 @@ import { InputError } from '../errors.js';
 import type { GuardAllowances } from '../plan/guards.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
 import { renderChangeSetJson } from '../render/changeset-json.js';
-import { renderChangeSetText, resultLine } from '../render/changeset-text.js';
+import { renderChangeSetText } from '../render/changeset-text.js';
 import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
 import { renderInvalidInputJson } from '../render/error-json.js';
 import { renderPlanText } from '../render/plan-text.js';
@@ -26,6 +26,7 @@ import { cloudSessionFactory } from './cloud-session.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { addDbOption, addRepoOption, collect, dbFile, parsePositiveInt, repoDir } from './options.js';
+import { progressWriter, type ProgressMode } from './progress.js';
 import { abortOnSignals } from './signals.js';
 
 export interface ApplyCommandOptions {
@@ -33,6 +34,7 @@ export interface ApplyCommandOptions {
   autoApprove?: boolean;
   allowDeletes?: string;
   allowTerminations?: string;
+  allowReplacements?: string;
   replace?: string[];
   db?: string;
   json?: boolean;
@@ -68,6 +70,7 @@ export async function runApply(
   const allow: GuardAllowances = {
     deletes: opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes),
     terminations: opts.allowTerminations === undefined ? undefined : parsePositiveInt('--allow-terminations', opts.allowTerminations),
+    replacements: opts.allowReplacements === undefined ? undefined : parsePositiveInt('--allow-replacements', opts.allowReplacements),
   };
   if (planFile !== undefined && (opts.replace ?? []).length > 0) {
     throw new InputError('a saved plan already says what it replaces: pass --replace to `plan --out`, or apply without a plan file', {
@@ -80,13 +83,14 @@ export async function runApply(
   const dbPath = dbFile(io, opts, redactor);
 
   const interrupt = abortOnSignals();
+  const writer = progressWriter(progressMode(io, opts), out.stderr);
   const progress = (e: ProgressEvent): void => {
-    if (e.kind === 'note') out.stderr(`note: ${e.message}\n`);
-    else if (e.kind === 'warning') out.stderr(`warning: ${e.message}\n`);
-    else if (e.kind === 'result') out.stderr(`${resultLine(e.result)}\n`);
-    else if (e.kind === 'planned') {
+    if (e.kind === 'planned') {
       if (!opts.json) out.stdout(renderPlanText(e.plan, { color: io.color }));
-    } else interrupt.handled();
+    } else if (e.kind === 'interrupted') {
+      writer.finish();
+      interrupt.handled();
+    } else writer.write(e);
   };
   let result: ApplyResult;
   try {
@@ -113,6 +117,7 @@ export async function runApply(
     if (e instanceof Interruption && e === interrupt.signal.reason) return { code: e.exitStatus };
     throw e;
   } finally {
+    writer.finish();
     // A signal that came while nothing was held (or after the run) ends the process now.
     interrupt.handled();
     interrupt.dispose();
@@ -129,6 +134,12 @@ export async function runApply(
     else if (plan.actions.length > 0) out.stdout(renderChangeSetText(changeSet, { color: io.color }));
   }
   return result;
+}
+
+/** A live line only on a terminal outside CI; JSON lines with --json; plain lines elsewhere. */
+function progressMode(io: Io, opts: ApplyCommandOptions): ProgressMode {
+  if (opts.json) return 'json';
+  return io.stderrIsTTY === true && !isCi(io.env) ? 'live' : 'plain';
 }
 
 /** CI=true (or 1), as GitHub Actions, GitLab CI and most runners set it. */
@@ -162,6 +173,7 @@ export function applyCommandWith(deps: ApplyDependencies): CommandModule {
         .option('--allow-empty', 'accept a fleet with no tenants (an empty fleet still never deletes anything)')
         .option('--allow-dirty', 'apply uncommitted changes to fleet.yaml or tenants/; the run is recorded as <commit>-dirty')
         .option('--allow-terminations <n>', 'let up to N instance terminations (workspace deletes, replacements) pass the maxTerminations guard')
+        .option('--allow-replacements <n>', 'let up to N instance replacements pass the maxReplacements guard')
         .option('--replace <target>', 'replace the instance of <slug> or <slug>/<workspace> (repeatable; not with a plan file)', collect)
         .addOption(new Option('--json', 'print the change set (or the error) as JSON'))
         .option('--lock-ttl <seconds>', `lease time-to-live; renewed while running (default ${DEFAULT_LOCK_TTL_SECONDS})`)

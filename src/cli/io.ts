@@ -6,6 +6,8 @@ export interface Io {
   stderr: (text: string) => void;
   /** True when stdout is an interactive terminal (colour, prompts). */
   isTTY: boolean;
+  /** True when stderr is an interactive terminal (apply's live progress line); absent: no. */
+  stderrIsTTY?: boolean;
   /** Colour only on a TTY and never when NO_COLOR is set (https://no-color.org). */
   color: boolean;
   env: NodeJS.ProcessEnv;
@@ -24,6 +26,7 @@ export function processIo(): Io {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
     isTTY,
+    stderrIsTTY: Boolean(process.stderr.isTTY),
     color: isTTY && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''),
     env: process.env,
     cwd: process.cwd(),

@@ -31,6 +31,7 @@ export interface PlanCommandOptions {
   allowEmpty?: boolean;
   allowDeletes?: string;
   allowTerminations?: string;
+  allowReplacements?: string;
   replace?: string[];
 }
 
@@ -49,6 +50,7 @@ export async function runPlan(io: Io, opts: PlanCommandOptions, redactor: Redact
   const dir = repoDir(io, opts.repo);
   const allowDeletes = opts.allowDeletes === undefined ? undefined : parsePositiveInt('--allow-deletes', opts.allowDeletes);
   const allowTerminations = opts.allowTerminations === undefined ? undefined : parsePositiveInt('--allow-terminations', opts.allowTerminations);
+  const allowReplacements = opts.allowReplacements === undefined ? undefined : parsePositiveInt('--allow-replacements', opts.allowReplacements);
 
   // SIGINT/SIGTERM stop the observation (plan holds nothing, so the signal ends the process at once).
   const interrupt = abortOnSignals();
@@ -64,6 +66,7 @@ export async function runPlan(io: Io, opts: PlanCommandOptions, redactor: Redact
       ...(opts.allowEmpty !== undefined ? { allowEmpty: opts.allowEmpty } : {}),
       ...(allowDeletes !== undefined ? { allowDeletes } : {}),
       ...(allowTerminations !== undefined ? { allowTerminations } : {}),
+      ...(allowReplacements !== undefined ? { allowReplacements } : {}),
       ...(opts.replace !== undefined ? { replace: opts.replace } : {}),
     });
   } catch (e) {
@@ -95,6 +98,7 @@ export const planCommand: CommandModule = {
       .option('--allow-empty', 'accept a fleet with no tenants')
       .option('--allow-deletes <n>', 'let up to N tenant deletes pass the maxDeletes guard')
       .option('--allow-terminations <n>', 'let up to N instance terminations (workspace deletes, replacements) pass the maxTerminations guard')
+      .option('--allow-replacements <n>', 'let up to N instance replacements pass the maxReplacements guard')
       .option('--replace <target>', 'replace the instance of <slug> or <slug>/<workspace> (repeatable); saved with --out', collect)
       .action(async (opts: PlanCommandOptions) => done((await runPlan(io, opts)).code));
   },

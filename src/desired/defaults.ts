@@ -18,7 +18,9 @@ export const DEFAULT_VOLUME_FLOORS: Readonly<Record<string, number>> = { hermes:
 
 export const DEFAULT_ROLLOUT = { batches: [1, '25%', '100%'] as (number | string)[], maxFailureRatio: 0.1 };
 
-export const DEFAULT_GUARDS = { maxDeletes: 3, maxTerminations: 5 } as const;
+export const DEFAULT_GUARDS = { maxDeletes: 3, maxTerminations: 5, maxReplacements: 5 } as const;
+
+export const DEFAULT_HEALTH_CHECK = { timeoutSeconds: 120, intervalSeconds: 5 } as const;
 
 /**
  * Cloudflare's published defaults: 1,000 cloudflared tunnels per account

@@ -7,6 +7,7 @@ import {
   DEFAULT_BUDGETS,
   DEFAULT_DELETION,
   DEFAULT_GUARDS,
+  DEFAULT_HEALTH_CHECK,
   DEFAULT_QUOTAS,
   DEFAULT_ROLLOUT,
   DEFAULT_TENANT,
@@ -36,8 +37,8 @@ export interface RawFleet {
   tiers?: { name: string; instanceType: string; volumeGb: number; reserved?: boolean }[];
   tierClamp?: { min: string; max: string };
   volumeFloors?: Record<string, number>;
-  rollout?: { batches?: (number | string)[]; maxFailureRatio?: number };
-  guards?: { maxDeletes?: number; maxTerminations?: number };
+  rollout?: { batches?: (number | string)[]; maxFailureRatio?: number; healthCheck?: { url: string; timeoutSeconds?: number; intervalSeconds?: number } };
+  guards?: { maxDeletes?: number; maxTerminations?: number; maxReplacements?: number };
   deletion?: Partial<FleetSpec['deletion']>;
   budgets?: Partial2<Budgets>;
   quotas?: { tunnelsPerAccount?: number; dnsRecordsPerZone?: number; vcpus?: number };
@@ -150,7 +151,11 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     tiers,
     tierClamp: { min: tierClamp.min, max: tierClamp.max },
     volumeFloors: { ...(raw.volumeFloors ?? DEFAULT_VOLUME_FLOORS) },
-    rollout: { batches, maxFailureRatio: raw.rollout?.maxFailureRatio ?? DEFAULT_ROLLOUT.maxFailureRatio },
+    rollout: {
+      batches,
+      maxFailureRatio: raw.rollout?.maxFailureRatio ?? DEFAULT_ROLLOUT.maxFailureRatio,
+      ...(raw.rollout?.healthCheck ? { healthCheck: { ...DEFAULT_HEALTH_CHECK, ...raw.rollout.healthCheck } } : {}),
+    },
     guards: { ...DEFAULT_GUARDS, ...raw.guards },
     deletion: { ...DEFAULT_DELETION, ...raw.deletion },
     budgets: mergeBudgets(raw.budgets),

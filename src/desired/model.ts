@@ -27,6 +27,13 @@ export interface AmiPin {
   ami: string;
 }
 
+/** The gate after each rollout wave: `url` is a template ({slug}, {orgId}, {appDomain}). */
+export interface HealthCheckSpec {
+  url: string;
+  timeoutSeconds: number;
+  intervalSeconds: number;
+}
+
 /** A rollout batch: an absolute count of tenants, or a percentage of the remaining fleet. */
 export type RolloutBatch = { count: number } | { percent: number };
 
@@ -52,12 +59,16 @@ export interface FleetSpec {
   tierClamp: { min: string; max: string };
   /** runtime → minimum root volume in GB (hermes ≥ 50). */
   volumeFloors: Record<string, number>;
-  rollout: { batches: RolloutBatch[]; maxFailureRatio: number };
+  rollout: { batches: RolloutBatch[]; maxFailureRatio: number; healthCheck?: HealthCheckSpec | undefined };
   /**
    * maxDeletes: tenant deletes per plan. maxTerminations: instances a plan terminates outside a
    * tenant cascade (workspace deletes and the delete half of every replacement).
    */
-  guards: { maxDeletes: number; maxTerminations: number };
+  guards: {
+    maxDeletes: number;
+    maxTerminations: number;
+    /** Replaced instances per plan; absent only in specs and plans made before the guard existed. */ maxReplacements?: number;
+  };
   deletion: { secretRecoveryWindowDays: number; terminationDeadlineSeconds: number };
   budgets: Budgets;
   /** Account and zone quotas a plan is checked against (src/plan/quotas.ts). */

@@ -155,6 +155,7 @@ const subjects: Record<string, string> = {
   appDomain: 'a lower-case domain name such as tenants.example.dev',
   batches: 'a batch size: write a count such as 5 or a percentage such as "25%"',
   imageReference: 'a valid OCI image reference such as ghcr.io/acme/platform:1.4.2',
+  url: 'an http:// or https:// URL template such as "https://{slug}.{appDomain}/healthz"',
 };
 
 function subjectOf(schemaPath: string): string {

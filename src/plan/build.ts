@@ -45,6 +45,8 @@ export interface PlanOptions {
   allowDeletes?: number | undefined;
   /** `--allow-terminations N`: up to N instance terminations pass the maxTerminations guard. */
   allowTerminations?: number | undefined;
+  /** `--allow-replacements N`: up to N instance replacements pass the maxReplacements guard. */
+  allowReplacements?: number | undefined;
   /** `--replace`: `<slug>` (the tenant's instance) or `<slug>/<workspace name or id>`. */
   replace?: readonly string[] | undefined;
   /** The git revision a scoped (pull request) plan compared against; recorded in the basis. */
@@ -98,7 +100,7 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
       inventory,
       desired,
       limits: desired.fleet.guards,
-      allow: { deletes: opts.allowDeletes, terminations: opts.allowTerminations },
+      allow: { deletes: opts.allowDeletes, terminations: opts.allowTerminations, replacements: opts.allowReplacements },
     });
     findings.push(...guarded.findings);
     // The planner's own holds (identity, groupInUse) stay beside the destruction guards'.
@@ -137,6 +139,7 @@ const GUARD_RANK: Record<GuardKind, number> = {
   identity: 2,
   maxDeletes: 3,
   maxTerminations: 4,
+  maxReplacements: 4.5,
   deletionProtection: 5,
   declared: 6,
   groupInUse: 7,

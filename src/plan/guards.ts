@@ -11,6 +11,11 @@
  *   workspace delete and of the delete half of a replacement — over `guards.maxTerminations`
  *   block unless `--allow-terminations N` covers them. Counted from the steps because apply
  *   terminates only the instances a step names (see apply/workspace.ts, apply/update.ts).
+ * - maxReplacements: instances replaced (the delete half of each replacement: an AMI --replace,
+ *   a volume shrink, a type that cannot change in place) over `guards.maxReplacements` block both
+ *   halves unless `--allow-replacements N` covers them. Counted on top of maxTerminations (a
+ *   replacement terminates too): rolling them in waves bounds how many go at once, this bounds how
+ *   many a plan may hold. A spec or plan made before the guard existed has no limit for it.
  * - deletionProtection: a delete or a replacement (both halves) is blocked when the tenant is
  *   protected — any of its live resources carries DeletionProtection=true (the live tag wins
  *   over the file: protection outlives the file's change), or, for a declared tenant, the file
@@ -26,13 +31,15 @@ import type { Action, ActionTarget, GuardFinding, GuardKind } from './model.js';
 import { isProtectedTag } from './normalise.js';
 
 /** The guards this module derives; any other kind is the planner's alone (see apply/preflight.ts). */
-export const DESTRUCTION_GUARDS: ReadonlySet<GuardKind> = new Set<GuardKind>(['maxDeletes', 'maxTerminations', 'deletionProtection', 'declared']);
+export const DESTRUCTION_GUARDS: ReadonlySet<GuardKind> = new Set<GuardKind>(['maxDeletes', 'maxTerminations', 'maxReplacements', 'deletionProtection', 'declared']);
 
 export interface GuardAllowances {
   /** `--allow-deletes N`. */
   deletes?: number | undefined;
   /** `--allow-terminations N`. */
   terminations?: number | undefined;
+  /** `--allow-replacements N`. */
+  replacements?: number | undefined;
 }
 
 export interface GuardInputs {
@@ -131,7 +138,33 @@ export function evaluateDestructionGuards(actions: readonly Action[], inputs: Gu
       terminationFinding.actionIds = blocked.map((a) => a.id);
     }
   }
+  findings.push(...replacementFindings(actions, inputs, block));
   return { findings, blocks };
+}
+
+/** The delete half of a replacement: one replaced instance (or workspace instance set). */
+export function isReplacementDelete(a: Action): boolean {
+  return a.kind === 'delete' && a.replacement === true;
+}
+
+function replacementFindings(actions: readonly Action[], inputs: GuardInputs, block: (a: Action, g: GuardKind) => void): GuardFinding[] {
+  const max = inputs.limits.maxReplacements;
+  if (max === undefined) return [];
+  const replacing = actions.filter(isReplacementDelete);
+  const held = new Set(replacing.map((a) => targetKey(a.target)));
+  const halves = actions.filter((a) => a.replacement === true && held.has(targetKey(a.target)));
+  const finding = limitFinding({
+    guard: 'maxReplacements',
+    count: replacing.length,
+    max,
+    allow: inputs.allow.replacements,
+    what: 'instance replacements',
+    flag: '--allow-replacements',
+    actions: halves,
+  });
+  if (!finding) return [];
+  if (finding.blocking) for (const a of halves) block(a, 'maxReplacements');
+  return [finding];
 }
 
 /** The actions with `blockedBy` set from a guard result (and nothing else). */

@@ -27,9 +27,9 @@ const SETTINGS: Shape = {
         cloudflare: { fields: { requests: 'count', windowSeconds: 'number' } },
       },
     },
-    rollout: { fields: { maxFailureRatio: 'number' } },
+    rollout: { fields: { maxFailureRatio: 'number', healthCheck: { optional: { fields: { url: 'string', timeoutSeconds: 'count', intervalSeconds: 'count' } } } } },
     deletion: { fields: { secretRecoveryWindowDays: 'count', terminationDeadlineSeconds: 'count' } },
-    guards: { fields: { maxDeletes: 'count', maxTerminations: 'count' } },
+    guards: { fields: { maxDeletes: 'count', maxTerminations: 'count', maxReplacements: { optional: 'count' } } },
     quotas: { optional: { fields: { tunnelsPerAccount: 'count', dnsRecordsPerZone: 'count', vcpus: { optional: 'count' } } } },
   },
 };

@@ -15,7 +15,7 @@
  *   wiring's secrets (SECRETS_ENCRYPTION_KEY, PROVISION_SHARED_SECRET, GHCR_PULL_TOKEN) are read
  *   from apply's environment, as they always were.
  */
-import type { Budgets, DesiredTenant, DesiredWorkspace, FleetSpec, Power, TenantSpec } from '../desired/model.js';
+import type { Budgets, DesiredTenant, DesiredWorkspace, FleetSpec, HealthCheckSpec, Power, TenantSpec } from '../desired/model.js';
 
 /** A tenant as declared: its instance, image and power. */
 export interface TenantIntent {
@@ -91,7 +91,8 @@ export interface PlanSettings {
   /** The platform's port: the tunnel's ingress, the tenant group's rule, user-data. */
   platformPort: number;
   budgets: Budgets;
-  rollout: { maxFailureRatio: number };
+  /** `healthCheck`: the gate after each wave (absent: none). */
+  rollout: { maxFailureRatio: number; healthCheck?: HealthCheckSpec };
   deletion: FleetSpec['deletion'];
   /** The limits apply re-checks the destruction guards against when the fleet repository is not at hand. */
   guards: FleetSpec['guards'];
@@ -105,7 +106,7 @@ export function planSettings(fleet: FleetSpec): PlanSettings {
     appDomain: fleet.appDomain,
     platformPort: fleet.tenant.platformPort,
     budgets: fleet.budgets,
-    rollout: { maxFailureRatio: fleet.rollout.maxFailureRatio },
+    rollout: { maxFailureRatio: fleet.rollout.maxFailureRatio, ...(fleet.rollout.healthCheck ? { healthCheck: { ...fleet.rollout.healthCheck } } : {}) },
     deletion: { ...fleet.deletion },
     guards: { ...fleet.guards },
     quotas: { ...fleet.quotas },

@@ -46,11 +46,12 @@ export type Attributes = Record<string, string | number | boolean | null>;
  * `identity`: a declared slug is live under another org (an orgId never changes in place).
  * `groupInUse`: a security group the plan deletes is used by an instance the plan keeps.
  * `volumeShrink`: a live root volume is larger than declared; it is kept (EBS cannot shrink).
- * `maxTerminations`, `declared`: see src/plan/guards.ts. `quota`: src/plan/quotas.ts.
+ * `maxTerminations`, `maxReplacements`, `declared`: see src/plan/guards.ts. `quota`: src/plan/quotas.ts.
  */
 export const GUARD_KINDS = [
   'maxDeletes',
   'maxTerminations',
+  'maxReplacements',
   'deletionProtection',
   'declared',
   'emptyDesired',

@@ -6,13 +6,16 @@
  *   — a count, or a percent of the tenants still remaining (rounded up, at least 1); tenants
  *   left after the listed batches form one final wave. A tenant's workspace redeploys share
  *   its wave.
+ * - Replacements (both halves) ride the same waves: a tenant with a replacement (its own or a
+ *   workspace's) is placed like a redeploying one, so instances are replaced canaries first and
+ *   batch by batch (apply runs the replaced target's actions in that wave), never all at once.
  */
 import type { DesiredTenant, RolloutBatch } from '../desired/model.js';
 import type { Action } from './model.js';
 import { compareText } from './normalise.js';
 
 export function assignWaves(actions: Action[], declared: Map<string, DesiredTenant>, batches: RolloutBatch[]): void {
-  const redeploying = [...new Set(actions.filter((a) => a.kind === 'redeploy').map((a) => a.target.orgId))];
+  const redeploying = [...new Set(actions.filter(isRolled).map((a) => a.target.orgId))];
   const canaries = redeploying.filter((o) => declared.get(o)?.spec.canary === true);
   const rest = redeploying
     .filter((o) => declared.get(o)?.spec.canary !== true)
@@ -29,7 +32,12 @@ export function assignWaves(actions: Action[], declared: Map<string, DesiredTena
     waveNo += 1;
   }
   for (const o of rest.slice(next)) wave.set(o, waveNo);
-  for (const a of actions) if (a.kind === 'redeploy') a.wave = wave.get(a.target.orgId) ?? 0;
+  for (const a of actions) if (isRolled(a)) a.wave = wave.get(a.target.orgId) ?? 0;
+}
+
+/** What rolls in waves: redeploys and both halves of replacements. */
+export function isRolled(a: Action): boolean {
+  return a.kind === 'redeploy' || a.replacement === true;
 }
 
 function batchSize(b: RolloutBatch, remaining: number): number {

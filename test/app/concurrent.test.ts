@@ -46,7 +46,16 @@ function plan(side: Side): Promise<PlanResult> {
 function progressOf(side: Side, during: () => void): (e: ProgressEvent) => void {
   return (e) => {
     during();
-    const text = e.kind === 'result' ? resultLine(e.result) : e.kind === 'planned' ? renderPlanJson(e.plan) : e.kind === 'interrupted' ? 'interrupted' : e.message;
+    const text =
+      e.kind === 'result'
+        ? resultLine(e.result)
+        : e.kind === 'planned'
+          ? renderPlanJson(e.plan)
+          : e.kind === 'interrupted'
+            ? 'interrupted'
+            : 'message' in e
+              ? e.message
+              : JSON.stringify(e);
     side.outputs.push(side.redactor.redact(text));
   };
 }

@@ -1,0 +1,244 @@
+/**
+ * `npm run bench:rollout [-- --tenants N --scale K]`: seed N emulated tenants (default 1,000, no
+ * workspaces) with one apply, then change the fleet's image and apply again: N redeploys in the
+ * fleet's waves (canaries, then `rollout.batches`). Prints, for the rollout apply:
+ * - SendCommand calls beside the aim ⌈N/50⌉ + one per wave boundary (a wave never shares a
+ *   command with the next), and beside the baseline of one command per instance;
+ * - GetCommandInvocation calls (one per instance per poll; moto has no ListCommandInvocations);
+ * - wall time per wave (from the progress events apply writes on stderr with --json);
+ * - the estimate of time left the progress line showed when 10% of the redeploys were done
+ *   (the first progress event at or past 10%), against the time the rest really took, and
+ *   beside the budgets-only estimate at the same moment (the baseline the pace corrects).
+ *
+ * Rate limits as bench:apply: the published ones × K (default 5) in fleet.yaml's budgets, and the
+ * same buckets enforced by the AWS proxy (SSM included) and the Cloudflare double. Figures only.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
+import type { ChangeSet } from '../src/apply/changeset.js';
+import type { Budgets, RateBudget } from '../src/desired/model.js';
+import { PUBLISHED_BUDGETS, ec2Category } from '../src/rate/budgets.js';
+import { estimateRolloutMs, priorMsPerAction } from '../src/render/eta.js';
+import { startAwsEmulator, type AwsEmulator } from '../test/support/aws.js';
+import { startCloudflareDouble, type CloudflareDouble } from '../test/support/cloudflare-double/index.js';
+import { startMotoServer, type MotoServer } from '../test/support/moto.js';
+import { fleetYaml, generatedTenants, writeTenant } from '../test/live/fleet.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(REPO_ROOT, 'bin', 'tenantform.js');
+const ZONE = 'bench.example';
+const APP_DOMAIN = `tenants.${ZONE}`;
+const EC2_ACTIONS = [
+  'RunInstances',
+  'StartInstances',
+  'CreateSecurityGroup',
+  'AuthorizeSecurityGroupIngress',
+  'DescribeInstances',
+  'DescribeSecurityGroups',
+  'DescribeImages',
+  'DescribeVpcs',
+];
+
+function options(): { tenants: number; scale: number } {
+  const { values } = parseArgs({ options: { tenants: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench:rollout -- [--tenants N (1000)] [--scale K (5)]\n');
+    process.exit(0);
+  }
+  const num = (name: string, raw: string | undefined, fallback: number) => {
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!(Number.isFinite(n) && n > 0)) {
+      process.stderr.write(`bench:rollout: --${name} must be a positive number, got '${raw}'\n`);
+      process.exit(1);
+    }
+    return n;
+  };
+  return { tenants: Math.floor(num('tenants', values.tenants, 1000)), scale: num('scale', values.scale, 5) };
+}
+
+const scaled = (b: RateBudget, k: number): RateBudget => ({ perSecond: b.perSecond * k, burst: b.burst });
+
+function scaledBudgets(k: number): Budgets {
+  const p = PUBLISHED_BUDGETS;
+  return {
+    concurrency: p.concurrency,
+    ec2: {
+      describe: scaled(p.ec2.describe, k),
+      mutate: scaled(p.ec2.mutate, k),
+      runInstances: scaled(p.ec2.runInstances, k),
+      terminateInstances: scaled(p.ec2.terminateInstances, k),
+      authorizeIngress: scaled(p.ec2.authorizeIngress, k),
+    },
+    secretsManager: scaled(p.secretsManager, k),
+    ssm: scaled(p.ssm, k),
+    cloudflare: { requests: Math.round(p.cloudflare.requests * k), windowSeconds: p.cloudflare.windowSeconds },
+  };
+}
+
+function budgetsYaml(b: Budgets): string {
+  const rate = (r: RateBudget) => `{ perSecond: ${r.perSecond}, burst: ${r.burst} }`;
+  return [
+    'budgets:',
+    `  concurrency: ${b.concurrency}`,
+    '  ec2:',
+    ...Object.entries(b.ec2).map(([k, r]) => `    ${k}: ${rate(r)}`),
+    `  secretsManager: ${rate(b.secretsManager)}`,
+    `  ssm: ${rate(b.ssm)}`,
+    `  cloudflare: { requests: ${b.cloudflare.requests}, windowSeconds: ${b.cloudflare.windowSeconds} }`,
+    '',
+  ].join('\n');
+}
+
+function enforce(aws: AwsEmulator, cf: CloudflareDouble, b: Budgets): void {
+  for (const action of EC2_ACTIONS) {
+    const { perSecond, burst } = b.ec2[ec2Category(action)];
+    aws.faults.inject({ kind: 'rateLimit', service: 'ec2', action, perSecond, burst });
+  }
+  aws.faults.inject({ kind: 'rateLimit', service: 'secretsmanager', perSecond: b.secretsManager.perSecond, burst: b.secretsManager.burst });
+  aws.faults.inject({ kind: 'rateLimit', service: 'ssm', perSecond: b.ssm.perSecond, burst: b.ssm.burst });
+  cf.setRateLimit({ requests: b.cloudflare.requests, windowSeconds: b.cloudflare.windowSeconds });
+}
+
+interface Timed {
+  at: number;
+  event: Record<string, unknown> & { event: string };
+}
+
+function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; events: Timed[] }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
+  let stdout = '';
+  let partial = '';
+  const events: Timed[] = [];
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    const at = Date.now();
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      if (!l.startsWith('{')) continue;
+      try {
+        events.push({ at, event: JSON.parse(l) as Timed['event'] });
+      } catch {
+        // not a progress line
+      }
+    }
+  });
+  return new Promise((ok, fail) => {
+    child.once('error', fail);
+    child.once('close', (code) => ok({ code, stdout, events }));
+  });
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const { tenants, scale } = options();
+  if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const budgets = scaledBudgets(scale);
+  const dir = mkdtempSync(join(tmpdir(), 'tenantform-bench-rollout-'));
+  let moto: MotoServer | undefined;
+  let aws: AwsEmulator | undefined;
+  let cf: CloudflareDouble | undefined;
+  try {
+    writeFileSync(join(dir, 'fleet.yaml'), `${fleetYaml(APP_DOMAIN)}${budgetsYaml(budgets)}`);
+    for (const t of generatedTenants(tenants, 0)) writeTenant(dir, t);
+    process.env.PYTHONPATH = [resolve(import.meta.dirname, 'moto-tag-index'), process.env.PYTHONPATH].filter(Boolean).join(':');
+    moto = await startMotoServer();
+    aws = await startAwsEmulator({ moto });
+    cf = await startCloudflareDouble({ zoneName: ZONE });
+    const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));
+    enforce(aws, cf, budgets);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      NO_COLOR: '1',
+      ...aws.env,
+      EC2_SUBNET_ID: subnet.Subnet!.SubnetId!,
+      ...cf.env,
+      SECRETS_ENCRYPTION_KEY: randomBytes(16).toString('hex'),
+      PROVISION_SHARED_SECRET: randomBytes(16).toString('hex'),
+      GHCR_PULL_TOKEN: randomBytes(16).toString('hex'),
+      CP_BASE_URL: 'https://cp.example.dev',
+    };
+    const db = join(dir, 'audit.db');
+    process.stdout.write(`bench:rollout — ${fmt(tenants)} tenants, rate limits × ${scale} (SSM ${budgets.ssm.perSecond}/s burst ${budgets.ssm.burst})\n`);
+    const seedStart = Date.now();
+    const seed = await runCli(['apply', '--auto-approve', '--json', '--db', db], dir, env);
+    if (seed.code !== 0) throw new Error(`seeding apply exited ${seed.code}`);
+    process.stdout.write(`  seeded in ${fmt((Date.now() - seedStart) / 1000, 1)} s\n`);
+
+    // The image change: every tenant redeploys (canaries to the canary image).
+    const fleetFile = join(dir, 'fleet.yaml');
+    writeFileSync(
+      fleetFile,
+      readFileSync(fleetFile, 'utf8')
+        .replace(/^tenantImage: (.*):[^:\n]+$/m, 'tenantImage: $1:9.9.9')
+        .replace(/^canaryTenantImage: (.*):[^:\n]+$/m, 'canaryTenantImage: $1:9.9.10-rc.1'),
+    );
+    const callsFrom = aws.calls.length;
+    const started = Date.now();
+    const res = await runCli(['apply', '--auto-approve', '--json', '--db', db], dir, env);
+    const finished = Date.now();
+    const calls = aws.calls.slice(callsFrom);
+    const cs = JSON.parse(res.stdout) as ChangeSet;
+    const redeploys = cs.results.filter((r) => r.kind === 'redeploy');
+    const sends = calls.filter((c) => c.action === 'SendCommand' && c.status === 200).length;
+    const polls = calls.filter((c) => c.action === 'GetCommandInvocation').length;
+    const throttled = calls.filter((c) => c.fault === 'rateLimit').length;
+    const waves = res.events.filter((e) => e.event.event === 'waveFinished') as Array<{
+      at: number;
+      event: { result: { wave: number; actions: number; failed: number }; durationMs: number } & Timed['event'];
+    }>;
+    const planned = res.events.find((e) => e.event.event === 'rolloutPlanned')?.event as { waves: Array<{ actions: number }> } | undefined;
+    const total = planned?.waves.reduce((s, w) => s + w.actions, 0) ?? redeploys.length;
+    const progress = res.events.filter((e) => e.event.event === 'progress' && e.event.phase === 'rollout');
+    const atTen = progress.find((e) => (e.event.done as number) >= total * 0.1);
+
+    const rows: Array<[string, string]> = [
+      ['apply exit code', String(res.code)],
+      [
+        'redeploys (ok / failed / skipped)',
+        `${redeploys.filter((r) => r.status === 'ok').length} / ${redeploys.filter((r) => r.status === 'failed').length} / ${redeploys.filter((r) => r.status === 'skipped').length}`,
+      ],
+      ['rollout wall time', `${fmt((finished - started) / 1000, 1)} s (the whole apply, observe and plan included)`],
+      [
+        'SendCommand calls',
+        `${fmt(sends)}   aim ≤ ⌈N/50⌉ + wave boundaries = ${Math.ceil(total / 50)} + ${Math.max(0, waves.length - 1)} = ${Math.ceil(total / 50) + Math.max(0, waves.length - 1)}; baseline one per instance = ${fmt(total)}`,
+      ],
+      ['GetCommandInvocation calls', `${fmt(polls)}   (${fmt(polls / Math.max(1, total), 2)} per instance)`],
+      ['throttling answers (AWS)', fmt(throttled)],
+    ];
+    for (const w of waves)
+      rows.push([`wave ${w.event.result.wave} (${fmt(w.event.result.actions)} tenants)`, `${fmt(w.event.durationMs / 1000, 1)} s, ${w.event.result.failed} failed`]);
+    if (atTen) {
+      const shown = atTen.event.etaMs as number;
+      const real = finished - atTen.at;
+      const done = atTen.event.done as number;
+      const prior = priorMsPerAction(budgets, 'rollout');
+      const pendingSizes = (planned?.waves ?? []).slice(waves.filter((w) => w.at <= atTen.at).length).map((w) => w.actions);
+      const budgetsOnly = estimateRolloutMs({ finished: [], pending: pendingSizes, prior: { overheadMs: 5_000, msPerAction: prior } });
+      rows.push(
+        [`ETA shown at ${fmt((done / total) * 100, 1)}% done (first progress ≥ 10%)`, `${fmt(shown / 1000, 1)} s`],
+        ['time the rest really took', `${fmt(real / 1000, 1)} s   → error ${fmt(((shown - real) / Math.max(1, real)) * 100, 1)}% (aim within 20%)`],
+        ['baseline: budgets-only estimate at the same moment', `${fmt(budgetsOnly / 1000, 1)} s   → error ${fmt(((budgetsOnly - real) / Math.max(1, real)) * 100, 1)}%`],
+      );
+    } else rows.push(['ETA at 10% done', 'no progress event at or past 10% (see the change set)']);
+    const width = Math.max(...rows.map(([k]) => k.length));
+    for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
+    if (res.code !== 0) process.exitCode = 1;
+  } finally {
+    await aws?.close();
+    await cf?.close();
+    moto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:rollout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

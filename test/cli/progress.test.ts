@@ -1,0 +1,103 @@
+/** apply's progress output per mode: live line on a terminal, plain lines in CI, JSON lines with --json. */
+import { describe, expect, it } from 'vitest';
+import type { ProgressEvent } from '../../src/app/ports.js';
+import type { ActionResult } from '../../src/apply/changeset.js';
+import { ProgressTracker, progressWriter, statusLine, type ProgressMode } from '../../src/cli/progress.js';
+import { DEFAULT_BUDGETS } from '../../src/desired/defaults.js';
+
+function result(slug: string, wave: number, status: ActionResult['status']): ActionResult {
+  return {
+    actionId: `redeploy:tenant:${slug}`,
+    kind: 'redeploy',
+    target: { kind: 'tenant', orgId: `org-${slug}`, slug },
+    wave,
+    status,
+    ...(status === 'failed' ? { error: 'health check http://127.0.0.1/x failed after 3 attempts (10 s): last saw HTTP 503' } : {}),
+    resources: [],
+    durationMs: 10,
+  };
+}
+
+/** A rollout of 1 canary and 3 others in 2 waves; `b` fails. */
+function events(): ProgressEvent[] {
+  return [
+    { kind: 'note', message: 'hello' },
+    { kind: 'executing', actions: 4, budgets: DEFAULT_BUDGETS },
+    {
+      kind: 'wave',
+      event: {
+        kind: 'rolloutPlanned',
+        waves: [
+          { wave: 0, actions: 1 },
+          { wave: 1, actions: 3 },
+        ],
+      },
+    },
+    { kind: 'wave', event: { kind: 'waveStarted', wave: 0, actions: 1 } },
+    { kind: 'result', result: result('c', 0, 'ok') },
+    { kind: 'wave', event: { kind: 'waveFinished', result: { wave: 0, actions: 1, failed: 0, failureRatio: 0, halted: false }, durationMs: 2000 } },
+    { kind: 'wave', event: { kind: 'waveStarted', wave: 1, actions: 3 } },
+    { kind: 'result', result: result('a', 1, 'ok') },
+    { kind: 'result', result: result('b', 1, 'failed') },
+    { kind: 'result', result: result('d', 1, 'ok') },
+    { kind: 'wave', event: { kind: 'waveFinished', result: { wave: 1, actions: 3, failed: 1, failureRatio: 1 / 3, halted: true, unhealthy: 1 }, durationMs: 4000 } },
+  ];
+}
+
+function run(mode: ProgressMode): string {
+  const out: string[] = [];
+  let t = 0;
+  const w = progressWriter(mode, (s) => out.push(s), new ProgressTracker(() => (t += 1000)));
+  for (const e of events()) w.write(e);
+  w.finish();
+  return out.join('');
+}
+
+describe('apply progress', () => {
+  it('plain (CI, no terminal): one line per wave and per failure, nothing redrawn', () => {
+    const text = run('plain');
+    expect(text).not.toContain('\r');
+    expect(text.split('\n').filter(Boolean)).toEqual([
+      'note: hello',
+      expect.stringMatching(/^wave 0: 1\/1 ok, 0 failed, 2s; rollout wave 0 \(2 waves\): 1 done, 0 failed, 3 remaining, ~\d+s left$/),
+      expect.stringMatching(/^✗ redeploy tenant b .*: health check .* last saw HTTP 503$/),
+      expect.stringMatching(/^wave 1: 2\/3 ok, 1 failed, 1 unhealthy, 4s — rollout halted; rollout wave 1 \(2 waves\): 4 done, 1 failed, 0 remaining, ~0s left$/),
+    ]);
+  });
+
+  it('json: every progress event a JSON line on its own, with counts and an estimate', () => {
+    const lines = run('json').split('\n').filter(Boolean);
+    expect(lines[0]).toBe('note: hello');
+    const parsed = lines.slice(1).map((l) => JSON.parse(l) as { event: string; remaining?: number; etaMs?: number; line?: string });
+    expect(parsed.map((p) => p.event).filter((e) => e !== 'progress')).toEqual([
+      'executing',
+      'rolloutPlanned',
+      'waveStarted',
+      'result',
+      'waveFinished',
+      'waveStarted',
+      'result',
+      'result',
+      'result',
+      'waveFinished',
+    ]);
+    const progress = parsed.filter((p) => p.event === 'progress');
+    expect(progress.map((p) => p.remaining)).toEqual([4, 4, 4, 3, 3, 3, 2, 1, 0, 0]);
+    expect(progress.every((p) => typeof p.etaMs === 'number' && p.etaMs >= 0)).toBe(true);
+    expect(parsed.find((p) => p.line?.startsWith('✗ redeploy tenant b'))).toBeDefined();
+  });
+
+  it('live: one status line redrawn in place, failures and wave ends printed above it, cleared at the end', () => {
+    const text = run('live');
+    expect(text).toContain('\r\x1b[2Krollout wave 1 (2 waves): 3 done, 1 failed, 1 remaining');
+    expect(text).toContain('\r\x1b[2K✗ redeploy tenant b');
+    expect(text.endsWith('\r\x1b[2K')).toBe(true);
+    // Every permanent line starts on a cleared line, so nothing is interleaved with the status line.
+    const permanent = text.split('\n').slice(1, -1);
+    expect(permanent.every((l) => l.startsWith('\r\x1b[2K'))).toBe(true);
+  });
+
+  it('the status line names the phase, the counts and the time left', () => {
+    expect(statusLine({ phase: 'apply', done: 3, failed: 1, remaining: 7, etaMs: 65_000 })).toBe('apply: 3 done, 1 failed, 7 remaining, ~1m05s left');
+  });
+});
