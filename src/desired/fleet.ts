@@ -14,7 +14,8 @@ import {
   DEFAULT_VOLUME_FLOORS,
 } from './defaults.js';
 import { imageWarning } from './images.js';
-import type { AmiPin, Budgets, Environment, FleetSpec, RateBudget, RolloutBatch, TierSpec } from './model.js';
+import type { AmiPin, Budgets, Environment, FleetSpec, RateBudget, RolloutBatch, Schedules, TierSpec } from './model.js';
+import { checkSchedules } from './schedules.js';
 import { located, type ParsedYaml } from './source.js';
 
 type Partial2<T> = { [K in keyof T]?: T[K] extends object ? Partial2<T[K]> : T[K] };
@@ -39,6 +40,7 @@ export interface RawFleet {
   guards?: { maxDeletes?: number; maxTerminations?: number };
   deletion?: Partial<FleetSpec['deletion']>;
   budgets?: Partial2<Budgets>;
+  schedules?: Schedules;
 }
 
 /** Builds the FleetSpec from a schema-valid fleet.yaml; undefined when a rule fails. */
@@ -128,6 +130,8 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     );
   }
 
+  checkSchedules(raw.schedules, error);
+
   if (diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) return undefined;
 
   const amiPins: AmiPin[] = [];
@@ -152,6 +156,7 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     guards: { ...DEFAULT_GUARDS, ...raw.guards },
     deletion: { ...DEFAULT_DELETION, ...raw.deletion },
     budgets: mergeBudgets(raw.budgets),
+    ...(raw.schedules ? { schedules: { ...raw.schedules } } : {}),
   };
 }
 

@@ -60,7 +60,12 @@ export interface FleetSpec {
   guards: { maxDeletes: number; maxTerminations: number };
   deletion: { secretRecoveryWindowDays: number; terminationDeadlineSeconds: number };
   budgets: Budgets;
+  /** `tenantform serve`'s cron expressions (node-cron syntax, UTC); a job without one does not run. */
+  schedules?: Schedules;
 }
+
+export type ScheduledJob = 'plan' | 'drift' | 'sweep' | 'apply';
+export type Schedules = Partial<Record<ScheduledJob, string>>;
 
 /** Rate budgets (requests per second with a burst) and concurrency, per API family. */
 export interface RateBudget {
