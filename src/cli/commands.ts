@@ -17,6 +17,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'sweep', load: async () => (await import('./sweep.js')).sweepCommand },
   { name: 'history', load: async () => (await import('./history.js')).historyCommand },
   { name: 'init', load: async () => (await import('./init.js')).initCommand },
+  { name: 'serve', load: async () => (await import('./serve.js')).serveCommand },
 ];
 
 /** The modules a command line needs: only the named subcommand's, or all of them for help and errors. */
