@@ -35,10 +35,9 @@ export async function fetchFastForward(target: FetchTarget): Promise<FetchResult
   const upstream = `refs/remotes/${remote}/${branch}`;
   const tip = (await git.revparse([upstream]).catch((e: unknown) => fail(`the remote has no branch ${branch}`, e))).trim();
   if (tip === previous) return { commit: tip, previous };
-  const ancestor = await git
-    .raw(['merge-base', '--is-ancestor', previous, tip])
-    .then(() => true)
-    .catch(() => false);
+  // Not `merge-base --is-ancestor`: simple-git resolves a non-zero exit that prints nothing.
+  const base = (await git.raw(['merge-base', previous, tip]).catch(() => '')).trim();
+  const ancestor = base === previous;
   if (!ancestor) {
     fail(
       `not a fast-forward: ${remote}/${branch} is at ${tip.slice(0, 12)}, which does not contain the checked-out ${previous.slice(0, 12)} (was the branch force-pushed, or are there local commits?); nothing was changed`,
