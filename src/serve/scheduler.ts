@@ -66,7 +66,7 @@ export class Scheduler {
   /** Stops firing; queued jobs that have not started are dropped. Resolves when the running one settles. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(this.handles.map((h) => h.stop()));
+    for (const h of this.handles) await Promise.resolve(h.stop());
     this.handles.length = 0;
   }
 
