@@ -64,6 +64,8 @@ export async function runJob(job: ScheduledJob, commit: string | undefined, deps
   let body: Body;
   try {
     body = await runBody(job, deps, signal);
+    // Stopped from outside but returned (apply settles what was in flight and reports it): say so.
+    if (signal.aborted && body.result !== 'ok') body = { ...body, result: 'interrupted', message: deps.redactor.redact(describeReason(signal.reason)) };
   } catch (e) {
     const exitCode = e instanceof Interruption ? e.exitStatus : e instanceof TenantformError ? e.exitCode : ExitCode.error;
     const result: JobResult = e instanceof Interruption ? 'interrupted' : exitCode === ExitCode.refused ? 'refused' : 'failed';
@@ -72,6 +74,10 @@ export async function runJob(job: ScheduledJob, commit: string | undefined, deps
     if (job === 'apply') deps.onLease?.(false);
   }
   return { job, commit, startedAt, finishedAt: now().toISOString(), ...body };
+}
+
+function describeReason(reason: unknown): string {
+  return reason instanceof Interruption ? reason.why : reason instanceof Error ? reason.message : String(reason);
 }
 
 function byCode(exitCode: number): JobResult {

@@ -27,10 +27,16 @@ export interface ServeWorld {
   stop(): Promise<number>;
 }
 
-export async function startServeWorld(opts: { schedules: string; env?: Record<string, string>; deps?: ServeDependencies } = { schedules: '' }): Promise<ServeWorld> {
+export interface ServeRepo {
+  world: ApplyWorld;
+  push(opts?: { force?: boolean }): Promise<string>;
+}
+
+/** The apply world as a git checkout of a bare remote, with `schedules` appended to fleet.yaml. */
+export async function startServeRepo(schedules: string): Promise<ServeRepo> {
   const world = await startApplyWorld();
   const dir = world.dir;
-  appendFileSync(join(dir, 'fleet.yaml'), opts.schedules);
+  appendFileSync(join(dir, 'fleet.yaml'), schedules);
   writeFileSync(join(dir, '.gitignore'), 'audit.db*\n');
   const git = simpleGit({ baseDir: dir });
   await git.raw(['init', '-q', '--initial-branch=main']);
@@ -44,7 +50,21 @@ export async function startServeWorld(opts: { schedules: string; env?: Record<st
   await simpleGit().clone(remote, dev);
   const devGit = simpleGit({ baseDir: dev });
   let n = 0;
+  return {
+    world,
+    async push(p = {}) {
+      writeFileSync(join(dev, 'NOTES.md'), `change ${++n}\n`);
+      await devGit.add('NOTES.md');
+      await devGit.raw([...IDENTITY, 'commit', '-q', ...(p.force ? ['--amend'] : []), '-m', `notes ${n}`]);
+      await devGit.raw(['push', '-q', ...(p.force ? ['--force'] : []), 'origin', 'HEAD:main']);
+      return (await devGit.revparse(['HEAD'])).trim();
+    },
+  };
+}
 
+export async function startServeWorld(opts: { schedules: string; env?: Record<string, string>; deps?: ServeDependencies } = { schedules: '' }): Promise<ServeWorld> {
+  const { world, push } = await startServeRepo(opts.schedules);
+  const dir = world.dir;
   const expressions = new Map<string, string>();
   const schedule: ScheduleFn = (expression, _fire, options) => {
     expressions.set(options.name.replace('tenantform-', ''), expression);
@@ -64,13 +84,7 @@ export async function startServeWorld(opts: { schedules: string; env?: Record<st
     stderr: () => io.err.join(''),
     stdout: () => io.out.join(''),
     expressions,
-    async push(p = {}) {
-      writeFileSync(join(dev, 'NOTES.md'), `change ${++n}\n`);
-      await devGit.add('NOTES.md');
-      await devGit.raw([...IDENTITY, 'commit', '-q', ...(p.force ? ['--amend'] : []), '-m', `notes ${n}`]);
-      await devGit.raw(['push', '-q', ...(p.force ? ['--force'] : []), 'origin', 'HEAD:main']);
-      return (await devGit.revparse(['HEAD'])).trim();
-    },
+    push,
     async stop() {
       stop();
       const code = await exit;
