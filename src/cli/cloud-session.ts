@@ -8,20 +8,23 @@ import type { CloudSessionFactory } from '../app/ports.js';
 import { createAwsClients } from '../aws/clients.js';
 import { createCloudflareContext } from '../cloudflare/client.js';
 import { createLiveReaders } from '../live/readers.js';
+import { countingGate, type CallObserver } from '../rate/counting.js';
 import { createRateGate, RateBudgets, systemClock } from '../rate/index.js';
 
 export type { CloudSession } from '../app/ports.js';
 
-export function cloudSessionFactory(env: NodeJS.ProcessEnv): CloudSessionFactory {
+/** `observeCalls` hears of every call attempt and throttling answer (serve's metrics). */
+export function cloudSessionFactory(env: NodeJS.ProcessEnv, observeCalls?: CallObserver): CloudSessionFactory {
   return (opts) => {
     const clock = opts.clock ?? systemClock;
-    const gate = createRateGate({
+    const paced = createRateGate({
       budgets: new RateBudgets(opts.budgets, clock),
       awsAccount: env.AWS_PROFILE ?? 'default',
       region: opts.region,
       cloudflareAccountId: opts.cloudflare.accountId,
       retry: { clock },
     });
+    const gate = observeCalls ? countingGate(paced, observeCalls) : paced;
     // 429s go to the gate, which spends a budget token and counts each retry; the SDK's own retry would not.
     const cloudflare = createCloudflareContext({
       ...opts.cloudflare,

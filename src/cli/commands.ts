@@ -19,6 +19,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'init', load: async () => (await import('./init.js')).initCommand },
   { name: 'import', load: async () => (await import('./import.js')).importCommand },
   { name: 'iam-policy', load: async () => (await import('./iam-policy.js')).iamPolicyCommand },
+  { name: 'serve', load: async () => (await import('./serve.js')).serveCommand },
 ];
 
 /** The modules a command line needs: only the named subcommand's, or all of them for help and errors. */

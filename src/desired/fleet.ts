@@ -16,7 +16,8 @@ import {
   DEFAULT_VOLUME_FLOORS,
 } from './defaults.js';
 import { imageWarning } from './images.js';
-import type { AmiPin, Budgets, Environment, FleetSpec, RateBudget, RolloutBatch, TierSpec } from './model.js';
+import type { AmiPin, Budgets, Environment, FleetSpec, RateBudget, RolloutBatch, Schedules, TierSpec } from './model.js';
+import { checkSchedules } from './schedules.js';
 import { located, type ParsedYaml } from './source.js';
 
 type Partial2<T> = { [K in keyof T]?: T[K] extends object ? Partial2<T[K]> : T[K] };
@@ -42,6 +43,7 @@ export interface RawFleet {
   deletion?: Partial<FleetSpec['deletion']>;
   budgets?: Partial2<Budgets>;
   quotas?: { tunnelsPerAccount?: number; dnsRecordsPerZone?: number; vcpus?: number };
+  schedules?: Schedules;
 }
 
 /** Builds the FleetSpec from a schema-valid fleet.yaml; undefined when a rule fails. */
@@ -131,6 +133,8 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     );
   }
 
+  checkSchedules(raw.schedules, error);
+
   if (diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) return undefined;
 
   const amiPins: AmiPin[] = [];
@@ -160,6 +164,7 @@ export function buildFleet(parsed: ParsedYaml, diagnostics: Diagnostic[]): Fleet
     deletion: { ...DEFAULT_DELETION, ...raw.deletion },
     budgets: mergeBudgets(raw.budgets),
     quotas: { ...DEFAULT_QUOTAS, vcpus: undefined, ...raw.quotas },
+    ...(raw.schedules ? { schedules: { ...raw.schedules } } : {}),
   };
 }
 

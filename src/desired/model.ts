@@ -67,12 +67,15 @@ export interface FleetSpec {
   guards: {
     maxDeletes: number;
     maxTerminations: number;
-    /** Replaced instances per plan; absent only in specs and plans made before the guard existed. */ maxReplacements?: number;
+    /** Replaced instances per plan; absent only in specs and plans made before the guard existed. */
+    maxReplacements?: number;
   };
   deletion: { secretRecoveryWindowDays: number; terminationDeadlineSeconds: number };
   budgets: Budgets;
   /** Account and zone quotas a plan is checked against (src/plan/quotas.ts). */
   quotas: QuotaLimits;
+  /** `tenantform serve`'s cron expressions (node-cron syntax, UTC); a job without one does not run. */
+  schedules?: Schedules;
 }
 
 /**
@@ -85,6 +88,9 @@ export interface QuotaLimits {
   dnsRecordsPerZone: number;
   vcpus: number | undefined;
 }
+
+export type ScheduledJob = 'plan' | 'drift' | 'sweep' | 'apply';
+export type Schedules = Partial<Record<ScheduledJob, string>>;
 
 /** Rate budgets (requests per second with a burst) and concurrency, per API family. */
 export interface RateBudget {
