@@ -38,8 +38,11 @@ describe('tenantform serve against the emulators', () => {
       expect((await fetch(`${w.url}${path}`)).status).toBe(401);
       expect((await fetch(`${w.url}${path}`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
     }
-    // No web view wired: anything but the two endpoints is 404 once authorised.
-    expect((await fetch(`${w.url}/`, auth)).status).toBe(404);
+    // Once authorised, / is the read-only web view serve mounts; a path nobody handles is 404.
+    const page = await fetch(`${w.url}/`, auth);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect((await fetch(`${w.url}/no-such-page`, auth)).status).toBe(404);
   });
 
   it('runs plan, drift and a sweep dry run, each after pulling the newly pushed commit, and counts them', async () => {
