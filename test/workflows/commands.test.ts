@@ -334,9 +334,10 @@ describe('sweep.yml on a schedule', () => {
     await w?.h.close();
   });
 
+  const ec2 = () => w.h.aws.clients().ec2;
   const issueStep = (job: JobRun) => job.steps.find((s) => s.uses?.startsWith('actions/github-script@'))!;
   const tenantGroup = async (orgId: string) => {
-    const res = await w.h.aws.clients().ec2.send(
+    const res = await ec2().send(
       new DescribeSecurityGroupsCommand({
         Filters: [
           { Name: 'tag:OrgID', Values: [orgId] },
@@ -348,7 +349,7 @@ describe('sweep.yml on a schedule', () => {
     return res.SecurityGroups![0]!;
   };
   const liveGroups = async () =>
-    ((await w.h.aws.clients().ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:ManagedBy', Values: ['tenantform'] }] }))).SecurityGroups ?? [])
+    ((await ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:ManagedBy', Values: ['tenantform'] }] }))).SecurityGroups ?? [])
       .map((g) => g.GroupId!)
       .sort();
 
@@ -380,14 +381,12 @@ describe('sweep.yml on a schedule', () => {
     { timeout: 120_000 },
     async () => {
       const group = await tenantGroup(ACME.orgId);
-      await w.h.aws
-        .clients()
-        .ec2.send(
-          new AuthorizeSecurityGroupIngressCommand({
-            GroupId: group.GroupId,
-            IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-          }),
-        );
+      await ec2().send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: group.GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
       const first = await runWorkflow(workflow('sweep.yml'), w.ctx(schedule));
       const job = first.report!;
       const drift = step(job, 'drift');
@@ -413,14 +412,12 @@ describe('sweep.yml on a schedule', () => {
       expect(api.issues[0]!.body).toContain('second run');
       expectNoSecret(first, w);
 
-      await w.h.aws
-        .clients()
-        .ec2.send(
-          new RevokeSecurityGroupIngressCommand({
-            GroupId: group.GroupId,
-            IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-          }),
-        );
+      await ec2().send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: group.GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
     },
   );
 
