@@ -352,6 +352,21 @@ describe('sweep.yml on a schedule', () => {
     ((await ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:ManagedBy', Values: ['tenantform'] }] }))).SecurityGroups ?? [])
       .map((g) => g.GroupId!)
       .sort();
+  /** Instances tenantform made that are not being terminated, with their state. */
+  const liveInstances = async () =>
+    (
+      await ec2().send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag:ManagedBy', Values: ['tenantform'] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+        }),
+      )
+    )
+      .Reservations!.flatMap((r) => r.Instances ?? [])
+      .map((i) => `${i.InstanceId} ${i.State?.Name}`)
+      .sort();
 
   it('after an apply: drift and sweep exit 0, nothing found, no issue opened and an open one closed', { timeout: 120_000 }, async () => {
     const jobs = await runWorkflow(workflow('sweep.yml'), w.ctx(schedule));
@@ -423,6 +438,8 @@ describe('sweep.yml on a schedule', () => {
 
   it('an orphan (a tenant removed from the repository after apply): sweep exits 2 as a dry run and deletes nothing', { timeout: 120_000 }, async () => {
     const before = await liveGroups();
+    const instancesBefore = await liveInstances();
+    expect(instancesBefore.length).toBeGreaterThan(0);
     const globexGroup = (await tenantGroup(GLOBEX.orgId)).GroupId!;
     rmSync(join(w.dir, 'tenants', GLOBEX.slug), { recursive: true });
     await commitAll(w.dir, 'globex leaves');
@@ -435,6 +452,7 @@ describe('sweep.yml on a schedule', () => {
     expect(job.summary).toContain(globexGroup);
     expect(issueStep(job).env.FOUND).toBe('true');
     expect(await liveGroups()).toEqual(before);
+    expect(await liveInstances()).toEqual(instancesBefore);
     expect(before).toContain(globexGroup);
     expectNoSecret(jobs, w);
   });
