@@ -1,16 +1,11 @@
 /**
- * The commands plan.yml and apply.yml run, run in their order with their exit-code handling,
+ * The commands plan.yml, apply.yml and sweep.yml run, run in their order with their exit-code handling,
  * against the emulators: the steps come from the YAML (test/workflows/runner.ts), so the test
  * follows the workflow. The runner machine's own environment holds only PATH, HOME and the
  * emulator endpoints; everything else reaches tenantform through the workflow's `env:` mapping of
  * secrets and variables, which is what proves those names are the ones the product reads.
- *
- * sweep.yml: its drift and sweep commands do not exist on this branch yet, so only its shape is
- * checked here. TO COMPLETE once `tenantform drift` and `tenantform sweep` exist: run sweep.yml like
- * apply.yml below against a world with (a) nothing to report (both steps exit 0, found=false, the
- * issue step would close an open issue), (b) a drifted instance (drift exits 2, found=true, the job
- * still succeeds, one issue opened then updated on the next run via runIssueScript), (c) an orphan
- * (sweep exits 2, nothing deleted), (d) an error (exit 1 fails the job).
+ * sweep.yml: drift and sweep (dry run) after an apply, with drift and an orphan made from outside,
+ * and with an error; its issue script runs against an in-memory issues API.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -297,5 +292,180 @@ describe('apply.yml on a push to the default branch', () => {
   it('does not apply a push to another branch', async () => {
     const jobs = await runWorkflow(workflow('apply.yml'), w.ctx({ ref_name: 'feature', event: { repository: { default_branch: 'main' } } }));
     expect(jobs.apply!.conclusion).toBe('skipped');
+  });
+});
+
+interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  comments: string[];
+}
+/** The issues API the sweep workflow's script calls, in memory (GitHub's shapes, only the fields it reads). */
+function issuesApi(initial: Issue[] = []) {
+  const list: Issue[] = initial;
+  const issues = {
+    listForRepo: async ({ state }: { state: string }) => ({ data: list.filter((i) => i.state === state) }),
+    create: async ({ title, body }: { title: string; body: string }) => void list.push({ number: list.length + 1, title, body, state: 'open', comments: [] }),
+    update: async ({ issue_number, body, state }: { issue_number: number; body?: string; state?: 'open' | 'closed' }) => {
+      const issue = list.find((i) => i.number === issue_number)!;
+      if (body !== undefined) issue.body = body;
+      if (state !== undefined) issue.state = state;
+    },
+    createComment: async ({ issue_number, body }: { issue_number: number; body: string }) => void list.find((i) => i.number === issue_number)!.comments.push(body),
+  };
+  return { issues: list, github: { paginate: async (fn: (a: unknown) => Promise<{ data: unknown[] }>, args: unknown) => (await fn(args)).data, rest: { issues } } };
+}
+
+describe('sweep.yml on a schedule', () => {
+  let w: World;
+  const schedule = { event: {} };
+  const context = { repo: { owner: 'o', repo: 'fleet' }, serverUrl: 'https://github.example', runId: 42 };
+  beforeAll(async () => {
+    w = await startWorld();
+    writeTenant(w.dir, ACME);
+    writeTenant(w.dir, GLOBEX);
+    await commitAll(w.dir, 'two tenants');
+    const applied = await runWorkflow(workflow('apply.yml'), w.ctx({ ref_name: 'main', event: { repository: { default_branch: 'main' } } }));
+    expect(step(applied.apply!, 'apply').code).toBe(0);
+  }, 240_000);
+  afterAll(async () => {
+    await w?.h.close();
+  });
+
+  const ec2 = () => w.h.aws.clients().ec2;
+  const issueStep = (job: JobRun) => job.steps.find((s) => s.uses?.startsWith('actions/github-script@'))!;
+  const tenantGroup = async (orgId: string) => {
+    const res = await ec2().send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'tag:OrgID', Values: [orgId] },
+          { Name: 'tag:Role', Values: ['tenant'] },
+        ],
+      }),
+    );
+    expect(res.SecurityGroups).toHaveLength(1);
+    return res.SecurityGroups![0]!;
+  };
+  const liveGroups = async () =>
+    ((await ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:ManagedBy', Values: ['tenantform'] }] }))).SecurityGroups ?? [])
+      .map((g) => g.GroupId!)
+      .sort();
+  /** Instances tenantform made that are not being terminated, with their state. */
+  const liveInstances = async () =>
+    (
+      await ec2().send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag:ManagedBy', Values: ['tenantform'] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+        }),
+      )
+    )
+      .Reservations!.flatMap((r) => r.Instances ?? [])
+      .map((i) => `${i.InstanceId} ${i.State?.Name}`)
+      .sort();
+
+  it('after an apply: drift and sweep exit 0, nothing found, no issue opened and an open one closed', { timeout: 120_000 }, async () => {
+    const jobs = await runWorkflow(workflow('sweep.yml'), w.ctx(schedule));
+    expect(jobs.fleet!.outputs).toEqual({ environment: 'dev' });
+    const job = jobs.report!;
+    expect(job.environment).toBe('dev-plan');
+    expect(step(job, 'drift').code).toBe(0);
+    expect(step(job, 'drift').outputs).toEqual({ found: 'false' });
+    expect(step(job, 'sweep').code).toBe(0);
+    expect(step(job, 'sweep').outputs).toEqual({ found: 'false' });
+    expect(job.conclusion).toBe('success');
+    const script = issueStep(job);
+    expect(script.ran).toBe(true);
+    expect(script.env.FOUND).toBe('false');
+
+    const none = issuesApi();
+    await runScript(script, none.github, context);
+    expect(none.issues).toEqual([]);
+    const stale = issuesApi([{ number: 1, title: 'tenantform: drift or orphaned resources', body: '<!-- tenantform-drift -->\nold', state: 'open', comments: [] }]);
+    await runScript(script, stale.github, context);
+    expect(stale.issues).toMatchObject([{ number: 1, state: 'closed', comments: [expect.stringContaining('No drift and no orphans')] }]);
+    expectNoSecret(jobs, w);
+  });
+
+  it(
+    'a drifted security group (tcp/22 opened from outside): drift exits 2, counted as found, the job succeeds, one issue opened then updated',
+    { timeout: 120_000 },
+    async () => {
+      const group = await tenantGroup(ACME.orgId);
+      await ec2().send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: group.GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
+      const first = await runWorkflow(workflow('sweep.yml'), w.ctx(schedule));
+      const job = first.report!;
+      const drift = step(job, 'drift');
+      expect(drift.code).toBe(0); // the script maps tenantform's exit 2 to found=true
+      expect(drift.outputs).toEqual({ found: 'true' });
+      expect(step(job, 'sweep').outputs).toEqual({ found: 'false' });
+      expect(job.conclusion).toBe('success');
+      expect(job.summary).toContain(group.GroupId!);
+      const script = issueStep(job);
+      expect(script.env.FOUND).toBe('true');
+
+      const api = issuesApi();
+      await runScript(script, api.github, context);
+      expect(api.issues).toHaveLength(1);
+      expect(api.issues[0]!.body).toContain('<!-- tenantform-drift -->');
+      expect(api.issues[0]!.body).toContain(group.GroupId!);
+      const second = await runWorkflow(workflow('sweep.yml'), w.ctx(schedule));
+      const again = issueStep(second.report!);
+      writeFileSync(join(again.env.REPORT_DIR!, 'drift.md'), 'second run\n');
+      await runScript(again, api.github, context);
+      expect(api.issues).toHaveLength(1);
+      expect(api.issues[0]).toMatchObject({ number: 1, state: 'open' });
+      expect(api.issues[0]!.body).toContain('second run');
+      expectNoSecret(first, w);
+
+      await ec2().send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: group.GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
+    },
+  );
+
+  it('an orphan (a tenant removed from the repository after apply): sweep exits 2 as a dry run and deletes nothing', { timeout: 120_000 }, async () => {
+    const before = await liveGroups();
+    const instancesBefore = await liveInstances();
+    expect(instancesBefore.length).toBeGreaterThan(0);
+    const globexGroup = (await tenantGroup(GLOBEX.orgId)).GroupId!;
+    rmSync(join(w.dir, 'tenants', GLOBEX.slug), { recursive: true });
+    await commitAll(w.dir, 'globex leaves');
+    const jobs = await runWorkflow(workflow('sweep.yml'), w.ctx(schedule));
+    const job = jobs.report!;
+    const sweep = step(job, 'sweep');
+    expect(sweep.code).toBe(0);
+    expect(sweep.outputs).toEqual({ found: 'true' });
+    expect(job.conclusion).toBe('success');
+    expect(job.summary).toContain(globexGroup);
+    expect(issueStep(job).env.FOUND).toBe('true');
+    expect(await liveGroups()).toEqual(before);
+    expect(await liveInstances()).toEqual(instancesBefore);
+    expect(before).toContain(globexGroup);
+    expectNoSecret(jobs, w);
+  });
+
+  it('fails on exit 1 (a wiring error): the job fails and the issue is left alone', async () => {
+    const jobs = await runWorkflow(workflow('sweep.yml'), w.ctx(schedule, ['CLOUDFLARE_ZONE_ID']));
+    const job = jobs.report!;
+    const drift = step(job, 'drift');
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('::error::tenantform drift exited 1');
+    expect(job.conclusion).toBe('failure');
+    expect(step(job, 'sweep').ran).toBe(false);
+    expect(issueStep(job).ran).toBe(false);
+    expectNoSecret(jobs, w);
   });
 });
