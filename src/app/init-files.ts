@@ -72,12 +72,15 @@ tenantImage: ${s.tenantImage}
 # rollout:
 #   batches: [1, "25%", "100%"]
 #   maxFailureRatio: 0.1
+#   # After each wave, every tenant of the wave must answer 2xx here before the next wave starts.
+#   healthCheck: { url: "https://{slug}.{appDomain}/healthz", timeoutSeconds: 120, intervalSeconds: 5 }
 
 # Safety limits checked before anything changes (plan/apply --allow-deletes N and
 # --allow-terminations N lift them for one run).
 # guards:
 #   maxDeletes: 3 # tenant deletes per plan
 #   maxTerminations: 5 # instance terminations outside a tenant cascade
+#   maxReplacements: 5 # instances replaced per plan (--allow-replacements N)
 
 # How deletes behave.
 # deletion:
@@ -96,6 +99,18 @@ tenantImage: ${s.tenantImage}
 #   secretsManager: { perSecond: 50, burst: 50 }
 #   ssm: { perSecond: 5, burst: 10 }
 #   cloudflare: { requests: 1200, windowSeconds: 300 }
+
+# Quotas a plan is checked against before anything is created (refused over, warned within 10%).
+# quotas:
+#   tunnelsPerAccount: 1000 # Cloudflare tunnels per account
+#   dnsRecordsPerZone: 3500 # DNS records per zone (200 on a Free zone)
+#   vcpus: 64 # EC2 On-Demand Standard vCPUs, used only when Service Quotas cannot be read
+
+# tenantform serve's jobs: node-cron expressions (an optional seconds field first), UTC; apply has none by default.
+# schedules:
+#   plan: "*/15 * * * *"
+#   drift: "0 * * * *"
+#   sweep: "30 2 * * *"
 `;
 }
 

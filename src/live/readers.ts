@@ -24,6 +24,7 @@ import type Cloudflare from 'cloudflare';
 import type { CloudflaredListParams } from 'cloudflare/resources/zero-trust/tunnels/cloudflared/cloudflared';
 import type { RecordListParams, RecordResponse } from 'cloudflare/resources/dns/records';
 import type { CloudflareTunnel } from 'cloudflare/resources/shared';
+import { InternalError } from '../errors.js';
 import type { ObservedService } from './model.js';
 
 export interface Ec2Reader {
@@ -174,7 +175,7 @@ export function createLiveReaders(src: ReaderSources): LiveReaders {
         if (!held) {
           held = sq
             ? aws('servicequotas', 'GetServiceQuota', () => sq.send(new GetServiceQuotaCommand({ ServiceCode: serviceCode, QuotaCode: quotaCode })))
-            : Promise.reject(new Error('no Service Quotas client in this session'));
+            : Promise.reject(new InternalError('no Service Quotas client in this session', { operation: 'read service quota', resource: key }));
           quotaValues.set(key, held);
         }
         return held;
