@@ -210,7 +210,7 @@ const cases: Case[] = [
     changes: { 'fleet.yaml': fleetWith('guards:\n  maxDelete: 5\n  sweep: true\n') },
     errors: [
       { file: 'fleet.yaml', line: 12, col: 3, path: 'guards.maxDelete', message: 'Unknown key "maxDelete"; did you mean "maxDeletes"?' },
-      { file: 'fleet.yaml', line: 13, col: 3, path: 'guards.sweep', message: 'Unknown key "sweep"; allowed keys here are maxDeletes, maxTerminations.' },
+      { file: 'fleet.yaml', line: 13, col: 3, path: 'guards.sweep', message: 'Unknown key "sweep"; allowed keys here are maxDeletes, maxTerminations, maxReplacements.' },
     ],
   },
   {
