@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     // Same speed-only moto patch as bench:plan: tag lookups by resource instead of a scan of all tags.
     process.env.PYTHONPATH = [resolve(import.meta.dirname, 'moto-tag-index'), process.env.PYTHONPATH].filter(Boolean).join(':');
     moto = await startMotoServer();
-    aws = await startAwsEmulator({ moto });
+    // The account's vCPU quota must hold the fleet: 600 instances would pass the proxy's default 1,152.
+    aws = await startAwsEmulator({ moto, faithful: { ec2VcpuQuota: 100_000 } });
     cf = await startCloudflareDouble({ zoneName: ZONE });
     // The harness's /24 subnet runs out of private addresses after ~250 instances (moto then answers 500).
     const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));

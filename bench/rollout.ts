@@ -149,7 +149,8 @@ async function main(): Promise<void> {
     for (const t of generatedTenants(tenants, 0)) writeTenant(dir, t);
     process.env.PYTHONPATH = [resolve(import.meta.dirname, 'moto-tag-index'), process.env.PYTHONPATH].filter(Boolean).join(':');
     moto = await startMotoServer();
-    aws = await startAwsEmulator({ moto });
+    // The account's vCPU quota must hold the fleet: 600 instances would pass the proxy's default 1,152.
+    aws = await startAwsEmulator({ moto, faithful: { ec2VcpuQuota: 100_000 } });
     cf = await startCloudflareDouble({ zoneName: ZONE });
     const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));
     enforce(aws, cf, budgets);
