@@ -14,6 +14,10 @@ afterAll(() => repo.world.close());
 describe('serve on SIGTERM mid-apply', () => {
   it('aborts the apply safely after the stop deadline, records it interrupted, releases the lease and exits 0', async () => {
     const { world } = repo;
+    // Launched instances stay pending for 30 s of wall time (as on AWS, where a launch takes a
+    // while), so the apply is still waiting for them when the 1 s stop deadline passes: without
+    // this, a quick apply could finish inside the deadline and the abort would never be tested.
+    world.aws.faults.faithful.transitionMs = 30_000;
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, world.dir, world.db], {
       // From the project root, so the child resolves tsx; the fleet checkout is passed as --repo.
       cwd: new URL('../../', import.meta.url).pathname,
