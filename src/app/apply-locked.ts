@@ -26,6 +26,7 @@ import type { AuditStore, RunStatus } from '../store/index.js';
 import type { ApplyInput } from './apply-input.js';
 import type { ApplySource } from './apply-source.js';
 import type { ProgressSink } from './ports.js';
+import { auditWriteWarnings } from './recorded-run.js';
 
 export interface LockedInput {
   input: ApplyInput;
@@ -149,7 +150,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       },
       onWave: (event) => progress({ kind: 'wave', event }),
     });
-    for (const e of await recorder.flush()) progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
+    for (const message of auditWriteWarnings(await recorder.flush())) progress({ kind: 'warning', message });
 
     const code = changeSetExitCode(changeSet);
     const status = code === ExitCode.ok ? 'succeeded' : signal.aborted ? 'interrupted' : 'partial';

@@ -13,19 +13,17 @@
  * thrown as TenantformErrors (lock held, stale plan, guards: exit 3; bad input: exit 1), after the
  * run is recorded.
  */
-import { randomUUID } from 'node:crypto';
 import type { ChangeSet } from '../apply/changeset.js';
 import type { Diagnostic } from '../desired/diagnostics.js';
-import { ExitCode, TenantformError, tagRunId } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { unknownReplaceTargets } from '../plan/diff.js';
 import type { Plan } from '../plan/model.js';
-import { currentHolder, withLease, type RunStatus } from '../store/index.js';
 import type { ApplyInput } from './apply-input.js';
 import { applyLocked } from './apply-locked.js';
 import { localStoreWarning } from './ci-warning.js';
 import { loadApplySource } from './apply-source.js';
-import { Interruption } from './interrupt.js';
 import { noProgress } from './ports.js';
+import { recordedRun } from './recorded-run.js';
 import { parseReplace } from './replace.js';
 
 export type { ApplyInput } from './apply-input.js';
@@ -53,59 +51,29 @@ export async function applyFleet(input: ApplyInput): Promise<ApplyResult> {
   const store = await input.openStore();
   const localWarning = localStoreWarning(store, input.repoDir, input.ci ?? false);
   if (localWarning) progress({ kind: 'warning', message: localWarning });
-  const runId = randomUUID();
-  const holder = currentHolder(runId);
-  let code: number = ExitCode.error;
-  let status: Exclude<RunStatus, 'running'> = 'failed';
-  let summary: unknown;
   try {
-    await store.startRun({ runId, command: 'apply', environment, gitCommit: gitCommit.commit, host: holder.host, pid: holder.pid });
-    const result = await withLease(
+    const { result, runId } = await recordedRun({
       store,
+      command: 'apply',
       environment,
-      holder,
-      async (signal) => {
+      gitCommit: gitCommit.commit,
+      lockTtlMs: input.lockTtlMs,
+      signal: input.signal,
+      progress,
+      failureSummary: gitCommit.dirty ? { dirtyTree: gitCommit.dirty } : undefined,
+      work: async ({ runId, signal }) => {
         await input.onLocked?.();
         if (gitCommit.note) progress({ kind: 'note', message: gitCommit.note });
         return applyLocked({ input, progress, source, store, runId, signal, replace, gitCommit: gitCommit.commit });
       },
-      {
-        ttlMs: input.lockTtlMs,
-        ...(input.signal ? { signal: input.signal } : {}),
-        onReclaimed: (previous, reason) =>
-          progress({
-            kind: 'note',
-            message: `reclaimed the lease of run ${previous.holder.runId} (pid ${previous.holder.pid} on ${previous.holder.host}): ${reason === 'expired' ? 'it expired' : 'that process is gone'}; the run is recorded as abandoned`,
-          }),
-        // The process may end as soon as this is recorded: before the `finally` below runs.
-        onAbort: (reason) => store.finishRun({ runId, status: 'interrupted', exitCode: exitStatusOf(reason), summary: { error: messageOf(reason) } }),
-        onAbortHandled: () => progress({ kind: 'interrupted' }),
-      },
-    );
-    code = result.code;
-    status = result.status;
-    summary = gitCommit.dirty ? { ...(result.summary as object), dirtyTree: gitCommit.dirty } : result.summary;
-    return { code, runId, ...(result.plan ? { plan: result.plan } : {}), ...(result.changeSet ? { changeSet: result.changeSet } : {}) };
-  } catch (e) {
-    code = e instanceof Interruption ? e.exitStatus : e instanceof TenantformError ? e.exitCode : ExitCode.error;
-    status = e instanceof Interruption ? 'interrupted' : code === ExitCode.refused ? 'refused' : 'failed';
-    summary = { error: messageOf(e), ...(gitCommit.dirty ? { dirtyTree: gitCommit.dirty } : {}) };
-    // A bug reported by the CLI names the run it escaped from.
-    tagRunId(e, runId);
-    throw e;
+      outcome: (r) => ({
+        code: r.code,
+        status: r.status,
+        summary: gitCommit.dirty ? { ...(r.summary as object), dirtyTree: gitCommit.dirty } : r.summary,
+      }),
+    });
+    return { code: result.code, runId, ...(result.plan ? { plan: result.plan } : {}), ...(result.changeSet ? { changeSet: result.changeSet } : {}) };
   } finally {
-    try {
-      await store.finishRun({ runId, status, exitCode: code, summary });
-    } finally {
-      await store.close();
-    }
+    await store.close();
   }
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Interruption ? e.why : e instanceof Error ? e.message : String(e);
-}
-
-function exitStatusOf(reason: unknown): number {
-  return reason instanceof Interruption ? reason.exitStatus : ExitCode.error;
 }

@@ -4,7 +4,6 @@
  * change an audit row; then the environment is observed again with the same deep checks, to
  * show what is left. Nothing is deleted (src/apply/drift-fix.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { AuditRecorder } from '../apply/audit-recorder.js';
 import { deadlinesFor, provisionWiring, systemClock, type ActContext } from '../apply/context.js';
 import { repairDrift, type FixLookup } from '../apply/drift-fix.js';
@@ -12,10 +11,11 @@ import type { Wiring } from '../config/env.js';
 import { tunnelName } from '../contract.js';
 import type { DesiredState } from '../desired/model.js';
 import type { FixOutcome } from '../drift/model.js';
-import { ExitCode, TenantformError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import type { Clock } from '../rate/index.js';
-import { currentHolder, withLease, type AuditStore, type RunStatus } from '../store/index.js';
+import type { AuditStore } from '../store/index.js';
 import { inspect, type Inspection } from './drift-inspect.js';
+import { auditWriteWarnings, recordedRun } from './recorded-run.js';
 import type { CloudSession, ProgressSink, WiringEnv } from './ports.js';
 import type { Redactor } from '../redact.js';
 
@@ -35,18 +35,16 @@ export async function fixDrift(f: FixInput): Promise<{ runId: string; outcomes: 
   const { desired, session } = f;
   const environment = desired.fleet.environment;
   const store = await f.openAuditStore();
-  const runId = randomUUID();
-  const holder = currentHolder(runId);
-  let status: Exclude<RunStatus, 'running'> = 'failed';
-  let code: number = ExitCode.error;
-  let summary: unknown;
   try {
-    await store.startRun({ runId, command: 'drift --fix', environment, gitCommit: desired.commit, host: holder.host, pid: holder.pid });
-    const result = await withLease(
+    const { result, runId } = await recordedRun({
       store,
+      command: 'drift --fix',
       environment,
-      holder,
-      async () => {
+      gitCommit: desired.commit,
+      lockTtlMs: f.lockTtlMs,
+      signal: f.input.signal,
+      progress: f.progress,
+      work: async ({ runId }) => {
         const recorder = new AuditRecorder({ store, runId, environment, gitCommit: desired.commit, slugOf: slugIndex(desired) });
         const ctx: ActContext = {
           wiring: provisionWiring(f.wiring),
@@ -62,29 +60,23 @@ export async function fixDrift(f: FixInput): Promise<{ runId: string; outcomes: 
           audit: recorder.event,
         };
         const outcomes = await repairDrift(ctx, f.before.findings, lookupFor(desired, f.before));
-        for (const e of await recorder.flush())
-          f.progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
+        for (const message of auditWriteWarnings(await recorder.flush())) f.progress({ kind: 'warning', message });
         return outcomes;
       },
-      { ttlMs: f.lockTtlMs, ...(f.input.signal ? { signal: f.input.signal } : {}) },
-    );
-    const failed = result.filter((o) => o.status === 'failed').length;
-    status = failed > 0 ? 'partial' : 'succeeded';
-    code = failed > 0 ? ExitCode.partial : ExitCode.ok;
-    summary = { fixed: result.filter((o) => o.status === 'fixed').length, failed, left: result.filter((o) => o.status !== 'fixed' && o.status !== 'failed').length };
+      outcome: (outcomes) => {
+        const failed = outcomes.filter((o) => o.status === 'failed').length;
+        const fixed = outcomes.filter((o) => o.status === 'fixed').length;
+        return {
+          code: failed > 0 ? ExitCode.partial : ExitCode.ok,
+          status: failed > 0 ? 'partial' : 'succeeded',
+          summary: { fixed, failed, left: outcomes.length - fixed - failed },
+        };
+      },
+    });
     const after = await inspect({ session, desired, wiring: f.wiring, env: f.input.wiringEnv, chooseDeep: () => Promise.resolve(f.before.deepChecked) });
     return { runId, outcomes: result, after };
-  } catch (e) {
-    code = e instanceof TenantformError ? e.exitCode : ExitCode.error;
-    status = code === ExitCode.refused ? 'refused' : 'failed';
-    summary = { error: e instanceof Error ? e.message : String(e) };
-    throw e;
   } finally {
-    try {
-      await store.finishRun({ runId, status, exitCode: code, summary });
-    } finally {
-      await store.close();
-    }
+    await store.close();
   }
 }
 

@@ -7,13 +7,14 @@
  * renamed, commented or copied, `failed` (with the redacted error) for the step that failed. Rows
  * name resources and tag keys, never a bundle value.
  */
-import { randomUUID } from 'node:crypto';
 import { AuditRecorder } from '../apply/audit-recorder.js';
 import type { AdoptionStep } from '../apply/import-adopt.js';
 import type { DesiredState } from '../desired/model.js';
-import { ExitCode, InternalError, TenantformError, tagRunId } from '../errors.js';
+import { InternalError } from '../errors.js';
 import { describeStep } from '../import/steps.js';
-import { currentHolder, withLease, type AuditResourceKind, type AuditStore, type RunStatus } from '../store/index.js';
+import type { AuditResourceKind, AuditStore } from '../store/index.js';
+import { noProgress } from './ports.js';
+import { auditWriteWarnings, recordedRun, statusOfCode } from './recorded-run.js';
 
 export const DEFAULT_IMPORT_LOCK_TTL_MS = 60_000;
 
@@ -33,46 +34,29 @@ export async function adoptLocked<T extends { code: number; adoption?: { applied
   if (!input.openStore) throw new InternalError('import --adopt needs the audit store', { operation: 'import --adopt', resource: 'audit store' });
   const environment = desired.fleet.environment;
   const store = await input.openStore();
-  const runId = randomUUID();
-  const holder = currentHolder(runId);
-  let code: number = ExitCode.error;
-  let status: Exclude<RunStatus, 'running'> = 'failed';
-  let summary: unknown;
   try {
-    await store.startRun({ runId, command: 'import', environment, gitCommit: desired.commit, host: holder.host, pid: holder.pid });
     const slugs = new Map(desired.tenants.map((t) => [t.spec.orgId, t.spec.slug]));
-    const recorder = new AuditRecorder({ store, runId, environment, gitCommit: desired.commit, slugOf: (orgId) => slugs.get(orgId) ?? orgId });
     let writeErrors: unknown[] = [];
-    const result = await withLease(
+    const { result, runId } = await recordedRun({
       store,
+      command: 'import',
       environment,
-      holder,
-      async () => {
+      gitCommit: desired.commit,
+      lockTtlMs: input.lockTtlMs ?? DEFAULT_IMPORT_LOCK_TTL_MS,
+      progress: noProgress,
+      work: async ({ runId }) => {
+        const recorder = new AuditRecorder({ store, runId, environment, gitCommit: desired.commit, slugOf: (orgId) => slugs.get(orgId) ?? orgId });
         try {
           return await work((step, error) => recordStep(recorder, step, error));
         } finally {
           writeErrors = await recorder.flush();
         }
       },
-      { ttlMs: input.lockTtlMs ?? DEFAULT_IMPORT_LOCK_TTL_MS },
-    );
-    const auditWarnings = writeErrors.map((e) => `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}`);
-    code = result.code;
-    status = code === ExitCode.ok ? 'succeeded' : code === ExitCode.partial ? 'partial' : code === ExitCode.refused ? 'refused' : 'failed';
-    summary = { adopted: result.adoption?.applied ?? 0 };
-    return { ...result, runId, auditWarnings };
-  } catch (e) {
-    code = e instanceof TenantformError ? e.exitCode : ExitCode.error;
-    status = code === ExitCode.refused ? 'refused' : 'failed';
-    summary = { error: e instanceof Error ? e.message : String(e) };
-    tagRunId(e, runId);
-    throw e;
+      outcome: (r) => ({ code: r.code, status: statusOfCode(r.code), summary: { adopted: r.adoption?.applied ?? 0 } }),
+    });
+    return { ...result, runId, auditWarnings: auditWriteWarnings(writeErrors) };
   } finally {
-    try {
-      await store.finishRun({ runId, status, exitCode: code, summary });
-    } finally {
-      await store.close();
-    }
+    await store.close();
   }
 }
 

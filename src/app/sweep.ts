@@ -10,21 +10,20 @@
  * unreadable source must never make every resource an orphan. A broken one returns diagnostics
  * (exit 1) before any call. Like every use case it prints nothing and reads no process state.
  */
-import { randomUUID } from 'node:crypto';
 import { AuditRecorder } from '../apply/audit-recorder.js';
 import { deadlinesFor, provisionWiring, systemClock, type Clock, type Deadlines } from '../apply/context.js';
 import { readWiring, type Wiring } from '../config/env.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
-import { ExitCode, GuardRefusal, TenantformError, tagRunId } from '../errors.js';
+import { ExitCode, GuardRefusal } from '../errors.js';
 import { observe } from '../live/observe.js';
 import type { Redactor } from '../redact.js';
-import { currentHolder, withLease, type AuditStore, type RunStatus } from '../store/index.js';
+import type { AuditStore } from '../store/index.js';
 import { deleteOrphans } from '../sweep/act.js';
 import { findOrphans, sightingKeys } from '../sweep/find.js';
 import { SWEEP_FORMAT_VERSION, type Orphan, type SweepReport, type SweepSummary } from '../sweep/model.js';
-import { Interruption } from './interrupt.js';
+import { auditWriteWarnings, recordedRun, statusOfCode } from './recorded-run.js';
 import { noProgress, type CloudSession, type CloudSessionFactory, type ProgressSink, type WiringEnv } from './ports.js';
 
 export interface SweepInput {
@@ -135,81 +134,52 @@ async function survey(input: SweepInput, desired: DesiredState, store: AuditStor
 
 async function sweepLocked(input: SweepInput, desired: DesiredState, wiring: Wiring, store: AuditStore, progress: ProgressSink): Promise<SweepResult> {
   const environment = desired.fleet.environment;
-  const runId = randomUUID();
-  const holder = currentHolder(runId);
-  let code: number = ExitCode.error;
-  let status: Exclude<RunStatus, 'running'> = 'failed';
-  let summary: unknown;
-  try {
-    await store.startRun({ runId, command: 'sweep', environment, gitCommit: desired.commit, host: holder.host, pid: holder.pid });
-    const report = await withLease(
-      store,
-      environment,
-      holder,
-      async (signal) => {
-        await input.onLocked?.();
-        const session = openSession(input, desired);
-        try {
-          const found = await survey(input, desired, store, session, 'delete');
-          if (found.refusals.length > 0) {
-            throw new GuardRefusal(`refused by a guard, nothing was deleted:\n${found.refusals.map((r) => `  - ${r}`).join('\n')}`, {
-              operation: 'sweep',
-              resource: `environment ${environment}`,
-            });
-          }
-          const slugs = new Map(found.orphans.filter((o) => o.orgId && o.slug).map((o) => [o.orgId!, o.slug!]));
-          const recorder = new AuditRecorder({ store, runId, environment, gitCommit: desired.commit, slugOf: (orgId) => slugs.get(orgId) ?? orgId });
-          const clock = input.clock ?? systemClock;
-          const ctx = {
-            wiring: provisionWiring(wiring),
-            fleet: desired.fleet,
-            aws: session.aws,
-            cloudflare: session.cloudflare,
-            call: session.gate,
-            audit: recorder.event,
-            warn: (m: string) => progress({ kind: 'warning', message: m }),
-            redactor: input.redactor,
-            gitCommit: desired.commit,
-            clock,
-            deadlines: { ...deadlinesFor(desired.fleet), ...input.deadlines },
-          };
-          await input.onObserved?.();
-          await deleteOrphans(ctx, found.orphans, signal);
-          for (const e of await recorder.flush())
-            progress({ kind: 'warning', message: `an audit row could not be written: ${e instanceof Error ? e.message : String(e)}` });
-          found.summary = summarise(found.orphans, found.lost.length, found.summary.orphanedTenants);
-          return found;
-        } finally {
-          session.close();
+  const { result, runId } = await recordedRun({
+    store,
+    command: 'sweep',
+    environment,
+    gitCommit: desired.commit,
+    lockTtlMs: input.lockTtlMs,
+    signal: input.signal,
+    progress,
+    work: async ({ runId, signal }) => {
+      await input.onLocked?.();
+      const session = openSession(input, desired);
+      try {
+        const found = await survey(input, desired, store, session, 'delete');
+        if (found.refusals.length > 0) {
+          throw new GuardRefusal(`refused by a guard, nothing was deleted:\n${found.refusals.map((r) => `  - ${r}`).join('\n')}`, {
+            operation: 'sweep',
+            resource: `environment ${environment}`,
+          });
         }
-      },
-      {
-        ttlMs: input.lockTtlMs,
-        ...(input.signal ? { signal: input.signal } : {}),
-        onAbort: (reason) =>
-          store.finishRun({
-            runId,
-            status: 'interrupted',
-            exitCode: reason instanceof Interruption ? reason.exitStatus : ExitCode.error,
-            summary: { error: reason instanceof Interruption ? reason.why : String(reason) },
-          }),
-        onAbortHandled: () => progress({ kind: 'interrupted' }),
-      },
-    );
-    const result = withCode(report);
-    code = result.code;
-    status = code === ExitCode.partial ? 'partial' : 'succeeded';
-    summary = report.summary;
-    return { ...result, runId };
-  } catch (e) {
-    code = e instanceof Interruption ? e.exitStatus : e instanceof TenantformError ? e.exitCode : ExitCode.error;
-    status = e instanceof Interruption ? 'interrupted' : code === ExitCode.refused ? 'refused' : 'failed';
-    summary = { error: e instanceof Error ? e.message : String(e) };
-    tagRunId(e, runId);
-    throw e;
-  } finally {
-    await store.finishRun({ runId, status, exitCode: code, summary });
-  }
+        const slugs = new Map(found.orphans.filter((o) => o.orgId && o.slug).map((o) => [o.orgId!, o.slug!]));
+        const recorder = new AuditRecorder({ store, runId, environment, gitCommit: desired.commit, slugOf: (orgId) => slugs.get(orgId) ?? orgId });
+        const ctx = {
+          wiring: provisionWiring(wiring),
+          fleet: desired.fleet,
+          aws: session.aws,
+          cloudflare: session.cloudflare,
+          call: session.gate,
+          audit: recorder.event,
+          warn: (m: string) => progress({ kind: 'warning', message: m }),
+          redactor: input.redactor,
+          gitCommit: desired.commit,
+          clock: input.clock ?? systemClock,
+          deadlines: { ...deadlinesFor(desired.fleet), ...input.deadlines },
+        };
+        await input.onObserved?.();
+        await deleteOrphans(ctx, found.orphans, signal);
+        for (const message of auditWriteWarnings(await recorder.flush())) progress({ kind: 'warning', message });
+        found.summary = summarise(found.orphans, found.lost.length, found.summary.orphanedTenants);
+        return withCode(found);
+      } finally {
+        session.close();
+      }
+    },
+    outcome: (r) => ({ code: r.code, status: statusOfCode(r.code), summary: r.report.summary }),
+  });
+  return { ...result, runId };
 }
 
 /** 0 nothing found; 2 orphans found (dry run) or some left; 3 a guard refused; 4 some deletes failed. */
