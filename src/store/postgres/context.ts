@@ -51,6 +51,27 @@ export async function query<R extends pg.QueryResultRow>(
   }
 }
 
+/**
+ * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when it
+ * throws (the rollback's own failure is dropped so the first error is the one reported).
+ */
+export async function inTransaction<T>(ctx: PgContext, operation: string, resource: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await ctx.pool.connect().catch((cause: unknown) => {
+    throw wrapPgError(ctx, operation, resource, cause);
+  });
+  try {
+    await query(ctx, client, operation, resource, 'BEGIN');
+    const result = await fn(client);
+    await query(ctx, client, operation, resource, 'COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 export function wrapPgError(ctx: PgContext, operation: string, resource: string, cause: unknown): TenantformError {
   if (cause instanceof TenantformError) return cause;
   return new TenantformError(text(ctx, describePgError(cause)), { operation, resource: `${text(ctx, resource)} in audit database ${ctx.location}`, cause });

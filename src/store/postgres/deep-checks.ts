@@ -1,7 +1,7 @@
 /** Deep-check marks on PostgreSQL (table drift_deep_checks; see src/store/deep-checks.ts). */
 import type { DeepCheckMark } from '../deep-checks.js';
 import type { PgContext } from './context.js';
-import { query, wrapPgError } from './context.js';
+import { inTransaction, query } from './context.js';
 
 export async function deepCheckMarks(ctx: PgContext, environment: string): Promise<DeepCheckMark[]> {
   const res = await query<{ org_id: string; slug: string; checked_at: string; run_seq: string }>(
@@ -16,14 +16,10 @@ export async function deepCheckMarks(ctx: PgContext, environment: string): Promi
   return res.rows.map((r) => ({ orgId: r.org_id, slug: r.slug, checkedAt: r.checked_at, runSeq: Number(r.run_seq) }));
 }
 
-export async function recordDeepChecks(ctx: PgContext, environment: string, checked: ReadonlyArray<{ orgId: string; slug: string }>, at: string): Promise<void> {
+export function recordDeepChecks(ctx: PgContext, environment: string, checked: ReadonlyArray<{ orgId: string; slug: string }>, at: string): Promise<void> {
   const op = 'record deep checks';
   const resource = `environment ${environment}`;
-  const client = await ctx.pool.connect().catch((cause: unknown) => {
-    throw wrapPgError(ctx, op, resource, cause);
-  });
-  try {
-    await query(ctx, client, op, resource, 'BEGIN');
+  return inTransaction(ctx, op, resource, async (client) => {
     // Two runners recording at once must not share a sequence number: serialise on the environment.
     await query(ctx, client, op, resource, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`tenantform:deep-checks:${environment}`]);
     const top = await query<{ top: string }>(ctx, client, op, resource, 'SELECT COALESCE(MAX(run_seq), 0) AS top FROM drift_deep_checks WHERE environment = $1', [
@@ -41,11 +37,5 @@ export async function recordDeepChecks(ctx: PgContext, environment: string, chec
         [environment, c.orgId, c.slug, at, seq],
       );
     }
-    await query(ctx, client, op, resource, 'COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }

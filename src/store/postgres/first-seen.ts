@@ -1,15 +1,11 @@
 /** First sightings on PostgreSQL (table first_seen; see src/store/first-seen.ts for what they are for). */
 import type { PgContext } from './context.js';
-import { query, wrapPgError } from './context.js';
+import { inTransaction, query } from './context.js';
 
-export async function recordSightings(ctx: PgContext, environment: string, keys: readonly string[], at: string, prune: boolean): Promise<Map<string, string>> {
+export function recordSightings(ctx: PgContext, environment: string, keys: readonly string[], at: string, prune: boolean): Promise<Map<string, string>> {
   const op = 'record first sightings';
   const resource = `environment ${environment}`;
-  const client = await ctx.pool.connect().catch((cause: unknown) => {
-    throw wrapPgError(ctx, op, resource, cause);
-  });
-  try {
-    await query(ctx, client, op, resource, 'BEGIN');
+  return inTransaction(ctx, op, resource, async (client) => {
     // One statement for any number of keys: unnest the array rather than one INSERT per key.
     await query(ctx, client, op, resource, `INSERT INTO first_seen (environment, key, seen_at) SELECT $1, k, $3 FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING`, [
       environment,
@@ -21,12 +17,6 @@ export async function recordSightings(ctx: PgContext, environment: string, keys:
     const out = new Map<string, string>();
     for (const row of rows.rows) if (wanted.has(row.key)) out.set(row.key, row.seen_at);
     if (prune) await query(ctx, client, op, resource, 'DELETE FROM first_seen WHERE environment = $1 AND NOT (key = ANY($2::text[]))', [environment, [...keys]]);
-    await query(ctx, client, op, resource, 'COMMIT');
     return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
