@@ -18,8 +18,6 @@ import type { GuardAllowances } from '../plan/guards.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
 import { renderChangeSetJson } from '../render/changeset-json.js';
 import { renderChangeSetText } from '../render/changeset-text.js';
-import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
-import { renderInvalidInputJson } from '../render/error-json.js';
 import { renderPlanText } from '../render/plan-text.js';
 import { openAuditStore } from '../store/index.js';
 import { cloudSessionFactory } from './cloud-session.js';
@@ -28,6 +26,7 @@ import type { Io } from './io.js';
 import { addDbOption, addRepoOption, collect, dbFile, parsePositiveInt, repoDir } from './options.js';
 import { progressWriter, type ProgressMode } from './progress.js';
 import { abortOnSignals } from './signals.js';
+import { printInvalidInput } from './invalid-input.js';
 
 export interface ApplyCommandOptions {
   repo?: string;
@@ -123,9 +122,7 @@ export async function runApply(
     interrupt.dispose();
   }
   if (result.diagnostics) {
-    const report = buildReport(result.diagnostics, undefined);
-    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
-    out.stderr(renderDiagnosticsText(report, io.color));
+    printInvalidInput(out, result.diagnostics, { json: opts.json, dir });
     return { code: result.code };
   }
   const { changeSet, plan } = result;

@@ -8,11 +8,9 @@ import type { ProgressEvent } from '../app/ports.js';
 import { driftExitCode, type DriftResult } from '../drift/model.js';
 import { ExitCode } from '../errors.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
-import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
 import { renderDriftJson } from '../render/drift-json.js';
 import { renderDriftMarkdown } from '../render/drift-markdown.js';
 import { renderDriftText } from '../render/drift-text.js';
-import { renderInvalidInputJson } from '../render/error-json.js';
 import { deepCheckStoreOf } from '../store/deep-checks.js';
 import { openAuditStore } from '../store/index.js';
 import type { Clock } from '../rate/index.js';
@@ -20,6 +18,7 @@ import { cloudSessionFactory } from './cloud-session.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { addDbOption, addRepoOption, dbFile, parsePositiveInt, repoDir } from './options.js';
+import { printInvalidInput } from './invalid-input.js';
 
 export interface DriftCommandOptions {
   repo?: string;
@@ -65,9 +64,7 @@ export async function runDrift(io: Io, opts: DriftCommandOptions, deps: DriftDep
     progress,
   });
   if (!run.ok) {
-    const report = buildReport(run.diagnostics, undefined);
-    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
-    out.stderr(renderDiagnosticsText(report, io.color));
+    printInvalidInput(out, run.diagnostics, { json: opts.json, dir });
     return { code: ExitCode.error };
   }
   const { result } = run;

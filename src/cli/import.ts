@@ -15,8 +15,6 @@ import { Option } from 'commander';
 import { importFleet, type AdoptionPreview, type ImportMode } from '../app/import.js';
 import { ExitCode, InputError } from '../errors.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
-import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
-import { renderInvalidInputJson } from '../render/error-json.js';
 import { renderImportJson } from '../render/import-json.js';
 import { renderAdoptionPreview, renderAdoptionStep, renderImportText } from '../render/import-text.js';
 import { cloudSessionFactory } from './cloud-session.js';
@@ -24,6 +22,7 @@ import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { openAuditStore } from '../store/index.js';
 import { addDbOption, addRepoOption, dbFile, parsePositiveInt, repoDir } from './options.js';
+import { printInvalidInput } from './invalid-input.js';
 
 export interface ImportCommandOptions {
   repo?: string;
@@ -75,9 +74,7 @@ export async function runImport(io: Io, opts: ImportCommandOptions, redactor: Re
     },
   });
   if (result.diagnostics) {
-    const report = buildReport(result.diagnostics, undefined);
-    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
-    out.stderr(renderDiagnosticsText(report, io.color));
+    printInvalidInput(out, result.diagnostics, { json: opts.json, dir });
     return result.code;
   }
   // A refused adoption was not shown by confirm: show why now.

@@ -12,8 +12,6 @@ import { planExitCode } from '../plan/diff.js';
 import { writePlanFile } from '../plan/file.js';
 import type { Plan } from '../plan/model.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
-import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
-import { renderInvalidInputJson } from '../render/error-json.js';
 import { renderPlanJson } from '../render/plan-json.js';
 import { renderPlanMarkdown } from '../render/plan-markdown.js';
 import { renderPlanText } from '../render/plan-text.js';
@@ -21,6 +19,7 @@ import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { addRepoOption, collect, parsePositiveInt, registerDbSecrets, repoDir } from './options.js';
 import { abortOnSignals } from './signals.js';
+import { printInvalidInput } from './invalid-input.js';
 
 export interface PlanCommandOptions {
   repo?: string;
@@ -77,9 +76,7 @@ export async function runPlan(io: Io, opts: PlanCommandOptions, redactor: Redact
     interrupt.dispose();
   }
   if (!result.ok) {
-    const report = buildReport(result.diagnostics, undefined);
-    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
-    out.stderr(renderDiagnosticsText(report, io.color));
+    printInvalidInput(out, result.diagnostics, { json: opts.json, dir });
     return { code: ExitCode.error };
   }
   const { plan } = result;

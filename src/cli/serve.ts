@@ -11,7 +11,6 @@ import { loadFleet } from '../desired/load.js';
 import type { ScheduledJob } from '../desired/model.js';
 import { ExitCode } from '../errors.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
-import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
 import { Serve, type SnapshotPart } from '../serve/daemon.js';
 import { closeServer, createServeServer, listen, parseListen, type WebHandler } from '../serve/http.js';
 import type { ScheduleFn } from '../serve/scheduler.js';
@@ -22,6 +21,7 @@ import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { addDbOption, addRepoOption, dbFile, parsePositiveInt, repoDir } from './options.js';
 import { DEFAULT_MIN_AGE, parseMinAge } from './sweep.js';
+import { printInvalidInput } from './invalid-input.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9480';
 export const TOKEN_VAR = 'TENANTFORM_SERVE_TOKEN';
@@ -62,7 +62,7 @@ export async function runServe(io: Io, opts: ServeCommandOptions, deps: ServeDep
 
   const loaded = await loadFleet(dir, { allowEmpty: true, env: io.env });
   if (!loaded.fleet || loaded.diagnostics.some((d) => d.severity === 'error')) {
-    out.stderr(renderDiagnosticsText(buildReport(loaded.diagnostics, undefined), io.color));
+    printInvalidInput(out, loaded.diagnostics, { dir });
     return ExitCode.error;
   }
   const schedules = loaded.fleet.schedules ?? {};

@@ -12,8 +12,6 @@ import { sweepFleet, type SweepResult } from '../app/sweep.js';
 import type { Clock, Deadlines } from '../apply/context.js';
 import { InputError } from '../errors.js';
 import { redactor as defaultRedactor, redactWriters, type Redactor } from '../redact.js';
-import { buildReport, renderText as renderDiagnosticsText } from '../render/diagnostics.js';
-import { renderInvalidInputJson } from '../render/error-json.js';
 import { renderSweepJson } from '../render/sweep-json.js';
 import { renderSweepMarkdown } from '../render/sweep-markdown.js';
 import { renderSweepText } from '../render/sweep-text.js';
@@ -23,6 +21,7 @@ import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { addDbOption, addRepoOption, dbFile, parsePositiveInt, repoDir } from './options.js';
 import { abortOnSignals } from './signals.js';
+import { printInvalidInput } from './invalid-input.js';
 
 export interface SweepCommandOptions {
   repo?: string;
@@ -98,9 +97,7 @@ export async function runSweep(io: Io, opts: SweepCommandOptions, deps: SweepDep
     interrupt.dispose();
   }
   if (result.diagnostics) {
-    const report = buildReport(result.diagnostics, undefined);
-    if (opts.json) out.stdout(renderInvalidInputJson(report.diagnostics, dir));
-    out.stderr(renderDiagnosticsText(report, io.color));
+    printInvalidInput(out, result.diagnostics, { json: opts.json, dir });
     return result;
   }
   if (result.report) {
