@@ -59,11 +59,15 @@ export async function recordedRun<T>(input: RecordedRunInput<T>): Promise<{ resu
     ended = input.outcome(result);
     return { result, runId };
   } catch (e) {
-    const code = exitStatusOf(e);
+    // Work stopped by an outside abort fails with whatever its own signal carried (the lease's
+    // "hold lock" error, a cancelled call): the run is still the interruption, as onAbort recorded.
+    const outside: unknown = input.signal?.aborted ? input.signal.reason : undefined;
+    const cause = outside instanceof Interruption ? outside : e;
+    const code = exitStatusOf(cause);
     ended = {
       code,
-      status: e instanceof Interruption ? 'interrupted' : code === ExitCode.refused ? 'refused' : 'failed',
-      summary: { error: messageOf(e), ...input.failureSummary },
+      status: cause instanceof Interruption ? 'interrupted' : code === ExitCode.refused ? 'refused' : 'failed',
+      summary: { error: messageOf(cause), ...input.failureSummary },
     };
     // A bug reported by the CLI names the run it escaped from.
     tagRunId(e, runId);
