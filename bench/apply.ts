@@ -24,13 +24,12 @@ import { randomBytes } from 'node:crypto';
 import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
 import type { ChangeSet } from '../src/apply/changeset.js';
 import { loadFleet } from '../src/desired/load.js';
-import type { Budgets, RateBudget } from '../src/desired/model.js';
-import { PUBLISHED_BUDGETS, ec2Category } from '../src/rate/budgets.js';
 import { startAwsEmulator, type AwsEmulator } from '../test/support/aws.js';
 import { censusProblems, identitiesOf, takeCensus } from '../test/support/census.js';
 import { startCloudflareDouble, type CloudflareDouble } from '../test/support/cloudflare-double/index.js';
 import { startMotoServer, type MotoServer } from '../test/support/moto.js';
 import { fleetYaml, generatedTenants, writeTenant } from '../test/live/fleet.js';
+import { budgetsYaml, enforceLimits, scaledBudgets } from './scaled-limits.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(REPO_ROOT, 'bin', 'tenantform.js');
@@ -63,52 +62,6 @@ function options(): { tenants: number; scale: number } {
     return n;
   };
   return { tenants: Math.floor(num('tenants', values.tenants, 200)), scale: num('scale', values.scale, 5) };
-}
-
-function scaled(b: RateBudget, k: number): RateBudget {
-  return { perSecond: b.perSecond * k, burst: b.burst };
-}
-
-function scaledBudgets(k: number): Budgets {
-  const p = PUBLISHED_BUDGETS;
-  return {
-    concurrency: p.concurrency,
-    ec2: {
-      describe: scaled(p.ec2.describe, k),
-      mutate: scaled(p.ec2.mutate, k),
-      runInstances: scaled(p.ec2.runInstances, k),
-      terminateInstances: scaled(p.ec2.terminateInstances, k),
-      authorizeIngress: scaled(p.ec2.authorizeIngress, k),
-    },
-    secretsManager: scaled(p.secretsManager, k),
-    ssm: scaled(p.ssm, k),
-    cloudflare: { requests: Math.round(p.cloudflare.requests * k), windowSeconds: p.cloudflare.windowSeconds },
-  };
-}
-
-function budgetsYaml(b: Budgets): string {
-  const rate = (r: RateBudget) => `{ perSecond: ${r.perSecond}, burst: ${r.burst} }`;
-  return [
-    'budgets:',
-    `  concurrency: ${b.concurrency}`,
-    '  ec2:',
-    ...Object.entries(b.ec2).map(([k, r]) => `    ${k}: ${rate(r)}`),
-    `  secretsManager: ${rate(b.secretsManager)}`,
-    `  ssm: ${rate(b.ssm)}`,
-    `  cloudflare: { requests: ${b.cloudflare.requests}, windowSeconds: ${b.cloudflare.windowSeconds} }`,
-    '',
-  ].join('\n');
-}
-
-/** The same limits, enforced by the emulators. */
-function enforce(aws: AwsEmulator, cf: CloudflareDouble, b: Budgets): void {
-  for (const action of EC2_ACTIONS) {
-    const { perSecond, burst } = b.ec2[ec2Category(action)];
-    aws.faults.inject({ kind: 'rateLimit', service: 'ec2', action, perSecond, burst });
-  }
-  // Secrets Manager's quotas are shared by its actions: one bucket for the service.
-  aws.faults.inject({ kind: 'rateLimit', service: 'secretsmanager', perSecond: b.secretsManager.perSecond, burst: b.secretsManager.burst });
-  cf.setRateLimit({ requests: b.cloudflare.requests, windowSeconds: b.cloudflare.windowSeconds });
 }
 
 function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -157,7 +110,7 @@ async function main(): Promise<void> {
     cf = await startCloudflareDouble({ zoneName: ZONE });
     // The harness's /24 subnet runs out of private addresses after ~250 instances (moto then answers 500).
     const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));
-    enforce(aws, cf, budgets);
+    enforceLimits(aws, cf, budgets, { ec2Actions: EC2_ACTIONS, ssm: false });
 
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,

@@ -21,13 +21,12 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
 import type { ChangeSet } from '../src/apply/changeset.js';
-import type { Budgets, RateBudget } from '../src/desired/model.js';
-import { PUBLISHED_BUDGETS, ec2Category } from '../src/rate/budgets.js';
 import { estimateRolloutMs, priorMsPerAction } from '../src/render/eta.js';
 import { startAwsEmulator, type AwsEmulator } from '../test/support/aws.js';
 import { startCloudflareDouble, type CloudflareDouble } from '../test/support/cloudflare-double/index.js';
 import { startMotoServer, type MotoServer } from '../test/support/moto.js';
 import { fleetYaml, generatedTenants, writeTenant } from '../test/live/fleet.js';
+import { budgetsYaml, enforceLimits, scaledBudgets } from './scaled-limits.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(REPO_ROOT, 'bin', 'tenantform.js');
@@ -59,49 +58,6 @@ function options(): { tenants: number; scale: number } {
     return n;
   };
   return { tenants: Math.floor(num('tenants', values.tenants, 1000)), scale: num('scale', values.scale, 5) };
-}
-
-const scaled = (b: RateBudget, k: number): RateBudget => ({ perSecond: b.perSecond * k, burst: b.burst });
-
-function scaledBudgets(k: number): Budgets {
-  const p = PUBLISHED_BUDGETS;
-  return {
-    concurrency: p.concurrency,
-    ec2: {
-      describe: scaled(p.ec2.describe, k),
-      mutate: scaled(p.ec2.mutate, k),
-      runInstances: scaled(p.ec2.runInstances, k),
-      terminateInstances: scaled(p.ec2.terminateInstances, k),
-      authorizeIngress: scaled(p.ec2.authorizeIngress, k),
-    },
-    secretsManager: scaled(p.secretsManager, k),
-    ssm: scaled(p.ssm, k),
-    cloudflare: { requests: Math.round(p.cloudflare.requests * k), windowSeconds: p.cloudflare.windowSeconds },
-  };
-}
-
-function budgetsYaml(b: Budgets): string {
-  const rate = (r: RateBudget) => `{ perSecond: ${r.perSecond}, burst: ${r.burst} }`;
-  return [
-    'budgets:',
-    `  concurrency: ${b.concurrency}`,
-    '  ec2:',
-    ...Object.entries(b.ec2).map(([k, r]) => `    ${k}: ${rate(r)}`),
-    `  secretsManager: ${rate(b.secretsManager)}`,
-    `  ssm: ${rate(b.ssm)}`,
-    `  cloudflare: { requests: ${b.cloudflare.requests}, windowSeconds: ${b.cloudflare.windowSeconds} }`,
-    '',
-  ].join('\n');
-}
-
-function enforce(aws: AwsEmulator, cf: CloudflareDouble, b: Budgets): void {
-  for (const action of EC2_ACTIONS) {
-    const { perSecond, burst } = b.ec2[ec2Category(action)];
-    aws.faults.inject({ kind: 'rateLimit', service: 'ec2', action, perSecond, burst });
-  }
-  aws.faults.inject({ kind: 'rateLimit', service: 'secretsmanager', perSecond: b.secretsManager.perSecond, burst: b.secretsManager.burst });
-  aws.faults.inject({ kind: 'rateLimit', service: 'ssm', perSecond: b.ssm.perSecond, burst: b.ssm.burst });
-  cf.setRateLimit({ requests: b.cloudflare.requests, windowSeconds: b.cloudflare.windowSeconds });
 }
 
 interface Timed {
@@ -153,7 +109,7 @@ async function main(): Promise<void> {
     aws = await startAwsEmulator({ moto, faithful: { ec2VcpuQuota: 100_000 } });
     cf = await startCloudflareDouble({ zoneName: ZONE });
     const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));
-    enforce(aws, cf, budgets);
+    enforceLimits(aws, cf, budgets, { ec2Actions: EC2_ACTIONS, ssm: true });
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       NO_COLOR: '1',
