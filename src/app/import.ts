@@ -30,6 +30,7 @@ import { adoptLocked, type LockedImportInput, type StepAudit } from './import-ru
 import { tenantFiles, writeTenantFiles } from './import-files.js';
 import { mergeInventories } from './import-merge.js';
 import type { CloudSession, CloudSessionFactory, WiringEnv } from './ports.js';
+import { cloudflareCredentials } from '../config/env.js';
 
 export type ImportMode = 'list' | 'write' | 'adopt';
 
@@ -121,11 +122,7 @@ function openSession(input: ImportInput, fleet: FleetSpec): CloudSession {
   return input.clients({
     region: fleet.region,
     budgets: fleet.budgets,
-    cloudflare: {
-      apiToken: env.CLOUDFLARE_API_TOKEN?.trim() ?? '',
-      accountId: env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '',
-      zoneId: env.CLOUDFLARE_ZONE_ID?.trim() ?? '',
-    },
+    cloudflare: cloudflareCredentials(env),
   });
 }
 

@@ -7,7 +7,7 @@
  * (through tag, prefix and hostname filters), so a pull request that touches one tenant costs a
  * handful of API calls whatever the fleet's size.
  */
-import { readWiring } from '../config/env.js';
+import { readWiring, cloudflareCredentials } from '../config/env.js';
 import { changedScope } from '../desired/changed.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
@@ -68,11 +68,7 @@ export async function planFleet(input: PlanInput): Promise<PlanResult> {
   const session = input.clients({
     region: fleet.region,
     budgets: fleet.budgets,
-    cloudflare: {
-      apiToken: env.CLOUDFLARE_API_TOKEN?.trim() ?? '',
-      accountId: env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '',
-      zoneId: env.CLOUDFLARE_ZONE_ID?.trim() ?? '',
-    },
+    cloudflare: cloudflareCredentials(env),
   });
   let inventory: Inventory;
   let plan: Plan;

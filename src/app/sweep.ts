@@ -12,7 +12,7 @@
  */
 import { AuditRecorder } from '../apply/audit-recorder.js';
 import { deadlinesFor, provisionWiring, systemClock, type Clock, type Deadlines } from '../apply/context.js';
-import { readWiring, type Wiring } from '../config/env.js';
+import { readWiring, type Wiring, cloudflareCredentials } from '../config/env.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
@@ -100,11 +100,7 @@ function openSession(input: SweepInput, desired: DesiredState): CloudSession {
   return input.clients({
     region: desired.fleet.region,
     budgets: desired.fleet.budgets,
-    cloudflare: {
-      apiToken: env.CLOUDFLARE_API_TOKEN?.trim() ?? '',
-      accountId: env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '',
-      zoneId: env.CLOUDFLARE_ZONE_ID?.trim() ?? '',
-    },
+    cloudflare: cloudflareCredentials(env),
     ...(input.clock ? { clock: input.clock } : {}),
   });
 }

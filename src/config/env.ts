@@ -242,3 +242,16 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringR
     diagnostics,
   };
 }
+
+/**
+ * The Cloudflare credentials alone, for the read-only commands (plan, sweep's dry run, import's
+ * listing) that go on without the provisioning wiring: readWiring has already reported a missing
+ * one as an error, so an empty string here never reaches Cloudflare.
+ */
+export function cloudflareCredentials(env: Record<string, string | undefined>): Wiring['cloudflare'] {
+  return {
+    apiToken: env.CLOUDFLARE_API_TOKEN?.trim() ?? '',
+    accountId: env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '',
+    zoneId: env.CLOUDFLARE_ZONE_ID?.trim() ?? '',
+  };
+}
