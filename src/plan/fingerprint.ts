@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { FINGERPRINTED_KINDS, type FingerprintedKind } from '../kinds.js';
 import type { Inventory, LiveTenant } from '../live/model.js';
-import { allLiveObjects, liveObjectsOf, type LiveObject } from './kinds.js';
+import { findLiveObject, liveIds, type FoundLiveObject } from './kinds.js';
 import type { Plan, StepResource } from './model.js';
 import { compareText } from './normalise.js';
 
@@ -27,16 +27,6 @@ export const ABSENT = 'absent';
 
 export function fingerprintInventory(inventory: Inventory, plan: Pick<Plan, 'actions'>): Record<string, string> {
   const out: Record<string, string> = {};
-  const indexes = new Map<string, Map<string, LiveObject>>();
-  const indexFor = (orgId: string): Map<string, LiveObject> => {
-    let index = indexes.get(orgId);
-    if (!index) {
-      index = indexTenant(inventory.tenants?.[orgId]);
-      indexes.set(orgId, index);
-    }
-    return index;
-  };
-
   for (const a of plan.actions) {
     const { orgId, workspaceId } = a.target;
     const live = inventory.tenants?.[orgId];
@@ -57,7 +47,7 @@ export function fingerprintInventory(inventory: Inventory, plan: Pick<Plan, 'act
         );
       }
       if (step.id === undefined) continue;
-      const found = indexFor(orgId).get(step.id);
+      const found: FoundLiveObject | undefined = findLiveObject(live, FINGERPRINTED_KINDS, step.id);
       if (found) out[`${found.kind}:${step.id}`] = shortHash(found.attributes());
     }
   }
@@ -120,24 +110,16 @@ function hashIdsOrAbsent(ids: string[]): string {
   return ids.length === 0 ? ABSENT : shortHash(ids.sort(compareText));
 }
 
-function indexTenant(live: LiveTenant | undefined): Map<string, LiveObject> {
-  return new Map(allLiveObjects(live, FINGERPRINTED_KINDS).map((o) => [o.id, o]));
-}
-
 /** Existing ids of one kind for a tenant (workspaceId undefined) or one of its workspaces. */
 function idsOfKind(live: LiveTenant | undefined, kind: FingerprintedKind, workspaceId: string | undefined): string[] {
-  return liveObjectsOf(live, kind, workspaceId)
-    .filter((o) => o.exists)
-    .map((o) => o.id);
+  return liveIds(live, [kind], { workspaceId }, 'exists');
 }
 
 function idsOfTarget(live: LiveTenant | undefined, workspaceId: string | undefined): string[] {
-  return FINGERPRINTED_KINDS.flatMap((k) => idsOfKind(live, k, workspaceId));
+  return liveIds(live, FINGERPRINTED_KINDS, { workspaceId }, 'exists');
 }
 
 /** Every id the cascade of a tenant delete would touch, shutting-down instances included. */
 function allIds(live: LiveTenant | undefined): string[] {
-  return allLiveObjects(live, FINGERPRINTED_KINDS)
-    .filter((o) => o.inCascade)
-    .map((o) => o.id);
+  return liveIds(live, FINGERPRINTED_KINDS, 'all', 'inCascade');
 }

@@ -92,42 +92,57 @@ function pickTags(tags: Record<string, string> | undefined): (string | null)[] {
   return TAGS_THAT_MATTER.map((k) => tags?.[k] ?? null);
 }
 
-/** One live object of a fingerprinted kind, with its registry entry erased to `unknown`. */
-export interface LiveObject {
+/** A live object found by id, with the attributes its kind compares (computed on demand). */
+export interface FoundLiveObject {
   kind: FingerprintedKind;
-  id: string;
-  attributes: () => unknown[];
-  exists: boolean;
-  inCascade: boolean;
+  attributes(): unknown[];
 }
 
-function objects<K extends FingerprintedKind>(kind: K, values: readonly LiveOf[K][] | undefined): LiveObject[] {
-  const entry = FINGERPRINTS[kind] as FingerprintEntry<LiveOf[K]>;
-  return (values ?? []).map((v) => ({ kind, id: entry.id(v), attributes: () => entry.attributes(v), exists: entry.exists(v), inCascade: entry.inCascade(v) }));
+/** Which of a tenant's objects a lookup covers: its own, one workspace's, or everything under it. */
+export type LiveObjectScope = { workspaceId: string | undefined } | 'all';
+
+type Visitor = <T>(kind: FingerprintedKind, value: T, entry: FingerprintEntry<T>) => boolean | void;
+
+/**
+ * Calls `visit` for every live object of `kinds` in `scope` (workspaces before the tenant's own)
+ * until it returns true. A walk, not a list: the fingerprints run over every tenant of a
+ * 10,000-tenant plan, and wrapping each object first cost 40 MB of garbage per plan.
+ */
+function visitLiveObjects(live: LiveTenant, kinds: readonly FingerprintedKind[], scope: LiveObjectScope, visit: Visitor): boolean {
+  const workspaces: readonly LiveWorkspace[] =
+    scope === 'all' ? Object.values(live.workspaces ?? {}) : scope.workspaceId === undefined ? [] : [live.workspaces?.[scope.workspaceId]].filter((w) => w !== undefined);
+  for (const w of workspaces) {
+    for (const kind of kinds) {
+      const entry = FINGERPRINTS[kind] as FingerprintEntry<unknown>;
+      for (const value of entry.ofWorkspace?.(w) ?? []) if (visit(kind, value, entry)) return true;
+    }
+  }
+  if (scope !== 'all' && scope.workspaceId !== undefined) return false;
+  for (const kind of kinds) {
+    const entry = FINGERPRINTS[kind] as FingerprintEntry<unknown>;
+    for (const value of entry.ofTenant(live) ?? []) if (visit(kind, value, entry)) return true;
+  }
+  return false;
 }
 
-/** Objects of `kind` held by the tenant itself (workspaceId undefined) or by one of its workspaces. */
-export function liveObjectsOf(live: LiveTenant | undefined, kind: FingerprintedKind, workspaceId: string | undefined): LiveObject[] {
+/** The live object with this id anywhere under the tenant, of a fingerprinted kind. */
+export function findLiveObject(live: LiveTenant | undefined, kinds: readonly FingerprintedKind[], id: string): FoundLiveObject | undefined {
+  if (!live) return undefined;
+  let found: FoundLiveObject | undefined;
+  visitLiveObjects(live, kinds, 'all', (kind, value, entry) => {
+    if (entry.id(value) !== id) return false;
+    found = { kind, attributes: () => entry.attributes(value) };
+    return true;
+  });
+  return found;
+}
+
+/** Ids of the objects in scope that exist (a create's absence check) or that a tenant delete's cascade acts on. */
+export function liveIds(live: LiveTenant | undefined, kinds: readonly FingerprintedKind[], scope: LiveObjectScope, which: 'exists' | 'inCascade'): string[] {
   if (!live) return [];
-  if (workspaceId === undefined) return objectsOfTenant(live, kind);
-  const w = live.workspaces?.[workspaceId];
-  return w ? objectsOfWorkspace(w, kind) : [];
-}
-
-function objectsOfTenant<K extends FingerprintedKind>(live: LiveTenant, kind: K): LiveObject[] {
-  return objects(kind, (FINGERPRINTS[kind] as FingerprintEntry<LiveOf[K]>).ofTenant(live));
-}
-
-function objectsOfWorkspace<K extends FingerprintedKind>(w: LiveWorkspace, kind: K): LiveObject[] {
-  const of = (FINGERPRINTS[kind] as FingerprintEntry<LiveOf[K]>).ofWorkspace;
-  return of ? objects(kind, of(w)) : [];
-}
-
-/** Every live object of every fingerprinted kind under a tenant, its workspaces' included. */
-export function allLiveObjects(live: LiveTenant | undefined, kinds: readonly FingerprintedKind[]): LiveObject[] {
-  if (!live) return [];
-  const out: LiveObject[] = [];
-  for (const w of Object.values(live.workspaces ?? {})) for (const k of kinds) out.push(...objectsOfWorkspace(w, k));
-  for (const k of kinds) out.push(...objectsOfTenant(live, k));
-  return out;
+  const ids: string[] = [];
+  visitLiveObjects(live, kinds, scope, (_kind, value, entry) => {
+    if (entry[which](value)) ids.push(entry.id(value));
+  });
+  return ids;
 }
