@@ -73,8 +73,8 @@ function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ 
   child.stderr.on('data', (d: Buffer) => {
     const text = d.toString();
     stderr += text;
-    // One line per finished action (✓ ok, ✗ failed, - skipped): a progress count on a terminal.
-    done += (text.match(/^[✓✗-] /gmu) ?? []).length;
+    // apply --json writes one {"event":"result",…} line per settled action: a progress count on a terminal.
+    done += (text.match(/^\{"event":"result"/gm) ?? []).length;
     if (process.stderr.isTTY) process.stderr.write(`\r  ${done} actions finished`);
   });
   return new Promise((resolvePromise, reject) => {
