@@ -31,7 +31,15 @@ export interface FixLookup {
 const RULES: ReadonlySet<DriftCode> = new Set(['ruleOpenToWorld', 'sshNotFromEic', 'ruleExtra', 'ruleMissing']);
 const INGRESS: ReadonlySet<DriftCode> = new Set(['ingressOrigin', 'ingressRules', 'ingressMissing']);
 const RECORD: ReadonlySet<DriftCode> = new Set(['recordContent', 'recordProxied', 'recordTtl', 'danglingRecord']);
-const TO_APPLY: ReadonlySet<DriftCode> = new Set(['tunnelMissing', 'recordMissing', 'bundleMissing', 'securityGroupMissing', 'instanceMissing', 'volumeSize']);
+const TO_APPLY: ReadonlySet<DriftCode> = new Set([
+  'tunnelMissing',
+  'recordMissing',
+  'bundleMissing',
+  'securityGroupMissing',
+  'instanceMissing',
+  'volumeSize',
+  'backupConfig',
+]);
 
 type Repair = { codes: DriftCode[]; first: DriftFinding; run: (() => Promise<string>) | { status: 'leftToApply' | 'manual'; detail: string } };
 

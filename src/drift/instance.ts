@@ -4,7 +4,7 @@
  * - Instance type compares as the planner does (trimmed, case-insensitive); a different type is
  *   fixed in place (stop, modify, start).
  * - Root volume: smaller than declared is drift (grown in place); larger is kept, as the planner
- *   keeps it (EBS cannot shrink), and is not reported.
+ *   keeps it (EBS cannot shrink), and reported as an `info` note only: nothing is to be fixed.
  * - AMI: a different AMI is reported, never fixed in place: only a replacement changes it.
  * - IAM instance profile: compared by name (the ARN's last segment) when EC2_TENANT_IAM_PROFILE is known.
  * - Power: pending counts as running, stopping as stopped (src/plan/normalise.ts).
@@ -50,6 +50,18 @@ export function compareInstance(owner: Owner, inst: LiveInstance, want: Instance
       message: `root volume ${inst.volumeGb} GB, declared ${want.volumeGb} GB`,
       repair: 'inPlace',
       remedy: 'apply grows the volume in place',
+    });
+  }
+  if (inst.volumeGb !== undefined && inst.volumeGb > want.volumeGb) {
+    out.push({
+      ...base,
+      severity: 'info',
+      code: 'volumeLarger',
+      expected: `${want.volumeGb} GB`,
+      actual: `${inst.volumeGb} GB`,
+      message: `root volume ${inst.volumeGb} GB, larger than the declared ${want.volumeGb} GB; kept (an EBS volume cannot shrink)`,
+      repair: 'manual',
+      remedy: `declare ${inst.volumeGb} GB to match, or replace the instance (\`tenantform plan --replace ${want.target}\`) for a disk of the declared size`,
     });
   }
   if (want.ami !== '' && inst.imageId !== want.ami) {
