@@ -15,7 +15,7 @@
  * replaced canaries first and batch by batch, never all at once. After a wave, the optional health
  * gate (`settings.rollout.healthCheck`, health-gate.ts) polls each of its tenants; a tenant that
  * fails it has its wave actions failed, and keeps its old Image tag so the next plan redeploys it
- * again (the tags move after the gate, rollout.ts). A wave whose failure ratio exceeds
+ * again (the tags move after the gate, rollout.ts; a replaced instance's is cleared). A wave whose failure ratio exceeds
  * `rollout.maxFailureRatio` halts the rollout: later waves are skipped as `halted`. A wave's
  * results are reported (`onResult`) once its gate has passed or failed, so no result is told twice.
  *
@@ -42,7 +42,7 @@ import {
 } from './changeset.js';
 import type { ActContext, AuditEvent } from './context.js';
 import { healthGate } from './health-gate.js';
-import { moveImageTags, runWave, type TagLedger, type WaveLedger } from './rollout.js';
+import { moveImageTags, runWave, unverifyReplacements, type TagLedger, type WaveLedger } from './rollout.js';
 
 /** The rollout as it goes: its waves in order (`plan`), then each wave's start and end. */
 export type WaveEvent =
@@ -163,6 +163,7 @@ class Execution implements WaveLedger, TagLedger {
       );
       const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal);
       await moveImageTags(this, deployed);
+      await unverifyReplacements(this, actions);
       const held = this.held;
       this.held = undefined;
       for (const r of held) this.opts.onResult?.(this.results.get(r.actionId) ?? r);
@@ -194,15 +195,16 @@ class Execution implements WaveLedger, TagLedger {
 
   /** The health gate's verdict on an action that succeeded: failed, with what the check saw. */
   markUnhealthy(a: Action, check: HealthCheckResult, message: string): void {
-    this.failAfter(a, message, 'health check', { healthCheck: redactCheck(this.ctx, check) });
+    if (this.results.get(a.id)?.status === 'ok') this.failAfter(a, message, 'health check', { healthCheck: redactCheck(this.ctx, check) });
   }
 
-  /** An action that succeeded fails after all (its health check, or its Image tag could not move). */
+  /** An action that succeeded fails after all (its health check, its Image tag); a failed one gains the error. */
   failAfter(a: Action, error: unknown, failedOperation: string, extra: Partial<ActionResult> = {}): void {
     const r = this.results.get(a.id);
+    const message = this.ctx.redactor.redact(error instanceof Error ? error.message : String(error));
+    if (r?.status === 'failed') this.results.set(a.id, { ...r, error: `${r.error ?? ''}; then ${failedOperation}: ${message}` });
     if (!r || r.status !== 'ok') return;
     this.failedTargets.add(targetKey(a.target));
-    const message = this.ctx.redactor.redact(error instanceof Error ? error.message : String(error));
     this.results.set(a.id, { ...r, ...extra, status: 'failed', error: message, failedOperation });
   }
 

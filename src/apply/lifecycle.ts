@@ -153,7 +153,7 @@ export async function redeploy(ctx: ActContext, targets: RedeployTarget[], opts:
   return results;
 }
 
-/** Records that `image` now runs on the instances: the Image tag the next plan compares. */
+/** Records that `image` now runs on the instances ('': unknown): the Image tag the next plan compares. */
 export async function moveImageTag(ctx: ActContext, instanceIds: string[], image: string): Promise<void> {
   await setTags(ctx, instanceIds, { [Tag.image]: image });
 }

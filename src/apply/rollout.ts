@@ -3,13 +3,14 @@
  * up to 50 instances (MAX_INSTANCES_PER_SEND), then stop what must end stopped. Each action's
  * result is settled through the executor's ledger; the wave's failure ratio is the executor's.
  * The Image tag (what the next plan compares) moves only after the wave's health gate
- * (moveImageTags): a tenant whose check fails keeps its old tag, so the next plan redeploys it again.
+ * (moveImageTags): a tenant whose check fails keeps its old tag, so the next plan redeploys it again;
+ * a replaced instance of such a tenant has its tag cleared for the same reason (unverifyReplacements).
  */
 import { performance } from 'node:perf_hooks';
 import { targetKey } from '../plan/diff.js';
 import type { Action } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
-import type { ResourceChange } from './changeset.js';
+import type { ActionResult, ResourceChange } from './changeset.js';
 import { MAX_INSTANCES_PER_SEND } from './command.js';
 import type { ActContext, AuditEvent } from './context.js';
 import { commandFailure, lifecycleTarget, redeployImage } from './act.js';
@@ -97,8 +98,8 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<Deplo
 export interface TagLedger {
   readonly ctx: ActContext;
   readonly concurrency: number;
-  resultOf(a: Action): { status: string } | undefined;
-  /** Turns an action that succeeded into a failure (its target counts as failed). */
+  resultOf(a: Action): Pick<ActionResult, 'status' | 'failedOperation' | 'resources'> | undefined;
+  /** Turns an action that succeeded into a failure (its target counts as failed); a failed one gains the error. */
   failAfter(a: Action, error: unknown, failedOperation: string): void;
 }
 
@@ -121,6 +122,27 @@ export async function moveImageTags(run: TagLedger, deployed: Deployed[]): Promi
   );
   settled.forEach((s, i) => {
     if (s.status === 'rejected') for (const d of chunks[i]!) run.failAfter(d.a, s.reason, 'tag image');
+  });
+}
+
+/**
+ * A replacement launches its instance with the declared image in its Image tag. When its tenant
+ * then fails the health check, that tag is cleared ('' reads as "the image it runs is unknown"),
+ * so the next plan redeploys it, as it retries a redeploy whose check failed.
+ */
+export async function unverifyReplacements(run: TagLedger, actions: Action[]): Promise<void> {
+  const launched = actions
+    .filter((a) => a.replacement && a.kind === 'create')
+    .map((a) => ({ a, r: run.resultOf(a) }))
+    .filter(({ r }) => r?.status === 'failed' && r.failedOperation === 'health check')
+    .map(({ a, r }) => ({ a, ids: r!.resources.filter((c) => c.kind === 'instance' && c.state === 'created').map((c) => c.id) }))
+    .filter(({ ids }) => ids.length > 0);
+  await mapSettled(launched, run.concurrency, async ({ a, ids }) => {
+    try {
+      await moveImageTag(run.ctx, ids, '');
+    } catch (e) {
+      run.failAfter(a, e, 'clear Image tag');
+    }
   });
 }
 

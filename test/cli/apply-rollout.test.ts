@@ -142,4 +142,27 @@ describe('apply: rollout health gates', () => {
     const plan = JSON.parse((await w.run(['plan', '--json'])).stdout) as Plan;
     expect(plan.actions.filter((a) => a.kind === 'redeploy').map((a) => a.target.slug)).toContain(slug);
   });
+  it('a replacement whose tenant fails the check has its Image tag cleared, so the next plan redeploys it; healthy, apply converges', async () => {
+    status.delete('initech');
+    expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
+    const before = (await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!;
+    status.set('initech', 503);
+    const res = await w.run(['apply', '--auto-approve', '--json', '--replace', 'initech', '--allow-replacements', '1', '--allow-terminations', '1']);
+    expect(res.code).toBe(4);
+    const cs = JSON.parse(res.stdout) as ChangeSet;
+    expect(cs.results.filter((r) => r.target.slug === 'initech' && r.replacement).map((r) => [r.kind, r.status, r.failedOperation])).toEqual([
+      ['delete', 'failed', 'health check'],
+      ['create', 'failed', 'health check'],
+    ]);
+    const replaced = (await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!;
+    expect(replaced.InstanceId).not.toBe(before.InstanceId);
+    expect(tagsOf(replaced).Image).toBe('');
+    const plan = JSON.parse((await w.run(['plan', '--json'])).stdout) as Plan;
+    expect(plan.actions.map((a) => [a.kind, a.target.slug])).toEqual([['redeploy', 'initech']]);
+
+    status.delete('initech');
+    expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(tagsOf((await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!).Image).toBe('ghcr.io/example/platform:1.4.4');
+    expect((await w.run(['plan', '--json'])).code).toBe(0);
+  });
 });
