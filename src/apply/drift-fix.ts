@@ -8,6 +8,7 @@
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { RestoreSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { Tag } from '../contract.js';
 import type { DriftCode, DriftFinding, FixOutcome } from '../drift/model.js';
 import { auditableError, awsCall } from './cloud.js';
 import type { ActContext } from './context.js';
@@ -86,6 +87,9 @@ export async function repairDrift(ctx: ActContext, findings: readonly DriftFindi
         ctx.audit({ kind: 'secret', resourceId: f.resourceId, orgId: f.orgId, state: 'restored', details: { by: 'drift --fix' } });
         return 'restored';
       });
+    } else if (f.code === 'tag' && f.expected?.startsWith(`${Tag.image}=`)) {
+      // The Image tag says what was deployed (and verified healthy): only a redeploy may move it.
+      add(`${key}\u0000image`, f, { status: 'leftToApply', detail: f.remedy ?? 'apply redeploys the declared image' });
     } else if (f.code === 'tag' && f.expected) {
       const eq = f.expected.indexOf('=');
       const entry = tags.get(key) ?? { f, want: {} };

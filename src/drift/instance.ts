@@ -9,6 +9,7 @@
  * - IAM instance profile: compared by name (the ARN's last segment) when EC2_TENANT_IAM_PROFILE is known.
  * - Power: pending counts as running, stopping as stopped (src/plan/normalise.ts).
  */
+import { Tag } from '../contract.js';
 import type { Power } from '../desired/model.js';
 import type { LiveInstance } from '../live/model.js';
 import { powerOf, sameInstanceType } from '../plan/normalise.js';
@@ -122,6 +123,8 @@ export function compareTags(owner: Owner, resource: DriftResource, resourceId: s
       actual: have === undefined ? `${key} absent` : `${key}=${have}`,
       message: `tag ${key} is ${have === undefined ? 'missing' : `"${have}"`}, expected "${want[key]}"`,
       repair: 'inPlace',
+      // The Image tag records what was deployed (a failed health check leaves the old one): stamping it would skip the redeploy.
+      ...(key === Tag.image ? { remedy: 'apply redeploys the declared image over SSM, which moves the tag' } : {}),
     });
   }
   return out;

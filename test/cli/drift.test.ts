@@ -378,7 +378,7 @@ describe('tenantform drift', () => {
       expect(clean.code).toBe(0);
     });
 
-    it('a root volume grown past the declaration is a note (exit 0, never shrunk); a changed BackupConfig is drift that apply repairs', async () => {
+    it('a root volume grown past the declaration is a note (exit 0, never shrunk); a changed BackupConfig and an old Image tag are drift apply repairs, not --fix', async () => {
       // acme's root volume grown from outside (30 → 40 GB); globex's bundle tagged with other backup settings.
       const acme = await tenantInstance(ORG.acme);
       const volumes = await w.check.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [acme.InstanceId!] }] }));
@@ -386,12 +386,22 @@ describe('tenantform drift', () => {
       await w.check.ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 40 }));
       const globexBundle = secretName('dev', ORG.globex);
       await w.check.secrets.send(new TagResourceCommand({ SecretId: globexBundle, Tags: [{ Key: 'BackupConfig', Value: 'sha256:0000000000000000' }] }));
+      // acme's Image tag on an older image, as a redeploy whose health check failed leaves it.
+      const acmeImage = tagsOf(acme).Image!;
+      await w.check.ec2.send(new CreateTagsCommand({ Resources: [acme.InstanceId!], Tags: [{ Key: 'Image', Value: 'ghcr.io/example/platform:1.0.0' }] }));
 
       const traffic = w.mark();
       const { code, result } = await driftJson();
       expect(traffic()).toEqual({ aws: [], cf: [] });
       expect(code).toBe(2);
       expect(result.findings).toEqual([
+        expect.objectContaining({
+          slug: 'acme',
+          code: 'tag',
+          resourceId: acme.InstanceId,
+          expected: `Image=${acmeImage}`,
+          actual: 'Image=ghcr.io/example/platform:1.0.0',
+        }),
         expect.objectContaining({
           slug: 'globex',
           severity: 'drift',
@@ -414,7 +424,12 @@ describe('tenantform drift', () => {
       const fixTraffic = w.mark();
       const fixed = await runFix();
       expect(fixTraffic().aws.filter((a) => a === 'ModifyVolume')).toEqual([]);
-      expect(fixed.result!.fix!.outcomes).toEqual([expect.objectContaining({ slug: 'globex', codes: ['backupConfig'], status: 'leftToApply' })]);
+      // Nor does it stamp the Image tag: that would claim a deploy that did not happen; apply redeploys.
+      expect(fixed.result!.fix!.outcomes).toEqual([
+        expect.objectContaining({ slug: 'acme', codes: ['tag'], status: 'leftToApply', detail: 'apply redeploys the declared image over SSM, which moves the tag' }),
+        expect.objectContaining({ slug: 'globex', codes: ['backupConfig'], status: 'leftToApply' }),
+      ]);
+      expect(tagsOf(await tenantInstance(ORG.acme)).Image).toBe('ghcr.io/example/platform:1.0.0');
 
       // apply rewrites the bundle (as plan said); the larger disk stays: clean, with the note.
       expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
@@ -422,6 +437,7 @@ describe('tenantform drift', () => {
       expect(after.result.findings).toEqual([]);
       expect(after.result.notes!.map((n) => `${n.slug}:${n.code}`)).toEqual(['acme:volumeLarger']);
       expect(after.code).toBe(0);
+      expect(tagsOf(await tenantInstance(ORG.acme)).Image).toBe(acmeImage);
       const volume = await w.check.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
       expect(volume.Volumes![0]!.Size).toBe(40);
     });
