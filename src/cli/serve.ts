@@ -2,8 +2,8 @@
  * `tenantform serve`: the daemon. Reads fleet.yaml's `schedules` at start and again after each
  * fetch (a change reschedules and logs one line; invalid ones keep the old schedules and make
  * /healthz unhealthy), runs each job on its cron schedule (UTC) after fetching and
- * fast-forwarding the checkout, and serves /healthz,
- * /metrics and (when wired) the web view on --listen. SIGTERM/SIGINT stop the schedules, give a
+ * fast-forwarding the checkout, and serves /healthz, /metrics and (when wired) the web view on
+ * --listen. SIGTERM/SIGINT stop the schedules, give a
  * running job --stop-deadline seconds, then abort it (apply records the run as interrupted and
  * releases the lease), close the listener and exit 0.
  */

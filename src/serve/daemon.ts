@@ -5,8 +5,9 @@
  * job and the last fetch for /healthz, and hands each job's results to `onSnapshot` in the web
  * view's field names. After each successful fetch it re-reads fleet.yaml's `schedules` and, when
  * they changed, reschedules (told through `onSchedules`); schedules that do not pass the checks
- * `validate` makes keep the running ones and make /healthz unhealthy, with the reason. `stop` stops scheduling, gives the running job `deadlineMs` to finish, then
- * aborts it (apply records the run as interrupted and releases the lease) and waits for it.
+ * `validate` makes keep the running ones and make /healthz unhealthy, with the reason.
+ * `stop` stops scheduling, gives the running job `deadlineMs` to finish, then aborts it (apply
+ * records the run as interrupted and releases the lease) and waits for it.
  * Like every use case it prints nothing, reads no process state and installs no signal handler.
  */
 import type { ChangeSet } from '../apply/changeset.js';
