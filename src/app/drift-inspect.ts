@@ -22,6 +22,8 @@ export interface Inspection {
   inventory: Inventory;
   expectations: DriftExpectations;
   findings: DriftFinding[];
+  /** Informational findings (severity `info`): kept by rule, never fixed. */
+  notes: DriftFinding[];
   calls: { list: CallCounts; deep: CallCounts };
 }
 
@@ -64,7 +66,7 @@ export async function inspect(input: InspectInput): Promise<Inspection & { deepC
   }
   input.signal?.throwIfAborted();
 
-  const findings = compareFleet(desired, inventory, expectations, {
+  const compared = compareFleet(desired, inventory, expectations, {
     deepChecked: new Set(deepChecked.map((c) => c.orgId)),
     tunnelConfigs,
     bundleKeys,
@@ -74,7 +76,9 @@ export async function inspect(input: InspectInput): Promise<Inspection & { deepC
   // The one DescribeVpcs is made every run like the listings; the deep part is Cloudflare and Secrets Manager.
   const list = { ...inventory.calls, ec2: inventory.calls.ec2 + deepReaders.calls.ec2 };
   const deep = { ...deepReaders.calls, ec2: 0 };
-  return { inventory, expectations, findings, calls: { list, deep }, deepChecked };
+  const findings = compared.filter((f) => f.severity !== 'info');
+  const notes = compared.filter((f) => f.severity === 'info');
+  return { inventory, expectations, findings, notes, calls: { list, deep }, deepChecked };
 }
 
 function expectationsOf(desired: DesiredState, wiring: Wiring, env: WiringEnv, vpcCidr: string | undefined): DriftExpectations {
@@ -86,6 +90,7 @@ function expectationsOf(desired: DesiredState, wiring: Wiring, env: WiringEnv, v
     vpcCidr,
     eicGroupId: wiring.ec2.eicEndpointSecurityGroupId,
     iamProfile: env.EC2_TENANT_IAM_PROFILE?.trim() || undefined,
+    backup: wiring.backup,
     requiredBundleKeys: requiredBundleKeys({
       sharedSecret: wiring.secrets.provisionSharedSecret !== undefined,
       ghcrPullToken: wiring.secrets.ghcrPullToken !== undefined,

@@ -110,6 +110,7 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
       observedAt: now().toISOString(),
       tenants: desired.tenants.length,
       findings: final.findings,
+      notes: final.notes,
       deep: { budget: input.budget, checked: chosen.checked.map((c) => c.slug), pending: chosen.pending.map((c) => c.slug), budgetTooSmall: chosen.budgetTooSmall },
       calls: first.calls,
       warnings,

@@ -8,6 +8,7 @@
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { RestoreSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { Tag } from '../contract.js';
 import type { DriftCode, DriftFinding, FixOutcome } from '../drift/model.js';
 import { auditableError, awsCall } from './cloud.js';
 import type { ActContext } from './context.js';
@@ -31,7 +32,15 @@ export interface FixLookup {
 const RULES: ReadonlySet<DriftCode> = new Set(['ruleOpenToWorld', 'sshNotFromEic', 'ruleExtra', 'ruleMissing']);
 const INGRESS: ReadonlySet<DriftCode> = new Set(['ingressOrigin', 'ingressRules', 'ingressMissing']);
 const RECORD: ReadonlySet<DriftCode> = new Set(['recordContent', 'recordProxied', 'recordTtl', 'danglingRecord']);
-const TO_APPLY: ReadonlySet<DriftCode> = new Set(['tunnelMissing', 'recordMissing', 'bundleMissing', 'securityGroupMissing', 'instanceMissing', 'volumeSize']);
+const TO_APPLY: ReadonlySet<DriftCode> = new Set([
+  'tunnelMissing',
+  'recordMissing',
+  'bundleMissing',
+  'securityGroupMissing',
+  'instanceMissing',
+  'volumeSize',
+  'backupConfig',
+]);
 
 type Repair = { codes: DriftCode[]; first: DriftFinding; run: (() => Promise<string>) | { status: 'leftToApply' | 'manual'; detail: string } };
 
@@ -78,6 +87,9 @@ export async function repairDrift(ctx: ActContext, findings: readonly DriftFindi
         ctx.audit({ kind: 'secret', resourceId: f.resourceId, orgId: f.orgId, state: 'restored', details: { by: 'drift --fix' } });
         return 'restored';
       });
+    } else if (f.code === 'tag' && f.expected?.startsWith(`${Tag.image}=`)) {
+      // The Image tag says what was deployed (and verified healthy): only a redeploy may move it.
+      add(`${key}\u0000image`, f, { status: 'leftToApply', detail: f.remedy ?? 'apply redeploys the declared image' });
     } else if (f.code === 'tag' && f.expected) {
       const eq = f.expected.indexOf('=');
       const entry = tags.get(key) ?? { f, want: {} };

@@ -14,7 +14,8 @@
  * every action of a target with a replacement runs in that wave, in plan order, so instances are
  * replaced canaries first and batch by batch, never all at once. After a wave, the optional health
  * gate (`settings.rollout.healthCheck`, health-gate.ts) polls each of its tenants; a tenant that
- * fails it has its wave actions failed. A wave whose failure ratio exceeds
+ * fails it has its wave actions failed, and keeps its old Image tag so the next plan redeploys it
+ * again (the tags move after the gate, rollout.ts; a replaced instance's is cleared). A wave whose failure ratio exceeds
  * `rollout.maxFailureRatio` halts the rollout: later waves are skipped as `halted`. A wave's
  * results are reported (`onResult`) once its gate has passed or failed, so no result is told twice.
  *
@@ -41,7 +42,7 @@ import {
 } from './changeset.js';
 import type { ActContext, AuditEvent } from './context.js';
 import { healthGate } from './health-gate.js';
-import { runWave, type WaveLedger } from './rollout.js';
+import { moveImageTags, runWave, unverifyReplacements, type TagLedger, type WaveLedger } from './rollout.js';
 
 /** The rollout as it goes: its waves in order (`plan`), then each wave's start and end. */
 export type WaveEvent =
@@ -82,7 +83,7 @@ export async function executePlan(plan: Plan, ctx: ActContext, opts: ExecuteOpti
   };
 }
 
-class Execution implements WaveLedger {
+class Execution implements WaveLedger, TagLedger {
   readonly results = new Map<string, ActionResult>();
   /** Targets (targetKey) with a failed action, and tenants (orgId) whose create or repair failed. */
   private readonly failedTargets = new Set<string>();
@@ -156,11 +157,13 @@ class Execution implements WaveLedger {
       this.opts.onWave?.({ kind: 'waveStarted', wave, actions: actions.length });
       this.held = [];
       await this.runReplacements(actions.filter((a) => a.kind !== 'redeploy'));
-      await runWave(
+      const deployed = await runWave(
         this,
         actions.filter((a) => a.kind === 'redeploy'),
       );
       const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal);
+      await moveImageTags(this, deployed);
+      await unverifyReplacements(this, actions);
       const held = this.held;
       this.held = undefined;
       for (const r of held) this.opts.onResult?.(this.results.get(r.actionId) ?? r);
@@ -192,16 +195,17 @@ class Execution implements WaveLedger {
 
   /** The health gate's verdict on an action that succeeded: failed, with what the check saw. */
   markUnhealthy(a: Action, check: HealthCheckResult, message: string): void {
+    if (this.results.get(a.id)?.status === 'ok') this.failAfter(a, message, 'health check', { healthCheck: redactCheck(this.ctx, check) });
+  }
+
+  /** An action that succeeded fails after all (its health check, its Image tag); a failed one gains the error. */
+  failAfter(a: Action, error: unknown, failedOperation: string, extra: Partial<ActionResult> = {}): void {
     const r = this.results.get(a.id);
+    const message = this.ctx.redactor.redact(error instanceof Error ? error.message : String(error));
+    if (r?.status === 'failed') this.results.set(a.id, { ...r, error: `${r.error ?? ''}; then ${failedOperation}: ${message}` });
     if (!r || r.status !== 'ok') return;
     this.failedTargets.add(targetKey(a.target));
-    this.results.set(a.id, {
-      ...r,
-      status: 'failed',
-      error: this.ctx.redactor.redact(message),
-      failedOperation: 'health check',
-      healthCheck: redactCheck(this.ctx, check),
-    });
+    this.results.set(a.id, { ...r, ...extra, status: 'failed', error: message, failedOperation });
   }
 
   markHealthy(a: Action, check: HealthCheckResult): void {

@@ -97,9 +97,11 @@ export interface RedeployResult extends InvocationResult {
 /**
  * Tenant redeploys and workspace image refreshes over SSM, one command per (role, image) for up
  * to 50 instances at a time. On success the instance's Image tag moves to the new image, which
- * is what the next plan compares. Targets with no running instance come back failed (NotRunning).
+ * is what the next plan compares — unless `tagImage` is false: a rollout wave moves it itself
+ * (moveImageTag) only once its health gate has passed, so an unhealthy tenant is planned again.
+ * Targets with no running instance come back failed (NotRunning).
  */
-export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Promise<RedeployResult[]> {
+export async function redeploy(ctx: ActContext, targets: RedeployTarget[], opts: { tagImage?: boolean } = {}): Promise<RedeployResult[]> {
   const results: RedeployResult[] = [];
   const groups = new Map<string, Array<RedeployTarget & { instanceId: string }>>();
   const live = await findInstancesOf(
@@ -142,11 +144,16 @@ export async function redeploy(ctx: ActContext, targets: RedeployTarget[]): Prom
     });
     // The Image tag moves only where the command succeeded; one CreateTags covers them all.
     const succeeded = invocations.filter((inv) => inv.ok).map((inv) => inv.instanceId);
-    if (succeeded.length > 0) await setTags(ctx, succeeded, { [Tag.image]: image });
+    if (succeeded.length > 0 && opts.tagImage !== false) await moveImageTag(ctx, succeeded, image);
     for (const inv of invocations) {
       const m = members.find((x) => x.instanceId === inv.instanceId)!;
       results.push({ ...inv, target: m.target, image });
     }
   }
   return results;
+}
+
+/** Records that `image` now runs on the instances ('': unknown): the Image tag the next plan compares. */
+export async function moveImageTag(ctx: ActContext, instanceIds: string[], image: string): Promise<void> {
+  await setTags(ctx, instanceIds, { [Tag.image]: image });
 }

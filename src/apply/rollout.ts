@@ -2,16 +2,19 @@
  * One rollout wave of redeploys: start what the plan says must be started, one SSM command per
  * up to 50 instances (MAX_INSTANCES_PER_SEND), then stop what must end stopped. Each action's
  * result is settled through the executor's ledger; the wave's failure ratio is the executor's.
+ * The Image tag (what the next plan compares) moves only after the wave's health gate
+ * (moveImageTags): a tenant whose check fails keeps its old tag, so the next plan redeploys it again;
+ * a replaced instance of such a tenant has its tag cleared for the same reason (unverifyReplacements).
  */
 import { performance } from 'node:perf_hooks';
 import { targetKey } from '../plan/diff.js';
 import type { Action } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
-import type { ResourceChange } from './changeset.js';
+import type { ActionResult, ResourceChange } from './changeset.js';
 import { MAX_INSTANCES_PER_SEND } from './command.js';
 import type { ActContext, AuditEvent } from './context.js';
 import { commandFailure, lifecycleTarget, redeployImage } from './act.js';
-import { redeploy, startTarget, stopTarget, type LifecycleTarget } from './lifecycle.js';
+import { moveImageTag, redeploy, startTarget, stopTarget, type LifecycleTarget } from './lifecycle.js';
 
 /** What a wave needs from the executor: its context, its concurrency, and how results are kept. */
 export interface WaveLedger {
@@ -24,7 +27,15 @@ export interface WaveLedger {
   succeed(a: Action, resources: ResourceChange[], started: number): void;
 }
 
-export async function runWave(run: WaveLedger, actions: Action[]): Promise<void> {
+/** A redeploy whose command succeeded: its instance and image, its Image tag not moved yet. */
+export interface Deployed {
+  a: Action;
+  instanceId: string;
+  image: string;
+}
+
+/** Runs the wave's redeploys; returns those whose command succeeded, for moveImageTags. */
+export async function runWave(run: WaveLedger, actions: Action[]): Promise<Deployed[]> {
   const runnable = actions.filter((a) => !run.skipIfNotRunnable(a));
   const sinks = new Map<string, ResourceChange[]>();
   const started = new Map<string, number>();
@@ -54,9 +65,11 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<void>
     redeploy(
       ctx,
       chunk.map((a) => ({ target: lifecycleTarget(a.target), image: redeployImage(a) })),
+      { tagImage: false },
     ),
   );
   const outcomes: Array<{ a: Action; error?: unknown }> = [];
+  const deployed: Deployed[] = [];
   settled.forEach((s, i) => {
     for (const a of chunks[i]!) {
       if (s.status === 'rejected') {
@@ -65,6 +78,7 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<void>
       }
       const r = s.value.find((x) => targetKeyOfLifecycle(x.target) === targetKey(a.target));
       outcomes.push(r?.ok ? { a } : { a, error: commandFailure(r, a) });
+      if (r?.ok) deployed.push({ a, instanceId: r.instanceId, image: r.image });
     }
   });
 
@@ -75,6 +89,59 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<void>
       run.succeed(a, sinkOf(a), started.get(a.id)!);
     } catch (e) {
       run.fail(a, e, sinkOf(a), started.get(a.id)!);
+    }
+  });
+  return deployed;
+}
+
+/** What moving the Image tags needs from the executor: the results so far, and a late failure. */
+export interface TagLedger {
+  readonly ctx: ActContext;
+  readonly concurrency: number;
+  resultOf(a: Action): Pick<ActionResult, 'status' | 'failedOperation' | 'resources'> | undefined;
+  /** Turns an action that succeeded into a failure (its target counts as failed); a failed one gains the error. */
+  failAfter(a: Action, error: unknown, failedOperation: string): void;
+}
+
+/**
+ * After the wave's health gate: the Image tag moves on the instances whose redeploy is still ok,
+ * one CreateTags per image for up to 50 instances. A tag that cannot move fails its actions: the
+ * next plan redeploys them again, which is safe (the redeploy script is idempotent).
+ */
+export async function moveImageTags(run: TagLedger, deployed: Deployed[]): Promise<void> {
+  const byImage = new Map<string, Deployed[]>();
+  for (const d of deployed) if (run.resultOf(d.a)?.status === 'ok') byImage.set(d.image, [...(byImage.get(d.image) ?? []), d]);
+  const chunks: Deployed[][] = [];
+  for (const group of byImage.values()) for (let i = 0; i < group.length; i += MAX_INSTANCES_PER_SEND) chunks.push(group.slice(i, i + MAX_INSTANCES_PER_SEND));
+  const settled = await mapSettled(chunks, run.concurrency, (chunk) =>
+    moveImageTag(
+      run.ctx,
+      chunk.map((d) => d.instanceId),
+      chunk[0]!.image,
+    ),
+  );
+  settled.forEach((s, i) => {
+    if (s.status === 'rejected') for (const d of chunks[i]!) run.failAfter(d.a, s.reason, 'tag image');
+  });
+}
+
+/**
+ * A replacement launches its instance with the declared image in its Image tag. When its tenant
+ * then fails the health check, that tag is cleared ('' reads as "the image it runs is unknown"),
+ * so the next plan redeploys it, as it retries a redeploy whose check failed.
+ */
+export async function unverifyReplacements(run: TagLedger, actions: Action[]): Promise<void> {
+  const launched = actions
+    .filter((a) => a.replacement && a.kind === 'create')
+    .map((a) => ({ a, r: run.resultOf(a) }))
+    .filter(({ r }) => r?.status === 'failed' && r.failedOperation === 'health check')
+    .map(({ a, r }) => ({ a, ids: r!.resources.filter((c) => c.kind === 'instance' && c.state === 'created').map((c) => c.id) }))
+    .filter(({ ids }) => ids.length > 0);
+  await mapSettled(launched, run.concurrency, async ({ a, ids }) => {
+    try {
+      await moveImageTag(run.ctx, ids, '');
+    } catch (e) {
+      run.failAfter(a, e, 'clear Image tag');
     }
   });
 }

@@ -3,11 +3,13 @@
  * (src/iam/policy.ts, generated from the action table src/iam/actions.ts), or with `--cloudflare`
  * the Cloudflare API token permissions. ARNs use --region/--account/--env/--instance-profile/
  * --instance-role, else AWS_REGION, MOLECULE_ENV and EC2_TENANT_IAM_PROFILE from the environment
- * when set, else `*`. Reads nothing from the cloud; exit 0.
+ * when set, else `*`. `--bundle-name` (the template `import --adopt` takes) adds the one grant the
+ * import needs outside `tenantform/<env>/…`: reading the control plane's bundles under their old
+ * name; without it, a note on stderr says so. Reads nothing from the cloud; exit 0.
  */
 import { cloudflarePermissions } from '../iam/cloudflare.js';
-import { iamPolicy, type PolicyScope } from '../iam/policy.js';
-import { ExitCode } from '../errors.js';
+import { BUNDLE_TEMPLATE, iamPolicy, type PolicyScope } from '../iam/policy.js';
+import { ExitCode, InputError } from '../errors.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
 
@@ -19,6 +21,7 @@ interface IamPolicyOptions {
   instanceProfile?: string;
   instanceRole?: string;
   partition?: string;
+  bundleName?: string;
 }
 
 export function runIamPolicy(io: Io, opts: IamPolicyOptions): number {
@@ -53,7 +56,22 @@ export function runIamPolicy(io: Io, opts: IamPolicyOptions): number {
   set('environment', opts.env ?? io.env.MOLECULE_ENV);
   set('instanceProfile', opts.instanceProfile ?? io.env.EC2_TENANT_IAM_PROFILE);
   set('instanceRole', opts.instanceRole);
+  const bundleName = opts.bundleName?.trim();
+  if (bundleName !== undefined) {
+    if (!BUNDLE_TEMPLATE.test(bundleName) || !bundleName.includes('{orgId}')) {
+      throw new InputError(
+        'give the control plane\'s bundle name as `import --adopt` takes it: with an {orgId} placeholder, and only secret-name characters (no * or ?), e.g. --bundle-name "molecule/{env}/orgs/{orgId}/bootstrap"',
+        { operation: 'read command line', resource: '--bundle-name' },
+      );
+    }
+    scope.bundleName = bundleName;
+  }
   io.stdout(JSON.stringify(iamPolicy(scope), null, 2) + '\n');
+  if (bundleName === undefined) {
+    io.stderr(
+      "note: `import --adopt` also reads the control plane's bundles under their old name; add that grant with --bundle-name <template> (the template the import takes)\n",
+    );
+  }
   return ExitCode.ok;
 }
 
@@ -69,6 +87,7 @@ export const iamPolicyCommand: CommandModule = {
       .option('--instance-profile <name>', 'the tenant instance profile (default: EC2_TENANT_IAM_PROFILE, else *)')
       .option('--instance-role <name>', 'the role in that profile, the only one iam:PassRole is granted for (default: *)')
       .option('--partition <partition>', 'ARN partition', 'aws')
+      .option('--bundle-name <template>', "for `import --adopt`: the control plane's bundle name template it reads (e.g. molecule/{env}/orgs/{orgId}/bootstrap)")
       .action((opts: IamPolicyOptions) => done(runIamPolicy(io, opts)));
   },
 };

@@ -1,7 +1,9 @@
 /**
- * `tenantform serve`: the daemon. Reads fleet.yaml's `schedules` once at start, runs each job on
- * its cron schedule (UTC) after fetching and fast-forwarding the checkout, and serves /healthz,
- * /metrics and (when wired) the web view on --listen. SIGTERM/SIGINT stop the schedules, give a
+ * `tenantform serve`: the daemon. Reads fleet.yaml's `schedules` at start and again after each
+ * fetch (a change reschedules and logs one line; invalid ones keep the old schedules and make
+ * /healthz unhealthy), runs each job on its cron schedule (UTC) after fetching and
+ * fast-forwarding the checkout, and serves /healthz, /metrics and (when wired) the web view on
+ * --listen. SIGTERM/SIGINT stop the schedules, give a
  * running job --stop-deadline seconds, then abort it (apply records the run as interrupted and
  * releases the lease), close the listener and exit 0.
  */
@@ -93,6 +95,12 @@ export async function runServe(io: Io, opts: ServeCommandOptions, deps: ServeDep
     },
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
     onSnapshot,
+    onSchedules: (e) =>
+      out.stderr(
+        e.kind === 'changed'
+          ? `${new Date().toISOString()} schedules changed: ${e.message}\n`
+          : `${new Date().toISOString()} warning: new schedules refused, the previous ones still run: ${e.message}\n`,
+      ),
     onOutcome: (o) => out.stderr(`${o.finishedAt} ${o.job} ${o.result}${o.commit ? ` at ${o.commit.slice(0, 12)}` : ''}${o.message ? `: ${o.message}` : ''}\n`),
   });
   const server = createServeServer({

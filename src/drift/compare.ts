@@ -4,7 +4,17 @@
  * the tenants deep-checked in this run) say what is there. Pure: no I/O, never throws on odd
  * input. Only declared tenants are compared; live resources no declaration backs are the sweep's.
  */
-import { Tag, baseTags, hostname, secretName, tenantSecurityGroupName, tunnelName, workspaceSecurityGroupName, legacyWorkspaceSecurityGroupName } from '../contract.js';
+import {
+  Tag,
+  backupConfigTag,
+  baseTags,
+  hostname,
+  secretName,
+  tenantSecurityGroupName,
+  tunnelName,
+  workspaceSecurityGroupName,
+  legacyWorkspaceSecurityGroupName,
+} from '../contract.js';
 import type { DesiredState, DesiredTenant, DesiredWorkspace } from '../desired/model.js';
 import type { Inventory, LiveInstance, LiveSecurityGroup, LiveTenant } from '../live/model.js';
 import { byAge, isNotTerminated, tunnelsByAge } from '../plan/normalise.js';
@@ -98,6 +108,20 @@ function compareTenant(t: DesiredTenant, live: LiveTenant, x: DriftExpectations,
       });
     }
     out.push(...compareTags(owner, 'secret', bundleName, bundle.tags, { ...baseTags(env, 'tenant', orgId, slug), [Tag.deletionProtection]: protection }));
+    // As plan compares it (src/plan/tenant-update.ts): the BackupConfig tag stands for the settings the bundle holds.
+    const backup = x.backup === undefined || bundle.deletedDate ? undefined : { want: backupConfigTag(orgId, x.backup), have: bundle.tags[Tag.backupConfig] ?? 'off' };
+    if (backup && backup.have !== backup.want) {
+      out.push({
+        ...base,
+        severity: 'drift',
+        code: 'backupConfig',
+        expected: `BackupConfig=${backup.want}`,
+        actual: `BackupConfig=${backup.have}`,
+        message: `the bootstrap bundle holds other backup settings than TENANT_BACKUP_* (BackupConfig ${backup.have}, expected ${backup.want})`,
+        repair: 'inPlace',
+        remedy: 'apply rewrites the bundle and the platform re-reads it over SSM',
+      });
+    }
     const keys = deep ? facts.bundleKeys.get(orgId) : undefined;
     if (keys?.kind === 'notJsonObject') {
       out.push({

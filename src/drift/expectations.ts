@@ -2,6 +2,7 @@
  * What drift compares against, beyond the desired state: the wiring's part of "what tenantform
  * would have created", and the facts the deep reads and the listings brought. Plain data.
  */
+import type { BackupSettings } from '../contract.js';
 import type { BundleKeys, TunnelConfiguration } from '../live/deep/readers.js';
 
 export interface DriftExpectations {
@@ -16,6 +17,8 @@ export interface DriftExpectations {
   eicGroupId: string | undefined;
   /** EC2_TENANT_IAM_PROFILE; undefined (a read-only job without it) leaves profiles uncompared. */
   iamProfile: string | undefined;
+  /** TENANT_BACKUP_*, as apply writes them into each bundle (compared with its BackupConfig tag, as plan does); undefined: not compared. */
+  backup?: BackupSettings;
   /** Keys a bootstrap bundle must hold a value for, from the contract and the wiring. */
   requiredBundleKeys: string[];
 }

@@ -4,11 +4,12 @@
  * - Instance type compares as the planner does (trimmed, case-insensitive); a different type is
  *   fixed in place (stop, modify, start).
  * - Root volume: smaller than declared is drift (grown in place); larger is kept, as the planner
- *   keeps it (EBS cannot shrink), and is not reported.
+ *   keeps it (EBS cannot shrink), and reported as an `info` note only: nothing is to be fixed.
  * - AMI: a different AMI is reported, never fixed in place: only a replacement changes it.
  * - IAM instance profile: compared by name (the ARN's last segment) when EC2_TENANT_IAM_PROFILE is known.
  * - Power: pending counts as running, stopping as stopped (src/plan/normalise.ts).
  */
+import { Tag } from '../contract.js';
 import type { Power } from '../desired/model.js';
 import type { LiveInstance } from '../live/model.js';
 import { powerOf, sameInstanceType } from '../plan/normalise.js';
@@ -50,6 +51,18 @@ export function compareInstance(owner: Owner, inst: LiveInstance, want: Instance
       message: `root volume ${inst.volumeGb} GB, declared ${want.volumeGb} GB`,
       repair: 'inPlace',
       remedy: 'apply grows the volume in place',
+    });
+  }
+  if (inst.volumeGb !== undefined && inst.volumeGb > want.volumeGb) {
+    out.push({
+      ...base,
+      severity: 'info',
+      code: 'volumeLarger',
+      expected: `${want.volumeGb} GB`,
+      actual: `${inst.volumeGb} GB`,
+      message: `root volume ${inst.volumeGb} GB, larger than the declared ${want.volumeGb} GB; kept (an EBS volume cannot shrink)`,
+      repair: 'manual',
+      remedy: `declare ${inst.volumeGb} GB to match, or replace the instance (\`tenantform plan --replace ${want.target}\`) for a disk of the declared size`,
     });
   }
   if (want.ami !== '' && inst.imageId !== want.ami) {
@@ -110,6 +123,8 @@ export function compareTags(owner: Owner, resource: DriftResource, resourceId: s
       actual: have === undefined ? `${key} absent` : `${key}=${have}`,
       message: `tag ${key} is ${have === undefined ? 'missing' : `"${have}"`}, expected "${want[key]}"`,
       repair: 'inPlace',
+      // The Image tag records what was deployed (a failed health check leaves the old one): stamping it would skip the redeploy.
+      ...(key === Tag.image ? { remedy: 'apply redeploys the declared image over SSM, which moves the tag' } : {}),
     });
   }
   return out;

@@ -5,11 +5,14 @@
  * Severity `security` marks drift that exposes something: an ingress rule open to the world,
  * tcp/22 from anything but the EIC endpoint's group, a tunnel ingress origin that is not the
  * platform service, a CNAME pointing at a tunnel that no longer exists (anyone could claim it).
- * Everything else is `drift`. Security findings always come first.
+ * Everything else is `drift`. Security findings always come first. `info` marks what differs but
+ * is kept by rule (a root volume larger than declared: EBS cannot shrink, the planner keeps it):
+ * such findings are the result's `notes`, never its `findings`, so they neither make drift exit 2
+ * nor reach `--fix`.
  */
 import type { CallCounts } from '../live/readers.js';
 
-export type DriftSeverity = 'security' | 'drift';
+export type DriftSeverity = 'security' | 'drift' | 'info';
 
 export type DriftResource = 'securityGroup' | 'ingress' | 'dnsRecord' | 'tunnel' | 'instance' | 'secret';
 
@@ -32,6 +35,7 @@ export type DriftCode =
   | 'instanceMissing'
   | 'instanceType'
   | 'volumeSize'
+  | 'volumeLarger'
   | 'instanceProfile'
   | 'ami'
   | 'power'
@@ -39,7 +43,8 @@ export type DriftCode =
   | 'bundleMissing'
   | 'bundleScheduledForDeletion'
   | 'bundleNotJson'
-  | 'bundleKeysMissing';
+  | 'bundleKeysMissing'
+  | 'backupConfig';
 
 /** `inPlace`: `drift --fix` (or apply) repairs it; `manual`: the remedy says what to do. */
 export type DriftRepair = 'inPlace' | 'manual';
@@ -81,6 +86,8 @@ export interface DriftResult {
   observedAt: string;
   tenants: number;
   findings: DriftFinding[];
+  /** Informational (severity `info`): differences kept by rule, nothing to fix. Absent in results from before they existed. */
+  notes?: DriftFinding[];
   deep: {
     /** --budget, when set: per-tenant calls per service in one run. */
     budget: number | undefined;
@@ -103,7 +110,7 @@ export function driftExitCode(result: Pick<DriftResult, 'findings' | 'fix'>): nu
   return result.findings.length > 0 ? 2 : 0;
 }
 
-const SEVERITY_ORDER: Record<DriftSeverity, number> = { security: 0, drift: 1 };
+const SEVERITY_ORDER: Record<DriftSeverity, number> = { security: 0, drift: 1, info: 2 };
 
 /** Security first, then by tenant, workspace, resource and code, so output is stable. */
 export function sortFindings(findings: DriftFinding[]): DriftFinding[] {

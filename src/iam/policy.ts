@@ -14,6 +14,10 @@
  *   setting ManagedBy to anything else), or when the write sets ManagedBy=tenantform (adoption).
  * - Secrets Manager: secrets named `tenantform/<env>/…`; tagged ManagedBy=tenantform except
  *   CreateSecret (request tag) and the tags it writes.
+ * - `import --adopt` (with `bundleName`, the template its --bundle-name takes): GetSecretValue on the
+ *   control plane's bundles under their old name, outside `tenantform/<env>/…` and not tagged by
+ *   tenantform: the template with `{env}` as the environment (else `*`), `{orgId}` and `{slug}` as
+ *   `*`, and the six characters Secrets Manager appends to a name (`-??????`). Nothing else.
  * - ssm:SendCommand: instances tagged ManagedBy=tenantform (ssm:resourceTag) and the one document.
  * - iam:PassRole only for the tenant instance profile's role, only to EC2.
  */
@@ -31,6 +35,22 @@ export interface PolicyScope {
   instanceProfile?: string;
   /** The role inside that profile: the only role tenantform may pass. */
   instanceRole?: string;
+  /** `import --adopt`'s --bundle-name template (`molecule/{env}/orgs/{orgId}/bootstrap`): grants reading the old bundles. */
+  bundleName?: string;
+}
+
+/** What a bundle-name template may hold: Secrets Manager's name characters and the placeholders, never an IAM wildcard. */
+export const BUNDLE_TEMPLATE = /^(?:[A-Za-z0-9/_+=.@-]|\{(?:env|orgId|slug)\})+$/;
+
+/** The secret-name pattern of a bundle-name template, as IAM matches it (placeholders → `*`). */
+export function bundleNamePattern(template: string, environment: string | undefined): string {
+  if (!BUNDLE_TEMPLATE.test(template) || !template.includes('{orgId}')) {
+    throw new InternalError('a bundle-name template must hold {orgId} and only secret-name characters', { operation: 'generate the IAM policy', resource: template });
+  }
+  return template
+    .replaceAll('{env}', environment ?? '*')
+    .replaceAll('{orgId}', '*')
+    .replaceAll('{slug}', '*');
 }
 
 type ConditionBlock = Record<string, Record<string, string | string[]>>;
@@ -119,6 +139,16 @@ export function iamPolicy(scope: PolicyScope = {}): PolicyDocument {
       Resource: secrets,
       Condition: { StringEquals: MANAGED },
     },
+    ...(scope.bundleName
+      ? [
+          {
+            Sid: 'ImportReadControlPlaneBundles',
+            Effect: 'Allow' as const,
+            Action: only('secretsmanager', 'GetSecretValue'),
+            Resource: `arn:${p}:secretsmanager:${r}:${a}:secret:${bundleNamePattern(scope.bundleName, scope.environment)}-??????`,
+          },
+        ]
+      : []),
     {
       Sid: 'SsmCommandOnManagedInstances',
       Effect: 'Allow',

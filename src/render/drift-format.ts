@@ -17,6 +17,7 @@ export function findingDetail(f: DriftFinding): string {
 }
 
 export function repairLine(f: DriftFinding): string {
+  if (f.severity === 'info') return `nothing to fix${f.remedy ? `; ${f.remedy}` : ''}`;
   if (f.repair === 'inPlace') return f.remedy ? `fixable in place: ${f.remedy}` : 'fixable in place (drift --fix, or apply)';
   return `not fixable in place: ${f.remedy ?? 'see the message'}`;
 }

@@ -1,6 +1,6 @@
 /**
  * `drift --markdown`: for an issue or a job summary. Security findings first in a CAUTION block,
- * then a table of the rest; bounded below GitHub's comment limit like the plan's comment:
+ * then a table of the rest, then the informational notes (kept by rule); bounded below GitHub's comment limit like the plan's comment:
  * security findings are cut last, and a note counts what was left out and says how to see it all.
  */
 import type { DriftFinding, DriftResult } from '../drift/model.js';
@@ -46,6 +46,12 @@ export function renderDriftMarkdown(r: DriftResult, opts: { maxLength?: number }
     add('| Tenant | Resource | Drift | Repair |');
     add('|:--|:--|:--|:--|');
     for (const f of rest) add(row(f));
+    add('');
+  }
+  const notes = r.notes ?? [];
+  if (notes.length > 0) {
+    add(`**Notes** (kept by rule, nothing to fix):`);
+    for (const f of notes) add(`- **${cell(findingTarget(f))}** ${cell(findingResource(f))}: ${cell(findingDetail(f))} (${cell(repairLine(f))})`);
     add('');
   }
   // Always written: they fit in the reserve.

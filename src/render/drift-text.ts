@@ -1,6 +1,7 @@
 /**
  * Drift for a terminal: security findings first under a loud marker, then the rest, one line per
- * finding with what to do, then which tenants were deep-checked and which wait for a later run.
+ * finding with what to do, then the informational notes (kept by rule), then which tenants were
+ * deep-checked and which wait for a later run.
  */
 import type { DriftFinding, DriftResult } from '../drift/model.js';
 import { sanitize } from './plan-format.js';
@@ -33,6 +34,7 @@ export function renderDriftText(r: DriftResult, opts: { color: boolean }): strin
     r.findings.filter((f) => f.severity === 'drift'),
     paint('33', '~'),
   );
+  section('Notes (kept by rule)', r.notes ?? [], 'i');
   lines.push(r.findings.length === 0 ? paint('32', headline(r)) : headline(r));
   lines.push(deepLine(r), callsLine(r));
   return `${lines.join('\n')}\n`;

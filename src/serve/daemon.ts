@@ -3,8 +3,11 @@
  * checkout (a failed fetch or a non-fast-forward is a failed job, the tree untouched), then run
  * it against that one commit. Counts everything in its own metrics, keeps the last outcome per
  * job and the last fetch for /healthz, and hands each job's results to `onSnapshot` in the web
- * view's field names. `stop` stops scheduling, gives the running job `deadlineMs` to finish, then
- * aborts it (apply records the run as interrupted and releases the lease) and waits for it.
+ * view's field names. After each successful fetch it re-reads fleet.yaml's `schedules` and, when
+ * they changed, reschedules (told through `onSchedules`); schedules that do not pass the checks
+ * `validate` makes keep the running ones and make /healthz unhealthy, with the reason.
+ * `stop` stops scheduling, gives the running job `deadlineMs` to finish, then aborts it (apply
+ * records the run as interrupted and releases the lease) and waits for it.
  * Like every use case it prints nothing, reads no process state and installs no signal handler.
  */
 import type { ChangeSet } from '../apply/changeset.js';
@@ -19,7 +22,8 @@ import { fetchFastForward, type FetchTarget } from './fetch.js';
 import type { Health } from './http.js';
 import { runJob, type JobDeps, type JobOutcome } from './jobs.js';
 import { ServeMetrics } from './metrics.js';
-import { Scheduler, type ScheduleFn } from './scheduler.js';
+import { readSchedules } from '../desired/schedules.js';
+import { describeScheduleChange, Scheduler, type ScheduleFn } from './scheduler.js';
 
 /** What each job adds to the web view's snapshot (a Partial<WebSnapshot> by field name). */
 export interface SnapshotPart {
@@ -46,6 +50,8 @@ export interface ServeInput {
   now?: () => Date;
   onOutcome?: (outcome: JobOutcome) => void;
   onSnapshot?: (part: SnapshotPart) => void;
+  /** Told when re-read schedules took effect (`changed`: one line saying what) or were refused (`invalid`: why). */
+  onSchedules?: (event: { kind: 'changed' | 'invalid'; message: string }) => void;
 }
 
 interface FetchState {
@@ -60,6 +66,9 @@ export class Serve {
   /** The last outcome of each job. */
   readonly last: Partial<Record<ScheduledJob, JobOutcome>> = {};
   lastFetch: FetchState | undefined;
+  /** The schedules running now, and why the last re-read ones were refused (undefined: they were not). */
+  schedules: Schedules;
+  scheduleProblem: string | undefined;
   private readonly scheduler: Scheduler;
   private readonly deps: JobDeps;
   private running: { job: ScheduledJob; controller: AbortController; done: Promise<void> } | undefined;
@@ -67,6 +76,7 @@ export class Serve {
 
   constructor(private readonly input: ServeInput) {
     this.now = input.now ?? (() => new Date());
+    this.schedules = { ...input.schedules };
     this.deps = {
       ...input.jobs,
       clients: input.clients((service, throttled) => this.metrics.call(service, throttled)),
@@ -124,7 +134,10 @@ export class Serve {
     } catch (e) {
       store = { ok: false, message: this.input.jobs.redactor.redact(e instanceof Error ? e.message : String(e)) };
     }
-    return { ok: fetch.ok && store.ok, checks: { fetch, store } };
+    const schedules = this.scheduleProblem
+      ? { ok: false, message: `fleet.yaml's new schedules were refused, the previous ones still run: ${this.scheduleProblem}` }
+      : { ok: true };
+    return { ok: fetch.ok && store.ok && schedules.ok, checks: { fetch, store, schedules } };
   }
 
   private async runOne(job: ScheduledJob): Promise<void> {
@@ -140,6 +153,7 @@ export class Serve {
           commit = (await fetchFastForward(this.input.fetch)).commit;
           this.lastFetch = { ok: true, at: this.now().toISOString(), commit };
           this.metrics.fetchOk.set(1);
+          await this.reloadSchedules();
         } catch (e) {
           const message = this.input.jobs.redactor.redact(e instanceof Error ? e.message : String(e));
           this.lastFetch = { ok: false, at: this.now().toISOString(), message };
@@ -153,6 +167,22 @@ export class Serve {
       this.running = undefined;
       finish();
     }
+  }
+
+  private async reloadSchedules(): Promise<void> {
+    const read = readSchedules(this.input.jobs.repoDir);
+    if (!read.ok) {
+      const message = this.input.jobs.redactor.redact(read.message);
+      if (message !== this.scheduleProblem) this.input.onSchedules?.({ kind: 'invalid', message });
+      this.scheduleProblem = message;
+      return;
+    }
+    this.scheduleProblem = undefined;
+    const change = describeScheduleChange(this.schedules, read.schedules);
+    if (!change) return;
+    await this.scheduler.reschedule(read.schedules);
+    this.schedules = read.schedules;
+    this.input.onSchedules?.({ kind: 'changed', message: change });
   }
 
   private settle(outcome: JobOutcome): void {

@@ -15,7 +15,7 @@ export interface HealthCheck {
 }
 export interface Health {
   ok: boolean;
-  checks: { fetch: HealthCheck & { commit?: string; at?: string }; store: HealthCheck };
+  checks: { fetch: HealthCheck & { commit?: string; at?: string }; store: HealthCheck; schedules: HealthCheck };
 }
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;

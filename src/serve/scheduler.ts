@@ -3,10 +3,12 @@
  * the fleet checkout is only fast-forwarded between jobs and each job sees one commit. A job that
  * fires while its previous run is still queued or running is skipped (and reported through
  * `onSkip`), never stacked. `schedule` is node-cron's by default; tests inject their own to fire
- * ticks by hand.
+ * ticks by hand. `reschedule` swaps in new expressions (serve re-reads them after each fetch):
+ * only the jobs whose expression changed get a new timer; a queued or running job is untouched.
  */
 import { schedule as cronSchedule } from 'node-cron';
 import type { ScheduledJob, Schedules } from '../desired/model.js';
+import { SCHEDULED_JOBS } from '../desired/schedules.js';
 
 export interface CronHandle {
   stop(): void | Promise<void>;
@@ -23,18 +25,42 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
-  private readonly handles: CronHandle[] = [];
+  private readonly handles = new Map<ScheduledJob, { expression: string; handle: CronHandle }>();
+  private schedules: Schedules;
+  private started = false;
   private readonly pending = new Set<ScheduledJob>();
   private tail: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly opts: SchedulerOptions) {}
+  constructor(private readonly opts: SchedulerOptions) {
+    this.schedules = { ...opts.schedules };
+  }
 
   start(): void {
+    this.started = true;
+    // Nothing to stop yet, so every timer is registered before this returns.
+    void this.register();
+  }
+
+  /** Replaces the schedules; before start, only records them. */
+  async reschedule(schedules: Schedules): Promise<void> {
+    if (this.stopped) return;
+    this.schedules = { ...schedules };
+    if (this.started) await this.register();
+  }
+
+  /** Makes the timers match `this.schedules`: stops the ones that changed or went, starts the new. */
+  private async register(): Promise<void> {
     const schedule = this.opts.schedule ?? nodeCronSchedule;
-    for (const job of ['plan', 'drift', 'sweep', 'apply'] as const) {
-      const expression = this.opts.schedules[job];
-      if (expression) this.handles.push(schedule(expression, () => void this.fire(job), { timezone: 'UTC', name: `tenantform-${job}` }));
+    for (const job of SCHEDULED_JOBS) {
+      const expression = this.schedules[job];
+      const current = this.handles.get(job);
+      if (current?.expression === expression) continue;
+      if (current) {
+        this.handles.delete(job);
+        await Promise.resolve(current.handle.stop());
+      }
+      if (expression) this.handles.set(job, { expression, handle: schedule(expression, () => void this.fire(job), { timezone: 'UTC', name: `tenantform-${job}` }) });
     }
   }
 
@@ -66,12 +92,26 @@ export class Scheduler {
   /** Stops firing; queued jobs that have not started are dropped. Resolves when the running one settles. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const h of this.handles) await Promise.resolve(h.stop());
-    this.handles.length = 0;
+    for (const { handle } of this.handles.values()) await Promise.resolve(handle.stop());
+    this.handles.clear();
   }
 
   /** Settles when the queue is empty. */
   idle(): Promise<void> {
     return this.tail;
   }
+}
+
+/** One line on what changed between two sets of schedules (`plan "0 * * * *" → "30 * * * *", apply added "0 3 * * *"`); undefined when nothing did. */
+export function describeScheduleChange(before: Schedules, after: Schedules): string | undefined {
+  const parts: string[] = [];
+  for (const job of SCHEDULED_JOBS) {
+    const was = before[job];
+    const now = after[job];
+    if (was === now) continue;
+    if (was === undefined) parts.push(`${job} added "${now}"`);
+    else if (now === undefined) parts.push(`${job} removed (was "${was}")`);
+    else parts.push(`${job} "${was}" → "${now}"`);
+  }
+  return parts.length > 0 ? parts.join(', ') : undefined;
 }

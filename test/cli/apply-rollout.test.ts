@@ -2,14 +2,17 @@
  * Rollout health gates end to end: apply redeploys the repo's tenants in waves and, after each
  * wave, polls each tenant's health URL on a local HTTP server (127.0.0.1, port 0) that answers per
  * tenant as the test decides. An unhealthy tenant fails its wave (and halts the rollout past the
- * ratio); the change set carries what the check saw; a stopped tenant is not checked.
+ * ratio); the change set carries what the check saw; its Image tag stays on the old image, so the
+ * next plan redeploys it again; a stopped tenant is not checked.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import type { ChangeSet } from '../../src/apply/changeset.js';
+import type { Plan } from '../../src/plan/model.js';
 import { ORG, startApplyWorld, tagsOf, type ApplyWorld } from './apply-world.js';
 
 describe('apply: rollout health gates', () => {
@@ -67,8 +70,19 @@ describe('apply: rollout health gates', () => {
     expect(initech.error).toContain(`health check http://127.0.0.1:${port}/initech/healthz failed after 7 attempts (30 s): last saw HTTP 503 (tenant initech)`);
     expect(bySlug.get('umbrella')).toMatchObject({ status: 'skipped', skipped: { reason: 'halted' } });
     expect(new Set(seen)).toEqual(new Set(['/acme/healthz', '/globex/healthz', '/initech/healthz']));
-    // The redeploy itself ran (the check is after it): the instance carries the new image.
-    expect(tagsOf((await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!).Image).toBe('ghcr.io/example/platform:1.4.3');
+    // The redeploy itself ran (the check is after it): its SSM command succeeded on initech's instance…
+    const initechInstance = (await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!;
+    const command = w
+      .auditRows()
+      .filter((r) => r.resource_id === initechInstance.InstanceId && r.details?.includes('tenantform redeploy ghcr.io/example/platform:1.4.3'))
+      .map((r) => JSON.parse(r.details!) as { commandId: string; outcome: string });
+    expect(command).toEqual([expect.objectContaining({ outcome: 'succeeded' })]);
+    const invocation = await w.check.ssm.send(new GetCommandInvocationCommand({ CommandId: command[0]!.commandId, InstanceId: initechInstance.InstanceId! }));
+    expect(invocation.Status).toBe('Success');
+    // …but the gate failed, so the Image tag (what the next plan compares) stays on the old image,
+    // while the healthy tenants' tags moved.
+    expect(tagsOf(initechInstance).Image).toBe('ghcr.io/example/platform:1.4.2');
+    expect(tagsOf((await w.instances(ORG.globex)).find((i) => tagsOf(i).Role === 'tenant')!).Image).toBe('ghcr.io/example/platform:1.4.3');
 
     // --json: progress as JSON lines on stderr, one per event, stdout only the change set.
     const events = res.stderr
@@ -81,12 +95,74 @@ describe('apply: rollout health gates', () => {
     for (const s of w.envSecrets) expect(res.stdout + res.stderr).not.toContain(s);
   });
 
-  it('a declared-stopped tenant is not checked (umbrella, alone in wave 1 of the re-plan); CI=true prints one line per wave', async () => {
+  it('the next plan shows the unhealthy tenant’s redeploy again, beside the halted one', async () => {
+    const res = await w.run(['plan', '--json']);
+    expect(res.code).toBe(2);
+    const plan = JSON.parse(res.stdout) as Plan;
+    expect(plan.actions.filter((a) => a.kind === 'redeploy').map((a) => [a.target.slug, a.intent.kind === 'tenant' ? a.intent.tenant.image : undefined])).toEqual([
+      ['initech', 'ghcr.io/example/platform:1.4.3'],
+      ['umbrella', 'ghcr.io/example/platform:1.4.3'],
+    ]);
+  });
+
+  it('with initech healthy again, apply retries it and converges; declared-stopped umbrella is not checked; CI=true prints one line per wave', async () => {
+    status.delete('initech');
     seen.length = 0;
     const res = await w.run(['apply', '--auto-approve'], { io: { env: { ...w.env, CI: 'true' } } });
     expect(res.code).toBe(0);
-    expect(seen).toEqual([]);
-    expect(res.stderr).toMatch(/^wave 1: 1\/1 ok, 0 failed, 0 unhealthy, \d+s; rollout wave 1 \(1 waves\): 1 done, 0 failed, 0 remaining/m);
+    // initech (wave 1) is checked; umbrella (wave 2, declared stopped) is not.
+    expect(seen).toEqual(['/initech/healthz']);
+    expect(res.stderr).toMatch(/^wave 1: 1\/1 ok, 0 failed, 0 unhealthy, \d+s; rollout wave 1 \(2 waves\): 1 done, 0 failed, 1 remaining/m);
+    expect(res.stderr).toMatch(/^wave 2: 1\/1 ok, 0 failed, 0 unhealthy, \d+s; rollout wave 2 \(2 waves\): 2 done, 0 failed, 0 remaining/m);
     expect((await w.instances(ORG.umbrella)).map((i) => i.State?.Name)).toEqual(['stopped']);
+    for (const org of [ORG.initech, ORG.umbrella]) {
+      expect(tagsOf((await w.instances(org)).find((i) => tagsOf(i).Role === 'tenant')!).Image).toBe('ghcr.io/example/platform:1.4.3');
+    }
+    expect((await w.run(['plan', '--json'])).code).toBe(0);
+  });
+
+  it('an Image tag that cannot move after a passed gate fails its redeploy, which the next plan retries', async () => {
+    const fleetFile = join(w.dir, 'fleet.yaml');
+    writeFileSync(fleetFile, readFileSync(fleetFile, 'utf8').replace('tenantImage: ghcr.io/example/platform:1.4.3', 'tenantImage: ghcr.io/example/platform:1.4.4'));
+    const fault = w.aws.faults.inject({ kind: 'serverError', service: 'ec2', action: 'CreateTags' });
+    let res;
+    try {
+      res = await w.run(['apply', '--auto-approve', '--json']);
+    } finally {
+      fault.remove();
+    }
+    expect(res.code).toBe(4);
+    const cs = JSON.parse(res.stdout) as ChangeSet;
+    const failed = cs.results.filter((r) => r.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ kind: 'redeploy', failedOperation: 'tag image', healthCheck: { ok: true } });
+    const slug = failed[0]!.target.slug;
+    const org = failed[0]!.target.orgId;
+    expect(tagsOf((await w.instances(org)).find((i) => tagsOf(i).Role === 'tenant')!).Image).toBe('ghcr.io/example/platform:1.4.3');
+    const plan = JSON.parse((await w.run(['plan', '--json'])).stdout) as Plan;
+    expect(plan.actions.filter((a) => a.kind === 'redeploy').map((a) => a.target.slug)).toContain(slug);
+  });
+  it('a replacement whose tenant fails the check has its Image tag cleared, so the next plan redeploys it; healthy, apply converges', async () => {
+    status.delete('initech');
+    expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
+    const before = (await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!;
+    status.set('initech', 503);
+    const res = await w.run(['apply', '--auto-approve', '--json', '--replace', 'initech', '--allow-replacements', '1', '--allow-terminations', '1']);
+    expect(res.code).toBe(4);
+    const cs = JSON.parse(res.stdout) as ChangeSet;
+    expect(cs.results.filter((r) => r.target.slug === 'initech' && r.replacement).map((r) => [r.kind, r.status, r.failedOperation])).toEqual([
+      ['delete', 'failed', 'health check'],
+      ['create', 'failed', 'health check'],
+    ]);
+    const replaced = (await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!;
+    expect(replaced.InstanceId).not.toBe(before.InstanceId);
+    expect(tagsOf(replaced).Image).toBe('');
+    const plan = JSON.parse((await w.run(['plan', '--json'])).stdout) as Plan;
+    expect(plan.actions.map((a) => [a.kind, a.target.slug])).toEqual([['redeploy', 'initech']]);
+
+    status.delete('initech');
+    expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(tagsOf((await w.instances(ORG.initech)).find((i) => tagsOf(i).Role === 'tenant')!).Image).toBe('ghcr.io/example/platform:1.4.4');
+    expect((await w.run(['plan', '--json'])).code).toBe(0);
   });
 });

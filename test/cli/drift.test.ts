@@ -11,11 +11,13 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateTagsCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVolumesCommand,
   ModifyInstanceAttributeCommand,
+  ModifyVolumeCommand,
   RevokeSecurityGroupIngressCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driftCommandWith } from '../../src/cli/drift.js';
 import { memoryIo } from '../../src/cli/io.js';
@@ -374,6 +376,70 @@ describe('tenantform drift', () => {
       const clean = await runFix();
       expect(clean.result!.fix).toBeUndefined();
       expect(clean.code).toBe(0);
+    });
+
+    it('a root volume grown past the declaration is a note (exit 0, never shrunk); a changed BackupConfig and an old Image tag are drift apply repairs, not --fix', async () => {
+      // acme's root volume grown from outside (30 → 40 GB); globex's bundle tagged with other backup settings.
+      const acme = await tenantInstance(ORG.acme);
+      const volumes = await w.check.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [acme.InstanceId!] }] }));
+      const volumeId = volumes.Volumes![0]!.VolumeId!;
+      await w.check.ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 40 }));
+      const globexBundle = secretName('dev', ORG.globex);
+      await w.check.secrets.send(new TagResourceCommand({ SecretId: globexBundle, Tags: [{ Key: 'BackupConfig', Value: 'sha256:0000000000000000' }] }));
+      // acme's Image tag on an older image, as a redeploy whose health check failed leaves it.
+      const acmeImage = tagsOf(acme).Image!;
+      await w.check.ec2.send(new CreateTagsCommand({ Resources: [acme.InstanceId!], Tags: [{ Key: 'Image', Value: 'ghcr.io/example/platform:1.0.0' }] }));
+
+      const traffic = w.mark();
+      const { code, result } = await driftJson();
+      expect(traffic()).toEqual({ aws: [], cf: [] });
+      expect(code).toBe(2);
+      expect(result.findings).toEqual([
+        expect.objectContaining({
+          slug: 'acme',
+          code: 'tag',
+          resourceId: acme.InstanceId,
+          expected: `Image=${acmeImage}`,
+          actual: 'Image=ghcr.io/example/platform:1.0.0',
+        }),
+        expect.objectContaining({
+          slug: 'globex',
+          severity: 'drift',
+          code: 'backupConfig',
+          resource: 'secret',
+          resourceId: globexBundle,
+          actual: 'BackupConfig=sha256:0000000000000000',
+          expected: 'BackupConfig=off',
+        }),
+      ]);
+      expect(result.notes).toEqual([
+        expect.objectContaining({ slug: 'acme', severity: 'info', code: 'volumeLarger', resourceId: acme.InstanceId, expected: '30 GB', actual: '40 GB' }),
+      ]);
+      const text = (await drift()).stdout;
+      expect(text).toMatch(/^Notes \(kept by rule\)\n {2}i acme {2}instance i-[0-9a-f]+: root volume 40 GB, larger than the declared 30 GB; kept/m);
+      expect(text).toContain('nothing to fix; declare 40 GB to match');
+      expect((await drift(['--markdown'])).stdout).toContain('**Notes** (kept by rule, nothing to fix):');
+
+      // --fix leaves the bundle to apply and does not touch the volume.
+      const fixTraffic = w.mark();
+      const fixed = await runFix();
+      expect(fixTraffic().aws.filter((a) => a === 'ModifyVolume')).toEqual([]);
+      // Nor does it stamp the Image tag: that would claim a deploy that did not happen; apply redeploys.
+      expect(fixed.result!.fix!.outcomes).toEqual([
+        expect.objectContaining({ slug: 'acme', codes: ['tag'], status: 'leftToApply', detail: 'apply redeploys the declared image over SSM, which moves the tag' }),
+        expect.objectContaining({ slug: 'globex', codes: ['backupConfig'], status: 'leftToApply' }),
+      ]);
+      expect(tagsOf(await tenantInstance(ORG.acme)).Image).toBe('ghcr.io/example/platform:1.0.0');
+
+      // apply rewrites the bundle (as plan said); the larger disk stays: clean, with the note.
+      expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
+      const after = await driftJson();
+      expect(after.result.findings).toEqual([]);
+      expect(after.result.notes!.map((n) => `${n.slug}:${n.code}`)).toEqual(['acme:volumeLarger']);
+      expect(after.code).toBe(0);
+      expect(tagsOf(await tenantInstance(ORG.acme)).Image).toBe(acmeImage);
+      const volume = await w.check.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
+      expect(volume.Volumes![0]!.Size).toBe(40);
     });
   });
 });

@@ -5,7 +5,8 @@ import { AWS_ACTIONS, iamActionName } from '../../src/iam/actions.js';
 import { cloudflarePermissions, unmappedCloudflareKinds } from '../../src/iam/cloudflare.js';
 import { grantedActions, iamPolicy, tableActions, type PolicyDocument } from '../../src/iam/policy.js';
 import { KINDS, RESOURCE_KINDS } from '../../src/kinds.js';
-import { compareRecord } from './record-check.global.js';
+import { CP_BUNDLE_TEMPLATE } from '../support/control-plane-seed.js';
+import { compareRecord, RECORD_POLICY } from './record-check.global.js';
 
 async function run(args: string[], env: Record<string, string> = {}) {
   const io = memoryIo({ env, cwd: process.cwd() });
@@ -68,6 +69,23 @@ describe('the IAM policy document', () => {
     }
   });
 
+  it("grants import --adopt's read of the control plane's bundles only with --bundle-name, as narrowly as the template allows", () => {
+    expect(doc.Statement.some((s) => s.Sid === 'ImportReadControlPlaneBundles')).toBe(false);
+    const scoped = iamPolicy({ region: 'us-east-2', account: '111122223333', environment: 'dev', bundleName: 'molecule/{env}/orgs/{orgId}/bootstrap' });
+    const grant = scoped.Statement.find((s) => s.Sid === 'ImportReadControlPlaneBundles');
+    expect(grant).toEqual({
+      Sid: 'ImportReadControlPlaneBundles',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: 'arn:aws:secretsmanager:us-east-2:111122223333:secret:molecule/dev/orgs/*/bootstrap-??????',
+    });
+    expect(iamPolicy({ bundleName: 'cp/{slug}/{orgId}' }).Statement.find((s) => s.Sid === 'ImportReadControlPlaneBundles')!.Resource).toBe(
+      'arn:aws:secretsmanager:*:*:secret:cp/*/*-??????',
+    );
+    expect(grantedActions(scoped)).toEqual(grantedActions(doc));
+    expect(() => iamPolicy({ bundleName: 'molecule/*/{orgId}' })).toThrow(/bundle-name template/);
+  });
+
   it('scopes ARNs by region, account, environment, instance profile and role', () => {
     const scoped = JSON.stringify(
       iamPolicy({ region: 'eu-west-1', account: '111122223333', environment: 'prod', instanceProfile: 'tenant-prof', instanceRole: 'tenant-role' }),
@@ -110,6 +128,23 @@ describe('the whole-suite record check', () => {
     expect(compareRecord(less, true).unused).toEqual(['ec2:RunInstances']);
     expect(compareRecord(less, false).unused).toEqual([]);
   });
+
+  it("checks the secret a Secrets Manager call names against the policy's resources: import --adopt's read of the old bundle needs the --bundle-name grant", () => {
+    const oldBundle =
+      'secretsmanager:GetSecretValue\tarn:aws:secretsmanager:us-east-2:123456789012:secret:molecule/dev/orgs/5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001/bootstrap-AbCdEf';
+    const ownBundle =
+      'secretsmanager:GetSecretValue\tarn:aws:secretsmanager:us-east-2:123456789012:secret:tenantform/dev/tenants/5f0c6a52-3b1e-4c8e-9a57-2d41e8a0b001/bootstrap-AbCdEf';
+    const elsewhere = 'secretsmanager:GetSecretValue\tarn:aws:secretsmanager:us-east-2:123456789012:secret:payroll/db-AbCdEf';
+    // The record check's own policy is the one printed with the import tests' template.
+    expect(RECORD_POLICY).toEqual(iamPolicy({ bundleName: CP_BUNDLE_TEMPLATE }));
+    expect(compareRecord(new Set([ownBundle, oldBundle]), false)).toEqual({ missing: [], unused: [] });
+    // Without the grant (iam-policy without --bundle-name), the import's read is not granted.
+    const arn = oldBundle.split('\t')[1]!;
+    expect(compareRecord(new Set([ownBundle, oldBundle]), false, iamPolicy()).missing).toEqual([`secretsmanager:GetSecretValue on ${arn}`]);
+    expect(compareRecord(new Set([elsewhere]), false).missing).toEqual([`secretsmanager:GetSecretValue on ${elsewhere.split('\t')[1]!}`]);
+    // The grant is GetSecretValue only: no other call on the old bundle.
+    expect(compareRecord(new Set([oldBundle.replace('GetSecretValue', 'PutSecretValue')]), false).missing).toEqual([`secretsmanager:PutSecretValue on ${arn}`]);
+  });
 });
 
 describe('tenantform iam-policy', () => {
@@ -119,6 +154,21 @@ describe('tenantform iam-policy', () => {
     expect(JSON.parse(r.out)).toEqual(iamPolicy({ account: '111122223333', region: 'us-east-2', environment: 'dev', instanceProfile: 'tp', partition: 'aws' }));
     const bare = await run(['iam-policy']);
     expect(JSON.parse(bare.out)).toEqual(iamPolicy({ partition: 'aws' }));
+  });
+
+  it('--bundle-name adds the import grant (the same template `import --adopt` takes); without it a note on stderr says what is left out', async () => {
+    const r = await run(['iam-policy', '--bundle-name', 'molecule/{env}/orgs/{orgId}/bootstrap'], { MOLECULE_ENV: 'dev' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual(iamPolicy({ environment: 'dev', bundleName: 'molecule/{env}/orgs/{orgId}/bootstrap', partition: 'aws' }));
+    expect(r.err).toBe('');
+    const bare = await run(['iam-policy']);
+    expect(bare.err).toContain('--bundle-name');
+    for (const bad of ['molecule/{env}/orgs/bootstrap', 'molecule/*/{orgId}', 'a b/{orgId}']) {
+      const refused = await run(['iam-policy', '--bundle-name', bad]);
+      expect(refused.code).toBe(1);
+      expect(refused.out).toBe('');
+      expect(refused.err).toContain('--bundle-name');
+    }
   });
 
   it('--cloudflare prints the token permission groups derived from the registry', async () => {

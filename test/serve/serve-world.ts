@@ -3,7 +3,7 @@
  * double, a copy of the example fleet) made into a git checkout of a bare remote, with a second
  * clone to push from, and `runServe` started in-process on port 0 with a hand-fired schedule.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { memoryIo } from '../../src/cli/io.js';
@@ -23,13 +23,19 @@ export interface ServeWorld {
   /** Registered schedules by job. */
   expressions: Map<string, string>;
   /** Commits a change in the developer clone and pushes it (force: rewrite the last commit). */
-  push(opts?: { force?: boolean }): Promise<string>;
+  push(opts?: PushOptions): Promise<string>;
   stop(): Promise<number>;
+}
+
+export interface PushOptions {
+  force?: boolean;
+  /** Rewrites fleet.yaml in the developer clone: gets its text, returns the new one. */
+  fleet?: (text: string) => string;
 }
 
 export interface ServeRepo {
   world: ApplyWorld;
-  push(opts?: { force?: boolean }): Promise<string>;
+  push(opts?: PushOptions): Promise<string>;
 }
 
 /** The apply world as a git checkout of a bare remote, with `schedules` appended to fleet.yaml. */
@@ -55,6 +61,10 @@ export async function startServeRepo(schedules: string): Promise<ServeRepo> {
     async push(p = {}) {
       writeFileSync(join(dev, 'NOTES.md'), `change ${++n}\n`);
       await devGit.add('NOTES.md');
+      if (p.fleet) {
+        writeFileSync(join(dev, 'fleet.yaml'), p.fleet(readFileSync(join(dev, 'fleet.yaml'), 'utf8')));
+        await devGit.add('fleet.yaml');
+      }
       await devGit.raw([...IDENTITY, 'commit', '-q', ...(p.force ? ['--amend'] : []), '-m', `notes ${n}`]);
       await devGit.raw(['push', '-q', ...(p.force ? ['--force'] : []), 'origin', 'HEAD:main']);
       return (await devGit.revparse(['HEAD'])).trim();

@@ -82,6 +82,29 @@ describe('tenantform serve against the emulators', () => {
     expect(m.get('tenantform_runs_total{job="plan",result="changes"}')).toBe(2);
   }, 120_000);
 
+  it('picks up pushed schedule changes: reschedules and logs one line; invalid ones keep the old schedules and /healthz says why', async () => {
+    await w.push({ fleet: (t) => t.replace('  plan: "*/15 * * * *"\n', '  plan: "*/5 * * * *"\n') });
+    await w.serve.fire('sweep');
+    expect(Object.fromEntries(w.expressions)).toEqual({ plan: '*/5 * * * *', drift: '0 * * * *', sweep: '30 2 * * *' });
+    expect(w.stderr()).toMatch(/^\S+ schedules changed: plan "\*\/15 \* \* \* \*" → "\*\/5 \* \* \* \*"$/m);
+
+    await w.push({ fleet: (t) => t.replace('  drift: "0 * * * *"\n', '  drift: "0 25 * * *"\n') });
+    await w.serve.fire('sweep');
+    expect(Object.fromEntries(w.expressions)).toEqual({ plan: '*/5 * * * *', drift: '0 * * * *', sweep: '30 2 * * *' });
+    expect(w.stderr()).toMatch(
+      /^\S+ warning: new schedules refused, the previous ones still run: fleet\.yaml:\d+: The drift schedule "0 25 \* \* \*" is not a valid cron expression/m,
+    );
+    const health = await fetch(`${w.url}/healthz`);
+    expect(health.status).toBe(503);
+    const body = (await health.json()) as { ok: boolean; checks: { fetch: { ok: boolean }; schedules: { ok: boolean; message: string } } };
+    expect(body.checks.fetch.ok).toBe(true);
+    expect(body.checks.schedules).toMatchObject({ ok: false, message: expect.stringContaining('The drift schedule "0 25 * * *"') as string });
+
+    await w.push({ fleet: (t) => t.replace('  drift: "0 25 * * *"\n', '  drift: "0 * * * *"\n') });
+    await w.serve.fire('sweep');
+    expect((await fetch(`${w.url}/healthz`)).status).toBe(200);
+  }, 120_000);
+
   it('refuses a force-pushed branch: the job fails naming it, the tree stays, /healthz says why', async () => {
     const before = w.serve.last.plan!.commit;
     const rewritten = await w.push({ force: true });
