@@ -18,6 +18,7 @@ interface IamPolicyOptions {
   env?: string;
   instanceProfile?: string;
   instanceRole?: string;
+  canaryRole?: string;
   partition?: string;
 }
 
@@ -53,6 +54,7 @@ export function runIamPolicy(io: Io, opts: IamPolicyOptions): number {
   set('environment', opts.env ?? io.env.MOLECULE_ENV);
   set('instanceProfile', opts.instanceProfile ?? io.env.EC2_TENANT_IAM_PROFILE);
   set('instanceRole', opts.instanceRole);
+  set('canaryRoleArn', opts.canaryRole ?? io.env.CANARY_ROLE_ARN);
   io.stdout(JSON.stringify(iamPolicy(scope), null, 2) + '\n');
   return ExitCode.ok;
 }
@@ -68,6 +70,7 @@ export const iamPolicyCommand: CommandModule = {
       .option('--env <env>', 'scope secrets to this environment, tenantform/<env>/… (default: MOLECULE_ENV, else every environment)')
       .option('--instance-profile <name>', 'the tenant instance profile (default: EC2_TENANT_IAM_PROFILE, else *)')
       .option('--instance-role <name>', 'the role in that profile, the only one iam:PassRole is granted for (default: *)')
+      .option('--canary-role <arn>', 'the canary account role, the only one sts:AssumeRole is granted for (default: CANARY_ROLE_ARN, else *)')
       .option('--partition <partition>', 'ARN partition', 'aws')
       .action((opts: IamPolicyOptions) => done(runIamPolicy(io, opts)));
   },

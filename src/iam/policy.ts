@@ -31,6 +31,8 @@ export interface PolicyScope {
   instanceProfile?: string;
   /** The role inside that profile: the only role tenantform may pass. */
   instanceRole?: string;
+  /** CANARY_ROLE_ARN: the only role the main account's credentials may assume. */
+  canaryRoleArn?: string;
 }
 
 type ConditionBlock = Record<string, Record<string, string | string[]>>;
@@ -140,6 +142,8 @@ export function iamPolicy(scope: PolicyScope = {}): PolicyDocument {
       Resource: `arn:${p}:iam::${a}:role/${scope.instanceRole ?? '*'}`,
       Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     },
+    // The canary account's role gets this same document (with its account, region and profile), minus nothing.
+    { Sid: 'AssumeCanaryRole', Effect: 'Allow', Action: only('sts', 'AssumeRole'), Resource: scope.canaryRoleArn ?? `arn:${p}:iam::*:role/*` },
   ];
   return { Version: '2012-10-17', Statement: statements };
 }
