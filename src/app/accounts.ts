@@ -38,7 +38,21 @@ export function unobservedAccounts(inv: Inventory): Set<Account> {
 export function observedPart(plan: Plan, unobserved: ReadonlySet<Account>): Plan {
   if (unobserved.size === 0) return plan;
   const actions = plan.actions.filter((a) => !unobserved.has(a.intent.account ?? 'main'));
-  const keys = new Set(Object.keys(fingerprintInventory({ environment: plan.environment, observedAt: '', scope: { kind: 'all' }, tenants: {}, unattributed: [], calls: { ec2: 0, secretsmanager: 0, ssm: 0, cloudflare: 0 } }, { actions })));
+  const keys = new Set(
+    Object.keys(
+      fingerprintInventory(
+        {
+          environment: plan.environment,
+          observedAt: '',
+          scope: { kind: 'all' },
+          tenants: {},
+          unattributed: [],
+          calls: { ec2: 0, secretsmanager: 0, ssm: 0, cloudflare: 0 },
+        },
+        { actions },
+      ),
+    ),
+  );
   const fingerprints = Object.fromEntries(Object.entries(plan.basis.fingerprints).filter(([k]) => keys.has(k)));
   return { ...plan, actions, basis: { ...plan.basis, fingerprints } };
 }

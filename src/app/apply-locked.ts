@@ -128,7 +128,13 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       const empty = emptyChangeSet(environment, runId, now().toISOString(), settings.rollout.maxFailureRatio);
       if (unreachable.length > 0) empty.accountFailures = unreachable;
       const code = changeSetExitCode(empty);
-      return { code, status: code === ExitCode.ok ? 'succeeded' : 'partial', summary: { actions: empty.summary, ...(unreachable.length ? { accountFailures: unreachable } : {}) }, plan, changeSet: empty };
+      return {
+        code,
+        status: code === ExitCode.ok ? 'succeeded' : 'partial',
+        summary: { actions: empty.summary, ...(unreachable.length ? { accountFailures: unreachable } : {}) },
+        plan,
+        changeSet: empty,
+      };
     }
     const mainAct = { aws, call: gate, wiring: provisionWiring(wiring) };
     const act: Omit<ActContext, 'audit'> = {

@@ -65,7 +65,11 @@ export function inAccount(actions: Action[], account: Account): Action[] {
 
 /** Marks a move's halves and says so in their reasons. */
 export function asMove(a: Action, from: Account, to: Account): Action {
-  return { ...a, move: { from, to }, reason: `move ${from} → ${to}: ${a.kind === 'delete' ? 'the old cascade is deleted once the tenant is up in its new account' : a.reason}` };
+  return {
+    ...a,
+    move: { from, to },
+    reason: `move ${from} → ${to}: ${a.kind === 'delete' ? 'the old cascade is deleted once the tenant is up in its new account' : a.reason}`,
+  };
 }
 
 export function unobservedFinding(unobserved: AccountObservation, slugs: string[]): GuardFinding {

@@ -155,7 +155,14 @@ const GUARD_RANK: Record<GuardKind, number> = {
   account: 11,
 };
 
-function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<string, LiveTenant>, inScope: ScopeMatcher, accounts: AccountsView, unplanned: string[]): Action[] {
+function planFleet(
+  ctx: PlanContext,
+  desired: DesiredState,
+  liveTenants: Record<string, LiveTenant>,
+  inScope: ScopeMatcher,
+  accounts: AccountsView,
+  unplanned: string[],
+): Action[] {
   const declared = new Map<string, DesiredTenant>();
   for (const t of [...desired.tenants].sort((a, b) => compareText(a.spec.slug, b.spec.slug) || compareText(a.spec.orgId, b.spec.orgId))) {
     if (!declared.has(t.spec.orgId)) declared.set(t.spec.orgId, t);

@@ -145,7 +145,8 @@ export function evaluateDestructionGuards(actions: readonly Action[], inputs: Gu
   // A move is one change too: whatever holds its delete holds its create (two live homes would share one tunnel).
   for (const a of actions) {
     if (!a.move || a.kind !== 'delete') continue;
-    for (const g of blocks.get(a.id) ?? []) for (const other of actions) if (other.move && other.id !== a.id && targetKey(other.target) === targetKey(a.target)) block(other, g);
+    for (const g of blocks.get(a.id) ?? [])
+      for (const other of actions) if (other.move && other.id !== a.id && targetKey(other.target) === targetKey(a.target)) block(other, g);
   }
   return { findings, blocks };
 }
@@ -250,7 +251,8 @@ function declaredFindings(actions: readonly Action[], desired: DesiredState | un
     const t = tenants.get(a.target.orgId);
     if (!t) continue;
     // A move's delete is of the old account's cascade: declared elsewhere is what makes it a move.
-    if (a.move && a.target.kind === 'tenant' && (a.account ?? 'main') === a.move.from && a.move.to === (t.spec.canary ? 'canary' : 'main') && a.move.from !== a.move.to) continue;
+    if (a.move && a.target.kind === 'tenant' && (a.account ?? 'main') === a.move.from && a.move.to === (t.spec.canary ? 'canary' : 'main') && a.move.from !== a.move.to)
+      continue;
     const ws = a.target.kind === 'workspace' ? t.workspaces.find((w) => w.spec.id === a.target.workspaceId) : undefined;
     if (a.target.kind === 'workspace' && !ws) continue;
     block(a, 'declared');

@@ -97,7 +97,9 @@ const INTENTS: Record<ActionIntent['kind'], Shape> = {
       account: ACCOUNT,
     },
   },
-  instanceReplace: { fields: { kind: ['instanceReplace'], orgId: 'string', slug: 'string', workspaceId: { optional: 'string' }, instanceIds: { array: 'string' }, account: ACCOUNT } },
+  instanceReplace: {
+    fields: { kind: ['instanceReplace'], orgId: 'string', slug: 'string', workspaceId: { optional: 'string' }, instanceIds: { array: 'string' }, account: ACCOUNT },
+  },
 };
 
 export function canonicalSettings(s: PlanSettings | null): PlanSettings | null {
@@ -148,7 +150,8 @@ export function parseIntent(v: unknown, a: Omit<Action, 'intent'>, at: string): 
   }
   if (!agrees) throw new ShapeError(`${at} deletes other ids than the action's steps`);
   // Apply acts in the intent's account: it must be the one the action says.
-  if ((intent.account ?? 'main') !== (a.account ?? 'main')) throw new ShapeError(`${at}.account is ${intent.account ?? 'main'}, but the action is in ${a.account ?? 'main'}`);
+  if ((intent.account ?? 'main') !== (a.account ?? 'main'))
+    throw new ShapeError(`${at}.account is ${intent.account ?? 'main'}, but the action is in ${a.account ?? 'main'}`);
   return intent;
 }
 

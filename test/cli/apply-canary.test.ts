@@ -18,7 +18,10 @@ const LIVE = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 async function orgInstances(ec2: EC2Client, orgId?: string): Promise<string[]> {
   const out = await ec2.send(
     new DescribeInstancesCommand({
-      Filters: [{ Name: 'instance-state-name', Values: LIVE }, ...(orgId ? [{ Name: 'tag:OrgID', Values: [orgId] }] : [{ Name: 'tag:ManagedBy', Values: ['tenantform'] }])],
+      Filters: [
+        { Name: 'instance-state-name', Values: LIVE },
+        ...(orgId ? [{ Name: 'tag:OrgID', Values: [orgId] }] : [{ Name: 'tag:ManagedBy', Values: ['tenantform'] }]),
+      ],
       MaxResults: 1000,
     }),
   );
@@ -172,7 +175,14 @@ describe('a refused AssumeRole', () => {
 
   it('plans the main tenants and nothing for the canary, naming the role (exit 1)', async () => {
     const { w, canary: c } = get();
-    w.aws.faults.inject({ kind: 'awsError', service: 'sts', action: 'AssumeRole', code: 'AccessDenied', status: 403, message: 'not authorized to perform sts:AssumeRole' });
+    w.aws.faults.inject({
+      kind: 'awsError',
+      service: 'sts',
+      action: 'AssumeRole',
+      code: 'AccessDenied',
+      status: 403,
+      message: 'not authorized to perform sts:AssumeRole',
+    });
     const res = await w.run(['plan', '--json']);
     expect(res.code).toBe(1);
     const plan = JSON.parse(res.stdout) as Plan;

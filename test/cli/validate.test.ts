@@ -152,7 +152,7 @@ describe('tenantform validate', () => {
     expect(code).toBe(0);
   });
 
-  it('reports the canary account\'s missing wiring variables with --env, loudly', async () => {
+  it("reports the canary account's missing wiring variables with --env, loudly", async () => {
     const env = {
       SECRETS_ENCRYPTION_KEY: 'enc-key-value-123456',
       EC2_TENANT_IAM_PROFILE: 'tenantform-tenant',
