@@ -7,6 +7,7 @@
  * platform service, a CNAME pointing at a tunnel that no longer exists (anyone could claim it).
  * Everything else is `drift`. Security findings always come first.
  */
+import type { Account } from '../accounts.js';
 import type { CallCounts } from '../live/readers.js';
 
 export type DriftSeverity = 'security' | 'drift';
@@ -45,6 +46,8 @@ export type DriftCode =
 export type DriftRepair = 'inPlace' | 'manual';
 
 export interface DriftFinding {
+  /** The AWS account of the tenant compared, when a canary account is configured (absent: main). */
+  account?: Account;
   severity: DriftSeverity;
   code: DriftCode;
   resource: DriftResource;
