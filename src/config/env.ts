@@ -8,6 +8,9 @@
  */
 import type { Diagnostic } from '../desired/diagnostics.js';
 import type { Environment, FleetSpec } from '../desired/model.js';
+import { readCanary, type CanaryWiring } from './canary.js';
+
+export { canaryAccountSettings, type CanaryWiring } from './canary.js';
 
 export interface Wiring {
   /** MOLECULE_ENV, else fleet.yaml's environment. */
@@ -69,18 +72,6 @@ export interface Wiring {
     /** TENANT_BACKUP_REPORT_URL */
     reportUrl: string | undefined;
   };
-}
-
-/** The canary account (src/accounts.ts): where canary tenants live when all four variables are set. */
-export interface CanaryWiring {
-  roleArn: string;
-  region: string;
-  vpcId: string;
-  subnetId: string;
-  /** CANARY_EIC_ENDPOINT_SG_ID: the canary account's EIC endpoint group (EIC_ENDPOINT_SG_ID's counterpart). */
-  eicEndpointSecurityGroupId: string | undefined;
-  /** CANARY_TENANT_IAM_PROFILE, else EC2_TENANT_IAM_PROFILE's name (instance profiles are per account). */
-  tenantIamProfile: string | undefined;
 }
 
 export interface WiringResult {
@@ -172,36 +163,7 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringR
     if (!value) say('error', name, `${name} is not set; tenants are reached through Cloudflare Tunnels, which cannot be created without it.`);
   }
 
-  const canaryNames = ['CANARY_ROLE_ARN', 'CANARY_REGION', 'CANARY_VPC_ID', 'CANARY_SUBNET_ID'] as const;
-  const canaryValues = canaryNames.map((n) => id(n));
-  const canarySet = canaryValues.filter((v) => v !== undefined).length;
-  if (canarySet > 0 && canarySet < canaryNames.length) {
-    const missing = canaryNames.filter((_, i) => canaryValues[i] === undefined);
-    say('error', missing[0]!, `The canary account settings are incomplete: set all four of ${canaryNames.join(', ')} or none (missing ${missing.join(', ')}).`);
-  }
-  const canaryEic = id('CANARY_EIC_ENDPOINT_SG_ID');
-  const canaryProfile = get('CANARY_TENANT_IAM_PROFILE');
-  if (canarySet === canaryNames.length) {
-    if (!canaryEic)
-      say(
-        'warning',
-        'CANARY_EIC_ENDPOINT_SG_ID',
-        'CANARY_EIC_ENDPOINT_SG_ID is not set, so no security group in the canary account admits its EC2 Instance Connect endpoint and the terminal will fail to open its tunnel for canary tenants.',
-      );
-    if (!canaryProfile)
-      say(
-        'warning',
-        'CANARY_TENANT_IAM_PROFILE',
-        `CANARY_TENANT_IAM_PROFILE is not set, so canary instances get EC2_TENANT_IAM_PROFILE's name${tenantIamProfile ? ` (${tenantIamProfile})` : ''}: instance profiles are per account, and without one of that name in the canary account canary instances cannot read their bootstrap bundle.`,
-      );
-  } else if (canarySet === 0) {
-    for (const [name, value] of [
-      ['CANARY_EIC_ENDPOINT_SG_ID', canaryEic],
-      ['CANARY_TENANT_IAM_PROFILE', canaryProfile],
-    ] as const) {
-      if (value) say('warning', name, `${name} is ignored: no canary account is configured (${canaryNames.join(', ')}).`);
-    }
-  }
+  const canary = readCanary({ id, get, say }, tenantIamProfile);
 
   const environment = get('MOLECULE_ENV');
   if (environment !== undefined && !['dev', 'staging', 'prod'].includes(environment)) {
@@ -252,7 +214,6 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringR
     }
     return { wiring: undefined, diagnostics };
   }
-  const [roleArn, canaryRegion, canaryVpc, canarySubnet] = canaryValues;
   return {
     wiring: {
       environment: resolvedEnvironment,
@@ -272,17 +233,7 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringR
       controlPlane: { baseUrl, adminApiToken: get('CP_ADMIN_API_TOKEN') },
       cloudflare: { apiToken: cloudflare.apiToken!, accountId: cloudflare.accountId!, zoneId: cloudflare.zoneId! },
       images: { tenantImage, canaryTenantImage },
-      canary:
-        canarySet === canaryNames.length
-          ? {
-              roleArn: roleArn!,
-              region: canaryRegion!,
-              vpcId: canaryVpc!,
-              subnetId: canarySubnet!,
-              eicEndpointSecurityGroupId: canaryEic,
-              tenantIamProfile: canaryProfile ?? tenantIamProfile,
-            }
-          : undefined,
+      canary,
       backup: { s3Prefix: get('TENANT_BACKUP_S3_PREFIX'), reportUrl },
     },
     diagnostics,
@@ -300,18 +251,4 @@ export function cloudflareCredentials(env: Record<string, string | undefined>): 
     accountId: env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '',
     zoneId: env.CLOUDFLARE_ZONE_ID?.trim() ?? '',
   };
-}
-
-/**
- * The canary account alone, for plan (which goes on without the provisioning wiring): set when
- * all four variables are set and valid (readWiring reports them otherwise).
- */
-export function canaryAccountSettings(env: Record<string, string | undefined>): Pick<CanaryWiring, 'roleArn' | 'region'> | undefined {
-  const roleArn = env.CANARY_ROLE_ARN?.trim();
-  const region = env.CANARY_REGION?.trim();
-  const vpcId = env.CANARY_VPC_ID?.trim();
-  const subnetId = env.CANARY_SUBNET_ID?.trim();
-  if (!roleArn || !region || !vpcId || !subnetId) return undefined;
-  if (!ID_FORMATS.CANARY_ROLE_ARN![0].test(roleArn) || !ID_FORMATS.CANARY_REGION![0].test(region)) return undefined;
-  return { roleArn, region };
 }
