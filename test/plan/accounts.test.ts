@@ -119,3 +119,19 @@ describe('accounts in the plan', () => {
     expect(planChanges(desired, inv, { now: NOW }).actions).toEqual([]);
   });
 });
+
+describe('accounts in the rendered plan', () => {
+  it('text and markdown say which account each action is in, and show a move as one', async () => {
+    const { renderPlanText } = await import('../../src/render/plan-text.js');
+    const { renderPlanMarkdown } = await import('../../src/render/plan-markdown.js');
+    const flipped = tenant('acme', { canary: false });
+    const inv = withAccounts(inventoryOf([inAccount(liveTenantFor(tenant('acme', { canary: true }), fleet), 'canary')]), CANARY);
+    const p = planChanges(desiredState([flipped, bolt]), inv, { now: NOW, allowDeletes: 1 });
+    const text = renderPlanText(p, { color: false });
+    expect(text).toMatch(/move canary → main \(repair\)\s+tenant acme.*\[main us-east-2\]/);
+    expect(text).toMatch(/move canary → main \(delete\)\s+tenant acme.*\[canary 111111111111\/us-east-2\]/);
+    const md = renderPlanMarkdown(p);
+    expect(md).toContain('move canary → main (delete)');
+    expect(md).toContain('canary 111111111111/us-east-2');
+  });
+});
