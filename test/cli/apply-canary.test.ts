@@ -214,3 +214,78 @@ describe('a refused AssumeRole', () => {
     expect(w.runs().at(-1)).toMatchObject({ status: 'partial', exit_code: 4 });
   });
 });
+
+describe('the canary account at apply', () => {
+  const get = world();
+
+  it('refuses a CANARY_VPC_ID the canary account does not know, naming the variable, before any change (exit 1)', async () => {
+    const { w, canary: c } = get();
+    w.env.CANARY_VPC_ID = 'vpc-0123456789abcdef0';
+    try {
+      const traffic = w.mark();
+      const res = await w.run(['apply', '--auto-approve']);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('CANARY_VPC_ID vpc-0123456789abcdef0 does not exist');
+      expect(res.stderr).not.toMatch(/\n\s+at /);
+      // Nothing but the role's credentials was asked for: no create anywhere.
+      const made = traffic();
+      expect(made.cf).toEqual([]);
+      expect(new Set(made.aws)).toEqual(new Set(['AssumeRole']));
+    } finally {
+      w.env.CANARY_VPC_ID = c.env.CANARY_VPC_ID!;
+    }
+  });
+
+  it('rolls a canary image out over SSM in the canary account', async () => {
+    const { w, canary: c } = get();
+    expect((await w.run(['apply', '--auto-approve'])).code).toBe(0);
+    const fleetFile = join(w.dir, 'fleet.yaml');
+    writeFileSync(
+      fleetFile,
+      readFileSync(fleetFile, 'utf8').replace('canaryTenantImage: ghcr.io/example/platform:1.5.0-rc.1', 'canaryTenantImage: ghcr.io/example/platform:1.5.0-rc.2'),
+    );
+    const from = w.aws.calls.length;
+    const res = await w.run(['apply', '--auto-approve']);
+    expect(res.stderr).not.toMatch(/error/i);
+    expect(res.code).toBe(0);
+    const sends = w.aws.calls.slice(from).filter((x) => x.action === 'SendCommand');
+    expect(sends.map((x) => x.account)).toEqual([c.accountId]);
+    const instanceIds = (sends[0]!.params.InstanceIds as string[]) ?? [];
+    expect(instanceIds).toEqual(await orgInstances(c.check.ec2, ORG.acme).then((ids) => ids.filter((id) => instanceIds.includes(id))));
+  });
+
+  it('applies a saved plan whose canary actions meet a refused role: they fail with the role named, the rest are applied (exit 4)', async () => {
+    const { w, canary: c } = get();
+    rmSync(join(w.dir, 'tenants', 'globex'), { recursive: true, force: true });
+    const tenantFile = join(w.dir, 'tenants', 'acme', 'tenant.yaml');
+    writeFileSync(tenantFile, readFileSync(tenantFile, 'utf8').replace('power: running', 'power: stopped').replace('canary: true', 'canary: true\npower: stopped'));
+    const planFile = join(w.dir, 'plan.json');
+    const planned = await w.run(['plan', '--out', planFile]);
+    expect(planned.code).toBe(2);
+    const saved = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+    expect(saved.actions.map((a) => [a.kind, a.target.slug, a.account])).toEqual([
+      ['stop', 'acme', 'canary'],
+      ['delete', 'globex', 'main'],
+    ]);
+    const refusal = w.aws.faults.inject({ kind: 'awsError', service: 'sts', action: 'AssumeRole', code: 'AccessDenied', status: 403, message: 'not authorized' });
+    try {
+      const res = await w.run(['apply', planFile, '--auto-approve']);
+      expect(res.code).toBe(4);
+      const out = res.stdout + res.stderr;
+      expect(out).toContain(c.roleArn);
+      expect(out).not.toMatch(/\n\s+at /);
+      expect(await orgInstances(w.check.ec2, ORG.globex)).toEqual([]);
+      const acme = await c.check.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag:OrgID', Values: [ORG.acme] },
+            { Name: 'tag:Role', Values: ['tenant'] },
+          ],
+        }),
+      );
+      expect((acme.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name)).toEqual(['running']);
+    } finally {
+      refusal.remove();
+    }
+  });
+});
