@@ -115,6 +115,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       readers,
       inventory,
       limits: desired?.fleet.quotas ?? settings.quotas ?? DEFAULT_QUOTA_LIMITS,
+      canary: session.canary?.readers,
     });
     progress({ kind: 'planned', plan: verdict.plan });
     if (verdict.refusals.length > 0) {

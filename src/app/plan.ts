@@ -85,7 +85,7 @@ export async function planFleet(input: PlanInput): Promise<PlanResult> {
     input.signal?.throwIfAborted();
     plan = planChanges(desired, inventory, planOptions(input, replace, wiring.wiring?.backup));
     // The quotas count the whole account and zone, so they are read once the plan says what it adds.
-    plan = await checkQuotas(plan, session.readers, inventory, fleet.quotas);
+    plan = await checkQuotas(plan, session.readers, inventory, fleet.quotas, session.canary?.readers);
   } finally {
     session.close();
   }

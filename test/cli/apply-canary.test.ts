@@ -218,6 +218,28 @@ describe('a refused AssumeRole', () => {
 describe('the canary account at apply', () => {
   const get = world();
 
+  it("checks the vCPU quota per account: the canary launches count against the canary account's quota only", async () => {
+    const { w, canary: c } = get();
+    const faithful = w.aws.faults.faithful;
+    const before = faithful.ec2VcpuQuota;
+    try {
+      // 16 vCPUs planned in all: 10 in main (3 tenants, 2 workspaces), 6 in the canary account (acme and its 2 workspaces).
+      faithful.ec2VcpuQuota = 12;
+      const fits = await w.run(['plan', '--json']);
+      expect(fits.code).toBe(2);
+      const plan = JSON.parse(fits.stdout) as Plan;
+      expect(plan.guards.filter((g) => g.guard === 'quota')).toEqual([]);
+      expect(new Set(w.aws.calls.filter((x) => x.action === 'GetServiceQuota').map((x) => x.account))).toEqual(new Set([w.aws.accountId, c.accountId]));
+      faithful.ec2VcpuQuota = 9;
+      const over = JSON.parse((await w.run(['plan', '--json'])).stdout) as Plan;
+      const quota = over.guards.filter((g) => g.guard === 'quota');
+      expect(quota.map((g) => g.message)).toEqual([expect.stringContaining('0 live + 10 planned = 10, over the quota of 9')]);
+      expect(quota[0]!.actionIds.some((id) => id.includes(ORG.acme))).toBe(false);
+    } finally {
+      faithful.ec2VcpuQuota = before;
+    }
+  });
+
   it('refuses a CANARY_VPC_ID the canary account does not know, naming the variable, before any change (exit 1)', async () => {
     const { w, canary: c } = get();
     w.env.CANARY_VPC_ID = 'vpc-0123456789abcdef0';
