@@ -36,7 +36,8 @@ export function assumedRoleCredentials(opts: AssumeRoleOptions): CredentialProvi
   const provider = fromTemporaryCredentials({
     params: { RoleArn: opts.roleArn, RoleSessionName: opts.sessionName },
     ...(opts.masterCredentials ? { masterCredentials: opts.masterCredentials } : {}),
-    clientConfig: { region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), maxAttempts: 3 },
+    // The app id marks the STS calls as tenantform's like every other client's (src/aws/clients.ts).
+    clientConfig: { region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), maxAttempts: 3, userAgentAppId: 'tenantform' },
   });
   let refusal: AccountUnavailable | undefined;
   return async () => {

@@ -65,6 +65,8 @@ describe('the canary account in a session', () => {
       await session.canary!.readers.ec2.describeInstances({ MaxResults: 5 });
       const sts = aws.calls.filter((c) => c.service === 'sts' && c.action === 'AssumeRole');
       expect(sts.map((c) => c.params.RoleSessionName)).toContain('tenantform-dev');
+      // Marked as tenantform's own calls, so the IAM record check sees sts:AssumeRole.
+      expect(sts.every((c) => c.product)).toBe(true);
       expect(aws.calls.filter((c) => c.action === 'DescribeInstances').map((c) => c.account)).toEqual([canary.accountId]);
     } finally {
       session.close();

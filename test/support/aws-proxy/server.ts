@@ -12,7 +12,7 @@
  */
 import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { recordProductAction } from './action-record.js';
+import { isProductRequest, recordProductAction } from './action-record.js';
 import { awsErrorReply, serverErrorReply, throttleReply, type ProxyReply } from './errors.js';
 import { motoBackends, type MotoBackends } from './backends.js';
 import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
@@ -103,6 +103,8 @@ export interface RecordedAwsCall {
   fault?: FaultKind;
   /** The moto account the call was sent to. */
   account: string;
+  /** Made by tenantform's SDK clients (user agent app/tenantform), not by the harness. */
+  product: boolean;
   /** Epoch milliseconds when the request arrived. */
   startedAt: number;
   durationMs: number;
@@ -241,6 +243,7 @@ class ProxyCore {
       params: aws.protocol === 'json' ? aws.json : Object.fromEntries(aws.form.entries()),
       status: 0,
       account,
+      product: isProductRequest(aws),
       startedAt: Date.now(),
       durationMs: 0,
     };
