@@ -49,6 +49,12 @@ export class ConfigError extends TenantformError {}
 /** A call to AWS or Cloudflare failed after retries. */
 export class CloudError extends TenantformError {}
 
+/**
+ * A second AWS account could not be reached: its role could not be assumed (refused, or STS not
+ * answering). Its message names the role; every call in that account fails with this one error.
+ */
+export class AccountUnavailable extends CloudError {}
+
 /** A safety guard refused to proceed (deletes over the limit, protected tenant, stale plan, lock held). */
 export class GuardRefusal extends TenantformError {
   override readonly exitCode: ExitCode = ExitCode.refused;

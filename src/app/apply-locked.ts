@@ -10,13 +10,14 @@
  */
 import { AuditRecorder } from '../apply/audit-recorder.js';
 import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet } from '../apply/changeset.js';
-import { actFleet, deadlinesFor, provisionWiring, systemClock, type ActContext } from '../apply/context.js';
+import { actFleet, actIn, deadlinesFor, provisionWiring, systemClock, type ActContext } from '../apply/context.js';
+import { accountFailures, actAccounts, canaryRequest, observeAccounts, observedPart, unobservedAccounts } from './accounts.js';
 import { executePlan } from '../apply/executor.js';
 import { evaluateGuards, observeScopeFor, staleReasons } from '../apply/preflight.js';
 import { DEFAULT_QUOTA_LIMITS, recheckQuotas } from './quotas.js';
 import { checkWiring, wiringNeeds } from '../apply/wiring-check.js';
 import type { DesiredState } from '../desired/model.js';
-import { ExitCode, GuardRefusal, InternalError } from '../errors.js';
+import { AccountUnavailable, ExitCode, GuardRefusal, InternalError } from '../errors.js';
 import type { Inventory } from '../live/model.js';
 import { observe } from '../live/observe.js';
 import { planChanges } from '../plan/diff.js';
@@ -63,16 +64,24 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
   }
   const clock = input.clock ?? systemClock;
   const now = input.now ?? (() => new Date());
-  const session = input.clients({ region: wiring.region, budgets: settings.budgets, cloudflare: wiring.cloudflare, clock });
+  const session = input.clients({
+    region: wiring.region,
+    budgets: settings.budgets,
+    cloudflare: wiring.cloudflare,
+    clock,
+    ...(wiring.canary ? { canary: canaryRequest(wiring.canary, environment) } : {}),
+  });
   const { aws, cloudflare, gate, readers } = session;
+  const accounts = observeAccounts(session);
   try {
     let plan: Plan;
     let inventory: Inventory;
     if (source.saved !== undefined) {
       const saved = source.saved;
       const name = input.planFile?.name ?? 'file';
-      inventory = await observe(readers, { environment, appDomain: settings.appDomain, scope: observeScopeFor(saved), now });
-      const moved = staleReasons(saved, inventory, desired);
+      inventory = await observe(readers, { environment, appDomain: settings.appDomain, scope: observeScopeFor(saved), now, ...accounts });
+      // Actions in an account that could not be observed fail with its error; the rest are checked and go on.
+      const moved = staleReasons(observedPart(saved, unobservedAccounts(inventory)), inventory, desired);
       if (moved.length > 0) {
         throw new GuardRefusal(
           `the plan is stale, re-run plan (${moved.length} change${moved.length === 1 ? '' : 's'} since it was made):\n${moved.map((r) => `  - ${r.message}`).join('\n')}`,
@@ -88,7 +97,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       plan = saved;
     } else {
       if (!desired) throw new InternalError('apply without a plan file needs the fleet repository', { operation: 'apply' });
-      inventory = await observe(readers, { environment, appDomain: settings.appDomain, now });
+      inventory = await observe(readers, { environment, appDomain: settings.appDomain, now, ...accounts });
       plan = planChanges(desired, inventory, {
         now: now().toISOString(),
         backup: wiring.backup,
@@ -106,6 +115,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       readers,
       inventory,
       limits: desired?.fleet.quotas ?? settings.quotas ?? DEFAULT_QUOTA_LIMITS,
+      canary: session.canary?.readers,
     });
     progress({ kind: 'planned', plan: verdict.plan });
     if (verdict.refusals.length > 0) {
@@ -114,16 +124,27 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
         { operation: 'apply', resource: `environment ${environment}` },
       );
     }
+    const unreachable = accountFailures(verdict.plan);
     if (plan.actions.length === 0) {
       const empty = emptyChangeSet(environment, runId, now().toISOString(), settings.rollout.maxFailureRatio);
-      return { code: ExitCode.ok, status: 'succeeded', summary: { actions: empty.summary }, plan, changeSet: empty };
+      if (unreachable.length > 0) empty.accountFailures = unreachable;
+      const code = changeSetExitCode(empty);
+      return {
+        code,
+        status: code === ExitCode.ok ? 'succeeded' : 'partial',
+        summary: { actions: empty.summary, ...(unreachable.length ? { accountFailures: unreachable } : {}) },
+        plan,
+        changeSet: empty,
+      };
     }
+    const mainAct = { aws, call: gate, wiring: provisionWiring(wiring) };
     const act: Omit<ActContext, 'audit'> = {
-      wiring: provisionWiring(wiring),
+      wiring: mainAct.wiring,
       fleet: actFleet(settings),
       aws,
       cloudflare,
       call: gate,
+      ...(session.canary ? { accounts: actAccounts(session, wiring, mainAct) } : {}),
       warn: (m) => progress({ kind: 'warning', message: m }),
       redactor: input.redactor,
       gitCommit,
@@ -132,7 +153,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
     };
     // Read-only: a VPC, subnet, group, profile, AMI or zone the cloud does not know is refused
     // (exit 1, naming the variable) before anything is created, and before anyone is asked.
-    await checkWiring({ ...act, audit: () => undefined }, wiringNeeds(verdict.plan));
+    await checkAccountsWiring({ ...act, audit: () => undefined }, verdict.plan);
     if (!(await input.confirm(verdict.plan))) {
       return { code: ExitCode.error, status: 'refused', summary: { error: 'not confirmed' }, plan };
     }
@@ -152,6 +173,7 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
     });
     for (const message of auditWriteWarnings(await recorder.flush())) progress({ kind: 'warning', message });
 
+    if (unreachable.length > 0) changeSet.accountFailures = unreachable;
     const code = changeSetExitCode(changeSet);
     const status = code === ExitCode.ok ? 'succeeded' : signal.aborted ? 'interrupted' : 'partial';
     return {
@@ -162,12 +184,33 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
       summary: {
         actions: changeSet.summary,
         failures: changeSet.results.filter((r) => r.status === 'failed').map((r) => ({ action: r.actionId, error: r.error })),
+        ...(unreachable.length > 0 ? { accountFailures: unreachable } : {}),
         rolloutHalted: changeSet.rollout.halted,
       },
     };
   } finally {
     session.close();
   }
+}
+
+/**
+ * The wiring preflight in each account the plan acts in, with that account's clients and
+ * variables. An account whose role is refused is not checked: its actions fail with that error
+ * (AccountUnavailable) and the others go on.
+ */
+async function checkAccountsWiring(ctx: ActContext, plan: Plan): Promise<void> {
+  const names = [...new Set(plan.actions.map((a) => a.intent.account ?? 'main'))];
+  if (names.length === 0) return checkWiring(ctx, wiringNeeds(plan));
+  await Promise.all(
+    names.map(async (name) => {
+      const needs = wiringNeeds({ ...plan, actions: plan.actions.filter((a) => (a.intent.account ?? 'main') === name) });
+      try {
+        await checkWiring(actIn(ctx, name), needs);
+      } catch (e) {
+        if (!(e instanceof AccountUnavailable)) throw e;
+      }
+    }),
+  );
 }
 
 /** Best effort: a store that cannot note sightings never stops an apply (sweep notes them again). */

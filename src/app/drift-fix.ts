@@ -5,6 +5,7 @@
  * show what is left. Nothing is deleted (src/apply/drift-fix.ts).
  */
 import { AuditRecorder } from '../apply/audit-recorder.js';
+import { actAccounts } from './accounts.js';
 import { deadlinesFor, provisionWiring, systemClock, type ActContext } from '../apply/context.js';
 import { repairDrift, type FixLookup } from '../apply/drift-fix.js';
 import type { Wiring } from '../config/env.js';
@@ -52,6 +53,7 @@ export async function fixDrift(f: FixInput): Promise<{ runId: string; outcomes: 
           aws: session.aws,
           cloudflare: session.cloudflare,
           call: session.gate,
+          ...(session.canary ? { accounts: actAccounts(session, f.wiring, { aws: session.aws, call: session.gate, wiring: provisionWiring(f.wiring) }) } : {}),
           warn: (m) => f.progress({ kind: 'warning', message: m }),
           redactor: f.input.redactor,
           gitCommit: desired.commit,

@@ -9,7 +9,9 @@ import { secretName, tunnelName } from '../contract.js';
 import type { DesiredState } from '../desired/model.js';
 import { compareFleet } from '../drift/compare.js';
 import { requiredBundleKeys, type DriftExpectations } from '../drift/expectations.js';
-import type { DriftFinding } from '../drift/model.js';
+import { sortFindings, type DriftFinding } from '../drift/model.js';
+import { ACCOUNTS, accountFor } from '../accounts.js';
+import { liveIn } from '../plan/accounts.js';
 import { captureListExtras } from '../live/deep/capture.js';
 import { createDeepReaders, type BundleKeys, type TunnelConfiguration } from '../live/deep/readers.js';
 import type { Inventory } from '../live/model.js';
@@ -41,11 +43,23 @@ export async function inspect(input: InspectInput): Promise<Inspection & { deepC
   const { session, desired, wiring } = input;
   const { fleet } = desired;
   const listing = captureListExtras(session.readers);
-  const inventory = await observe(listing.readers, { environment: fleet.environment, appDomain: fleet.appDomain });
+  // The canary account's listings (its own readers and budgets), when one is configured.
+  const canaryListing = session.canary ? captureListExtras(session.canary.readers) : undefined;
+  const inventory = await observe(listing.readers, {
+    environment: fleet.environment,
+    appDomain: fleet.appDomain,
+    ...(session.canary && canaryListing ? { main: session.main, canary: { ...session.canary, readers: canaryListing.readers } } : {}),
+  });
   input.signal?.throwIfAborted();
   const deepReaders = createDeepReaders({ ec2: session.aws.ec2, secrets: session.aws.secrets, cloudflare: session.cloudflare, gate: session.gate });
+  const canaryObserved = session.canary !== undefined && inventory.accounts?.canary?.observed === true;
+  const canaryDeep =
+    session.canary && canaryObserved
+      ? createDeepReaders({ ec2: session.canary.aws.ec2, secrets: session.canary.aws.secrets, cloudflare: session.cloudflare, gate: session.canary.gate })
+      : undefined;
   const vpcCidr = wiring.ec2.vpcId ? await deepReaders.vpcCidr(wiring.ec2.vpcId) : undefined;
   const expectations = expectationsOf(desired, wiring, input.env, vpcCidr);
+  const canaryExpectations = canaryDeep && wiring.canary ? canaryExpectationsOf(expectations, wiring, await canaryDeep.vpcCidr(wiring.canary.vpcId)) : undefined;
   const deepChecked = await input.chooseDeep(inventory);
 
   const tunnelConfigs = new Map<string, TunnelConfiguration>();
@@ -55,7 +69,8 @@ export async function inspect(input: InspectInput): Promise<Inspection & { deepC
     const tunnel = live?.tunnels.find((x) => x.name === tunnelName(fleet.environment, c.slug, c.orgId));
     const bundle = live?.secrets.find((s) => s.name === secretName(fleet.environment, c.orgId));
     if (tunnel) tunnelConfigs.set(tunnel.id, await deepReaders.tunnelConfiguration(tunnel.id));
-    if (bundle && !bundle.deletedDate) bundleKeys.set(c.orgId, await deepReaders.bundleKeys(bundle.name));
+    const bundleReader = bundle?.account === 'canary' ? canaryDeep : deepReaders;
+    if (bundle && !bundle.deletedDate && bundleReader) bundleKeys.set(c.orgId, await bundleReader.bundleKeys(bundle.name));
   });
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) {
@@ -66,19 +81,54 @@ export async function inspect(input: InspectInput): Promise<Inspection & { deepC
   }
   input.signal?.throwIfAborted();
 
-  const compared = compareFleet(desired, inventory, expectations, {
+  const facts = {
     deepChecked: new Set(deepChecked.map((c) => c.orgId)),
     tunnelConfigs,
     bundleKeys,
-    instanceProfiles: listing.extras.instanceProfiles,
+    instanceProfiles: new Map([...listing.extras.instanceProfiles, ...(canaryListing?.extras.instanceProfiles ?? [])]),
     recordTtls: listing.extras.recordTtls,
-  });
+  };
+  const compared = session.canary
+    ? compareByAccount(desired, inventory, { main: expectations, canary: canaryExpectations }, facts)
+    : compareFleet(desired, inventory, expectations, facts);
   // The one DescribeVpcs is made every run like the listings; the deep part is Cloudflare and Secrets Manager.
-  const list = { ...inventory.calls, ec2: inventory.calls.ec2 + deepReaders.calls.ec2 };
-  const deep = { ...deepReaders.calls, ec2: 0 };
+  const list = { ...inventory.calls, ec2: inventory.calls.ec2 + deepReaders.calls.ec2 + (canaryDeep?.calls.ec2 ?? 0) };
+  const deep = { ...deepReaders.calls, ec2: 0, secretsmanager: deepReaders.calls.secretsmanager + (canaryDeep?.calls.secretsmanager ?? 0) };
   const findings = compared.filter((f) => f.severity !== 'info');
   const notes = compared.filter((f) => f.severity === 'info');
   return { inventory, expectations, findings, notes, calls: { list, deep }, deepChecked };
+}
+
+/**
+ * With a canary account: each tenant is compared in the account it belongs in (src/accounts.ts),
+ * against that account's expectations, and its findings say which. Tenants of an account that
+ * could not be observed are not compared (they are unknown, not missing).
+ */
+function compareByAccount(
+  desired: DesiredState,
+  inventory: Inventory,
+  x: { main: DriftExpectations; canary: DriftExpectations | undefined },
+  facts: Parameters<typeof compareFleet>[3],
+): DriftFinding[] {
+  const out: DriftFinding[] = [];
+  for (const account of ACCOUNTS) {
+    const expect = x[account];
+    if (!expect) continue;
+    const tenants = desired.tenants.filter((t) => accountFor(t.spec.canary, true) === account);
+    const here: Inventory = { ...inventory, tenants: Object.fromEntries(Object.entries(inventory.tenants).map(([org, t]) => [org, liveIn(t, account, true)])) };
+    out.push(...compareFleet({ ...desired, tenants }, here, expect, facts).map((f) => ({ ...f, account })));
+  }
+  return sortFindings(out);
+}
+
+function canaryExpectationsOf(main: DriftExpectations, wiring: Wiring, vpcCidr: string | undefined): DriftExpectations {
+  return {
+    ...main,
+    perTenantGroups: true,
+    vpcCidr,
+    eicGroupId: wiring.canary?.eicEndpointSecurityGroupId,
+    iamProfile: wiring.canary?.tenantIamProfile ?? main.iamProfile,
+  };
 }
 
 function expectationsOf(desired: DesiredState, wiring: Wiring, env: WiringEnv, vpcCidr: string | undefined): DriftExpectations {

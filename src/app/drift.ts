@@ -9,6 +9,7 @@
  * Read-only without `fix`: the observers hold no mutating call. A broken fleet repository returns
  * its diagnostics before any client is made, so no request goes out.
  */
+import { canaryRequest } from './accounts.js';
 import { readWiring } from '../config/env.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
@@ -70,7 +71,13 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
   const { fleet } = desired;
   const now = input.now ?? (() => new Date());
   const store = await input.openStore();
-  const session = input.clients({ region: fleet.region, budgets: fleet.budgets, cloudflare: wiring.cloudflare, ...(input.fix?.clock ? { clock: input.fix.clock } : {}) });
+  const session = input.clients({
+    region: fleet.region,
+    budgets: fleet.budgets,
+    cloudflare: wiring.cloudflare,
+    ...(input.fix?.clock ? { clock: input.fix.clock } : {}),
+    ...(wiring.canary ? { canary: canaryRequest(wiring.canary, fleet.environment) } : {}),
+  });
   try {
     let choice: RotationChoice<RotationCandidate> | undefined;
     const first = await inspect({
@@ -94,6 +101,8 @@ export async function driftFleet(input: DriftInput): Promise<DriftRun> {
     if (chosen.budgetTooSmall) warnings.push(`--budget ${input.budget} is smaller than one tenant's deep check; no tenant was deep-checked`);
     if (!wiring.ec2.eicEndpointSecurityGroupId) warnings.push('EIC_ENDPOINT_SG_ID is not set: every tcp/22 rule is reported');
     if (!first.expectations.iamProfile) warnings.push('EC2_TENANT_IAM_PROFILE is not set: instance profiles are not compared');
+    const canary = first.inventory.accounts?.canary;
+    if (canary && !canary.observed) warnings.push(`the canary account could not be observed (${canary.error ?? 'unknown error'}): its tenants are not compared`);
     await store.record(fleet.environment, chosen.checked, now().toISOString());
     for (const w of warnings) progress({ kind: 'warning', message: w });
 

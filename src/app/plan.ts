@@ -7,7 +7,8 @@
  * (through tag, prefix and hostname filters), so a pull request that touches one tenant costs a
  * handful of API calls whatever the fleet's size.
  */
-import { readWiring, cloudflareCredentials } from '../config/env.js';
+import { readWiring, canaryAccountSettings, cloudflareCredentials } from '../config/env.js';
+import { canaryRequest, observeAccounts } from './accounts.js';
 import { changedScope } from '../desired/changed.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
@@ -42,7 +43,7 @@ export interface PlanInput {
 export type PlanResult = { ok: false; diagnostics: Diagnostic[] } | { ok: true; plan: Plan; desired: DesiredState; inventory: Inventory };
 
 /** Wiring that only provisioning needs; a read-only plan runs without it (e.g. in pull request CI). */
-const APPLY_ONLY_VARIABLES = new Set(['SECRETS_ENCRYPTION_KEY', 'EC2_TENANT_IAM_PROFILE']);
+const APPLY_ONLY_VARIABLES = new Set(['SECRETS_ENCRYPTION_KEY', 'EC2_TENANT_IAM_PROFILE', 'CANARY_TENANT_IAM_PROFILE']);
 
 export async function planFleet(input: PlanInput): Promise<PlanResult> {
   const { repoDir: dir, wiringEnv: env } = input;
@@ -65,10 +66,12 @@ export async function planFleet(input: PlanInput): Promise<PlanResult> {
   const replace = parseReplace(input.replace, (r) => unknownReplaceTargets(desired, r));
   input.signal?.throwIfAborted();
   const { fleet } = desired;
+  const canary = canaryAccountSettings(env);
   const session = input.clients({
     region: fleet.region,
     budgets: fleet.budgets,
     cloudflare: cloudflareCredentials(env),
+    ...(canary ? { canary: canaryRequest(canary, fleet.environment) } : {}),
   });
   let inventory: Inventory;
   let plan: Plan;
@@ -77,11 +80,12 @@ export async function planFleet(input: PlanInput): Promise<PlanResult> {
       environment: fleet.environment,
       appDomain: fleet.appDomain,
       ...(narrowed ? { scope: observeScope(desired, narrowed) } : {}),
+      ...observeAccounts(session),
     });
     input.signal?.throwIfAborted();
     plan = planChanges(desired, inventory, planOptions(input, replace, wiring.wiring?.backup));
     // The quotas count the whole account and zone, so they are read once the plan says what it adds.
-    plan = await checkQuotas(plan, session.readers, inventory, fleet.quotas);
+    plan = await checkQuotas(plan, session.readers, inventory, fleet.quotas, session.canary?.readers);
   } finally {
     session.close();
   }

@@ -4,6 +4,7 @@
  * clients, and a sink for progress. Nothing here is a singleton, so two use cases in one process
  * share only what their caller gives both.
  */
+import type { AccountInfo } from '../accounts.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
 import type { ActionResult } from '../apply/changeset.js';
@@ -16,12 +17,31 @@ import type { Clock, RateGate } from '../rate/index.js';
 /** Variables the provisioning wiring (and the default AMI) are read from. */
 export type WiringEnv = Readonly<Record<string, string | undefined>>;
 
-/** The cloud clients one run works with, and how to let go of them. */
+/**
+ * One AWS account's part of a session: its clients (its region, its credentials), its rate gate
+ * (AWS budgets are per account and region, so its buckets are its own) and its read-only views.
+ */
+export interface AccountSession {
+  info: AccountInfo;
+  aws: AwsClients;
+  gate: RateGate;
+  readers: LiveReaders;
+  /** Resolves the account's credentials (the canary's AssumeRole); rejects with AccountUnavailable. */
+  ready(): Promise<void>;
+}
+
+/**
+ * The cloud clients one run works with, and how to let go of them. `aws`, `gate` and `readers`
+ * are the main account's; `canary` is the second account's part when one is configured.
+ * Cloudflare is one account and zone for both.
+ */
 export interface CloudSession {
   aws: AwsClients;
   cloudflare: CloudflareContext;
   gate: RateGate;
   readers: LiveReaders;
+  main: AccountInfo;
+  canary?: AccountSession;
   close(): void;
 }
 
@@ -29,6 +49,8 @@ export interface CloudSessionRequest {
   region: string;
   budgets: Budgets;
   cloudflare: { apiToken: string; accountId: string; zoneId: string };
+  /** The canary account (CANARY_ROLE_ARN, CANARY_REGION); `sessionName` is `tenantform-<env>`. */
+  canary?: { roleArn: string; region: string; sessionName: string };
   clock?: Clock;
 }
 

@@ -11,8 +11,9 @@
  * (exit 1) before any call. Like every use case it prints nothing and reads no process state.
  */
 import { AuditRecorder } from '../apply/audit-recorder.js';
+import { actAccounts, canaryRequest, observeAccounts } from './accounts.js';
 import { deadlinesFor, provisionWiring, systemClock, type Clock, type Deadlines } from '../apply/context.js';
-import { readWiring, type Wiring, cloudflareCredentials } from '../config/env.js';
+import { readWiring, type Wiring, canaryAccountSettings, cloudflareCredentials } from '../config/env.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../desired/diagnostics.js';
 import { loadFleet } from '../desired/load.js';
 import type { DesiredState } from '../desired/model.js';
@@ -97,11 +98,13 @@ export async function sweepFleet(input: SweepInput): Promise<SweepResult> {
 
 function openSession(input: SweepInput, desired: DesiredState): CloudSession {
   const env = input.wiringEnv;
+  const canary = canaryAccountSettings(env);
   return input.clients({
     region: desired.fleet.region,
     budgets: desired.fleet.budgets,
     cloudflare: cloudflareCredentials(env),
     ...(input.clock ? { clock: input.clock } : {}),
+    ...(canary ? { canary: canaryRequest(canary, desired.fleet.environment) } : {}),
   });
 }
 
@@ -109,8 +112,11 @@ function openSession(input: SweepInput, desired: DesiredState): CloudSession {
 async function survey(input: SweepInput, desired: DesiredState, store: AuditStore, session: CloudSession, mode: SweepReport['mode']): Promise<SweepReport> {
   const now = input.now ?? (() => new Date());
   const environment = desired.fleet.environment;
-  const inventory = await observe(session.readers, { environment, appDomain: desired.fleet.appDomain, now });
+  const inventory = await observe(session.readers, { environment, appDomain: desired.fleet.appDomain, now, ...observeAccounts(session) });
   input.signal?.throwIfAborted();
+  // An account that could not be observed hides what is live there: nothing may look orphaned because of it.
+  const unseen = Object.values(inventory.accounts ?? {}).filter((a) => !a.observed);
+  const blind = unseen.map((a) => `the ${a.account} account could not be observed (${a.error ?? 'unknown error'}); sweep deletes nothing until it can be`);
   const firstSeen = await store.recordSightings(environment, sightingKeys(inventory), inventory.observedAt, { prune: true });
   const claims = await store.claims(environment);
   const found = findOrphans({ desired, inventory, claims, firstSeen, now: now(), minAgeMs: input.minAgeMs, allowDeletes: input.allowDeletes });
@@ -122,7 +128,7 @@ async function survey(input: SweepInput, desired: DesiredState, store: AuditStor
     mode,
     orphans: found.orphans,
     lost: found.lost,
-    refusals: found.refusals,
+    refusals: [...blind, ...found.refusals],
     summary: summarise(found.orphans, found.lost.length, found.orphanedTenants),
     calls: { ...inventory.calls },
   };
@@ -157,6 +163,7 @@ async function sweepLocked(input: SweepInput, desired: DesiredState, wiring: Wir
           aws: session.aws,
           cloudflare: session.cloudflare,
           call: session.gate,
+          ...(session.canary ? { accounts: actAccounts(session, wiring, { aws: session.aws, call: session.gate, wiring: provisionWiring(wiring) }) } : {}),
           audit: recorder.event,
           warn: (m: string) => progress({ kind: 'warning', message: m }),
           redactor: input.redactor,

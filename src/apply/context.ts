@@ -3,6 +3,7 @@
  * builds one ActContext per run, so tests inject fast clocks, an in-memory audit sink and a gate
  * that counts calls, and the product injects rate budgets and the audit store.
  */
+import type { Account } from '../accounts.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { AuditKind, AuditState } from '../changeset/model.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
@@ -11,6 +12,7 @@ import type { FleetSpec } from '../desired/model.js';
 import type { PlanSettings } from '../plan/intent.js';
 import type { AwsService, Clock } from '../rate/index.js';
 import type { Redactor as ProcessRedactor } from '../redact.js';
+import { ConfigError } from '../errors.js';
 
 export type { AwsService, Clock } from '../rate/index.js';
 export { systemClock } from '../rate/index.js';
@@ -20,6 +22,8 @@ export { systemClock } from '../rate/index.js';
  * the full configuration in src/config; the executor maps that onto this shape.
  */
 export interface ProvisionWiring {
+  /** The account these clients and this network are in (src/accounts.ts); absent: main. */
+  account?: Account;
   /** MOLECULE_ENV: stamped on everything, scopes every lookup. */
   environment: string;
   region: string;
@@ -77,6 +81,52 @@ export function provisionWiring(w: Wiring): ProvisionWiring {
   };
 }
 
+/** The part of the wiring that is per account (the canary account has its own, CANARY_*). */
+export type AccountWiring = Pick<ProvisionWiring, 'region' | 'vpcId' | 'subnetId' | 'legacySecurityGroupId' | 'instanceProfileName' | 'eicSecurityGroupId' | 'keyName'>;
+
+/**
+ * The canary account's wiring: CANARY_REGION, CANARY_VPC_ID, CANARY_SUBNET_ID,
+ * CANARY_EIC_ENDPOINT_SG_ID, CANARY_TENANT_IAM_PROFILE (else EC2_TENANT_IAM_PROFILE's name). No
+ * legacy shared group and no key pair: both are per account and have no canary variable.
+ */
+export function canaryWiring(w: Wiring): AccountWiring | undefined {
+  const c = w.canary;
+  if (!c) return undefined;
+  return {
+    region: c.region,
+    vpcId: c.vpcId,
+    subnetId: c.subnetId,
+    legacySecurityGroupId: undefined,
+    instanceProfileName: c.tenantIamProfile ?? w.ec2.tenantIamProfile,
+    eicSecurityGroupId: c.eicEndpointSecurityGroupId,
+    keyName: undefined,
+  };
+}
+
+/** One account's clients, gate and wiring, as act steps get them for an action in that account. */
+export interface AccountAct {
+  aws: AwsClients;
+  call: CallGate;
+  wiring: AccountWiring;
+}
+
+/**
+ * The context for acting in `account` (an action's intent's): the same run, with that account's
+ * clients, gate and network wiring. Without a second account configured, every action is main's.
+ */
+export function actIn<C extends ActContext>(ctx: C, account: Account | undefined): C {
+  const name = account ?? 'main';
+  if (name === (ctx.wiring.account ?? 'main')) return ctx;
+  const there = ctx.accounts?.[name];
+  if (!there) {
+    throw new ConfigError(`the action is in the ${name} account, but none is configured (CANARY_ROLE_ARN, CANARY_REGION, CANARY_VPC_ID, CANARY_SUBNET_ID)`, {
+      operation: 'apply',
+      resource: `${name} account`,
+    });
+  }
+  return { ...ctx, aws: there.aws, call: there.call, wiring: { ...ctx.wiring, ...there.wiring, account: name } };
+}
+
 /**
  * Every cloud call goes through the gate: it is where rate budgets and throttle retries live
  * (src/rate createRateGate has this shape). `action` is the API action name so budgets are per API.
@@ -132,6 +182,8 @@ export function actFleet(settings: PlanSettings): ActFleet {
 
 export interface ActContext {
   wiring: ProvisionWiring;
+  /** With a canary account: each account's clients, gate and wiring (actIn picks one per action). */
+  accounts?: Partial<Record<Account, AccountAct>>;
   fleet: ActFleet;
   aws: AwsClients;
   cloudflare: CloudflareContext;

@@ -11,7 +11,7 @@ import { RestoreSecretCommand, TagResourceCommand } from '@aws-sdk/client-secret
 import { Tag } from '../contract.js';
 import type { DriftCode, DriftFinding, FixOutcome } from '../drift/model.js';
 import { auditableError, awsCall } from './cloud.js';
-import type { ActContext } from './context.js';
+import { actIn, type ActContext } from './context.js';
 import { ensureCname } from './dns.js';
 import { ensureIngress } from './ingress.js';
 import { resizeTarget, startTarget, stopTarget, type LifecycleTarget } from './lifecycle.js';
@@ -53,7 +53,10 @@ export async function repairDrift(ctx: ActContext, findings: readonly DriftFindi
   };
   const tags = new Map<string, { f: DriftFinding; want: Record<string, string> }>();
 
+  const outer = ctx;
   for (const f of findings) {
+    // Each finding is repaired in its tenant's account (src/accounts.ts).
+    const ctx = actIn(outer, f.account);
     const tenant = { orgId: f.orgId, slug: f.slug };
     const key = `${f.orgId}\u0000${f.workspace ?? ''}\u0000${f.resource}\u0000${f.resourceId}`;
     const target = lifecycleTarget(f, lookup);
@@ -115,7 +118,7 @@ export async function repairDrift(ctx: ActContext, findings: readonly DriftFindi
   }
   for (const [key, { f, want }] of tags) {
     add(`${key}\u0000tags`, f, async () => {
-      await stampTags(ctx, f, want, f.workspace ? lookup.workspaceId(f.orgId, f.workspace) : undefined);
+      await stampTags(actIn(ctx, f.account), f, want, f.workspace ? lookup.workspaceId(f.orgId, f.workspace) : undefined);
       return `tagged ${Object.keys(want).sort().join(', ')}`;
     });
   }

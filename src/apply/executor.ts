@@ -40,7 +40,7 @@ import {
   type SkipReason,
   type WaveResult,
 } from './changeset.js';
-import type { ActContext, AuditEvent } from './context.js';
+import { actIn, type ActContext, type AuditEvent } from './context.js';
 import { healthGate } from './health-gate.js';
 import { moveImageTags, runWave, unverifyReplacements, type TagLedger, type WaveLedger } from './rollout.js';
 
@@ -220,9 +220,10 @@ class Execution implements WaveLedger, TagLedger {
   private async runOne(a: Action): Promise<void> {
     if (this.skipIfNotRunnable(a)) return;
     const resources: ResourceChange[] = [];
-    const ctx: ActContext = { ...this.ctx, audit: (e) => this.record(e, resources) };
     const started = performance.now();
     try {
+      // Each action acts in its intent's account: that account's clients, budgets, VPC and wiring.
+      const ctx: ActContext = { ...actIn(this.ctx, a.intent.account), audit: (e) => this.record(e, resources) };
       await actOn(ctx, a);
       this.succeed(a, resources, started);
     } catch (e) {
@@ -287,6 +288,8 @@ class Execution implements WaveLedger, TagLedger {
       target: a.target,
       ...(a.replacement ? { replacement: true } : {}),
       ...(a.wave !== undefined ? { wave: a.wave } : {}),
+      ...(a.account !== undefined ? { account: a.account } : {}),
+      ...(a.move !== undefined ? { move: { ...a.move } } : {}),
       ...outcome,
       resources,
       durationMs: Math.round(performance.now() - started),

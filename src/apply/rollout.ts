@@ -12,7 +12,7 @@ import type { Action } from '../plan/model.js';
 import { mapSettled } from '../rate/index.js';
 import type { ActionResult, ResourceChange } from './changeset.js';
 import { MAX_INSTANCES_PER_SEND } from './command.js';
-import type { ActContext, AuditEvent } from './context.js';
+import { actIn, type ActContext, type AuditEvent } from './context.js';
 import { commandFailure, lifecycleTarget, redeployImage } from './act.js';
 import { moveImageTag, redeploy, startTarget, stopTarget, type LifecycleTarget } from './lifecycle.js';
 
@@ -47,9 +47,11 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<Deplo
   const ctx: ActContext = { ...run.ctx, audit: (e) => run.record(e, sinks.get(auditKey(e.orgId, e.workspaceId)) ?? []) };
   const sinkOf = (a: Action) => sinks.get(auditKey(a.target.orgId, a.target.workspaceId))!;
 
+  // Each action in its account's context: SSM commands never mix accounts.
+  const ctxOf = (a: Action): ActContext => actIn(ctx, a.intent.account);
   const needsStart = runnable.filter((a) => a.steps.some((s) => s.resource === 'instance' && s.op === 'start'));
   const startFailed = new Set<string>();
-  const starts = await mapSettled(needsStart, run.concurrency, (a) => startTarget(ctx, lifecycleTarget(a.target)));
+  const starts = await mapSettled(needsStart, run.concurrency, async (a) => startTarget(ctxOf(a), lifecycleTarget(a.target)));
   starts.forEach((s, i) => {
     if (s.status === 'rejected') {
       const a = needsStart[i]!;
@@ -60,10 +62,13 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<Deplo
 
   const ready = runnable.filter((a) => !startFailed.has(a.id));
   const chunks: Action[][] = [];
-  for (let i = 0; i < ready.length; i += MAX_INSTANCES_PER_SEND) chunks.push(ready.slice(i, i + MAX_INSTANCES_PER_SEND));
-  const settled = await mapSettled(chunks, run.concurrency, (chunk) =>
+  for (const account of [...new Set(ready.map((a) => a.intent.account ?? 'main'))]) {
+    const here = ready.filter((a) => (a.intent.account ?? 'main') === account);
+    for (let i = 0; i < here.length; i += MAX_INSTANCES_PER_SEND) chunks.push(here.slice(i, i + MAX_INSTANCES_PER_SEND));
+  }
+  const settled = await mapSettled(chunks, run.concurrency, async (chunk) =>
     redeploy(
-      ctx,
+      ctxOf(chunk[0]!),
       chunk.map((a) => ({ target: lifecycleTarget(a.target), image: redeployImage(a) })),
       { tagImage: false },
     ),
@@ -85,7 +90,7 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<Deplo
   await mapSettled(outcomes, run.concurrency, async ({ a, error }) => {
     if (error !== undefined) return run.fail(a, error, sinkOf(a), started.get(a.id)!);
     try {
-      if (a.steps.some((s) => s.resource === 'instance' && s.op === 'stop')) await stopTarget(ctx, lifecycleTarget(a.target));
+      if (a.steps.some((s) => s.resource === 'instance' && s.op === 'stop')) await stopTarget(ctxOf(a), lifecycleTarget(a.target));
       run.succeed(a, sinkOf(a), started.get(a.id)!);
     } catch (e) {
       run.fail(a, e, sinkOf(a), started.get(a.id)!);

@@ -3,6 +3,7 @@
  * (tenants only) and tcp/22 only from the EIC endpoint's group, never 0.0.0.0/0, and the
  * reconciliation that makes a group's live rules exactly those (hand-added rules are revoked).
  */
+import { variableIn } from '../accounts.js';
 import { AuthorizeSecurityGroupIngressCommand, DescribeVpcsCommand, RevokeSecurityGroupIngressCommand, type IpPermission } from '@aws-sdk/client-ec2';
 import type { Role } from '../contract.js';
 import { CloudError } from '../errors.js';
@@ -59,7 +60,9 @@ export function rememberVpcCidr(ec2: object, vpcId: string, cidr: string): void 
 function sshFromEic(ctx: ActContext, owner: GroupOwner): IngressPermission[] {
   const eic = ctx.wiring.eicSecurityGroupId;
   if (!eic) {
-    ctx.warn(`EIC_ENDPOINT_SG_ID is not set: ${owner.role} ${owner.workspaceId ?? owner.orgId} gets no tcp/22 rule, so its browser terminal will not connect`);
+    ctx.warn(
+      `${variableIn(ctx.wiring.account, 'EIC_ENDPOINT_SG_ID')} is not set: ${owner.role} ${owner.workspaceId ?? owner.orgId} gets no tcp/22 rule, so its browser terminal will not connect`,
+    );
   }
   return sshFromEicPermissions(eic);
 }

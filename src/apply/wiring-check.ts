@@ -13,6 +13,7 @@
  */
 import { DescribeImagesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import { variableIn } from '../accounts.js';
 import { ConfigError } from '../errors.js';
 import type { Action, Plan } from '../plan/model.js';
 import { awsCall, hasCode } from './cloud.js';
@@ -49,6 +50,9 @@ export function wiringNeeds(plan: Plan): WiringNeeds {
 /** Throws a ConfigError listing every variable whose value the cloud does not know; reads only. */
 export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<void> {
   const w = ctx.wiring;
+  // The canary account's variables are CANARY_* (src/accounts.ts).
+  const v = (name: string): string => variableIn(w.account, name);
+  const where = w.account === 'canary' ? `${w.region} (canary account)` : w.region;
   const problems: string[] = [];
   const ec2 = ctx.aws.ec2;
   const checks: Promise<void>[] = [];
@@ -62,7 +66,7 @@ export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<
       checks.push(
         awsCall(ctx, 'ec2', 'DescribeVpcs', `VPC ${vpcId}`, () => ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).then((out) => {
           const vpc = out.Vpcs?.find((v) => v.VpcId === vpcId);
-          if (!vpc) problems.push(`EC2_VPC_ID ${vpcId} does not exist in ${w.region}`);
+          if (!vpc) problems.push(`${v('EC2_VPC_ID')} ${vpcId} does not exist in ${where}`);
           else if (vpc.CidrBlock) rememberVpcCidr(ec2, vpcId, vpc.CidrBlock);
         }),
       );
@@ -74,13 +78,13 @@ export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<
           ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: [subnetId] }] })),
         ).then((out) => {
           const subnet = out.Subnets?.find((s) => s.SubnetId === subnetId);
-          if (!subnet) problems.push(`EC2_SUBNET_ID ${subnetId} does not exist in ${w.region}`);
-          else if (w.vpcId && subnet.VpcId !== w.vpcId) problems.push(`EC2_SUBNET_ID ${subnetId} is in ${subnet.VpcId}, not in EC2_VPC_ID ${w.vpcId}`);
+          if (!subnet) problems.push(`${v('EC2_SUBNET_ID')} ${subnetId} does not exist in ${where}`);
+          else if (w.vpcId && subnet.VpcId !== w.vpcId) problems.push(`${v('EC2_SUBNET_ID')} ${subnetId} is in ${subnet.VpcId}, not in ${v('EC2_VPC_ID')} ${w.vpcId}`);
         }),
       );
     }
     const groups: Array<[string, string]> = [];
-    if (w.eicSecurityGroupId) groups.push(['EIC_ENDPOINT_SG_ID', w.eicSecurityGroupId]);
+    if (w.eicSecurityGroupId) groups.push([v('EIC_ENDPOINT_SG_ID'), w.eicSecurityGroupId]);
     if (!w.vpcId && w.legacySecurityGroupId) groups.push(['EC2_SECURITY_GROUP', w.legacySecurityGroupId]);
     if (groups.length > 0) {
       const ids = [...new Set(groups.map(([, id]) => id))];
@@ -90,9 +94,9 @@ export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<
         ).then((out) => {
           for (const [variable, id] of groups) {
             const group = out.SecurityGroups?.find((g) => g.GroupId === id);
-            if (!group) problems.push(`${variable} ${id} does not exist in ${w.region}`);
-            else if (variable === 'EIC_ENDPOINT_SG_ID' && w.vpcId && group.VpcId !== w.vpcId) {
-              problems.push(`EIC_ENDPOINT_SG_ID ${id} is in ${group.VpcId}, not in EC2_VPC_ID ${w.vpcId}: a rule cannot name it as a source`);
+            if (!group) problems.push(`${variable} ${id} does not exist in ${where}`);
+            else if (variable === v('EIC_ENDPOINT_SG_ID') && w.vpcId && group.VpcId !== w.vpcId) {
+              problems.push(`${variable} ${id} is in ${group.VpcId}, not in ${v('EC2_VPC_ID')} ${w.vpcId}: a rule cannot name it as a source`);
             }
           }
         }),
@@ -106,7 +110,7 @@ export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<
         () => undefined,
         (e: unknown) => {
           if (!hasCode(e, 'NoSuchEntity', 'NoSuchEntityException')) throw e;
-          problems.push(`EC2_TENANT_IAM_PROFILE ${profile} is not an IAM instance profile of this account`);
+          problems.push(`${v('EC2_TENANT_IAM_PROFILE')} ${profile} is not an IAM instance profile of ${w.account === 'canary' ? 'the canary account' : 'this account'}`);
         },
       ),
     );
@@ -123,7 +127,7 @@ export async function checkWiring(ctx: ActContext, needs: WiringNeeds): Promise<
             if (!image) {
               const who = needs.amis.get(id)!;
               problems.push(
-                `AMI ${id} (fleet.yaml defaultAmi/amiPins, or EC2_AMI) does not exist in ${w.region}; it would launch ${who.slice(0, 3).join(', ')}${who.length > 3 ? ` and ${who.length - 3} more` : ''}`,
+                `AMI ${id} (fleet.yaml defaultAmi/amiPins, or EC2_AMI) does not exist in ${where}; it would launch ${who.slice(0, 3).join(', ')}${who.length > 3 ? ` and ${who.length - 3} more` : ''}`,
               );
             }
           }

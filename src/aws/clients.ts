@@ -11,6 +11,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { assumedRoleCredentials } from './assume-role.js';
 
 export interface AwsClients {
   region: string;
@@ -34,9 +35,17 @@ export interface AwsClientOptions {
    * injected Io. Unset variables fall back to the SDK's own resolution.
    */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A second account (the canary one): its clients use the credentials of this role, assumed
+   * from the environment's (src/aws/assume-role.ts), in `region`.
+   */
+  assumeRole?: { roleArn: string; sessionName: string };
 }
 
-function fromEnv(env: NodeJS.ProcessEnv | undefined) {
+function fromEnv(env: NodeJS.ProcessEnv | undefined): {
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+} {
   if (!env) return {};
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
@@ -52,7 +61,18 @@ function fromEnv(env: NodeJS.ProcessEnv | undefined) {
 export function createAwsClients(opts: AwsClientOptions): AwsClients {
   // The app id marks tenantform's calls in CloudTrail (user agent `app/tenantform`); the test
   // suite's IAM policy check tells the product's calls from its own harness's by it.
-  const common = { region: opts.region, maxAttempts: opts.maxAttempts ?? 3, userAgentAppId: 'tenantform', ...fromEnv(opts.env) };
+  const base = fromEnv(opts.env);
+  const credentials = opts.assumeRole
+    ? {
+        credentials: assumedRoleCredentials({
+          ...opts.assumeRole,
+          region: opts.region,
+          endpoint: base.endpoint,
+          masterCredentials: base.credentials,
+        }),
+      }
+    : {};
+  const common = { region: opts.region, maxAttempts: opts.maxAttempts ?? 3, userAgentAppId: 'tenantform', ...base, ...credentials };
   const ec2 = new EC2Client(common);
   const secrets = new SecretsManagerClient(common);
   const ssm = new SSMClient(common);

@@ -5,6 +5,7 @@
  * src/render (and later drift/serve) can read it without depending on the act side; the audit
  * vocabulary it is written in (AuditKind, AuditState) lives here for the same reason.
  */
+import type { Account } from '../accounts.js';
 import type { AuditKind } from '../kinds.js';
 import type { ActionKind, ActionTarget } from '../plan/model.js';
 
@@ -39,6 +40,10 @@ export interface ActionResult {
   target: ActionTarget;
   replacement?: boolean;
   wave?: number;
+  /** The AWS account it acted in, when a canary account is configured (src/accounts.ts). */
+  account?: Account;
+  /** One half of a tenant's move between accounts. */
+  move?: { from: Account; to: Account };
   status: ResultStatus;
   /** failed: the redacted error message (operation, resource, cause). */
   error?: string;
@@ -84,11 +89,16 @@ export interface ChangeSet {
   results: ActionResult[];
   rollout: { waves: WaveResult[]; maxFailureRatio: number; halted: boolean };
   summary: { ok: number; failed: number; skipped: number };
+  /**
+   * An AWS account that could not be observed (a refused canary role): its tenants were not
+   * planned, so they have no result of their own; one line each, naming the role and the tenants.
+   */
+  accountFailures?: string[];
 }
 
-/** 0 when every action succeeded, 4 when anything failed, was skipped or the rollout halted. */
+/** 0 when every action succeeded, 4 when anything failed, was skipped, the rollout halted or an account was unreachable. */
 export function changeSetExitCode(cs: ChangeSet): 0 | 4 {
-  return cs.summary.failed > 0 || cs.summary.skipped > 0 || cs.rollout.halted ? 4 : 0;
+  return cs.summary.failed > 0 || cs.summary.skipped > 0 || cs.rollout.halted || (cs.accountFailures?.length ?? 0) > 0 ? 4 : 0;
 }
 
 export function summarise(results: readonly ActionResult[]): ChangeSet['summary'] {

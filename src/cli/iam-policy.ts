@@ -20,6 +20,7 @@ interface IamPolicyOptions {
   env?: string;
   instanceProfile?: string;
   instanceRole?: string;
+  canaryRole?: string;
   partition?: string;
   bundleName?: string;
 }
@@ -56,6 +57,7 @@ export function runIamPolicy(io: Io, opts: IamPolicyOptions): number {
   set('environment', opts.env ?? io.env.MOLECULE_ENV);
   set('instanceProfile', opts.instanceProfile ?? io.env.EC2_TENANT_IAM_PROFILE);
   set('instanceRole', opts.instanceRole);
+  set('canaryRoleArn', opts.canaryRole ?? io.env.CANARY_ROLE_ARN);
   const bundleName = opts.bundleName?.trim();
   if (bundleName !== undefined) {
     if (!BUNDLE_TEMPLATE.test(bundleName) || !bundleName.includes('{orgId}')) {
@@ -86,6 +88,7 @@ export const iamPolicyCommand: CommandModule = {
       .option('--env <env>', 'scope secrets to this environment, tenantform/<env>/… (default: MOLECULE_ENV, else every environment)')
       .option('--instance-profile <name>', 'the tenant instance profile (default: EC2_TENANT_IAM_PROFILE, else *)')
       .option('--instance-role <name>', 'the role in that profile, the only one iam:PassRole is granted for (default: *)')
+      .option('--canary-role <arn>', 'the canary account role, the only one sts:AssumeRole is granted for (default: CANARY_ROLE_ARN, else *)')
       .option('--partition <partition>', 'ARN partition', 'aws')
       .option('--bundle-name <template>', "for `import --adopt`: the control plane's bundle name template it reads (e.g. molecule/{env}/orgs/{orgId}/bootstrap)")
       .action((opts: IamPolicyOptions) => done(runIamPolicy(io, opts)));

@@ -8,6 +8,9 @@
  */
 import type { Diagnostic } from '../desired/diagnostics.js';
 import type { Environment, FleetSpec } from '../desired/model.js';
+import { readCanary, type CanaryWiring } from './canary.js';
+
+export { canaryAccountSettings, type CanaryWiring } from './canary.js';
 
 export interface Wiring {
   /** MOLECULE_ENV, else fleet.yaml's environment. */
@@ -62,7 +65,7 @@ export interface Wiring {
     canaryTenantImage: string | undefined;
   };
   /** CANARY_ROLE_ARN, CANARY_REGION, CANARY_VPC_ID, CANARY_SUBNET_ID: a second account, all four or none. */
-  canary: { roleArn: string; region: string; vpcId: string; subnetId: string } | undefined;
+  canary: CanaryWiring | undefined;
   backup: {
     /** TENANT_BACKUP_S3_PREFIX */
     s3Prefix: string | undefined;
@@ -82,6 +85,7 @@ const ID_FORMATS: Record<string, [RegExp, string]> = {
   EC2_SUBNET_ID: [/^subnet-[0-9a-f]{8,17}$/, 'a subnet id (subnet-…)'],
   EC2_SECURITY_GROUP: [/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-…)'],
   EIC_ENDPOINT_SG_ID: [/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-…)'],
+  CANARY_EIC_ENDPOINT_SG_ID: [/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-…)'],
   CANARY_VPC_ID: [/^vpc-[0-9a-f]{8,17}$/, 'a VPC id (vpc-…)'],
   CANARY_SUBNET_ID: [/^subnet-[0-9a-f]{8,17}$/, 'a subnet id (subnet-…)'],
   CANARY_ROLE_ARN: [/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)'],
@@ -159,13 +163,7 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringR
     if (!value) say('error', name, `${name} is not set; tenants are reached through Cloudflare Tunnels, which cannot be created without it.`);
   }
 
-  const canaryNames = ['CANARY_ROLE_ARN', 'CANARY_REGION', 'CANARY_VPC_ID', 'CANARY_SUBNET_ID'] as const;
-  const canaryValues = canaryNames.map((n) => id(n));
-  const canarySet = canaryValues.filter((v) => v !== undefined).length;
-  if (canarySet > 0 && canarySet < canaryNames.length) {
-    const missing = canaryNames.filter((_, i) => canaryValues[i] === undefined);
-    say('error', missing[0]!, `The canary account settings are incomplete: set all four of ${canaryNames.join(', ')} or none (missing ${missing.join(', ')}).`);
-  }
+  const canary = readCanary({ id, get, say }, tenantIamProfile);
 
   const environment = get('MOLECULE_ENV');
   if (environment !== undefined && !['dev', 'staging', 'prod'].includes(environment)) {
@@ -216,7 +214,6 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringR
     }
     return { wiring: undefined, diagnostics };
   }
-  const [roleArn, canaryRegion, canaryVpc, canarySubnet] = canaryValues;
   return {
     wiring: {
       environment: resolvedEnvironment,
@@ -236,7 +233,7 @@ export function readWiring(env: NodeJS.ProcessEnv, fleet?: WiringFleet): WiringR
       controlPlane: { baseUrl, adminApiToken: get('CP_ADMIN_API_TOKEN') },
       cloudflare: { apiToken: cloudflare.apiToken!, accountId: cloudflare.accountId!, zoneId: cloudflare.zoneId! },
       images: { tenantImage, canaryTenantImage },
-      canary: canarySet === canaryNames.length ? { roleArn: roleArn!, region: canaryRegion!, vpcId: canaryVpc!, subnetId: canarySubnet! } : undefined,
+      canary,
       backup: { s3Prefix: get('TENANT_BACKUP_S3_PREFIX'), reportUrl },
     },
     diagnostics,

@@ -10,6 +10,7 @@
  * such findings are the result's `notes`, never its `findings`, so they neither make drift exit 2
  * nor reach `--fix`.
  */
+import type { Account } from '../accounts.js';
 import type { CallCounts } from '../live/readers.js';
 
 export type DriftSeverity = 'security' | 'drift' | 'info';
@@ -50,6 +51,8 @@ export type DriftCode =
 export type DriftRepair = 'inPlace' | 'manual';
 
 export interface DriftFinding {
+  /** The AWS account of the tenant compared, when a canary account is configured (absent: main). */
+  account?: Account;
   severity: DriftSeverity;
   code: DriftCode;
   resource: DriftResource;

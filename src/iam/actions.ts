@@ -10,7 +10,7 @@
  */
 import type { ResourceKind } from '../kinds.js';
 
-export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam' | 'servicequotas';
+export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam' | 'servicequotas' | 'sts';
 
 /**
  * How a statement may scope the action:
@@ -22,8 +22,9 @@ export type AwsService = 'ec2' | 'secretsmanager' | 'ssm' | 'iam' | 'servicequot
  * - `secret`: Secrets Manager calls on one bundle: by name prefix, and tagged unless it creates.
  * - `command`: ssm:SendCommand, on tagged instances and the one document tenantform runs.
  * - `instanceProfile`: iam:GetInstanceProfile / iam:PassRole, on the tenant instance profile and its role only.
+ * - `assumeRole`: sts:AssumeRole on CANARY_ROLE_ARN only (the canary account, src/accounts.ts).
  */
-export type ConditionKind = 'read' | 'tagged' | 'create' | 'tag' | 'secret' | 'command' | 'instanceProfile';
+export type ConditionKind = 'read' | 'tagged' | 'create' | 'tag' | 'secret' | 'command' | 'instanceProfile' | 'assumeRole';
 
 export interface AwsAction {
   service: AwsService;
@@ -78,6 +79,8 @@ export const AWS_ACTIONS: readonly AwsAction[] = [
   // IAM
   { service: 'iam', action: 'GetInstanceProfile', condition: 'instanceProfile', kind: undefined, why: 'wiring preflight: the tenant profile exists' },
   { service: 'iam', action: 'PassRole', condition: 'instanceProfile', kind: undefined, implied: true, why: 'RunInstances with the tenant instance profile' },
+  // STS
+  { service: 'sts', action: 'AssumeRole', condition: 'assumeRole', kind: undefined, why: 'the canary account: credentials of CANARY_ROLE_ARN' },
 ];
 
 export function iamActionName(a: Pick<AwsAction, 'service' | 'action'>): string {

@@ -37,6 +37,8 @@ export interface PolicyScope {
   instanceRole?: string;
   /** `import --adopt`'s --bundle-name template (`molecule/{env}/orgs/{orgId}/bootstrap`): grants reading the old bundles. */
   bundleName?: string;
+  /** CANARY_ROLE_ARN: the only role the main account's credentials may assume. */
+  canaryRoleArn?: string;
 }
 
 /** What a bundle-name template may hold: Secrets Manager's name characters and the placeholders, never an IAM wildcard. */
@@ -170,6 +172,8 @@ export function iamPolicy(scope: PolicyScope = {}): PolicyDocument {
       Resource: `arn:${p}:iam::${a}:role/${scope.instanceRole ?? '*'}`,
       Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     },
+    // The canary account's role gets this same document (with its account, region and profile), minus nothing.
+    { Sid: 'AssumeCanaryRole', Effect: 'Allow', Action: only('sts', 'AssumeRole'), Resource: scope.canaryRoleArn ?? `arn:${p}:iam::*:role/*` },
   ];
   return { Version: '2012-10-17', Statement: statements };
 }

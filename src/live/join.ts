@@ -3,6 +3,7 @@
  * only our own tags and names (contract.ts); whatever carries this environment's marks but cannot
  * be attributed to an org goes to `unattributed`, kept aside for the orphan sweep.
  */
+import type { Account } from '../accounts.js';
 import { Tag, parseDnsComment, parseTunnelName, secretEnvPrefix } from '../contract.js';
 import type { Inventory, LiveDnsRecord, LiveInstance, LiveSecret, LiveSecurityGroup, LiveTenant, LiveTunnel, LiveWorkspace, UnattributedResource } from './model.js';
 
@@ -61,7 +62,7 @@ export function joinInventory(obs: Observations, opts: JoinOptions): Inventory {
   };
 
   /** Instances and security groups hang off the tenant or one of its workspaces, by Role. */
-  const placeEc2 = <T extends { tags: Record<string, string> }>(
+  const placeEc2 = <T extends { tags: Record<string, string>; account?: Account }>(
     kind: 'instance' | 'securityGroup',
     item: T,
     id: string,
@@ -72,7 +73,7 @@ export function joinInventory(obs: Observations, opts: JoinOptions): Inventory {
     const role = item.tags[Tag.role];
     const workspaceId = item.tags[Tag.workspaceId];
     const setAside = (reason: string): void => {
-      unattributed.push({ service: 'ec2', kind, id, name, reason });
+      unattributed.push({ service: 'ec2', kind, id, name, reason, ...(item.account ? { account: item.account } : {}) });
     };
     if ('reason' in a) return setAside(a.reason);
     if (role !== 'tenant' && role !== 'workspace') return setAside(`unknown ${Tag.role} "${role ?? ''}"`);
@@ -92,7 +93,14 @@ export function joinInventory(obs: Observations, opts: JoinOptions): Inventory {
     const a = byTags(s.tags);
     const orgId = 'orgId' in a ? a.orgId : secretOrgFromName(env, s.name);
     if (!orgId) {
-      unattributed.push({ service: 'secretsmanager', kind: 'secret', id: s.arn, name: s.name, reason: 'no OrgID tag and not a bootstrap bundle name' });
+      unattributed.push({
+        service: 'secretsmanager',
+        kind: 'secret',
+        id: s.arn,
+        name: s.name,
+        reason: 'no OrgID tag and not a bootstrap bundle name',
+        ...(s.account ? { account: s.account } : {}),
+      });
       continue;
     }
     const t = tenant(orgId, 'orgId' in a ? a.slug : undefined);

@@ -2,11 +2,19 @@
  * The inventory: what exists in AWS and Cloudflare carrying this environment's tags or names,
  * joined by OrgID and WorkspaceID. Plain data (JSON-serialisable) so it can be fingerprinted,
  * saved, and fed to the pure planner.
+ *
+ * With a canary account configured (src/accounts.ts), EC2 and Secrets Manager objects carry the
+ * `account` they were observed in, and `accounts` says which accounts were observed (an account
+ * whose role could not be assumed is listed unobserved with the error: its tenants are unknown,
+ * never absent). Without one, neither is set and everything is in the main account.
  */
+import type { Account, AccountObservation } from '../accounts.js';
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
 export interface LiveInstance {
+  /** The AWS account it lives in; absent: main (src/accounts.ts). */
+  account?: Account;
   instanceId: string;
   state: InstanceState;
   instanceType: string;
@@ -30,6 +38,8 @@ export interface LiveIngressRule {
 }
 
 export interface LiveSecurityGroup {
+  /** The AWS account it lives in; absent: main (src/accounts.ts). */
+  account?: Account;
   groupId: string;
   groupName: string;
   vpcId: string | undefined;
@@ -42,6 +52,8 @@ export interface LiveSecurityGroup {
 }
 
 export interface LiveSecret {
+  /** The AWS account it lives in; absent: main (src/accounts.ts). */
+  account?: Account;
   arn: string;
   name: string;
   /** Set when the secret is scheduled for deletion (restorable until then). */
@@ -91,6 +103,8 @@ export type ObservedService = 'ec2' | 'secretsmanager' | 'ssm' | 'cloudflare';
 
 /** Something that carries our environment's tags or names but cannot be attributed to an org. */
 export interface UnattributedResource {
+  /** EC2 and Secrets Manager: the AWS account it lives in; absent: main. */
+  account?: Account;
   service: ObservedService;
   kind: 'instance' | 'securityGroup' | 'secret' | 'tunnel' | 'dnsRecord';
   id: string;
@@ -105,6 +119,8 @@ export interface Inventory {
   scope: { kind: 'all' } | { kind: 'tenants'; orgIds: string[]; slugs: string[] };
   tenants: Record<string, LiveTenant>;
   unattributed: UnattributedResource[];
+  /** Set when a canary account is configured: each account, observed or not (with why not). */
+  accounts?: Partial<Record<Account, AccountObservation>>;
   /** API calls made while observing, per service; benchmarks and tests read these. */
   calls: Record<ObservedService, number>;
 }

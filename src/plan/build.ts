@@ -26,6 +26,8 @@
 import type { BackupSettings } from '../contract.js';
 import type { DesiredState, DesiredTenant } from '../desired/model.js';
 import type { Inventory, LiveTenant } from '../live/model.js';
+import { accountFor, type Account } from '../accounts.js';
+import { accountsView, asMove, hasAwsIn, inAccount, liveIn, unobservedFinding, type AccountsView } from './accounts.js';
 import { PlanContext } from './context.js';
 import { hasAnythingLive, planTenantDelete } from './delete.js';
 import { fingerprintInventory } from './fingerprint.js';
@@ -65,6 +67,7 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
   const scope = planScope(desired, inventory);
   const inScope = scopeMatcher(scope);
   const liveTenants = inventory.tenants ?? {};
+  const accounts = accountsView(inventory);
   const liveOrgsInScope = Object.keys(liveTenants)
     .filter((orgId) => inScope(orgId, liveTenants[orgId]?.slug))
     .filter((orgId) => hasAnythingLive(liveTenants[orgId]!));
@@ -94,7 +97,9 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
     });
   } else if (desired.tenants.length > 0 || desired.partial) {
     const ctx = new PlanContext(desired.fleet, inventory.environment, new Set(opts.replace ?? []), opts.backup);
-    actions = planFleet(ctx, desired, liveTenants, inScope);
+    const unplanned: string[] = [];
+    actions = planFleet(ctx, desired, liveTenants, inScope, accounts, unplanned);
+    if (accounts.unobserved) findings.push(unobservedFinding(accounts.unobserved, unplanned.sort(compareText)));
     findings.push(...ctx.resolveFindings(actions));
     const guarded = evaluateDestructionGuards(actions, {
       inventory,
@@ -130,6 +135,7 @@ export function planChanges(desired: DesiredState | undefined, inventory: Invent
     guards: findings,
     notices,
     summary,
+    ...(inventory.accounts ? { accounts: structuredClone(inventory.accounts) } : {}),
   };
 }
 
@@ -146,9 +152,17 @@ const GUARD_RANK: Record<GuardKind, number> = {
   duplicateLive: 8,
   volumeShrink: 9,
   quota: 10,
+  account: 11,
 };
 
-function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<string, LiveTenant>, inScope: ScopeMatcher): Action[] {
+function planFleet(
+  ctx: PlanContext,
+  desired: DesiredState,
+  liveTenants: Record<string, LiveTenant>,
+  inScope: ScopeMatcher,
+  accounts: AccountsView,
+  unplanned: string[],
+): Action[] {
   const declared = new Map<string, DesiredTenant>();
   for (const t of [...desired.tenants].sort((a, b) => compareText(a.spec.slug, b.spec.slug) || compareText(a.spec.orgId, b.spec.orgId))) {
     if (!declared.has(t.spec.orgId)) declared.set(t.spec.orgId, t);
@@ -158,13 +172,42 @@ function planFleet(ctx: PlanContext, desired: DesiredState, liveTenants: Record<
   for (const [orgId, d] of declared) {
     const live = liveTenants[orgId];
     if (!inScope(orgId, d.spec.slug) && !inScope(orgId, live?.slug)) continue;
-    groups.push({ slug: d.spec.slug, orgId, actions: planDeclaredTenant(ctx, d, live) });
+    if (!accounts.configured) {
+      groups.push({ slug: d.spec.slug, orgId, actions: planDeclaredTenant(ctx, d, live) });
+      continue;
+    }
+    const want = accountFor(d.spec.canary, true);
+    const old: Account = want === 'main' ? 'canary' : 'main';
+    // Unknown, never absent: a canary tenant, or one with nothing of its AWS side in main, may live in the unobserved account.
+    if (accounts.unobserved && (want === 'canary' || (live && hasAnythingLive(live) && !hasAwsIn(live, 'main')))) {
+      unplanned.push(d.spec.slug);
+      continue;
+    }
+    let actions = inAccount(planDeclaredTenant(ctx, d, live && liveIn(live, want, true)), want);
+    const away = live && hasAwsIn(live, old) ? planTenantDelete(orgId, liveIn(live, old, false)) : undefined;
+    if (away) {
+      const first = actions.findIndex((a) => a.target.kind === 'tenant' && (a.kind === 'create' || a.kind === 'repair'));
+      actions = actions.map((a, i) => (i === first ? asMove(a, old, want) : a));
+      actions.push(...inAccount([asMove(away, old, want)], old));
+    }
+    groups.push({ slug: d.spec.slug, orgId, actions });
   }
   for (const orgId of Object.keys(liveTenants)) {
     const live = liveTenants[orgId]!;
     if (declared.has(orgId) || !inScope(orgId, live.slug)) continue;
-    const del = planTenantDelete(orgId, live);
-    if (del) groups.push({ slug: del.target.slug, orgId, actions: [del] });
+    if (!accounts.configured) {
+      const del = planTenantDelete(orgId, live);
+      if (del) groups.push({ slug: del.target.slug, orgId, actions: [del] });
+      continue;
+    }
+    const where: Account = !hasAwsIn(live, 'main') && hasAwsIn(live, 'canary') ? 'canary' : 'main';
+    if (accounts.unobserved && where === 'main' && !hasAwsIn(live, 'main')) {
+      unplanned.push(live.slug ?? orgId);
+      continue;
+    }
+    // Its other account's part, if any, is the next plan's (one delete per tenant and plan).
+    const del = planTenantDelete(orgId, liveIn(live, where, true));
+    if (del) groups.push({ slug: del.target.slug, orgId, actions: inAccount([del], where) });
   }
   groups.sort((a, b) => compareText(a.slug, b.slug) || compareText(a.orgId, b.orgId));
   const actions = groups.flatMap((g) => g.actions);

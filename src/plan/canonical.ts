@@ -4,6 +4,7 @@
  * (the planner, or a file read back) and nothing extra rides along into a PR comment or file.
  */
 import { createHash } from 'node:crypto';
+import { ACCOUNTS } from '../accounts.js';
 import type { Action, Attributes, GuardFinding, Plan, PlanBasis, PlanNotice, Step } from './model.js';
 import { canonicalIntent, canonicalSettings } from './intent-shape.js';
 import { ACTION_KINDS } from './model.js';
@@ -20,7 +21,25 @@ export function canonicalPlan(plan: Plan): Plan {
     guards: plan.guards.map(canonicalFinding),
     notices: (plan.notices ?? []).map(canonicalNotice),
     actions: plan.actions.map(canonicalAction),
+    ...(plan.accounts ? { accounts: canonicalAccounts(plan.accounts) } : {}),
   };
+}
+
+function canonicalAccounts(accounts: NonNullable<Plan['accounts']>): NonNullable<Plan['accounts']> {
+  const out: NonNullable<Plan['accounts']> = {};
+  for (const name of ACCOUNTS) {
+    const a = accounts[name];
+    if (!a) continue;
+    out[name] = {
+      account: a.account,
+      id: a.id,
+      region: a.region,
+      ...(a.roleArn !== undefined ? { roleArn: a.roleArn } : {}),
+      observed: a.observed,
+      ...(a.error !== undefined ? { error: a.error } : {}),
+    };
+  }
+  return out;
 }
 
 /**
@@ -81,6 +100,8 @@ function canonicalAction(a: Action): Action {
   if (a.wave !== undefined) out.wave = a.wave;
   if (a.blockedBy !== undefined && a.blockedBy.length > 0) out.blockedBy = [...a.blockedBy];
   if (a.replacement) out.replacement = true;
+  if (a.account !== undefined) out.account = a.account;
+  if (a.move !== undefined) out.move = { from: a.move.from, to: a.move.to };
   return out;
 }
 

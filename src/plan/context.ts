@@ -19,6 +19,7 @@ import { compareText } from './normalise.js';
 
 /** Per-target order of action kinds; a replacement's delete goes first, a plain delete last. */
 export function actionRank(a: Action): number {
+  // A move's delete is a plain delete's rank: the tenant is up in its new account first.
   if (a.kind === 'delete') return a.replacement ? 0 : 8;
   return { create: 1, repair: 2, update: 3, resize: 4, start: 5, redeploy: 6, stop: 7 }[a.kind];
 }

@@ -7,6 +7,7 @@
  * apply re-derives every guard from the actions rather than reading the `guards` list.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { ACCOUNTS } from '../accounts.js';
 import { InputError, describeCause } from '../errors.js';
 import { STEP_RESOURCES } from '../kinds.js';
 import { planDigest, planDocument } from './canonical.js';
@@ -112,7 +113,30 @@ function parseShape(data: unknown): Plan {
     guards: arr(root.guards, '$.guards').map((g, i) => parseFinding(g, `$.guards[${i}]`, ids)),
     notices: arr(root.notices, '$.notices').map((n, i) => parseNotice(n, `$.notices[${i}]`)),
     summary,
+    ...(root.accounts !== undefined ? { accounts: parseAccounts(root.accounts, '$.accounts') } : {}),
   };
+}
+
+function parseAccounts(v: unknown, at: string): NonNullable<Plan['accounts']> {
+  const o = obj(v, at);
+  const out: NonNullable<Plan['accounts']> = {};
+  for (const name of Object.keys(o)) {
+    const account = oneOf(name, ACCOUNTS, `${at} key`);
+    const a = obj(o[name], `${at}.${name}`);
+    if (typeof a.observed !== 'boolean') throw new ShapeError(`${at}.${name}.observed must be a boolean`);
+    if (oneOf(a.account, ACCOUNTS, `${at}.${name}.account`) !== account) throw new ShapeError(`${at}.${name}.account must be ${account}`);
+    const roleArn = optStr(a.roleArn, `${at}.${name}.roleArn`);
+    const error = optStr(a.error, `${at}.${name}.error`);
+    out[account] = {
+      account,
+      id: str(a.id, `${at}.${name}.id`),
+      region: str(a.region, `${at}.${name}.region`),
+      ...(roleArn !== undefined ? { roleArn } : {}),
+      observed: a.observed,
+      ...(error !== undefined ? { error } : {}),
+    };
+  }
+  return out;
 }
 
 function parseBasis(v: unknown, at: string): PlanBasis {
@@ -185,6 +209,15 @@ function parseAction(v: unknown, at: string): Action {
   if (a.replacement !== undefined) {
     if (typeof a.replacement !== 'boolean') throw new ShapeError(`${at}.replacement must be a boolean`);
     if (a.replacement) draft.replacement = true;
+  }
+  if (a.account !== undefined) draft.account = oneOf(a.account, ACCOUNTS, `${at}.account`);
+  if (a.move !== undefined) {
+    const m = obj(a.move, `${at}.move`);
+    const move = { from: oneOf(m.from, ACCOUNTS, `${at}.move.from`), to: oneOf(m.to, ACCOUNTS, `${at}.move.to`) };
+    if (move.from === move.to) throw new ShapeError(`${at}.move must name two accounts`);
+    // The create acts in the new account, the delete in the old one.
+    if ((draft.account ?? 'main') !== (kind === 'delete' ? move.from : move.to)) throw new ShapeError(`${at}.account does not match its move`);
+    draft.move = move;
   }
   const out: Action = { ...draft, intent: parseIntent(a.intent, draft, `${at}.intent`) };
   if (a.wave !== undefined) {

@@ -22,7 +22,10 @@
  *   declares it. A protected tenant's workspaces are protected too; a workspace is also
  *   protected when its own resources carry the tag.
  * - declared: a delete (not a replacement) of a tenant or workspace the fleet repository still
- *   declares. The planner never makes one; an edited plan file can.
+ *   declares. The planner never makes one; an edited plan file can. A move's delete (src/plan/accounts.ts)
+ *   passes only when it is in the account the tenant left for the one its file declares.
+ * - Moves between accounts: the delete half counts as a tenant delete (maxDeletes) and as a
+ *   replacement (maxReplacements); anything that holds it holds the create half too.
  */
 import { Tag } from '../contract.js';
 import type { DesiredState, FleetSpec } from '../desired/model.js';
@@ -67,9 +70,9 @@ export function terminationsOf(a: Action): number {
   return a.steps.filter((s) => s.resource === 'instance' && s.op === 'delete').length;
 }
 
-/** Deletes and both halves of replacements: what deletion protection stops. */
+/** Deletes and both halves of replacements and of account moves: what deletion protection stops. */
 function isDestructive(a: Action): boolean {
-  return a.kind === 'delete' || (a.kind === 'create' && a.replacement === true);
+  return a.kind === 'delete' || (a.kind === 'create' && a.replacement === true) || a.move !== undefined;
 }
 
 export function isTenantProtected(live: LiveTenant | undefined): boolean {
@@ -139,12 +142,18 @@ export function evaluateDestructionGuards(actions: readonly Action[], inputs: Gu
     }
   }
   findings.push(...replacementFindings(actions, inputs, block));
+  // A move is one change too: whatever holds its delete holds its create (two live homes would share one tunnel).
+  for (const a of actions) {
+    if (!a.move || a.kind !== 'delete') continue;
+    for (const g of blocks.get(a.id) ?? [])
+      for (const other of actions) if (other.move && other.id !== a.id && targetKey(other.target) === targetKey(a.target)) block(other, g);
+  }
   return { findings, blocks };
 }
 
-/** The delete half of a replacement: one replaced instance (or workspace instance set). */
+/** The delete half of a replacement: one replaced instance (or workspace instance set), or a tenant's old cascade in a move. */
 export function isReplacementDelete(a: Action): boolean {
-  return a.kind === 'delete' && a.replacement === true;
+  return a.kind === 'delete' && (a.replacement === true || a.move !== undefined);
 }
 
 function replacementFindings(actions: readonly Action[], inputs: GuardInputs, block: (a: Action, g: GuardKind) => void): GuardFinding[] {
@@ -152,13 +161,13 @@ function replacementFindings(actions: readonly Action[], inputs: GuardInputs, bl
   if (max === undefined) return [];
   const replacing = actions.filter(isReplacementDelete);
   const held = new Set(replacing.map((a) => targetKey(a.target)));
-  const halves = actions.filter((a) => a.replacement === true && held.has(targetKey(a.target)));
+  const halves = actions.filter((a) => (a.replacement === true || a.move !== undefined) && held.has(targetKey(a.target)));
   const finding = limitFinding({
     guard: 'maxReplacements',
     count: replacing.length,
     max,
     allow: inputs.allow.replacements,
-    what: 'instance replacements',
+    what: replacing.some((a) => a.move) ? 'instance replacements (account moves included)' : 'instance replacements',
     flag: '--allow-replacements',
     actions: halves,
   });
@@ -241,6 +250,9 @@ function declaredFindings(actions: readonly Action[], desired: DesiredState | un
     if (a.kind !== 'delete' || a.replacement) continue;
     const t = tenants.get(a.target.orgId);
     if (!t) continue;
+    // A move's delete is of the old account's cascade: declared elsewhere is what makes it a move.
+    if (a.move && a.target.kind === 'tenant' && (a.account ?? 'main') === a.move.from && a.move.to === (t.spec.canary ? 'canary' : 'main') && a.move.from !== a.move.to)
+      continue;
     const ws = a.target.kind === 'workspace' ? t.workspaces.find((w) => w.spec.id === a.target.workspaceId) : undefined;
     if (a.target.kind === 'workspace' && !ws) continue;
     block(a, 'declared');

@@ -5,6 +5,7 @@
  * exactly the ids of the action's steps, since the guards count steps and apply acts on the
  * intent: an edited file cannot make a delete reach further than its steps say.
  */
+import { ACCOUNTS } from '../accounts.js';
 import { replacementIntent, workspaceDeleteIntent } from './intent-build.js';
 import { INTENT_KINDS, type ActionIntent, type PlanSettings } from './intent.js';
 import type { Action } from './model.js';
@@ -67,9 +68,11 @@ const WORKSPACE: Shape = {
 const ID_IN: Shape = { fields: { id: 'string', workspaceId: { optional: 'string' } } };
 const NAMED: Shape = { fields: { id: 'string', name: 'string' } };
 
+const ACCOUNT: Shape = { optional: ACCOUNTS };
+
 const INTENTS: Record<ActionIntent['kind'], Shape> = {
-  tenant: { fields: { kind: ['tenant'], tenant: TENANT, previousHostname: { optional: 'string' } } },
-  workspace: { fields: { kind: ['workspace'], workspace: WORKSPACE } },
+  tenant: { fields: { kind: ['tenant'], tenant: TENANT, previousHostname: { optional: 'string' }, account: ACCOUNT } },
+  workspace: { fields: { kind: ['workspace'], workspace: WORKSPACE, account: ACCOUNT } },
   tenantDelete: {
     fields: {
       kind: ['tenantDelete'],
@@ -84,15 +87,19 @@ const INTENTS: Record<ActionIntent['kind'], Shape> = {
           tunnels: { array: NAMED },
         },
       },
+      account: ACCOUNT,
     },
   },
   workspaceDelete: {
     fields: {
       kind: ['workspaceDelete'],
       cascade: { fields: { orgId: 'string', slug: 'string', workspaceId: 'string', instances: { array: 'string' }, securityGroups: { array: 'string' } } },
+      account: ACCOUNT,
     },
   },
-  instanceReplace: { fields: { kind: ['instanceReplace'], orgId: 'string', slug: 'string', workspaceId: { optional: 'string' }, instanceIds: { array: 'string' } } },
+  instanceReplace: {
+    fields: { kind: ['instanceReplace'], orgId: 'string', slug: 'string', workspaceId: { optional: 'string' }, instanceIds: { array: 'string' }, account: ACCOUNT },
+  },
 };
 
 export function canonicalSettings(s: PlanSettings | null): PlanSettings | null {
@@ -142,6 +149,9 @@ export function parseIntent(v: unknown, a: Omit<Action, 'intent'>, at: string): 
       ids(c.tunnels.map((x) => x.id)) === ids(stepIds('tunnel'));
   }
   if (!agrees) throw new ShapeError(`${at} deletes other ids than the action's steps`);
+  // Apply acts in the intent's account: it must be the one the action says.
+  if ((intent.account ?? 'main') !== (a.account ?? 'main'))
+    throw new ShapeError(`${at}.account is ${intent.account ?? 'main'}, but the action is in ${a.account ?? 'main'}`);
   return intent;
 }
 

@@ -15,6 +15,7 @@
  *   wiring's secrets (SECRETS_ENCRYPTION_KEY, PROVISION_SHARED_SECRET, GHCR_PULL_TOKEN) are read
  *   from apply's environment, as they always were.
  */
+import type { Account } from '../accounts.js';
 import type { Budgets, DesiredTenant, DesiredWorkspace, FleetSpec, HealthCheckSpec, Power, TenantSpec } from '../desired/model.js';
 
 /** A tenant as declared: its instance, image and power. */
@@ -70,7 +71,10 @@ export interface WorkspaceCascade {
   securityGroups: string[];
 }
 
-export type ActionIntent =
+/** `account`: where apply acts (src/accounts.ts); absent means main. */
+export type ActionIntent = IntentBody & { account?: Account };
+
+type IntentBody =
   /** create, repair, update, resize, start, stop, redeploy of a tenant. */
   | { kind: 'tenant'; tenant: TenantIntent; /** An update that moves the hostname: the record name it leaves. */ previousHostname?: string }
   /** create, repair, update, resize, start, stop, redeploy of a workspace. */

@@ -3,6 +3,7 @@
  * are for people and never steer apply, which acts on an action's kind, steps and `intent`. Every
  * renderer works from this one JSON form.
  */
+import type { Account, AccountObservation } from '../accounts.js';
 import type { StepResource } from '../kinds.js';
 import type { ActionIntent, PlanSettings } from './intent.js';
 
@@ -47,6 +48,7 @@ export type Attributes = Record<string, string | number | boolean | null>;
  * `groupInUse`: a security group the plan deletes is used by an instance the plan keeps.
  * `volumeShrink`: a live root volume is larger than declared; it is kept (EBS cannot shrink).
  * `maxTerminations`, `maxReplacements`, `declared`: see src/plan/guards.ts. `quota`: src/plan/quotas.ts.
+ * `account`: an AWS account could not be observed (a refused AssumeRole); its tenants are not planned (src/plan/accounts.ts).
  */
 export const GUARD_KINDS = [
   'maxDeletes',
@@ -61,6 +63,7 @@ export const GUARD_KINDS = [
   'groupInUse',
   'volumeShrink',
   'quota',
+  'account',
 ] as const;
 export type GuardKind = (typeof GUARD_KINDS)[number];
 
@@ -84,6 +87,17 @@ export interface Action {
   replacement?: boolean;
   /** What apply builds or removes (src/plan/intent.ts): plain data, never a secret. */
   intent: ActionIntent;
+  /**
+   * The AWS account the action acts in (src/accounts.ts), also in its intent; set when a canary
+   * account is configured, absent means main.
+   */
+  account?: Account;
+  /**
+   * Both halves of a tenant's move between accounts (its `canary` flipped): the create in the new
+   * account, then the delete of its old cascade (AWS only: the tunnel and record stay). Counted by
+   * the delete guards and guards.maxReplacements; held together.
+   */
+  move?: { from: Account; to: Account };
 }
 
 export interface GuardFinding {
@@ -129,4 +143,6 @@ export interface Plan {
   guards: GuardFinding[];
   notices: PlanNotice[];
   summary: Record<ActionKind, number>;
+  /** Set when a canary account is configured: each account's id and region, and whether it was observed. */
+  accounts?: Partial<Record<Account, AccountObservation>>;
 }

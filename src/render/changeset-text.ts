@@ -22,6 +22,10 @@ export function renderChangeSetText(cs: ChangeSet, opts: { color: boolean }): st
       lines.push(`  wave ${w.wave}: ${w.actions - w.failed}/${w.actions} ok, failure ratio ${w.failureRatio.toFixed(2)} (max ${cs.rollout.maxFailureRatio}) ${mark}`);
     }
   }
+  if ((cs.accountFailures ?? []).length > 0) {
+    lines.push('', paint('bold', 'Accounts:'));
+    for (const m of cs.accountFailures!) lines.push(`  ${paint('red', '✗')} ${sanitize(m)}`);
+  }
   const { ok, failed, skipped } = cs.summary;
   const outcome = changeSetExitCode(cs) === 0 ? 'Applied (exit 0).' : 'Some changes were not applied (exit 4); the next apply retries them.';
   lines.push('', `${paint('bold', 'Apply:')} ${ok} ok, ${failed} failed, ${skipped} skipped. ${outcome}`);
@@ -36,7 +40,8 @@ export function resultLine(r: ActionResult): string {
 function resultLines(r: ActionResult, paint: (style: Style, text: string) => string): string[] {
   const style: Style = r.status === 'ok' ? 'green' : r.status === 'failed' ? 'red' : 'yellow';
   const wave = r.wave !== undefined ? paint('dim', ` (wave ${r.wave})`) : '';
-  const out = [`  ${paint(style, `${symbol(r.status)} ${verb(r)}`)} ${targetLabel(r.target)}${wave} ${paint('dim', `${(r.durationMs / 1000).toFixed(1)} s`)}`];
+  const account = r.account ? ` [${r.account}]` : '';
+  const out = [`  ${paint(style, `${symbol(r.status)} ${verb(r)}`)} ${targetLabel(r.target)}${account}${wave} ${paint('dim', `${(r.durationMs / 1000).toFixed(1)} s`)}`];
   if (r.status === 'failed') out.push(`      ${paint('red', `error: ${sanitize(r.error ?? 'unknown')}`)}`);
   if (r.skipped) out.push(`      skipped (${r.skipped.reason}): ${sanitize(r.skipped.detail)}`);
   if (r.resources.length > 0) out.push(`      ${r.resources.map(resourceLabel).join(', ')}`);
@@ -48,6 +53,7 @@ function symbol(status: ActionResult['status']): string {
 }
 
 function verb(r: ActionResult): string {
+  if (r.move) return `move ${r.move.from} → ${r.move.to} (${r.kind})`;
   return r.replacement ? `replace (${r.kind})` : r.kind;
 }
 

@@ -4,6 +4,7 @@
  * fleet repository (slugs, ids, names, reasons) passes through `sanitize` first: a tag value
  * must not be able to move a terminal cursor or smuggle markup into a comment.
  */
+import { accountLabel } from '../accounts.js';
 import type { Action, ActionKind, ActionTarget, Attributes, Plan, Step } from '../plan/model.js';
 import { ACTION_KINDS } from '../plan/model.js';
 import { kindLabel, type StepResource } from '../kinds.js';
@@ -17,9 +18,20 @@ export function actionSymbol(a: Action): Symbol {
   return '~';
 }
 
-/** The delete half of a replacement reads "replace (delete)", its create half "replace (create)". */
+/**
+ * The delete half of a replacement reads "replace (delete)", its create half "replace (create)";
+ * a move between accounts "move main → canary (create)" and "move main → canary (delete)".
+ */
 export function actionVerb(a: Action): string {
+  if (a.move) return `move ${a.move.from} → ${a.move.to} (${a.kind})`;
   return a.replacement ? `replace (${a.kind})` : a.kind;
+}
+
+/** ` [canary 111111111111/us-east-2]`: which account an action is in, when a canary account is configured. */
+export function accountTag(plan: Pick<Plan, 'accounts'>, a: Pick<Action, 'account'>): string {
+  if (!plan.accounts) return '';
+  const account = a.account ?? 'main';
+  return ` ${accountLabel(plan.accounts[account], account)}`;
 }
 
 export function targetLabel(t: ActionTarget): string {
@@ -74,6 +86,8 @@ export function nonZeroKinds(plan: Plan): ActionKind[] {
 /** What a plan's exit code will be, in words (design.md: 0 / 2 / 3). */
 export function outcomeLine(plan: Plan): string {
   if (plan.guards.some((g) => g.blocking)) return 'Refused by a guard: apply would not run this plan as it stands (exit 3).';
+  const unobserved = Object.values(plan.accounts ?? {}).filter((a) => !a.observed);
+  if (unobserved.length > 0) return `The ${unobserved.map((a) => a.account).join(' and ')} account could not be observed: its tenants are not planned (exit 1).`;
   if (plan.actions.length > 0) return 'Changes planned (exit 2).';
   return 'Nothing to do (exit 0).';
 }

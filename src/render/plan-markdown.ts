@@ -8,7 +8,7 @@
 import { scopeLabel } from '../plan/diff.js';
 import type { Action, Plan } from '../plan/model.js';
 import { cascadeDiagram, rolloutDiagram, rolloutWaves, waveName } from './plan-mermaid.js';
-import { actionSymbol, actionVerb, attributeChanges, cascadeSummary, nonZeroKinds, outcomeLine, sanitize, stepLabel, targetLabel } from './plan-format.js';
+import { accountTag, actionSymbol, actionVerb, attributeChanges, cascadeSummary, nonZeroKinds, outcomeLine, sanitize, stepLabel, targetLabel } from './plan-format.js';
 
 /** GitHub's limit on an issue or pull request comment body. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -60,7 +60,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
     out.force('> [!CAUTION]', `> **${deletes.length} delete${deletes.length === 1 ? '' : 's'}**: live resources will be removed.`, '>');
     let shown = 0;
     for (const a of deletes) {
-      if (!out.add(`> - ${deleteLine(a)}`, guardsLength + MIN_DETAILS)) break;
+      if (!out.add(`> - ${deleteLine(a, accountTag(plan, a))}`, guardsLength + MIN_DETAILS)) break;
       shown += 1;
     }
     if (shown < deletes.length) {
@@ -77,7 +77,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
     out.force(`<details><summary>Details of ${plan.actions.length} action${plan.actions.length === 1 ? '' : 's'}</summary>`, '');
     let shown = 0;
     for (const a of plan.actions) {
-      if (!out.add(detailBlock(a))) break;
+      if (!out.add(detailBlock(a, accountTag(plan, a)))) break;
       shown += 1;
     }
     out.force('</details>', '');
@@ -148,16 +148,17 @@ function guardSection(plan: Plan, notes: string[]): string[] {
   return lines;
 }
 
-function deleteLine(a: Action): string {
+function deleteLine(a: Action, account = ''): string {
   const blocked = a.blockedBy && a.blockedBy.length > 0 ? ` — ⛔ blocked by ${a.blockedBy.join(', ')}` : '';
-  if (a.replacement) return `**${md(targetLabel(a.target))}**: instance replaced — ${md(a.reason)}${blocked}`;
-  return `**${md(targetLabel(a.target))}**: ${md(cascadeSummary(a))}${blocked}`;
+  if (a.replacement) return `**${md(targetLabel(a.target))}**${md(account)}: instance replaced — ${md(a.reason)}${blocked}`;
+  if (a.move) return `**${md(targetLabel(a.target))}**${md(account)}: ${md(actionVerb(a))} — ${md(cascadeSummary(a))}${blocked}`;
+  return `**${md(targetLabel(a.target))}**${md(account)}: ${md(cascadeSummary(a))}${blocked}`;
 }
 
-function detailBlock(a: Action): string {
+function detailBlock(a: Action, account = ''): string {
   const wave = a.wave !== undefined ? ` (wave ${a.wave})` : '';
   const blocked = a.blockedBy && a.blockedBy.length > 0 ? ` ⛔ blocked by ${a.blockedBy.join(', ')}` : '';
-  const lines = [`- \`${actionSymbol(a)}\` **${actionVerb(a)}** ${md(targetLabel(a.target))}${wave}${blocked}`, `  - ${md(a.reason)}`];
+  const lines = [`- \`${actionSymbol(a)}\` **${actionVerb(a)}** ${md(targetLabel(a.target))}${md(account)}${wave}${blocked}`, `  - ${md(a.reason)}`];
   const changes = attributeChanges(a);
   if (a.before === null || a.after === null) {
     if (changes.length > 0) lines.push(`  - ${md(changes.join(', '))}`);

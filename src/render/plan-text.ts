@@ -5,7 +5,7 @@
  */
 import { scopeLabel } from '../plan/diff.js';
 import type { Action, Plan } from '../plan/model.js';
-import { actionSymbol, actionVerb, attributeChanges, outcomeLine, sanitize, stepLabel, summaryLine, targetLabel, type Symbol } from './plan-format.js';
+import { accountTag, actionSymbol, actionVerb, attributeChanges, outcomeLine, sanitize, stepLabel, summaryLine, targetLabel, type Symbol } from './plan-format.js';
 
 export interface TextOptions {
   color: boolean;
@@ -23,7 +23,7 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
 
   if (plan.actions.length === 0) lines.push('  No changes: the live fleet matches the fleet repository.');
   const width = Math.max(0, ...plan.actions.map((a) => actionVerb(a).length));
-  for (const a of plan.actions) lines.push(...actionLines(a, width, paint));
+  for (const a of plan.actions) lines.push(...actionLines(a, width, paint, accountTag(plan, a)));
 
   if (plan.guards.length > 0) {
     lines.push('', paint('bold', 'Guards:'));
@@ -40,11 +40,11 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
   return `${lines.join('\n')}\n`;
 }
 
-function actionLines(a: Action, width: number, paint: (style: keyof typeof ANSI, text: string) => string): string[] {
+function actionLines(a: Action, width: number, paint: (style: keyof typeof ANSI, text: string) => string, account = ''): string[] {
   const symbol = actionSymbol(a);
   const wave = a.wave !== undefined ? paint('dim', ` (wave ${a.wave})`) : '';
   const blocked = a.blockedBy && a.blockedBy.length > 0 ? ` ${paint('red', `[blocked: ${a.blockedBy.join(', ')}]`)}` : '';
-  const out = [`  ${paint(SYMBOL_COLOR[symbol], `${symbol} ${actionVerb(a).padEnd(width)}`)} ${targetLabel(a.target)}${wave}${blocked}`];
+  const out = [`  ${paint(SYMBOL_COLOR[symbol], `${symbol} ${actionVerb(a).padEnd(width)}`)} ${targetLabel(a.target)}${account}${wave}${blocked}`];
   out.push(`      ${paint('dim', sanitize(a.reason))}`);
   const changes = attributeChanges(a);
   // A create or delete has one side only: one line of attributes, not a column.

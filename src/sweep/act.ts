@@ -15,7 +15,7 @@ import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { secretName } from '../contract.js';
 import { auditableError, awsCall, hasCode } from '../apply/cloud.js';
 import { GuardRefusal } from '../errors.js';
-import type { ActContext } from '../apply/context.js';
+import { actIn, type ActContext } from '../apply/context.js';
 import { terminateInstances, waitForState } from '../apply/instance.js';
 import { deleteBundle, DEFAULT_RECOVERY_WINDOW_DAYS } from '../apply/secret.js';
 import { deleteGroup } from '../apply/security-group.js';
@@ -36,8 +36,19 @@ export async function deleteOrphans(ctx: ActContext, orphans: Orphan[], signal?:
       for (const o of batch) fail(ctx, o, 'not attempted: the sweep was stopped');
       continue;
     }
-    if (kind === 'instance') await deleteInstances(ctx, batch);
-    else for (const o of batch) await settle(ctx, o, () => deleteOne(ctx, o));
+    // Each orphan is deleted with its own account's clients (src/accounts.ts).
+    if (kind === 'instance') {
+      for (const account of [...new Set(batch.map((o) => o.account ?? 'main'))]) {
+        await deleteInstances(
+          actIn(ctx, account),
+          batch.filter((o) => (o.account ?? 'main') === account),
+        );
+      }
+    } else
+      for (const o of batch) {
+        const here = actIn(ctx, o.account);
+        await settle(here, o, () => deleteOne(here, o));
+      }
   }
 }
 

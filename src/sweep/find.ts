@@ -86,7 +86,7 @@ export function findOrphans(input: FindInput): FindResult {
       if (!reason) continue;
       for (const i of o.instances.filter(isStanding)) {
         add(
-          { ...base, kind: 'instance', id: i.instanceId, name: i.tags[Tag.name], workspaceId: o.workspaceId, reason },
+          { ...base, kind: 'instance', id: i.instanceId, name: i.tags[Tag.name], workspaceId: o.workspaceId, reason, ...(i.account ? { account: i.account } : {}) },
           i.launchTime,
           tenantProtected || isProtected(i.tags),
         );
@@ -99,7 +99,7 @@ export function findOrphans(input: FindInput): FindResult {
         const why: OrphanReason | undefined = reason ?? (usedGroups.has(g.groupId) || groupUsedElsewhere(inventory, g.groupId) ? undefined : 'unusedSecurityGroup');
         if (!why) continue;
         add(
-          { ...base, kind: 'securityGroup', id: g.groupId, name: g.groupName, workspaceId: o.workspaceId, reason: why },
+          { ...base, kind: 'securityGroup', id: g.groupId, name: g.groupName, workspaceId: o.workspaceId, reason: why, ...(g.account ? { account: g.account } : {}) },
           undefined,
           tenantProtected || isProtected(g.tags),
         );
@@ -107,7 +107,11 @@ export function findOrphans(input: FindInput): FindResult {
     }
     if (!spec) {
       for (const s of live.secrets.filter((x) => !x.deletedDate && isMarked(x.tags, inventory.environment))) {
-        add({ ...base, kind: 'secret', id: s.name, name: s.name, workspaceId: undefined, reason: 'undeclaredTenant' }, undefined, tenantProtected || isProtected(s.tags));
+        add(
+          { ...base, kind: 'secret', id: s.name, name: s.name, workspaceId: undefined, reason: 'undeclaredTenant', ...(s.account ? { account: s.account } : {}) },
+          undefined,
+          tenantProtected || isProtected(s.tags),
+        );
       }
     }
     const targets = new Set(live.dnsRecords.map((r) => r.content.toLowerCase()));

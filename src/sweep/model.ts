@@ -4,6 +4,7 @@
  * audit store's claims whose resource is gone ("lost"). Pure types, so render/ and plan-free
  * modules can read it without importing anything that acts.
  */
+import type { Account } from '../accounts.js';
 
 export const SWEEP_FORMAT_VERSION = 1;
 
@@ -30,6 +31,8 @@ export type OrphanVerdict = 'delete' | 'tooYoung' | 'protected' | 'reportOnly' |
 
 export interface Orphan {
   kind: SweepResourceKind;
+  /** EC2 and Secrets Manager orphans: the AWS account it is in, when a canary account is configured (absent: main). */
+  account?: Account;
   /** Instance id, group id, secret name, tunnel id, DNS record id. */
   id: string;
   /** A readable name: the Name tag, group name, secret name, tunnel name, record hostname. */

@@ -152,6 +152,26 @@ describe('tenantform validate', () => {
     expect(code).toBe(0);
   });
 
+  it("reports the canary account's missing wiring variables with --env, loudly", async () => {
+    const env = {
+      SECRETS_ENCRYPTION_KEY: 'enc-key-value-123456',
+      EC2_TENANT_IAM_PROFILE: 'tenantform-tenant',
+      EC2_VPC_ID: 'vpc-0a1b2c3d',
+      EIC_ENDPOINT_SG_ID: 'sg-0a1b2c3d',
+      CLOUDFLARE_API_TOKEN: 'cf-token-value-123456',
+      CLOUDFLARE_ACCOUNT_ID: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+      CLOUDFLARE_ZONE_ID: 'f9e8d7c6b5a4938271605f4e3d2c1b0a',
+      CANARY_ROLE_ARN: 'arn:aws:iam::111111111111:role/tenantform-canary',
+      CANARY_REGION: 'us-east-2',
+      CANARY_VPC_ID: 'vpc-1a2b3c4d',
+      CANARY_SUBNET_ID: 'subnet-1a2b3c4d',
+    };
+    const { code, out } = await run(['validate', '--env', '--format', 'github'], env);
+    expect(code).toBe(0);
+    expect(out).toContain('::warning title=CANARY_EIC_ENDPOINT_SG_ID::CANARY_EIC_ENDPOINT_SG_ID is not set');
+    expect(out).toContain('::warning title=CANARY_TENANT_IAM_PROFILE::CANARY_TENANT_IAM_PROFILE is not set');
+  });
+
   it('rejects an unknown --format with exit code 1', async () => {
     const { code, err } = await run(['validate', '--format', 'xml']);
     expect(code).toBe(1);

@@ -107,7 +107,35 @@ describe('the environment contract', () => {
       CANARY_VPC_ID: 'vpc-11111111',
       CANARY_SUBNET_ID: 'subnet-22222222',
     });
-    expect(all.wiring?.canary).toEqual({ roleArn: 'arn:aws:iam::123456789012:role/canary', region: 'us-west-2', vpcId: 'vpc-11111111', subnetId: 'subnet-22222222' });
+    // The canary account's own wiring: no EIC group (warned about), the main profile's name unless CANARY_TENANT_IAM_PROFILE says otherwise.
+    expect(all.wiring?.canary).toEqual({
+      roleArn: 'arn:aws:iam::123456789012:role/canary',
+      region: 'us-west-2',
+      vpcId: 'vpc-11111111',
+      subnetId: 'subnet-22222222',
+      eicEndpointSecurityGroupId: undefined,
+      tenantIamProfile: full.EC2_TENANT_IAM_PROFILE,
+    });
+  });
+
+  it('warns loudly when the canary account lacks its EIC group or instance profile variables, and takes them when set', () => {
+    const canary = {
+      ...full,
+      CANARY_ROLE_ARN: 'arn:aws:iam::111111111111:role/canary',
+      CANARY_REGION: 'us-east-2',
+      CANARY_VPC_ID: 'vpc-11111111',
+      CANARY_SUBNET_ID: 'subnet-22222222',
+    };
+    const missing = readWiring(canary);
+    const warned = missing.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.path);
+    expect(warned).toEqual(expect.arrayContaining(['CANARY_EIC_ENDPOINT_SG_ID', 'CANARY_TENANT_IAM_PROFILE']));
+    expect(missing.diagnostics.find((d) => d.path === 'CANARY_EIC_ENDPOINT_SG_ID')?.message).toContain('terminal will fail');
+    const set = readWiring({ ...canary, CANARY_EIC_ENDPOINT_SG_ID: 'sg-33333333', CANARY_TENANT_IAM_PROFILE: 'canary-profile' });
+    expect(set.diagnostics.map((d) => d.path)).not.toContain('CANARY_EIC_ENDPOINT_SG_ID');
+    expect(set.wiring?.canary).toMatchObject({ eicEndpointSecurityGroupId: 'sg-33333333', tenantIamProfile: 'canary-profile' });
+    const bad = readWiring({ ...canary, CANARY_EIC_ENDPOINT_SG_ID: 'not-a-group' });
+    expect(bad.wiring).toBeUndefined();
+    expect(bad.diagnostics.find((d) => d.path === 'CANARY_EIC_ENDPOINT_SG_ID')?.severity).toBe('error');
   });
 
   it('rejects variables that disagree with fleet.yaml and ignores duplicated images with a warning', async () => {

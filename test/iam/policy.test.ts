@@ -29,7 +29,7 @@ describe('the IAM policy document', () => {
       expect(s.Sid).toMatch(/^[A-Za-z0-9]+$/);
       expect(s.Effect).toBe('Allow');
       expect(s.Action.length).toBeGreaterThan(0);
-      for (const a of s.Action) expect(a).toMatch(/^(ec2|secretsmanager|ssm|iam|servicequotas):[A-Z][A-Za-z]+$/);
+      for (const a of s.Action) expect(a).toMatch(/^(ec2|secretsmanager|ssm|iam|servicequotas|sts):[A-Z][A-Za-z]+$/);
       const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
       for (const r of resources) expect(r === '*' || r.startsWith('arn:aws:')).toBe(true);
       for (const [op, keys] of Object.entries(s.Condition ?? {})) {

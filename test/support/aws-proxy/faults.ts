@@ -17,7 +17,9 @@ export type FaultKind =
    * A server-side token bucket (`perSecond`, `burst`; starts full) over the matching calls, as AWS
    * enforces its limits: a call finding the bucket empty gets the `throttle` answer and takes no token.
    */
-  | 'rateLimit';
+  | 'rateLimit'
+  /** An AWS error answer of the spec's `code` and `status` (default 403 AccessDenied); moto is not called. */
+  | 'awsError';
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -25,6 +27,11 @@ export interface FaultSpec {
   service?: string;
   /** Action name(s), e.g. 'RunInstances'; any when omitted. */
   action?: string | string[];
+  /** Only calls sent to this moto account (12 digits); any when omitted. */
+  account?: string;
+  /** 'awsError': the error code, HTTP status and message. */
+  code?: string;
+  message?: string;
   /** Further narrows the matching calls, e.g. on a request parameter. */
   when?: (req: AwsRequest) => boolean;
   /** Let this many matching calls through before the rule starts hitting. Default 0. */
@@ -35,7 +42,10 @@ export interface FaultSpec {
   count?: number;
   /** HTTP status for 'serverError'. Default 500. */
   status?: number;
-  /** 'rateLimit': refill per second and bucket size. `after`, `every` and `count` do not apply. */
+  /**
+   * 'rateLimit': refill per second and bucket size, one bucket per account and region (AWS limits
+   * are per account and region). `after`, `every` and `count` do not apply.
+   */
   perSecond?: number;
   burst?: number;
 }
@@ -50,9 +60,8 @@ interface FaultRule {
   spec: FaultSpec;
   seen: number;
   hits: number;
-  /** 'rateLimit' only: tokens left and when they were last refilled. */
-  tokens: number;
-  refilledAt: number;
+  /** 'rateLimit' only: per `<account>|<region>`, tokens left and when they were last refilled. */
+  buckets: Map<string, { tokens: number; refilledAt: number }>;
 }
 
 export class FaultRules {
@@ -63,7 +72,7 @@ export class FaultRules {
     if (spec.kind === 'rateLimit' && !((spec.perSecond ?? 0) > 0 && (spec.burst ?? 0) >= 1)) {
       throw new Error(`a rateLimit fault needs perSecond > 0 and burst >= 1, got ${spec.perSecond} / ${spec.burst}`);
     }
-    const rule: FaultRule = { spec, seen: 0, hits: 0, tokens: spec.burst ?? 0, refilledAt: Date.now() };
+    const rule: FaultRule = { spec, seen: 0, hits: 0, buckets: new Map() };
     this.rules.push(rule);
     return {
       get hits() {
@@ -80,15 +89,16 @@ export class FaultRules {
   }
 
   /** The fault to apply to this call, if any; the first rule that fires wins. */
-  match(req: AwsRequest): FaultSpec | undefined {
+  match(req: AwsRequest, account = ''): FaultSpec | undefined {
     for (const rule of this.rules) {
       const { spec } = rule;
       if (spec.service !== undefined && spec.service !== req.service) continue;
+      if (spec.account !== undefined && spec.account !== account) continue;
       if (spec.action !== undefined && !(Array.isArray(spec.action) ? spec.action.includes(req.action) : spec.action === req.action)) continue;
       if (spec.when && !spec.when(req)) continue;
       rule.seen++;
       if (spec.kind === 'rateLimit') {
-        if (takeToken(rule)) continue;
+        if (takeToken(rule, `${account}|${req.region}`)) continue;
         rule.hits++;
         return spec;
       }
@@ -103,11 +113,13 @@ export class FaultRules {
   }
 }
 
-function takeToken(rule: FaultRule): boolean {
+function takeToken(rule: FaultRule, key: string): boolean {
   const now = Date.now();
-  rule.tokens = Math.min(rule.spec.burst!, rule.tokens + ((now - rule.refilledAt) / 1000) * rule.spec.perSecond!);
-  rule.refilledAt = now;
-  if (rule.tokens < 1) return false;
-  rule.tokens -= 1;
+  let bucket = rule.buckets.get(key);
+  if (!bucket) rule.buckets.set(key, (bucket = { tokens: rule.spec.burst!, refilledAt: now }));
+  bucket.tokens = Math.min(rule.spec.burst!, bucket.tokens + ((now - bucket.refilledAt) / 1000) * rule.spec.perSecond!);
+  bucket.refilledAt = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
   return true;
 }

@@ -3,10 +3,16 @@
  * AWS_ENDPOINT_URL; pointed at this proxy it reaches moto in the emulator's own account (the
  * proxy adds `x-moto-account-id`), every call is recorded, chosen calls fail on purpose, and the
  * behaviours moto gets wrong are corrected (FaithfulOptions).
+ *
+ * Second accounts. STS AssumeRole goes to moto, which answers for any role; the proxy remembers
+ * which account each returned access key belongs to (the role ARN's) and sends that key's calls
+ * to that account, so the product's assumed-role clients land in the canary account (moto alone
+ * would let the forced header win). A client that sets `x-moto-account-id` itself (a test's
+ * check client) keeps it. Rate limits are per account and region, as at AWS.
  */
 import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { recordProductAction } from './action-record.js';
+import { isProductRequest, recordProductAction } from './action-record.js';
 import { awsErrorReply, serverErrorReply, throttleReply, type ProxyReply } from './errors.js';
 import { motoBackends, type MotoBackends } from './backends.js';
 import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
@@ -95,6 +101,10 @@ export interface RecordedAwsCall {
   errorCode?: string;
   /** The injected fault, if one hit this call. */
   fault?: FaultKind;
+  /** The moto account the call was sent to. */
+  account: string;
+  /** Made by tenantform's SDK clients (user agent app/tenantform), not by the harness. */
+  product: boolean;
   /** Epoch milliseconds when the request arrived. */
   startedAt: number;
   durationMs: number;
@@ -144,6 +154,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 const hopByHop = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'expect', 'keep-alive']);
 
 function forward(motoUrl: string, accountId: string, aws: AwsRequest, body: Buffer): Promise<ProxyReply> {
+  // moto reads the account from this header first (notes/moto.md); the caller chose it.
   const target = new URL(motoUrl);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(aws.headers)) {
@@ -189,20 +200,40 @@ class ProxyCore {
   readonly idempotency = new RunInstancesIdempotency();
   readonly calls: RecordedAwsCall[] = [];
   readonly hooks = new Set<CallHook>();
-  readonly backends: MotoBackends;
+  private readonly accountBackends = new Map<string, MotoBackends>();
+  /** Access key id → account, for the keys AssumeRole handed out. */
+  private readonly assumedKeys = new Map<string, string>();
 
   constructor(
     private readonly motoUrl: string,
     private readonly accountId: string,
     readonly faithful: FaithfulOptions,
-  ) {
-    this.backends = motoBackends(motoUrl, accountId);
+  ) {}
+
+  /** Direct moto clients in the account a call was sent to (for the corrections' lookups). */
+  private backendsFor(account: string): MotoBackends {
+    let b = this.accountBackends.get(account);
+    if (!b) this.accountBackends.set(account, (b = motoBackends(this.motoUrl, account)));
+    return b;
+  }
+
+  destroy(): void {
+    for (const b of this.accountBackends.values()) b.destroy();
+  }
+
+  /** The account a request is for: an assumed-role key's, else the caller's header, else the emulator's own. */
+  private accountOf(aws: AwsRequest): string {
+    const key = /Credential=([^/]+)\//.exec(String(aws.headers['authorization'] ?? ''))?.[1];
+    const assumed = key ? this.assumedKeys.get(key) : undefined;
+    const header = aws.headers['x-moto-account-id'];
+    return assumed ?? (typeof header === 'string' && /^\d{12}$/.test(header) ? header : this.accountId);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const aws = parseAwsRequest(req.method ?? 'POST', req.url ?? '/', req.headers, body);
     recordProductAction(aws);
+    const account = this.accountOf(aws);
     const call: RecordedAwsCall = {
       seq: this.calls.length + 1,
       service: aws.service,
@@ -211,6 +242,8 @@ class ProxyCore {
       mutating: isMutatingAction(aws.action),
       params: aws.protocol === 'json' ? aws.json : Object.fromEntries(aws.form.entries()),
       status: 0,
+      account,
+      product: isProductRequest(aws),
       startedAt: Date.now(),
       durationMs: 0,
     };
@@ -223,7 +256,7 @@ class ProxyCore {
     };
     for (const hook of [...this.hooks]) await hook(call);
 
-    const fault = this.rules.match(aws);
+    const fault = this.rules.match(aws, account);
     if (fault) call.fault = fault.kind;
     if (fault?.kind === 'dropConnection') {
       settle(0);
@@ -237,7 +270,9 @@ class ProxyCore {
           ? throttleReply(aws)
           : fault?.kind === 'serverError'
             ? serverErrorReply(aws, fault.status ?? 500)
-            : await this.serve(aws);
+            : fault?.kind === 'awsError'
+              ? awsErrorReply(aws, fault.status ?? 403, fault.code ?? 'AccessDenied', fault.message ?? 'Access denied (injected by the test proxy).')
+              : await this.serve(aws, account);
     } catch (err) {
       reply = awsErrorReply(aws, 500, 'ProxyFailure', `test proxy could not serve ${aws.service}:${aws.action}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -252,10 +287,11 @@ class ProxyCore {
   }
 
   /** The call as AWS would answer it: corrections before and after moto. */
-  private async serve(aws: AwsRequest): Promise<ProxyReply> {
+  private async serve(aws: AwsRequest, account: string): Promise<ProxyReply> {
     const f = this.faithful;
-    const ec2 = () => this.backends.ec2(aws.region);
-    const secrets = () => this.backends.secrets(aws.region);
+    const backends = this.backendsFor(account);
+    const ec2 = () => backends.ec2(aws.region);
+    const secrets = () => backends.secrets(aws.region);
     const op = `${aws.service}:${aws.action}`;
     let body = aws.body;
     let requestedStates: string[] | undefined;
@@ -288,17 +324,25 @@ class ProxyCore {
     }
 
     const callMoto = async (): Promise<ProxyReply> => {
-      const reply = await forward(this.motoUrl, this.accountId, aws, body);
-      return this.afterMoto(aws, op, reply, requestedStates);
+      const reply = await forward(this.motoUrl, account, aws, body);
+      if (op === 'sts:AssumeRole' && reply.status === 200) this.rememberAssumedKey(aws, reply);
+      return this.afterMoto(aws, op, reply, requestedStates, backends);
     };
     if (op === 'ec2:RunInstances' && f.clientTokenIdempotency) return this.idempotency.run(aws, callMoto, !f.forgetFailedClientTokens);
     return callMoto();
   }
 
-  private async afterMoto(aws: AwsRequest, op: string, reply: ProxyReply, requestedStates: string[] | undefined): Promise<ProxyReply> {
+  /** moto's assumed-role keys map to the role's account; so do the proxy's (see the header comment). */
+  private rememberAssumedKey(aws: AwsRequest, reply: ProxyReply): void {
+    const roleAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(aws.form.get('RoleArn') ?? '')?.[1];
+    const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(reply.body.toString('utf8'))?.[1];
+    if (roleAccount && key) this.assumedKeys.set(key, roleAccount);
+  }
+
+  private async afterMoto(aws: AwsRequest, op: string, reply: ProxyReply, requestedStates: string[] | undefined, backends: MotoBackends): Promise<ProxyReply> {
     const f = this.faithful;
     if (op === 'secretsmanager:CreateSecret' && f.scheduledSecretDeletion) {
-      return createOverScheduledSecret(aws, reply, this.backends.secrets(aws.region));
+      return createOverScheduledSecret(aws, reply, backends.secrets(aws.region));
     }
     if (reply.status !== 200) return reply;
     if (op === 'ec2:RunInstances') this.idempotency.recordLaunch(aws, reply.body.toString('utf8'));
@@ -366,7 +410,7 @@ export async function startAwsProxy(opts: AwsProxyOptions): Promise<AwsProxy> {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      core.backends.destroy();
+      core.destroy();
     },
   };
 }
