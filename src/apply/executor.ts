@@ -47,6 +47,10 @@ import { runWave, type WaveLedger } from './rollout.js';
 export type WaveEvent =
   | { kind: 'rolloutPlanned'; waves: Array<{ wave: number; actions: number }> }
   | { kind: 'waveStarted'; wave: number; actions: number }
+  /** An action of the running wave settled (its result is held until the wave's health gate is done). */
+  | { kind: 'waveProgress'; wave: number; settled: number; failed: number }
+  /** The wave's actions have all settled; its health gate starts polling this many tenants. */
+  | { kind: 'waveChecking'; wave: number; settled: number; failed: number; tenants: number }
   | { kind: 'waveFinished'; result: WaveResult; durationMs: number };
 
 export interface ExecuteOptions {
@@ -105,6 +109,8 @@ class Execution implements WaveLedger {
   private readonly rolled: Set<string>;
   /** While a wave runs, its settled results are held here until its health gate is done. */
   private held: ActionResult[] | undefined;
+  /** The wave running, for its progress events. */
+  private wave = 0;
 
   private inRollout(a: Action): boolean {
     return a.kind === 'redeploy' || this.rolled.has(targetKey(a.target));
@@ -155,12 +161,16 @@ class Execution implements WaveLedger {
       const started = performance.now();
       this.opts.onWave?.({ kind: 'waveStarted', wave, actions: actions.length });
       this.held = [];
+      this.wave = wave;
       await this.runReplacements(actions.filter((a) => a.kind !== 'redeploy'));
       await runWave(
         this,
         actions.filter((a) => a.kind === 'redeploy'),
       );
-      const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal);
+      const settled = this.heldCounts();
+      const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal, (tenants) =>
+        this.opts.onWave?.({ kind: 'waveChecking', wave, ...settled, tenants }),
+      );
       const held = this.held;
       this.held = undefined;
       for (const r of held) this.opts.onResult?.(this.results.get(r.actionId) ?? r);
@@ -288,8 +298,14 @@ class Execution implements WaveLedger {
       durationMs: Math.round(performance.now() - started),
     };
     this.results.set(a.id, result);
-    if (this.held) this.held.push(result);
-    else this.opts.onResult?.(result);
+    if (this.held) {
+      this.held.push(result);
+      this.opts.onWave?.({ kind: 'waveProgress', wave: this.wave, ...this.heldCounts() });
+    } else this.opts.onResult?.(result);
+  }
+
+  private heldCounts(): { settled: number; failed: number } {
+    return { settled: this.held?.length ?? 0, failed: this.held?.filter((r) => r.status !== 'ok').length ?? 0 };
   }
 }
 

@@ -72,12 +72,12 @@ export class ProgressTracker {
         this.wave = w.wave;
         this.pending.shift();
         this.current = { actions: w.actions, started: this.now(), done: 0 };
-      } else {
+      } else if (w.kind === 'waveFinished') {
         // The wave's own measure of its time replaces the one taken at its last result.
         if (this.current) this.finished.push({ actions: w.result.actions, durationMs: w.durationMs });
         else if (this.finished.length > 0) this.finished[this.finished.length - 1] = { actions: w.result.actions, durationMs: w.durationMs };
         this.current = undefined;
-      }
+      } else return false; // within a wave: no count the line shows changed
       return true;
     }
     if (e.kind === 'result') {

@@ -1,6 +1,7 @@
 /**
  * The frame every page shares: title, navigation, a little inline CSS, no script. Pure: a page
- * is a function of its data returning a string.
+ * is a function of its data returning a string. A page that follows something running (the
+ * rollout) asks for `refreshSeconds`: a meta refresh, the one way to stay current without script.
  */
 import { Html, html, type Interpolation } from '../html.js';
 
@@ -30,13 +31,15 @@ export interface PageInput {
   path: string;
   updatedAt: string | undefined;
   body: Interpolation;
+  /** Reload the page every this many seconds (while what it shows is still changing). */
+  refreshSeconds?: number | undefined;
 }
 
 export function layout(p: PageInput): string {
   const nav = NAV.map((n) => html`<a href="${n.href}"${p.path === n.href ? html` class="here"` : ''}>${n.label}</a>`);
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${p.title} · tenantform ${p.environment}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>${new Html(CSS)}</style></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">${p.refreshSeconds ? html`<meta http-equiv="refresh" content="${p.refreshSeconds}">` : ''}<style>${new Html(CSS)}</style></head>
 <body><header><strong>tenantform · ${p.environment}</strong><nav>${nav}</nav>
 <span class="muted">${p.updatedAt ? html`updated ${p.updatedAt}` : ''}</span></header>
 <main><h1>${p.title}</h1>
