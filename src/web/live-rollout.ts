@@ -51,14 +51,17 @@ export class LiveRollout {
         break;
       case 'waveChecking':
         counts(wave, w.settled, w.failed);
-        wave.gate = 'checking';
-        wave.checking = w.tenants;
+        // No tenant to poll (all failed already, or declared stopped): the gate checks nothing.
+        if (w.tenants > 0) {
+          wave.gate = 'checking';
+          wave.checking = w.tenants;
+        }
         break;
       case 'waveFinished': {
         counts(wave, w.result.actions, w.result.failed);
         wave.state = w.result.halted ? 'halted' : 'done';
         wave.durationMs = w.durationMs;
-        if (w.result.unhealthy !== undefined) {
+        if (w.result.unhealthy !== undefined && (w.result.unhealthy > 0 || wave.gate === 'checking')) {
           wave.gate = w.result.unhealthy > 0 ? 'failed' : 'passed';
           wave.unhealthy = w.result.unhealthy;
         }

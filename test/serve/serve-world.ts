@@ -23,13 +23,19 @@ export interface ServeWorld {
   /** Registered schedules by job. */
   expressions: Map<string, string>;
   /** Commits a change in the developer clone and pushes it (force: rewrite the last commit). */
-  push(opts?: { force?: boolean }): Promise<string>;
+  push(opts?: PushOptions): Promise<string>;
   stop(): Promise<number>;
+}
+
+export interface PushOptions {
+  force?: boolean;
+  /** Edits the developer clone (its directory) before the commit, besides NOTES.md. */
+  edit?: (dir: string) => void;
 }
 
 export interface ServeRepo {
   world: ApplyWorld;
-  push(opts?: { force?: boolean }): Promise<string>;
+  push(opts?: PushOptions): Promise<string>;
 }
 
 /** The apply world as a git checkout of a bare remote, with `schedules` appended to fleet.yaml. */
@@ -54,7 +60,8 @@ export async function startServeRepo(schedules: string): Promise<ServeRepo> {
     world,
     async push(p = {}) {
       writeFileSync(join(dev, 'NOTES.md'), `change ${++n}\n`);
-      await devGit.add('NOTES.md');
+      p.edit?.(dev);
+      await devGit.add(p.edit ? '.' : 'NOTES.md');
       await devGit.raw([...IDENTITY, 'commit', '-q', ...(p.force ? ['--amend'] : []), '-m', `notes ${n}`]);
       await devGit.raw(['push', '-q', ...(p.force ? ['--force'] : []), 'origin', 'HEAD:main']);
       return (await devGit.revparse(['HEAD'])).trim();

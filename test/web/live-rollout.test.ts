@@ -83,6 +83,16 @@ describe('the live rollout fold', () => {
     expect(live.finish({ result: 'ok' }, later)).toBe(false);
   });
 
+  it('a gate with no tenant to poll (all failed, or declared stopped) checked nothing: its gate stays none', () => {
+    const v = fold([
+      ...upToWaveOneGate.slice(0, 3),
+      wave({ kind: 'waveStarted', wave: 0, actions: 1 }),
+      wave({ kind: 'waveChecking', wave: 0, settled: 1, failed: 0, tenants: 0 }),
+      wave({ kind: 'waveFinished', result: { wave: 0, actions: 1, failed: 0, failureRatio: 0, halted: false, unhealthy: 0 }, durationMs: 900 }),
+    ]).current()!;
+    expect(v.waves![0]).toEqual({ wave: 0, targets: 1, done: 1, failed: 0, remaining: 0, state: 'done', gate: 'none', durationMs: 900 });
+  });
+
   it('an apply that ends before its waves ran marks them not run; one without a change set failed; a new apply starts afresh', () => {
     const live = fold(upToWaveOneGate);
     live.finish({ result: 'interrupted' }, AT);
