@@ -211,7 +211,10 @@ async function main(): Promise<void> {
         `${fmt(sends)}   aim ≤ ⌈N/50⌉ + wave boundaries = ${Math.ceil(total / 50)} + ${Math.max(0, waves.length - 1)} = ${Math.ceil(total / 50) + Math.max(0, waves.length - 1)}; baseline one per instance = ${fmt(total)}`,
       ],
       ['GetCommandInvocation calls', `${fmt(polls)}   (${fmt(polls / Math.max(1, total), 2)} per instance)`],
-      ['throttling answers (AWS)', fmt(throttled)],
+      [
+        'throttling answers (AWS)',
+        `${fmt(throttled)}${throttled ? `   (${[...new Set(calls.filter((c) => c.fault === 'rateLimit').map((c) => c.action))].map((a) => `${a} ${calls.filter((c) => c.fault === 'rateLimit' && c.action === a).length}`).join(', ')}: retried)` : ''}`,
+      ],
     ];
     const startedAt = res.events.filter((e) => e.event.event === 'waveStarted');
     const gates = res.events.filter((e) => e.event.event === 'waveChecking');
