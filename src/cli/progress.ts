@@ -188,7 +188,9 @@ export function progressWriter(mode: ProgressMode, stderr: (text: string) => voi
           `wave ${w.wave}: ${w.actions - w.failed}/${w.actions} ok, ${w.failed} failed${gate}, ${formatDuration(e.event.durationMs)}${w.halted ? ' — rollout halted' : ''}; ${statusLine(tracker.snapshot())}\n`,
         );
       }
-      if (mode === 'live' && changed) redraw();
+      // Within a wave nothing counted changes (its results are held until its gate is done), but
+      // its actions settling move the estimate: the live line counts down with them.
+      if (mode === 'live' && (changed || e.kind === 'wave')) redraw();
     },
     finish: clear,
   };

@@ -161,3 +161,25 @@ describe('the estimate the progress line shows during a rollout', () => {
     expect(tracker.snapshot().etaMs).toBeCloseTo(expected, -1);
   });
 });
+
+describe('the live line within a wave', () => {
+  it('is redrawn as the wave’s actions settle, its estimate counting down, though no count changed', () => {
+    let t = 0;
+    const out: string[] = [];
+    const w = progressWriter('live', (s) => out.push(s), new ProgressTracker(() => t));
+    w.write({ kind: 'executing', actions: 100, budgets: DEFAULT_BUDGETS });
+    w.write({ kind: 'wave', event: { kind: 'rolloutPlanned', waves: [{ wave: 0, actions: 100 }] } });
+    w.write({ kind: 'wave', event: { kind: 'waveStarted', wave: 0, actions: 100 } });
+    const lines = () => out.filter((s) => s.includes('rollout wave 0'));
+    const before = lines().length;
+    t = 5_000;
+    w.write({ kind: 'wave', event: { kind: 'waveProgress', wave: 0, settled: 50, failed: 0 } });
+    t = 10_000;
+    w.write({ kind: 'wave', event: { kind: 'waveProgress', wave: 0, settled: 100, failed: 0 } });
+    const drawn = lines().slice(before);
+    expect(drawn).toHaveLength(2);
+    const eta = (line: string) => Number(/~(\d+)s left/.exec(line)?.[1] ?? NaN);
+    expect(drawn.every((l) => l.includes('0 done, 0 failed, 100 remaining'))).toBe(true);
+    expect(eta(drawn[1]!)).toBeLessThan(eta(drawn[0]!));
+  });
+});
