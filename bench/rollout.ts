@@ -14,14 +14,16 @@
  * same buckets enforced by the AWS proxy (SSM included) and the Cloudflare double. Figures only.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
 import type { ChangeSet } from '../src/apply/changeset.js';
-import { estimateRolloutMs, priorMsPerAction } from '../src/render/eta.js';
+import { estimateRolloutMs, rolloutPrior } from '../src/render/eta.js';
 import { startAwsEmulator, type AwsEmulator } from '../test/support/aws.js';
 import { startCloudflareDouble, type CloudflareDouble } from '../test/support/cloudflare-double/index.js';
 import { startMotoServer, type MotoServer } from '../test/support/moto.js';
@@ -43,10 +45,18 @@ const EC2_ACTIONS = [
   'DescribeVpcs',
 ];
 
-function options(): { tenants: number; scale: number } {
-  const { values } = parseArgs({ options: { tenants: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+function options(): { tenants: number; scale: number; seedScale: number; healthMs: number | undefined } {
+  const { values } = parseArgs({
+    options: {
+      tenants: { type: 'string' },
+      scale: { type: 'string' },
+      'seed-scale': { type: 'string' },
+      'health-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
-    process.stdout.write('usage: npm run bench:rollout -- [--tenants N (1000)] [--scale K (5)]\n');
+    process.stdout.write('usage: npm run bench:rollout -- [--tenants N (1000)] [--scale K (5)] [--seed-scale S (4)] [--health-ms MS (no health check)]\n');
     process.exit(0);
   }
   const num = (name: string, raw: string | undefined, fallback: number) => {
@@ -57,7 +67,17 @@ function options(): { tenants: number; scale: number } {
     }
     return n;
   };
-  return { tenants: Math.floor(num('tenants', values.tenants, 1000)), scale: num('scale', values.scale, 5) };
+  const healthMs = values['health-ms'] === undefined ? undefined : Number(values['health-ms']);
+  if (healthMs !== undefined && !(Number.isFinite(healthMs) && healthMs >= 0)) {
+    process.stderr.write(`bench:rollout: --health-ms must be a number of milliseconds, got '${values['health-ms']}'\n`);
+    process.exit(1);
+  }
+  return {
+    tenants: Math.floor(num('tenants', values.tenants, 1000)),
+    scale: num('scale', values.scale, 5),
+    seedScale: num('seed-scale', values['seed-scale'], 4),
+    healthMs,
+  };
 }
 
 interface Timed {
@@ -93,15 +113,20 @@ function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
-  const { tenants, scale } = options();
+  const { tenants, scale, seedScale, healthMs } = options();
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const budgets = scaledBudgets(scale);
   const dir = mkdtempSync(join(tmpdir(), 'tenantform-bench-rollout-'));
   let moto: MotoServer | undefined;
   let aws: AwsEmulator | undefined;
   let cf: CloudflareDouble | undefined;
+  let health: Server | undefined;
   try {
-    writeFileSync(join(dir, 'fleet.yaml'), `${fleetYaml(APP_DOMAIN)}${budgetsYaml(budgets)}`);
+    // The seed is set-up, not what is measured: it runs under the limits × seedScale (a tenant
+    // create makes ~9 Cloudflare requests, so 1,000 of them would wait out Cloudflare's 5-minute
+    // window); the rollout under the limits × scale, the budgets and the emulators' alike.
+    const seedBudgets = scaledBudgets(scale * seedScale);
+    writeFileSync(join(dir, 'fleet.yaml'), `${fleetYaml(APP_DOMAIN)}${budgetsYaml(seedBudgets)}`);
     for (const t of generatedTenants(tenants, 0)) writeTenant(dir, t);
     process.env.PYTHONPATH = [resolve(import.meta.dirname, 'moto-tag-index'), process.env.PYTHONPATH].filter(Boolean).join(':');
     moto = await startMotoServer();
@@ -109,7 +134,7 @@ async function main(): Promise<void> {
     aws = await startAwsEmulator({ moto, faithful: { ec2VcpuQuota: 100_000 } });
     cf = await startCloudflareDouble({ zoneName: ZONE });
     const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));
-    enforceLimits(aws, cf, budgets, { ec2Actions: EC2_ACTIONS, ssm: true });
+    enforceLimits(aws, cf, seedBudgets, { ec2Actions: EC2_ACTIONS, ssm: true });
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       NO_COLOR: '1',
@@ -122,19 +147,38 @@ async function main(): Promise<void> {
       CP_BASE_URL: 'https://cp.example.dev',
     };
     const db = join(dir, 'audit.db');
-    process.stdout.write(`bench:rollout — ${fmt(tenants)} tenants, rate limits × ${scale} (SSM ${budgets.ssm.perSecond}/s burst ${budgets.ssm.burst})\n`);
+    process.stdout.write(
+      `bench:rollout — ${fmt(tenants)} tenants, rate limits × ${scale} (SSM ${budgets.ssm.perSecond}/s burst ${budgets.ssm.burst}, concurrency ${budgets.concurrency}), ${healthMs === undefined ? 'no health check' : `a health check answering after ${healthMs} ms`}; seed under × ${scale * seedScale}\n`,
+    );
     const seedStart = Date.now();
     const seed = await runCli(['apply', '--auto-approve', '--json', '--db', db], dir, env);
     if (seed.code !== 0) throw new Error(`seeding apply exited ${seed.code}`);
-    process.stdout.write(`  seeded in ${fmt((Date.now() - seedStart) / 1000, 1)} s\n`);
+    const seedS = (Date.now() - seedStart) / 1000;
+    const cfSeed = cf.requests.length;
+    const cfWindows = Math.ceil(cfSeed / budgets.cloudflare.requests);
+    const runs = aws.calls.filter((c) => c.action === 'RunInstances' && c.status === 200).length;
+    process.stdout.write(
+      `  seeded in ${fmt(seedS, 1)} s: ${fmt(cfSeed)} Cloudflare requests (${fmt(cfSeed / tenants, 1)} per tenant: ≥ ${fmt((cfWindows - 1) * budgets.cloudflare.windowSeconds)} s under the rollout's ${fmt(budgets.cloudflare.requests)} per ${budgets.cloudflare.windowSeconds} s), ${fmt(runs)} RunInstances (≥ ${fmt(runs / budgets.ec2.runInstances.perSecond, 0)} s at its ${budgets.ec2.runInstances.perSecond}/s)\n`,
+    );
+    enforceLimits(aws, cf, budgets, { ec2Actions: EC2_ACTIONS, ssm: true });
+    let healthCheck = '';
+    if (healthMs !== undefined) {
+      // Every tenant healthy, answering after healthMs: the gate's rounds are a serial cost per wave.
+      const server = createServer((_req, res) => void setTimeout(() => res.end('ok'), healthMs));
+      health = server;
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      const port = (server.address() as AddressInfo).port;
+      healthCheck = `  healthCheck: { url: "http://127.0.0.1:${port}/{slug}/healthz", timeoutSeconds: 60, intervalSeconds: 1 }\n`;
+    }
 
     // The image change: every tenant redeploys (canaries to the canary image).
     const fleetFile = join(dir, 'fleet.yaml');
     writeFileSync(
       fleetFile,
-      readFileSync(fleetFile, 'utf8')
+      `${fleetYaml(APP_DOMAIN)}${budgetsYaml(budgets)}`
         .replace(/^tenantImage: (.*):[^:\n]+$/m, 'tenantImage: $1:9.9.9')
-        .replace(/^canaryTenantImage: (.*):[^:\n]+$/m, 'canaryTenantImage: $1:9.9.10-rc.1'),
+        .replace(/^canaryTenantImage: (.*):[^:\n]+$/m, 'canaryTenantImage: $1:9.9.10-rc.1')
+        .replace(/^( {2}maxFailureRatio: .*\n)/m, `$1${healthCheck}`),
     );
     const callsFrom = aws.calls.length;
     const started = Date.now();
@@ -167,17 +211,35 @@ async function main(): Promise<void> {
         `${fmt(sends)}   aim ≤ ⌈N/50⌉ + wave boundaries = ${Math.ceil(total / 50)} + ${Math.max(0, waves.length - 1)} = ${Math.ceil(total / 50) + Math.max(0, waves.length - 1)}; baseline one per instance = ${fmt(total)}`,
       ],
       ['GetCommandInvocation calls', `${fmt(polls)}   (${fmt(polls / Math.max(1, total), 2)} per instance)`],
-      ['throttling answers (AWS)', fmt(throttled)],
+      [
+        'throttling answers (AWS)',
+        `${fmt(throttled)}${throttled ? `   (${[...new Set(calls.filter((c) => c.fault === 'rateLimit').map((c) => c.action))].map((a) => `${a} ${calls.filter((c) => c.fault === 'rateLimit' && c.action === a).length}`).join(', ')}: retried)` : ''}`,
+      ],
     ];
-    for (const w of waves)
-      rows.push([`wave ${w.event.result.wave} (${fmt(w.event.result.actions)} tenants)`, `${fmt(w.event.durationMs / 1000, 1)} s, ${w.event.result.failed} failed`]);
+    const startedAt = res.events.filter((e) => e.event.event === 'waveStarted');
+    const gates = res.events.filter((e) => e.event.event === 'waveChecking');
+    waves.forEach((w, i) => {
+      const from = startedAt[i]?.at ?? started;
+      const inWave = calls.filter((c) => c.startedAt >= from && c.startedAt <= w.at);
+      const gate = gates.find((g) => g.event.wave === w.event.result.wave);
+      rows.push([
+        `wave ${w.event.result.wave} (${fmt(w.event.result.actions)} tenants)`,
+        `${fmt(w.event.durationMs / 1000, 1)} s${gate ? ` (gate ${fmt((w.at - gate.at) / 1000, 1)} s)` : ''}, ${w.event.result.failed} failed; ${inWave.filter((c) => c.action === 'SendCommand').length} SendCommand (⌈N/50⌉ = ${Math.ceil(w.event.result.actions / 50)}), ${fmt(inWave.filter((c) => c.action === 'GetCommandInvocation').length)} GetCommandInvocation`,
+      ]);
+    });
     if (atTen) {
       const shown = atTen.event.etaMs as number;
       const real = finished - atTen.at;
       const done = atTen.event.done as number;
-      const prior = priorMsPerAction(budgets, 'rollout');
-      const pendingSizes = (planned?.waves ?? []).slice(waves.filter((w) => w.at <= atTen.at).length).map((w) => w.actions);
-      const budgetsOnly = estimateRolloutMs({ finished: [], pending: pendingSizes, prior: { overheadMs: 5_000, msPerAction: prior } });
+      // The same moment as the budgets alone see it: the running wave by its age, the rest by their sizes.
+      const begun = startedAt.filter((e) => e.at <= atTen.at).length;
+      const sizes = (planned?.waves ?? []).map((w) => w.actions);
+      const budgetsOnly = estimateRolloutMs({
+        finished: [],
+        current: begun > 0 ? { actions: sizes[begun - 1]!, elapsedMs: atTen.at - startedAt[begun - 1]!.at } : undefined,
+        pending: sizes.slice(begun),
+        prior: rolloutPrior(budgets),
+      });
       rows.push(
         [`ETA shown at ${fmt((done / total) * 100, 1)}% done (first progress ≥ 10%)`, `${fmt(shown / 1000, 1)} s`],
         ['time the rest really took', `${fmt(real / 1000, 1)} s   → error ${fmt(((shown - real) / Math.max(1, real)) * 100, 1)}% (aim within 20%)`],
@@ -190,6 +252,7 @@ async function main(): Promise<void> {
   } finally {
     await aws?.close();
     await cf?.close();
+    await new Promise((ok) => (health ? health.close(ok) : ok(undefined)));
     moto?.stop();
     rmSync(dir, { recursive: true, force: true });
   }

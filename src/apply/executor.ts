@@ -48,6 +48,10 @@ import { moveImageTags, runWave, unverifyReplacements, type TagLedger, type Wave
 export type WaveEvent =
   | { kind: 'rolloutPlanned'; waves: Array<{ wave: number; actions: number }> }
   | { kind: 'waveStarted'; wave: number; actions: number }
+  /** An action of the running wave settled (its result is held until the wave's health gate is done). */
+  | { kind: 'waveProgress'; wave: number; settled: number; failed: number }
+  /** The wave's actions have all settled; its health gate starts polling this many tenants. */
+  | { kind: 'waveChecking'; wave: number; settled: number; failed: number; tenants: number }
   | { kind: 'waveFinished'; result: WaveResult; durationMs: number };
 
 export interface ExecuteOptions {
@@ -106,6 +110,8 @@ class Execution implements WaveLedger, TagLedger {
   private readonly rolled: Set<string>;
   /** While a wave runs, its settled results are held here until its health gate is done. */
   private held: ActionResult[] | undefined;
+  /** The wave running, for its progress events. */
+  private wave = 0;
 
   private inRollout(a: Action): boolean {
     return a.kind === 'redeploy' || this.rolled.has(targetKey(a.target));
@@ -156,12 +162,16 @@ class Execution implements WaveLedger, TagLedger {
       const started = performance.now();
       this.opts.onWave?.({ kind: 'waveStarted', wave, actions: actions.length });
       this.held = [];
+      this.wave = wave;
       await this.runReplacements(actions.filter((a) => a.kind !== 'redeploy'));
       const deployed = await runWave(
         this,
         actions.filter((a) => a.kind === 'redeploy'),
       );
-      const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal);
+      const settled = this.heldCounts();
+      const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal, (tenants) =>
+        this.opts.onWave?.({ kind: 'waveChecking', wave, ...settled, tenants }),
+      );
       await moveImageTags(this, deployed);
       await unverifyReplacements(this, actions);
       const held = this.held;
@@ -295,8 +305,14 @@ class Execution implements WaveLedger, TagLedger {
       durationMs: Math.round(performance.now() - started),
     };
     this.results.set(a.id, result);
-    if (this.held) this.held.push(result);
-    else this.opts.onResult?.(result);
+    if (this.held) {
+      this.held.push(result);
+      this.opts.onWave?.({ kind: 'waveProgress', wave: this.wave, ...this.heldCounts() });
+    } else this.opts.onResult?.(result);
+  }
+
+  private heldCounts(): { settled: number; failed: number } {
+    return { settled: this.held?.length ?? 0, failed: this.held?.filter((r) => r.status !== 'ok').length ?? 0 };
   }
 }
 

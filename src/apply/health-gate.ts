@@ -20,14 +20,24 @@ export interface GateLedger {
   markUnhealthy(a: Action, check: HealthCheckResult, message: string): void;
 }
 
-/** The number of tenants that failed the check; undefined when the plan has no health check. */
-export async function healthGate(run: GateLedger, actions: Action[], settings: PlanSettings | null, signal?: AbortSignal): Promise<number | undefined> {
+/**
+ * The number of tenants that failed the check; undefined when the plan has no health check.
+ * `onStart` is told how many tenants are about to be polled (for live progress).
+ */
+export async function healthGate(
+  run: GateLedger,
+  actions: Action[],
+  settings: PlanSettings | null,
+  signal?: AbortSignal,
+  onStart?: (tenants: number) => void,
+): Promise<number | undefined> {
   const spec = settings?.rollout.healthCheck;
   if (!spec || !settings) return undefined;
   const byTenant = new Map<string, Action[]>();
   for (const a of actions) byTenant.set(a.target.orgId, [...(byTenant.get(a.target.orgId) ?? []), a]);
   const candidates = [...byTenant.values()].filter((group) => group.every((a) => run.resultOf(a)?.status === 'ok') && !group.some(declaredStopped));
   let unhealthy = 0;
+  onStart?.(candidates.length);
   await mapSettled(candidates, run.concurrency, async (group) => {
     const t = group[0]!.target;
     const url = healthUrl(spec.url, { slug: t.slug, orgId: t.orgId, appDomain: settings.appDomain });

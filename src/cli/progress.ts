@@ -14,12 +14,9 @@ import type { ProgressEvent } from '../app/ports.js';
 import type { ActionResult } from '../apply/changeset.js';
 import type { Budgets } from '../desired/model.js';
 import { resultLine } from '../render/changeset-text.js';
-import { estimateRemainingMs, estimateRolloutMs, formatDuration, priorMsPerAction } from '../render/eta.js';
+import { estimateRemainingMs, estimateRolloutMs, formatDuration, priorMsPerAction, rolloutPrior, type MeasuredWave } from '../render/eta.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';
-
-/** A wave's fixed cost before any is measured: its commands' first poll (apply's default poll interval). */
-const WAVE_OVERHEAD_PRIOR_MS = 5_000;
 
 export interface ProgressSnapshot {
   phase: 'apply' | 'rollout';
@@ -44,8 +41,9 @@ export class ProgressTracker {
   private wave: number | undefined;
   private readonly counts = { apply: { done: 0, failed: 0 }, rollout: { done: 0, failed: 0 } };
   private pending: number[] = [];
-  private readonly finished: Array<{ actions: number; durationMs: number }> = [];
-  private current: { actions: number; started: number; done: number } | undefined;
+  private readonly finished: MeasuredWave[] = [];
+  /** The running wave: when it started, its results told, and when all its actions had settled and its gate began. */
+  private current: { actions: number; started: number; done: number; settledAt?: number; gateAt?: number } | undefined;
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.phaseStarted = now();
@@ -72,11 +70,21 @@ export class ProgressTracker {
         this.wave = w.wave;
         this.pending.shift();
         this.current = { actions: w.actions, started: this.now(), done: 0 };
-      } else {
+      } else if (w.kind === 'waveFinished') {
         // The wave's own measure of its time replaces the one taken at its last result.
-        if (this.current) this.finished.push({ actions: w.result.actions, durationMs: w.durationMs });
-        else if (this.finished.length > 0) this.finished[this.finished.length - 1] = { actions: w.result.actions, durationMs: w.durationMs };
+        if (this.current) this.finished.push(this.measured(w.result.actions, w.durationMs));
+        else if (this.finished.length > 0) {
+          const last = this.finished[this.finished.length - 1]!;
+          this.finished[this.finished.length - 1] = { ...last, actions: w.result.actions, durationMs: w.durationMs };
+        }
         this.current = undefined;
+      } else {
+        // Within a wave: no count the line shows changes, but the estimate learns when the wave's
+        // commands are over (its results are held until its gate is done).
+        const c = this.current;
+        if (c && (w.kind === 'waveChecking' || w.settled >= c.actions)) c.settledAt ??= this.now();
+        if (c && w.kind === 'waveChecking' && w.tenants > 0) c.gateAt = this.now();
+        return false;
       }
       return true;
     }
@@ -86,12 +94,19 @@ export class ProgressTracker {
       if (e.result.status !== 'ok') c.failed += 1;
       // A wave's results come together once its gate is done: the last one ends the wave.
       if (this.current && e.result.wave !== undefined && ++this.current.done >= this.current.actions) {
-        this.finished.push({ actions: this.current.actions, durationMs: this.now() - this.current.started });
+        this.finished.push(this.measured(this.current.actions, this.now() - this.current.started));
         this.current = undefined;
       }
       return true;
     }
     return false;
+  }
+
+  /** The running wave, ended after `durationMs`: the part after its gate began was the gate's. */
+  private measured(actions: number, durationMs: number): MeasuredWave {
+    const c = this.current;
+    const gateMs = c?.gateAt !== undefined ? Math.max(0, c.started + durationMs - c.gateAt) : 0;
+    return { actions, durationMs, ...(gateMs > 0 ? { gateMs } : {}) };
   }
 
   snapshot(): ProgressSnapshot {
@@ -104,10 +119,17 @@ export class ProgressTracker {
       phase === 'rollout'
         ? estimateRolloutMs({
             finished: this.finished,
-            current: this.current ? { actions: this.current.actions, elapsedMs: this.now() - this.current.started } : undefined,
+            current: this.current
+              ? {
+                  actions: this.current.actions,
+                  elapsedMs: this.now() - this.current.started,
+                  commandsMs: this.current.settledAt !== undefined ? this.current.settledAt - this.current.started : undefined,
+                }
+              : undefined,
             // A halted rollout runs no more waves.
             pending: remaining === 0 ? [] : this.pending,
-            prior: { overheadMs: WAVE_OVERHEAD_PRIOR_MS, msPerAction: prior },
+            prior: this.budgets ? rolloutPrior(this.budgets) : { overheadMs: 0, msPerAction: 0 },
+            gateConcurrency: this.budgets?.concurrency,
           })
         : estimateRemainingMs({ remaining, done: c.done, elapsedMs: this.now() - this.phaseStarted, priorMsPerAction: prior });
     return {
@@ -166,7 +188,9 @@ export function progressWriter(mode: ProgressMode, stderr: (text: string) => voi
           `wave ${w.wave}: ${w.actions - w.failed}/${w.actions} ok, ${w.failed} failed${gate}, ${formatDuration(e.event.durationMs)}${w.halted ? ' — rollout halted' : ''}; ${statusLine(tracker.snapshot())}\n`,
         );
       }
-      if (mode === 'live' && changed) redraw();
+      // Within a wave nothing counted changes (its results are held until its gate is done), but
+      // its actions settling move the estimate: the live line counts down with them.
+      if (mode === 'live' && (changed || e.kind === 'wave')) redraw();
     },
     finish: clear,
   };

@@ -9,6 +9,7 @@
  */
 import { simpleGit } from 'simple-git';
 import { Interruption } from '../app/interrupt.js';
+import type { ProgressSink } from '../app/ports.js';
 import { loadFleet } from '../desired/load.js';
 import type { ScheduledJob } from '../desired/model.js';
 import { ExitCode } from '../errors.js';
@@ -17,7 +18,7 @@ import { Serve, type SnapshotPart } from '../serve/daemon.js';
 import { closeServer, createServeServer, listen, parseListen, type WebHandler } from '../serve/http.js';
 import type { ScheduleFn } from '../serve/scheduler.js';
 import { openAuditStore } from '../store/index.js';
-import { createWebView, SnapshotHolder } from '../web/index.js';
+import { createWebView, LiveRollout, SnapshotHolder } from '../web/index.js';
 import { cloudSessionFactory } from './cloud-session.js';
 import type { CommandModule } from './command.js';
 import type { Io } from './io.js';
@@ -79,11 +80,16 @@ export async function runServe(io: Io, opts: ServeCommandOptions, deps: ServeDep
     snapshot.update(part);
     deps.onSnapshot?.(part);
   };
+  // The running apply's waves, live: its progress events folded into the snapshot as they come.
+  const live = new LiveRollout();
+  const progress: ProgressSink = (e) => {
+    if (live.observe(e, new Date())) snapshot.update({ rollout: live.current() });
+  };
 
   const serve = new Serve({
     schedules,
     fetch,
-    jobs: { repoDir: dir, wiringEnv: io.env, openStore: () => openAuditStore(dbPath, { redactor }), redactor, lockTtlMs, sweepMinAgeMs },
+    jobs: { repoDir: dir, wiringEnv: io.env, openStore: () => openAuditStore(dbPath, { redactor }), redactor, lockTtlMs, sweepMinAgeMs, progress },
     clients: (observe) => cloudSessionFactory(io.env, observe),
     checkStore: async () => {
       const store = await openAuditStore(dbPath, { redactor });
@@ -101,7 +107,10 @@ export async function runServe(io: Io, opts: ServeCommandOptions, deps: ServeDep
           ? `${new Date().toISOString()} schedules changed: ${e.message}\n`
           : `${new Date().toISOString()} warning: new schedules refused, the previous ones still run: ${e.message}\n`,
       ),
-    onOutcome: (o) => out.stderr(`${o.finishedAt} ${o.job} ${o.result}${o.commit ? ` at ${o.commit.slice(0, 12)}` : ''}${o.message ? `: ${o.message}` : ''}\n`),
+    onOutcome: (o) => {
+      if (o.job === 'apply' && live.finish(o, new Date())) snapshot.update({ rollout: live.current() });
+      out.stderr(`${o.finishedAt} ${o.job} ${o.result}${o.commit ? ` at ${o.commit.slice(0, 12)}` : ''}${o.message ? `: ${o.message}` : ''}\n`);
+    },
   });
   const server = createServeServer({
     health: () => serve.health(),

@@ -39,7 +39,9 @@ export function estimateRemainingMs(i: EtaInput): number {
 
 /** GetCommandInvocation calls a redeploy makes, about (one per poll until it finishes). */
 const POLLS_PER_REDEPLOY = 1;
-const INSTANCES_PER_SEND = 50;
+/** apply's MAX_INSTANCES_PER_SEND and FIRST_POLL_DELAY_MS (src/render does not import src/apply; a test checks they agree). */
+export const INSTANCES_PER_SEND = 50;
+export const FIRST_POLL_DELAY_MS = 250;
 
 /**
  * Time per action the budgets allow when nothing has settled yet: a rollout is bound by the SSM
@@ -54,6 +56,22 @@ export function priorMsPerAction(budgets: Budgets, phase: 'apply' | 'rollout'): 
   return 1000 / Math.max(budgets.ec2.runInstances.perSecond, 0.001);
 }
 
+/**
+ * A rollout wave's cost before any is measured, from the budgets alone: the pace per action is
+ * the SSM budget's (priorMsPerAction); the burst the client keeps of the SSM bucket (one token
+ * in reserve, as the rate gate does) covers that many actions' calls at a wave's start; the fixed
+ * cost is one poll pause (a command not done at its first GetCommandInvocation is polled again
+ * after FIRST_POLL_DELAY_MS). How long a command really runs is unknown until the canary wave.
+ */
+export function rolloutPrior(budgets: Budgets): WavePrior {
+  const callsPerAction = 1 / INSTANCES_PER_SEND + POLLS_PER_REDEPLOY;
+  return {
+    overheadMs: FIRST_POLL_DELAY_MS,
+    msPerAction: priorMsPerAction(budgets, 'rollout'),
+    burstActions: Math.max(0, budgets.ssm.burst - 1) / callsPerAction,
+  };
+}
+
 /** "1h02m", "3m05s", "12s": short enough for a status line. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -64,49 +82,117 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * A rollout's time left, wave by wave. A wave costs a fixed part (its SSM commands' first polls,
- * the health gate's) plus a part per action (GetCommandInvocation per instance, in the SSM
- * budget): duration ≈ overhead + pace × actions. Both are fitted to the waves done so far (least
- * squares; waves of one size measure the overhead beside the budgets' pace; none: the budgets' prior), so a small
- * canary wave does not make a large final wave look 100 times longer, and the estimate
- * converges to the real waves' cost. Monotone in the work remaining: the fitted pace is never
- * negative.
+ * A rollout's time left, wave by wave. Waves run one after another (a boundary is serial: the next
+ * starts when the last one's health gate is done), so the time left is the sum of each wave's cost.
+ * A wave has two serial parts:
+ * - its commands: a fixed cost (the first GetCommandInvocation round, and whatever the command
+ *   itself takes — the canary wave measures it) plus a pace per action once the SSM bucket's
+ *   burst is spent (⌈N/50⌉ SendCommand and ~one GetCommandInvocation per instance, in the SSM
+ *   budget): overhead + pace × max(0, actions − burst). Fitted to the waves measured so far
+ *   (least squares over their command parts, against the actions past the burst; one size
+ *   measured: it gives the fixed cost and the budgets the pace; none: the budgets' prior). Once
+ *   two sizes are seen the pace observed replaces the budgets': a loaded cloud (or emulator) is
+ *   slower than its budget;
+ * - its health gate: the tenants of the wave checked `gateConcurrency` at a time, so
+ *   ⌈actions / gateConcurrency⌉ rounds, each costing what the measured gates' rounds cost on
+ *   average (nothing before a gate is measured: a healthy check answers at once).
+ * A wave counts as measured once all its actions settled (its gate time is then what remains of
+ * it), not only once its results are reported — they are held until its gate is done, and come
+ * all at once. Monotone in the work remaining: the fitted pace is never negative.
  */
-export interface RolloutEtaInput {
-  /** Waves finished: their sizes and durations. */
-  finished: Array<{ actions: number; durationMs: number }>;
-  /** The wave running, if any: its size and how long it has run. */
-  current?: { actions: number; elapsedMs: number } | undefined;
-  /** Sizes of the waves not yet started. */
-  pending: number[];
-  prior: { overheadMs: number; msPerAction: number };
+export interface WavePrior {
+  overheadMs: number;
+  msPerAction: number;
+  /** Actions covered by the bucket's burst at a wave's start (it refills between waves). Default 0. */
+  burstActions?: number;
 }
 
-export function fitWaves(finished: RolloutEtaInput['finished'], prior: RolloutEtaInput['prior']): { overheadMs: number; msPerAction: number } {
-  const n = finished.length;
+export interface MeasuredWave {
+  actions: number;
+  /** The whole wave, health gate included. */
+  durationMs: number;
+  /** Of which in the health gate. Default 0. */
+  gateMs?: number;
+}
+
+export interface RolloutEtaInput {
+  /** Waves finished: their sizes and durations. */
+  finished: MeasuredWave[];
+  /**
+   * The wave running, if any: its size, how long it has run, and once all its actions have
+   * settled, how long that took (the rest of it is its health gate).
+   */
+  current?: { actions: number; elapsedMs: number; commandsMs?: number | undefined } | undefined;
+  /** Sizes of the waves not yet started. */
+  pending: number[];
+  prior: WavePrior;
+  /** Tenants a health gate checks at once (the run's concurrency). Default: all of a wave at once. */
+  gateConcurrency?: number;
+}
+
+/**
+ * The commands part of a wave's cost: fitted to the command parts measured, else the prior. The
+ * fit is over the actions past the burst (max(0, actions − burst)), since those are what the rate
+ * paces: a 25-action wave that the burst partly covers would otherwise understate the pace of a
+ * 750-action one.
+ */
+export function fitWaves(measured: Array<{ actions: number; durationMs: number }>, prior: WavePrior): WavePrior {
+  const n = measured.length;
   if (n === 0) return prior;
-  const sizes = new Set(finished.map((w) => w.actions));
-  if (n === 1 || sizes.size === 1) {
+  const burst = prior.burstActions ?? 0;
+  const paced = measured.map((w) => ({ x: Math.max(0, w.actions - burst), y: w.durationMs }));
+  const keepBurst = prior.burstActions !== undefined ? { burstActions: burst } : {};
+  if (new Set(paced.map((p) => p.x)).size === 1) {
     // One size seen (a canary wave of 1): it measures the fixed cost; the pace stays the budgets'.
-    const meanN = finished.reduce((s, w) => s + w.actions, 0) / n;
-    const meanD = finished.reduce((s, w) => s + w.durationMs, 0) / n;
-    return { overheadMs: Math.max(0, meanD - prior.msPerAction * meanN), msPerAction: prior.msPerAction };
+    const overhead = paced.reduce((s, p) => s + p.y - prior.msPerAction * p.x, 0) / n;
+    return { overheadMs: Math.max(0, overhead), msPerAction: prior.msPerAction, ...keepBurst };
   }
-  const mx = finished.reduce((s, w) => s + w.actions, 0) / n;
-  const my = finished.reduce((s, w) => s + w.durationMs, 0) / n;
+  // Two sizes or more: the line through them.
+  const mx = paced.reduce((s, p) => s + p.x, 0) / n;
+  const my = paced.reduce((s, p) => s + p.y, 0) / n;
   let sxy = 0;
   let sxx = 0;
-  for (const w of finished) {
-    sxy += (w.actions - mx) * (w.durationMs - my);
-    sxx += (w.actions - mx) ** 2;
+  for (const p of paced) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
   }
   const msPerAction = Math.max(0, sxy / sxx);
-  return { overheadMs: Math.max(0, my - msPerAction * mx), msPerAction };
+  return { overheadMs: Math.max(0, my - msPerAction * mx), msPerAction, ...keepBurst };
+}
+
+/** Mean cost of one round of health checks over the gates measured (0 before any). */
+export function gateRoundMs(measured: MeasuredWave[], concurrency: number): number {
+  let rounds = 0;
+  let ms = 0;
+  for (const w of measured) {
+    if ((w.gateMs ?? 0) <= 0) continue;
+    rounds += gateRounds(w.actions, concurrency);
+    ms += w.gateMs!;
+  }
+  return rounds === 0 ? 0 : ms / rounds;
+}
+
+function gateRounds(actions: number, concurrency: number): number {
+  return Math.ceil(Math.max(0, actions) / Math.max(1, concurrency));
 }
 
 export function estimateRolloutMs(i: RolloutEtaInput): number {
-  const { overheadMs, msPerAction } = fitWaves(i.finished, i.prior);
-  const cost = (actions: number) => overheadMs + msPerAction * Math.max(0, actions);
-  const current = i.current ? Math.max(0, cost(i.current.actions) - i.current.elapsedMs) : 0;
-  return current + i.pending.reduce((s, n) => s + cost(n), 0);
+  const concurrency = i.gateConcurrency ?? Number.POSITIVE_INFINITY;
+  const current = i.current;
+  const commandsSeen = [
+    ...i.finished.map((w) => ({ actions: w.actions, durationMs: Math.max(0, w.durationMs - (w.gateMs ?? 0)) })),
+    ...(current?.commandsMs !== undefined ? [{ actions: current.actions, durationMs: current.commandsMs }] : []),
+  ];
+  const fit = fitWaves(commandsSeen, i.prior);
+  const round = gateRoundMs(i.finished, concurrency);
+  const commands = (n: number) => fit.overheadMs + fit.msPerAction * Math.max(0, n - (fit.burstActions ?? 0));
+  const gate = (n: number) => round * gateRounds(n, concurrency);
+  let left = 0;
+  if (current) {
+    left =
+      current.commandsMs !== undefined
+        ? Math.max(0, gate(current.actions) - (current.elapsedMs - current.commandsMs))
+        : Math.max(0, commands(current.actions) - current.elapsedMs) + gate(current.actions);
+  }
+  return left + i.pending.reduce((s, n) => s + commands(n) + gate(n), 0);
 }

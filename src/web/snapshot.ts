@@ -11,12 +11,35 @@ import type { Inventory } from '../live/model.js';
 import type { Plan } from '../plan/model.js';
 import type { SweepReport } from '../sweep/model.js';
 
+/** One rollout wave of the running apply (live-rollout.ts). */
+export interface LiveWave {
+  wave: number;
+  targets: number;
+  done: number;
+  failed: number;
+  remaining: number;
+  state: 'pending' | 'running' | 'done' | 'halted' | 'not run';
+  /** The health gate: none configured (or not reached), polling, passed, or some tenant unhealthy. */
+  gate: 'none' | 'checking' | 'passed' | 'failed';
+  /** Tenants the gate is polling. */
+  checking?: number;
+  unhealthy?: number;
+  durationMs?: number;
+}
+
+/** The apply serve is running (or ran last): its phase and counts, and its rollout's waves. */
 export interface RolloutProgress {
   phase: string;
   wave?: number;
   done: number;
   failed: number;
   remaining: number;
+  /** Absent for a snapshot made without live progress. */
+  state?: 'running' | 'finished' | 'halted' | 'failed' | 'interrupted';
+  startedAt?: string;
+  finishedAt?: string;
+  runId?: string;
+  waves?: LiveWave[];
 }
 
 export interface WebSnapshot {

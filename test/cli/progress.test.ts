@@ -4,6 +4,8 @@ import type { ProgressEvent } from '../../src/app/ports.js';
 import type { ActionResult } from '../../src/apply/changeset.js';
 import { ProgressTracker, progressWriter, statusLine, type ProgressMode } from '../../src/cli/progress.js';
 import { DEFAULT_BUDGETS } from '../../src/desired/defaults.js';
+import { rolloutPrior } from '../../src/render/eta.js';
+import { scaledBudgets } from '../../bench/scaled-limits.js';
 
 function result(slug: string, wave: number, status: ActionResult['status']): ActionResult {
   return {
@@ -99,5 +101,85 @@ describe('apply progress', () => {
 
   it('the status line names the phase, the counts and the time left', () => {
     expect(statusLine({ phase: 'apply', done: 3, failed: 1, remaining: 7, etaMs: 65_000 })).toBe('apply: 3 done, 1 failed, 7 remaining, ~1m05s left');
+  });
+});
+
+describe('the estimate the progress line shows during a rollout', () => {
+  it('learns a wave once its actions settled, before its held results come out: at 10% of 1,000 it extrapolates the pace seen', () => {
+    let t = 0;
+    const tracker = new ProgressTracker(() => t);
+    const feed = (e: ProgressEvent) => tracker.observe(e);
+    const wave = (event: Extract<ProgressEvent, { kind: 'wave' }>['event']) => feed({ kind: 'wave', event });
+    feed({ kind: 'executing', actions: 1000, budgets: scaledBudgets(5) });
+    wave({
+      kind: 'rolloutPlanned',
+      waves: [
+        { wave: 0, actions: 1 },
+        { wave: 1, actions: 250 },
+        { wave: 2, actions: 749 },
+      ],
+    });
+    // bench:rollout's figures: the canary 0.3 s, the 250-wave 15.4 s (~62 ms per action, the budget says 41).
+    wave({ kind: 'waveStarted', wave: 0, actions: 1 });
+    t = 300;
+    expect(wave({ kind: 'waveProgress', wave: 0, settled: 1, failed: 0 })).toBe(false);
+    feed({ kind: 'result', result: result('c', 0, 'ok') });
+    wave({ kind: 'waveFinished', result: { wave: 0, actions: 1, failed: 0, failureRatio: 0, halted: false }, durationMs: 300 });
+    wave({ kind: 'waveStarted', wave: 1, actions: 250 });
+    for (let i = 1; i <= 250; i++) {
+      t = 300 + (15_400 * i) / 250;
+      wave({ kind: 'waveProgress', wave: 1, settled: i, failed: 0 });
+    }
+    for (let i = 0; i < 99; i++) feed({ kind: 'result', result: result(`t${i}`, 1, 'ok') });
+    const at10 = tracker.snapshot();
+    expect(at10).toMatchObject({ phase: 'rollout', wave: 1, done: 100, remaining: 900 });
+    // The rest really took 47.4 s (wave 2); the budgets alone said ~30 s.
+    expect(Math.abs(at10.etaMs - 47_400)).toBeLessThanOrEqual(47_400 * 0.05);
+  });
+
+  it('a health gate counts apart from the commands: the time after the gate began is the gate’s', () => {
+    let t = 0;
+    const tracker = new ProgressTracker(() => t);
+    const wave = (event: Extract<ProgressEvent, { kind: 'wave' }>['event']) => tracker.observe({ kind: 'wave', event });
+    tracker.observe({ kind: 'executing', actions: 33, budgets: { ...DEFAULT_BUDGETS, concurrency: 16 } });
+    wave({
+      kind: 'rolloutPlanned',
+      waves: [
+        { wave: 0, actions: 1 },
+        { wave: 1, actions: 32 },
+      ],
+    });
+    wave({ kind: 'waveStarted', wave: 0, actions: 1 });
+    t = 200;
+    wave({ kind: 'waveChecking', wave: 0, settled: 1, failed: 0, tenants: 1 });
+    t = 1_200;
+    tracker.observe({ kind: 'result', result: result('c', 0, 'ok') });
+    wave({ kind: 'waveFinished', result: { wave: 0, actions: 1, failed: 0, failureRatio: 0, halted: false, unhealthy: 0 }, durationMs: 1_200 });
+    // Wave 1 of 32 (past the burst) at the budget's pace, then 2 rounds of 1 s of checks.
+    const prior = rolloutPrior({ ...DEFAULT_BUDGETS, concurrency: 16 });
+    const expected = 200 + prior.msPerAction * (32 - prior.burstActions!) + 2 * 1_000;
+    expect(tracker.snapshot().etaMs).toBeCloseTo(expected, -1);
+  });
+});
+
+describe('the live line within a wave', () => {
+  it('is redrawn as the wave’s actions settle, its estimate counting down, though no count changed', () => {
+    let t = 0;
+    const out: string[] = [];
+    const w = progressWriter('live', (s) => out.push(s), new ProgressTracker(() => t));
+    w.write({ kind: 'executing', actions: 100, budgets: DEFAULT_BUDGETS });
+    w.write({ kind: 'wave', event: { kind: 'rolloutPlanned', waves: [{ wave: 0, actions: 100 }] } });
+    w.write({ kind: 'wave', event: { kind: 'waveStarted', wave: 0, actions: 100 } });
+    const lines = () => out.filter((s) => s.includes('rollout wave 0'));
+    const before = lines().length;
+    t = 5_000;
+    w.write({ kind: 'wave', event: { kind: 'waveProgress', wave: 0, settled: 50, failed: 0 } });
+    t = 10_000;
+    w.write({ kind: 'wave', event: { kind: 'waveProgress', wave: 0, settled: 100, failed: 0 } });
+    const drawn = lines().slice(before);
+    expect(drawn).toHaveLength(2);
+    const eta = (line: string) => Number(/~(\d+)s left/.exec(line)?.[1] ?? NaN);
+    expect(drawn.every((l) => l.includes('0 done, 0 failed, 100 remaining'))).toBe(true);
+    expect(eta(drawn[1]!)).toBeLessThan(eta(drawn[0]!));
   });
 });

@@ -31,6 +31,8 @@ export interface PushOptions {
   force?: boolean;
   /** Rewrites fleet.yaml in the developer clone: gets its text, returns the new one. */
   fleet?: (text: string) => string;
+  /** Edits the developer clone (its directory) before the commit, besides NOTES.md. */
+  edit?: (dir: string) => void;
 }
 
 export interface ServeRepo {
@@ -64,6 +66,10 @@ export async function startServeRepo(schedules: string): Promise<ServeRepo> {
       if (p.fleet) {
         writeFileSync(join(dev, 'fleet.yaml'), p.fleet(readFileSync(join(dev, 'fleet.yaml'), 'utf8')));
         await devGit.add('fleet.yaml');
+      }
+      if (p.edit) {
+        p.edit(dev);
+        await devGit.add('.');
       }
       await devGit.raw([...IDENTITY, 'commit', '-q', ...(p.force ? ['--amend'] : []), '-m', `notes ${n}`]);
       await devGit.raw(['push', '-q', ...(p.force ? ['--force'] : []), 'origin', 'HEAD:main']);

@@ -1,13 +1,15 @@
 /**
- * `/rollout`: the rollout in progress (serve's phase and counts) and its waves: per wave, the
- * planned redeploys (from the last plan's `wave`), and how they went (from the last change set's
- * wave results: actions, failures, ratio, halted), with the failed actions listed.
+ * `/rollout`: the apply in progress with its waves' live counts (rollout-live.ts; the page reloads
+ * itself while it runs), then the last plan's and change set's waves: per wave, the planned
+ * redeploys (from the last plan's `wave`), and how they went (from the last change set's wave
+ * results: actions, failures, ratio, halted), with the failed actions listed.
  */
 import type { ChangeSet } from '../../changeset/model.js';
 import type { Plan } from '../../plan/model.js';
 import { html } from '../html.js';
 import type { RolloutProgress } from '../snapshot.js';
 import { badge, empty, layout } from './layout.js';
+import { isRunning, LIVE_REFRESH_SECONDS, renderLive } from './rollout-live.js';
 
 export interface RolloutInput {
   environment: string;
@@ -28,10 +30,7 @@ export function renderRollout(input: RolloutInput): string {
   const { rollout: p, plan, changeSet: cs } = input;
   const waves = waveNumbers(plan, cs);
   const failures = cs?.results.filter((r) => r.status === 'failed') ?? [];
-  const progress = p
-    ? html`<table><tbody><tr><th>Phase</th><td>${p.phase}</td></tr><tr><th>Wave</th><td>${p.wave ?? ''}</td></tr>
-<tr><th>Done</th><td>${p.done}</td></tr><tr><th>Failed</th><td>${badge(String(p.failed), p.failed ? 'bad' : 'ok')}</td></tr><tr><th>Remaining</th><td>${p.remaining}</td></tr></tbody></table>`
-    : empty('No rollout in progress.');
+  const progress = renderLive(p);
   const waveTable =
     waves.length === 0
       ? empty('No waves: the last plan and change set hold no redeploys.')
@@ -50,6 +49,7 @@ ${waves.map((n) => {
       : html`<table><thead><tr><th>Action</th><th>Target</th><th>Wave</th><th>Error</th></tr></thead><tbody>
 ${failures.map((r) => html`<tr><td><code>${r.actionId}</code></td><td>${r.target.slug}${r.target.workspaceName ? html` / ${r.target.workspaceName}` : ''}</td><td>${r.wave ?? ''}</td><td>${r.error ?? ''}</td></tr>`)}
 </tbody></table>`;
-  const body = html`<h2>In progress</h2>${progress}<h2>Waves</h2>${waveTable}<h2>Failures</h2>${failed}`;
-  return layout({ title: 'Rollout', environment: input.environment, path: '/rollout', updatedAt: input.updatedAt, body });
+  const body = html`<h2>In progress</h2>${progress}<h2>Waves of the last plan and change set</h2>${waveTable}<h2>Failures</h2>${failed}`;
+  const refreshSeconds = isRunning(p) ? LIVE_REFRESH_SECONDS : undefined;
+  return layout({ title: 'Rollout', environment: input.environment, path: '/rollout', updatedAt: input.updatedAt, body, refreshSeconds });
 }
