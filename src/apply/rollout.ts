@@ -114,13 +114,18 @@ export interface TagLedger {
  * next plan redeploys them again, which is safe (the redeploy script is idempotent).
  */
 export async function moveImageTags(run: TagLedger, deployed: Deployed[]): Promise<void> {
+  // One CreateTags per account and image: an instance is tagged where it lives.
   const byImage = new Map<string, Deployed[]>();
-  for (const d of deployed) if (run.resultOf(d.a)?.status === 'ok') byImage.set(d.image, [...(byImage.get(d.image) ?? []), d]);
+  for (const d of deployed) {
+    if (run.resultOf(d.a)?.status !== 'ok') continue;
+    const key = `${d.a.intent.account ?? 'main'}\0${d.image}`;
+    byImage.set(key, [...(byImage.get(key) ?? []), d]);
+  }
   const chunks: Deployed[][] = [];
   for (const group of byImage.values()) for (let i = 0; i < group.length; i += MAX_INSTANCES_PER_SEND) chunks.push(group.slice(i, i + MAX_INSTANCES_PER_SEND));
   const settled = await mapSettled(chunks, run.concurrency, (chunk) =>
     moveImageTag(
-      run.ctx,
+      actIn(run.ctx, chunk[0]!.a.intent.account),
       chunk.map((d) => d.instanceId),
       chunk[0]!.image,
     ),
@@ -144,7 +149,7 @@ export async function unverifyReplacements(run: TagLedger, actions: Action[]): P
     .filter(({ ids }) => ids.length > 0);
   await mapSettled(launched, run.concurrency, async ({ a, ids }) => {
     try {
-      await moveImageTag(run.ctx, ids, '');
+      await moveImageTag(actIn(run.ctx, a.intent.account), ids, '');
     } catch (e) {
       run.failAfter(a, e, 'clear Image tag');
     }

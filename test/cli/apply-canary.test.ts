@@ -274,6 +274,10 @@ describe('the canary account at apply', () => {
     expect(sends.map((x) => x.account)).toEqual([c.accountId]);
     const instanceIds = (sends[0]!.params.InstanceIds as string[]) ?? [];
     expect(instanceIds).toEqual(await orgInstances(c.check.ec2, ORG.acme).then((ids) => ids.filter((id) => instanceIds.includes(id))));
+    // From outside, in the canary account: the redeployed instance carries the new Image tag.
+    const described = await c.check.ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds }));
+    const images = described.Reservations!.flatMap((r) => r.Instances!).map((i) => i.Tags?.find((t) => t.Key === 'Image')?.Value);
+    expect(images).toEqual(instanceIds.map(() => 'ghcr.io/example/platform:1.5.0-rc.2'));
   });
 
   it('applies a saved plan whose canary actions meet a refused role: they fail with the role named, the rest are applied (exit 4)', async () => {

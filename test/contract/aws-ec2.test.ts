@@ -4,6 +4,7 @@
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CreateTagsCommand,
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
   DescribeInstanceAttributeCommand,
@@ -155,6 +156,25 @@ describe('DescribeInstances pagination', () => {
     await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 2 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 1001 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await expect(ec2.send(new DescribeInstancesCommand({ MaxResults: 1000 }))).resolves.toHaveProperty('Reservations');
+  });
+});
+
+describe('CreateTags', () => {
+  it('refuses an instance id the account does not hold (InvalidInstanceID.NotFound, as AWS; moto answers 200), and tags one it holds', async () => {
+    const tag = { Key: 'Image', Value: 'ghcr.io/example/platform:2' };
+    await expect(ec2.send(new CreateTagsCommand({ Resources: ['i-0123456789abcdef0'], Tags: [tag] }))).rejects.toMatchObject({ name: 'InvalidInstanceID.NotFound' });
+    const run = await ec2.send(new RunInstancesCommand(launch()));
+    const id = run.Instances![0]!.InstanceId!;
+    await expect(ec2.send(new CreateTagsCommand({ Resources: [id, 'i-0123456789abcdef0'], Tags: [tag] }))).rejects.toMatchObject({ name: 'InvalidInstanceID.NotFound' });
+    await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [tag] }));
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    expect(described.Reservations![0]!.Instances![0]!.Tags).toContainEqual(tag);
+    aws.faults.faithful.unknownInstanceTags = false;
+    try {
+      await expect(ec2.send(new CreateTagsCommand({ Resources: ['i-0123456789abcdef0'], Tags: [tag] }))).resolves.toBeDefined();
+    } finally {
+      aws.faults.faithful.unknownInstanceTags = true;
+    }
   });
 });
 

@@ -83,6 +83,20 @@ export async function resizeWhileNotStopped(req: AwsRequest, ec2: EC2Client, hol
   return awsErrorReply(req, 400, 'IncorrectInstanceState', `The instance '${instanceId}' is not in the 'stopped' state.`);
 }
 
+/**
+ * CreateTags on an instance id the account does not hold: AWS answers InvalidInstanceID.NotFound,
+ * moto tags nothing and answers 200 (observed), which once hid a tag written with the wrong
+ * account's clients.
+ */
+export async function tagsOnUnknownInstance(req: AwsRequest, ec2: EC2Client): Promise<ProxyReply | undefined> {
+  const instanceIds = formList(req.form, 'ResourceId').filter((id) => id.startsWith('i-'));
+  if (instanceIds.length === 0) return undefined;
+  const known = new Set((await instanceStates(ec2, { filters: [{ Name: 'instance-id', Values: instanceIds }] })).map((i) => i.instanceId));
+  const unknown = instanceIds.find((id) => !known.has(id));
+  if (!unknown) return undefined;
+  return awsErrorReply(req, 400, 'InvalidInstanceID.NotFound', `The instance ID '${unknown}' does not exist`);
+}
+
 /** DescribeInstances MaxResults must be 5–1000 (moto accepts anything). */
 export function maxResultsOutOfRange(req: AwsRequest): ProxyReply | undefined {
   const raw = req.form.get('MaxResults');

@@ -15,7 +15,15 @@ import type { AddressInfo } from 'node:net';
 import { isProductRequest, recordProductAction } from './action-record.js';
 import { awsErrorReply, serverErrorReply, throttleReply, type ProxyReply } from './errors.js';
 import { motoBackends, type MotoBackends } from './backends.js';
-import { clientTokenFilter, dependencyViolation, maxResultsOutOfRange, resizeWhileNotStopped, RunInstancesIdempotency, startFromWrongState } from './faithful-ec2.js';
+import {
+  clientTokenFilter,
+  dependencyViolation,
+  maxResultsOutOfRange,
+  resizeWhileNotStopped,
+  RunInstancesIdempotency,
+  startFromWrongState,
+  tagsOnUnknownInstance,
+} from './faithful-ec2.js';
 import { createOverScheduledSecret, writeToScheduledSecret } from './faithful-secrets.js';
 import { ec2VcpuQuotaReply } from './service-quotas.js';
 import { FaultRules, type FaultHandle, type FaultKind, type FaultSpec } from './faults.js';
@@ -50,6 +58,8 @@ export interface FaithfulOptions {
   incorrectInstanceState: boolean;
   /** DescribeInstances MaxResults outside 5–1000 is InvalidParameterValue. */
   describeInstancesMaxResults: boolean;
+  /** CreateTags naming an instance the account does not hold is InvalidInstanceID.NotFound (moto: 200, nothing tagged). */
+  unknownInstanceTags: boolean;
   /** PutSecretValue/UpdateSecret on, and CreateSecret over, a secret scheduled for deletion fail like AWS. */
   scheduledSecretDeletion: boolean;
   /** RunInstances ClientToken idempotency. Switch off to prove find-before-create works without it. */
@@ -79,6 +89,7 @@ export const defaultFaithfulOptions: FaithfulOptions = {
   volumeModificationRules: true,
   incorrectInstanceState: true,
   describeInstancesMaxResults: true,
+  unknownInstanceTags: true,
   scheduledSecretDeletion: true,
   clientTokenIdempotency: true,
   forgetFailedClientTokens: true,
@@ -305,11 +316,13 @@ class ProxyCore {
             ? await resizeWhileNotStopped(aws, ec2(), this.holds)
             : op === 'ec2:DescribeInstances' && f.describeInstancesMaxResults
               ? maxResultsOutOfRange(aws)
-              : op === 'ec2:ModifyVolume' && f.volumeModificationRules
-                ? await this.volumes.refusal(aws, ec2())
-                : (op === 'secretsmanager:PutSecretValue' || op === 'secretsmanager:UpdateSecret') && f.scheduledSecretDeletion
-                  ? await writeToScheduledSecret(aws, secrets())
-                  : undefined;
+              : op === 'ec2:CreateTags' && f.unknownInstanceTags
+                ? await tagsOnUnknownInstance(aws, ec2())
+                : op === 'ec2:ModifyVolume' && f.volumeModificationRules
+                  ? await this.volumes.refusal(aws, ec2())
+                  : (op === 'secretsmanager:PutSecretValue' || op === 'secretsmanager:UpdateSecret') && f.scheduledSecretDeletion
+                    ? await writeToScheduledSecret(aws, secrets())
+                    : undefined;
     if (refusal) return refusal;
     if (op === 'servicequotas:GetServiceQuota' && f.ec2VcpuQuota !== undefined) {
       const quota = ec2VcpuQuotaReply(aws, f.ec2VcpuQuota);
