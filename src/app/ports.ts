@@ -8,7 +8,7 @@ import type { AccountInfo } from '../accounts.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
 import type { ActionResult } from '../apply/changeset.js';
-import type { WaveEvent } from '../apply/executor.js';
+import type { WaveEvent } from '../apply/execute-options.js';
 import type { Budgets } from '../desired/model.js';
 import type { LiveReaders } from '../live/readers.js';
 import type { Plan } from '../plan/model.js';
