@@ -1,10 +1,11 @@
 /**
  * `drift --fix`: repairs the drift it can through the same act primitives apply uses (group
- * rules, ingress, CNAME, power, resize, tags, bundle restore), under the caller's lease, rate
- * gate and audit recorder. Never deletes a tenant or any resource (a revoked rule is the only
- * thing removed). What needs a create (a missing resource, a grown volume) is left to apply;
- * what cannot change in place (AMI, instance profile, a bundle's lost values) is left to the
- * operator with the finding's remedy.
+ * rules, ingress, CNAME, power, resize, tags, bundle restore, the instance profile's
+ * association), under the caller's lease, rate gate and audit recorder. Never deletes a tenant
+ * or any resource (a revoked rule and a replaced profile association are the only things
+ * removed). What needs a create (a missing resource, a grown volume) is left to apply; what
+ * cannot change in place (AMI, a bundle's lost values) is left to the operator with the
+ * finding's remedy.
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { RestoreSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
@@ -14,6 +15,7 @@ import { auditableError, awsCall } from './cloud.js';
 import { actIn, type ActContext } from './context.js';
 import { ensureCname } from './dns.js';
 import { ensureIngress } from './ingress.js';
+import { ensureInstanceProfile } from './instance-profile.js';
 import { resizeTarget, startTarget, stopTarget, type LifecycleTarget } from './lifecycle.js';
 import { reconcileGroupRules } from './security-group.js';
 
@@ -103,6 +105,14 @@ export async function repairDrift(ctx: ActContext, findings: readonly DriftFindi
         if (f.expected === 'running') await startTarget(ctx, target);
         else await stopTarget(ctx, target);
         return f.expected === 'running' ? 'started' : 'stopped';
+      });
+    } else if (f.code === 'instanceProfile' && f.resourceId !== '') {
+      const workspaceId = f.workspace ? lookup.workspaceId(f.orgId, f.workspace) : undefined;
+      add(`${key}\u0000profile`, f, async () => {
+        const done = await ensureInstanceProfile(ctx, f.resourceId, { orgId: f.orgId, ...(workspaceId ? { workspaceId } : {}) });
+        const name = ctx.wiring.instanceProfileName;
+        if (done.action === 'unchanged') return `instance profile ${name} already associated`;
+        return done.action === 'replaced' ? `instance profile association of ${done.was ?? '(unknown)'} replaced by ${name}` : `instance profile ${name} associated`;
       });
     } else if (f.code === 'instanceType' && target && lookup.declared(f.orgId, f.workspace)) {
       const want = lookup.declared(f.orgId, f.workspace)!;

@@ -88,7 +88,7 @@ export function compareInstance(owner: Owner, inst: LiveInstance, want: Instance
         actual: name ?? '(none)',
         message: `IAM instance profile ${name ?? '(none)'}, expected ${x.iamProfile}`,
         repair: 'inPlace',
-        remedy: 'associate (or replace the association of) the instance profile',
+        remedy: '`tenantform drift --fix` associates it (or replaces the association of another profile)',
       });
     }
   }

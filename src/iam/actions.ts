@@ -50,12 +50,15 @@ export const AWS_ACTIONS: readonly AwsAction[] = [
   { service: 'ec2', action: 'DescribeVpcs', condition: 'read', kind: undefined, why: 'wiring preflight, VPC CIDR for rules' },
   { service: 'ec2', action: 'DescribeSubnets', condition: 'read', kind: undefined, why: 'wiring preflight' },
   { service: 'ec2', action: 'DescribeInstanceTypes', condition: 'read', kind: undefined, why: 'vCPUs per instance type for the quota check' },
+  { service: 'ec2', action: 'DescribeIamInstanceProfileAssociations', condition: 'read', kind: 'instance', why: "an instance's profile association id (drift --fix)" },
   // EC2: act
   { service: 'ec2', action: 'RunInstances', condition: 'create', kind: 'instance', why: 'launch tenant and workspace instances (tagged on create)' },
   { service: 'ec2', action: 'StartInstances', condition: 'tagged', kind: 'instance', why: 'power on' },
   { service: 'ec2', action: 'StopInstances', condition: 'tagged', kind: 'instance', why: 'power off, resize' },
   { service: 'ec2', action: 'TerminateInstances', condition: 'tagged', kind: 'instance', why: 'delete, replace' },
   { service: 'ec2', action: 'ModifyInstanceAttribute', condition: 'tagged', kind: 'instance', why: 'instance type, security groups' },
+  { service: 'ec2', action: 'AssociateIamInstanceProfile', condition: 'tagged', kind: 'instance', why: 'drift --fix: the tenant profile where none is' },
+  { service: 'ec2', action: 'ReplaceIamInstanceProfileAssociation', condition: 'tagged', kind: 'instance', why: 'drift --fix: swap to the tenant profile' },
   { service: 'ec2', action: 'ModifyVolume', condition: 'tagged', kind: 'volume', why: 'grow the root volume' },
   { service: 'ec2', action: 'CreateSecurityGroup', condition: 'create', kind: 'securityGroup', why: 'per-org group (tagged on create)' },
   { service: 'ec2', action: 'DeleteSecurityGroup', condition: 'tagged', kind: 'securityGroup', why: 'cascade delete' },
@@ -78,7 +81,7 @@ export const AWS_ACTIONS: readonly AwsAction[] = [
   { service: 'servicequotas', action: 'GetServiceQuota', condition: 'read', kind: undefined, why: 'the running On-Demand Standard vCPU quota (L-1216C47A)' },
   // IAM
   { service: 'iam', action: 'GetInstanceProfile', condition: 'instanceProfile', kind: undefined, why: 'wiring preflight: the tenant profile exists' },
-  { service: 'iam', action: 'PassRole', condition: 'instanceProfile', kind: undefined, implied: true, why: 'RunInstances with the tenant instance profile' },
+  { service: 'iam', action: 'PassRole', condition: 'instanceProfile', kind: undefined, implied: true, why: 'launch or (re)associate the tenant instance profile' },
   // STS
   { service: 'sts', action: 'AssumeRole', condition: 'assumeRole', kind: undefined, why: 'the canary account: credentials of CANARY_ROLE_ARN' },
 ];

@@ -3,18 +3,22 @@
  * official SDK client — first as they behave normally, then with each relevant fault injected.
  */
 import {
+  AssociateIamInstanceProfileCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateTagsCommand,
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVolumesCommand,
   DescribeVolumesModificationsCommand,
+  DisassociateIamInstanceProfileCommand,
   ModifyInstanceAttributeCommand,
   ModifyVolumeCommand,
   paginateDescribeInstances,
+  ReplaceIamInstanceProfileAssociationCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -23,6 +27,7 @@ import {
   type Instance,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
+import { CreateInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsEmulator, type AwsEmulator } from '../support/aws.js';
 
@@ -101,6 +106,61 @@ describe('RunInstances', () => {
 
   it('refuses an instance profile that does not exist (moto answers NoSuchEntity)', async () => {
     await expect(ec2.send(new RunInstancesCommand(launch({ IamInstanceProfile: { Name: 'nope' } })))).rejects.toMatchObject({ name: 'NoSuchEntity' });
+  });
+});
+
+describe('IAM instance profile associations', () => {
+  const profileOf = async (id: string) => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.IamInstanceProfile;
+  const associationsOf = async (id: string) =>
+    (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [id] }] }))).IamInstanceProfileAssociations ?? [];
+  let other = '';
+  beforeAll(async () => {
+    other = `other-${Date.now()}`;
+    await aws.clients().iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: other }));
+  });
+
+  it('disassociate, then associate: the instance shows no profile, then the new one; a second association is IncorrectState', async () => {
+    const id = (await ec2.send(new RunInstancesCommand(launch({ IamInstanceProfile: { Name: aws.seed.instanceProfileName } })))).Instances![0]!.InstanceId!;
+    const [first] = await associationsOf(id);
+    expect(first).toMatchObject({ InstanceId: id, State: 'associated' });
+    await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: first!.AssociationId }));
+    expect(await profileOf(id)).toBeUndefined();
+    expect(await associationsOf(id)).toEqual([]);
+    const made = await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: id, IamInstanceProfile: { Name: aws.seed.instanceProfileName } }));
+    expect(made.IamInstanceProfileAssociation?.State).toBe('associating');
+    expect((await profileOf(id))?.Arn).toMatch(new RegExp(`:instance-profile/${aws.seed.instanceProfileName}$`));
+    await expect(ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: id, IamInstanceProfile: { Name: other } }))).rejects.toMatchObject({
+      name: 'IncorrectState',
+    });
+    await expect(ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: id, IamInstanceProfile: { Name: 'nope' } }))).rejects.toMatchObject({
+      name: 'NoSuchEntity',
+    });
+  });
+
+  it('replace moves the instance itself to the new profile under a new association id, as on AWS (moto alone leaves the instance on the old one)', async () => {
+    for (const faithful of [true, false]) {
+      aws.faults.faithful.profileReplacement = faithful;
+      try {
+        const id = (await ec2.send(new RunInstancesCommand(launch({ IamInstanceProfile: { Name: aws.seed.instanceProfileName } })))).Instances![0]!.InstanceId!;
+        const [old] = await associationsOf(id);
+        const replaced = await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: old!.AssociationId, IamInstanceProfile: { Name: other } }));
+        const [now] = await associationsOf(id);
+        expect(now?.IamInstanceProfile?.Arn).toMatch(new RegExp(`:instance-profile/${other}$`));
+        if (faithful) {
+          expect(replaced.IamInstanceProfileAssociation?.AssociationId).not.toBe(old!.AssociationId);
+          expect(now?.AssociationId).toBe(replaced.IamInstanceProfileAssociation?.AssociationId);
+          expect((await profileOf(id))?.Arn).toMatch(new RegExp(`:instance-profile/${other}$`));
+        } else {
+          expect(replaced.IamInstanceProfileAssociation?.AssociationId).toBe(old!.AssociationId);
+          expect((await profileOf(id))?.Arn).toMatch(new RegExp(`:instance-profile/${aws.seed.instanceProfileName}$`));
+        }
+        await expect(
+          ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: 'iip-assoc-00000000000000000', IamInstanceProfile: { Name: other } })),
+        ).rejects.toMatchObject({ name: 'InvalidAssociationID.NotFound' });
+      } finally {
+        aws.faults.faithful.profileReplacement = true;
+      }
+    }
   });
 });
 

@@ -129,6 +129,45 @@ describe('drift page', () => {
     expect(renderDrift({ ...base, drift: undefined })).toContain('No drift run yet');
     expect(renderDrift({ ...base, drift: { ...drift, findings: [] } })).toContain('No drift:');
   });
+  it('shows the informational notes apart, after the findings, escaped, and counts them in neither badge', () => {
+    const page = renderDrift({ ...base, drift });
+    expectEscaped(page);
+    const notesAt = page.indexOf('<h2>Notes (kept by rule, nothing to fix)</h2>');
+    expect(notesAt).toBeGreaterThan(page.indexOf('<code>tag</code>'));
+    // The findings table holds the findings only; the notes table the notes only.
+    const [findingsPart, notesPart] = [page.slice(0, notesAt), page.slice(notesAt)];
+    expect(findingsPart).not.toContain('volumeLarger');
+    expect(notesPart).not.toContain('ruleOpenToWorld');
+    expect(notesPart.match(/<code>volumeLarger<\/code>/g)).toHaveLength(2);
+    expect(notesPart).toContain('<code>i-0tenant</code>');
+    expect(notesPart).toContain('<code>40 GB</code>');
+    expect(notesPart).toContain('larger than the declared 30 GB; kept');
+    expect(notesPart).toContain('declare 40 GB to match');
+    expect(notesPart).toContain('<span class="b none">info</span>');
+    expect(notesPart).toContain(HOSTILE_ESCAPED);
+    // The counts are the findings' (2, one security), the notes have their own.
+    expect(page).toContain('2 findings');
+    expect(page).toContain('1 security');
+    expect(page).toContain('2 notes');
+  });
+  it('with notes and no findings, still says there is no drift, and shows the notes; a result from before notes shows none', () => {
+    const clean = renderDrift({ ...base, drift: { ...drift, findings: [] } });
+    expect(clean).toContain('No drift:');
+    expect(clean).toContain('0 findings');
+    expect(clean).toContain('0 security');
+    expect(clean).toContain('Notes (kept by rule, nothing to fix)');
+    expect(renderDrift({ ...base, drift: { ...drift, notes: [drift.notes![0]!] } })).toContain('1 note<');
+    const older = { ...drift };
+    delete older.notes;
+    const page = renderDrift({ ...base, drift: older });
+    expect(page).not.toContain('Notes (kept by rule');
+    expect(page).not.toContain(' notes');
+    expect(renderDrift({ ...base, drift: { ...drift, notes: [] } })).not.toContain('Notes (kept by rule');
+  });
+  it('the fleet page counts findings only: notes alone leave every row without a drift badge', () => {
+    const page = renderFleet({ ...base, desired, inventory, drift: { ...drift, findings: [] }, history });
+    expect(page).not.toMatch(/\d+ (drift|security)/);
+  });
 });
 
 describe('orphans page', () => {

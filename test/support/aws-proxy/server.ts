@@ -25,6 +25,7 @@ import {
   tagsOnUnknownInstance,
 } from './faithful-ec2.js';
 import { createOverScheduledSecret, writeToScheduledSecret } from './faithful-secrets.js';
+import { completeProfileReplacement } from './profile-associations.js';
 import { ec2VcpuQuotaReply } from './service-quotas.js';
 import { FaultRules, type FaultHandle, type FaultKind, type FaultSpec } from './faults.js';
 import { InstanceStateHolds } from './instance-states.js';
@@ -76,6 +77,11 @@ export interface FaithfulOptions {
    * vCPUs) with this value instead; undefined passes the call to moto (the "cannot read" case).
    */
   ec2VcpuQuota: number | undefined;
+  /**
+   * ReplaceIamInstanceProfileAssociation moves the instance itself (DescribeInstances) to the new
+   * profile, under a new association id, as on AWS; moto leaves the instance on the old profile.
+   */
+  profileReplacement: boolean;
 }
 
 export const defaultFaithfulOptions: FaithfulOptions = {
@@ -95,6 +101,7 @@ export const defaultFaithfulOptions: FaithfulOptions = {
   forgetFailedClientTokens: true,
   // Large enough that no test runs into it unless it sets its own.
   ec2VcpuQuota: 1152,
+  profileReplacement: true,
 };
 
 export interface RecordedAwsCall {
@@ -375,6 +382,8 @@ class ProxyCore {
         );
       case 'ec2:DescribeVolumesModifications':
         return xmlReply(reply, (xml) => this.volumes.rewriteDescribe(xml));
+      case 'ec2:ReplaceIamInstanceProfileAssociation':
+        return f.profileReplacement ? completeProfileReplacement(reply, backends.ec2(aws.region)) : reply;
       case 'ssm:SendCommand':
         return jsonReply(reply, (json) => {
           this.ssm.rememberSendCommand(aws.json, json);
