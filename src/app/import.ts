@@ -60,6 +60,8 @@ export interface ImportTenantView {
   workspaces: number;
   /** Why this tenant is not imported or adopted now; undefined when it is. */
   heldBack?: string;
+  /** Set when the tenant lives in the canary account. */
+  account?: Account;
 }
 
 export interface AdoptionPreview {
@@ -139,6 +141,7 @@ function tenantViews(observed: ImportObservation): ImportTenantView[] {
     slug: t.slug,
     instanceId: t.instance.instanceId,
     workspaces: t.workspaces.length,
+    ...(t.account ? { account: t.account } : {}),
     ...(held.has(t.orgId) ? { heldBack: held.get(t.orgId)! } : {}),
   }));
 }

@@ -79,7 +79,8 @@ describe('tenantform import with a canary account', () => {
     const listed = await run(['import', ...BUNDLE]);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('acme');
-    expect(listed.stdout).toContain('beta');
+    expect(listed.stdout).toContain(`beta (org ${ORG.beta}, instance ${beta.instanceId}, 0 workspaces, canary account)`);
+    expect(listed.stdout).toContain(`acme (org ${ORG.acme}, instance ${acme.instanceId}, 0 workspaces)`);
     const written = await run(['import', '--write', ...BUNDLE]);
     expect(written.code).toBe(0);
     expect(readFileSync(join(dir, 'tenants/beta/tenant.yaml'), 'utf8')).toMatch(/^canary: true$/m);
