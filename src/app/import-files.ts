@@ -56,6 +56,8 @@ export function tenantFiles(fleet: FleetSpec, t: ImportTenant): TenantFiles {
   lines.push(`slug: ${t.slug}`, `orgId: ${t.orgId}`);
   if (t.instance.instanceType !== fleet.tenant.instanceType) lines.push(`instanceType: ${t.instance.instanceType}`);
   lines.push(`power: ${powerOfState(t.instance.state)}`);
+  // The control plane's canary tenants live in the canary account: declared so, they stay there.
+  if (t.account === 'canary') lines.push('canary: true');
   const files: FleetFile[] = [{ file: `${dir}/${TENANT_FILE}`, content: `${lines.join('\n')}\n` }];
   const names = new Set<string>();
   for (const w of t.workspaces) {

@@ -18,7 +18,6 @@ import type { DesiredState, FleetSpec } from '../desired/model.js';
 import { ExitCode, TenantformError } from '../errors.js';
 import { runAdoptionStep, type AdoptionStep } from '../apply/import-adopt.js';
 import type { ImportIncomplete, ImportObservation, ImportTenant } from '../live/import/model.js';
-import { observeControlPlane } from '../live/import/observe.js';
 import { joinInventory } from '../live/join.js';
 import { observe } from '../live/observe.js';
 import { emptyCallCounts } from '../live/readers.js';
@@ -30,7 +29,10 @@ import { adoptLocked, type LockedImportInput, type StepAudit } from './import-ru
 import { tenantFiles, writeTenantFiles } from './import-files.js';
 import { mergeInventories } from './import-merge.js';
 import type { CloudSession, CloudSessionFactory, WiringEnv } from './ports.js';
-import { cloudflareCredentials } from '../config/env.js';
+import { canaryAccountSettings, cloudflareCredentials } from '../config/env.js';
+import type { Account } from '../accounts.js';
+import { canaryRequest } from './accounts.js';
+import { accountMismatch, importAccounts, observeImportAccounts } from './import-accounts.js';
 
 export type ImportMode = 'list' | 'write' | 'adopt';
 
@@ -58,6 +60,8 @@ export interface ImportTenantView {
   workspaces: number;
   /** Why this tenant is not imported or adopted now; undefined when it is. */
   heldBack?: string;
+  /** Set when the tenant lives in the canary account. */
+  account?: Account;
 }
 
 export interface AdoptionPreview {
@@ -101,10 +105,11 @@ async function importWith(input: ImportInput, fleet: FleetSpec, desired: Desired
   const empty: ImportResult = { code: ExitCode.error, tenants: [], incomplete: [], alreadyManaged: 0, written: [], existing: [] };
   const session = openSession(input, fleet);
   try {
-    const observed = await observeControlPlane(session.readers, {
+    const observed = await observeImportAccounts(session, {
       environment: fleet.environment,
       appDomain: fleet.appDomain,
       vpcId: env.EC2_VPC_ID?.trim() || undefined,
+      canaryVpcId: env.CANARY_VPC_ID?.trim() || undefined,
       bundleName: input.bundleName,
     });
     const base = { ...empty, code: ExitCode.ok, environment: fleet.environment, incomplete: observed.incomplete, alreadyManaged: observed.alreadyManaged };
@@ -119,10 +124,12 @@ async function importWith(input: ImportInput, fleet: FleetSpec, desired: Desired
 
 function openSession(input: ImportInput, fleet: FleetSpec): CloudSession {
   const env = input.wiringEnv;
+  const canary = canaryAccountSettings(env);
   return input.clients({
     region: fleet.region,
     budgets: fleet.budgets,
     cloudflare: cloudflareCredentials(env),
+    ...(canary ? { canary: canaryRequest(canary, fleet.environment) } : {}),
   });
 }
 
@@ -134,6 +141,7 @@ function tenantViews(observed: ImportObservation): ImportTenantView[] {
     slug: t.slug,
     instanceId: t.instance.instanceId,
     workspaces: t.workspaces.length,
+    ...(t.account ? { account: t.account } : {}),
     ...(held.has(t.orgId) ? { heldBack: held.get(t.orgId)! } : {}),
   }));
 }
@@ -171,6 +179,7 @@ async function adopt(
 ): Promise<Partial<ImportResult>> {
   const environment = desired.fleet.environment;
   const steps: AdoptionStep[] = [];
+  const stepAccount = new Map<AdoptionStep, Account>();
   const adopted: { t: ImportTenant; orgId: string }[] = [];
   const projections = [];
   let code: number = ExitCode.ok;
@@ -185,7 +194,14 @@ async function adopt(
       code = ExitCode.error;
       continue;
     }
+    const elsewhere = accountMismatch(d.spec.canary, t.account, session.canary !== undefined, d.source.file);
+    if (elsewhere) {
+      view.heldBack = elsewhere;
+      code = ExitCode.error;
+      continue;
+    }
     const a = planTenantAdoption(environment, t, d, input.assumeDeclaredImages ?? false);
+    for (const step of a.steps) stepAccount.set(step, t.account ?? 'main');
     if (a.problems.length > 0) {
       view.heldBack = a.problems.join('; ');
       code = ExitCode.error;
@@ -211,7 +227,12 @@ async function adopt(
     { environment, observedAt: (input.now ?? (() => new Date()))().toISOString(), scope, calls: emptyCallCounts() },
   );
   // What tenantform already manages of these tenants (an apply run after --write would have made duplicates).
-  const managed = await observe(session.readers, { environment, appDomain: desired.fleet.appDomain, scope: { slugs, orgIds } });
+  const accounts = importAccounts(session);
+  let managed = await observe(session.readers, { environment, appDomain: desired.fleet.appDomain, scope: { slugs, orgIds } });
+  for (const other of accounts.slice(1)) {
+    // Cloudflare is one for both: its tunnels and records, read twice, merge by id.
+    managed = mergeInventories(managed, await observe(other.readers, { environment, appDomain: desired.fleet.appDomain, scope: { slugs, orgIds } }));
+  }
   const wanted = new Set(orgIds);
   const subset: DesiredState = { ...desired, tenants: desired.tenants.filter((d) => wanted.has(d.spec.orgId)), partial: { slugs } };
   const plan = planChanges(subset, mergeInventories(projected, managed), { now: projected.observedAt });
@@ -221,11 +242,15 @@ async function adopt(
   }
   if (!(await (input.confirm ?? (async () => false))(preview))) return { code: ExitCode.error, tenants: views, adoption: { ...preview, applied: 0, confirmed: false } };
 
-  const target = { aws: session.aws, cloudflare: session.cloudflare, registerSecret: (v: string) => input.redactor.register(v) };
+  const targetIn = (account: Account) => ({
+    aws: accounts.find((x) => x.account === account)!.aws,
+    cloudflare: session.cloudflare,
+    registerSecret: (v: string) => input.redactor.register(v),
+  });
   let applied = 0;
   for (const step of steps) {
     try {
-      await runAdoptionStep(target, step);
+      await runAdoptionStep(targetIn(stepAccount.get(step) ?? 'main'), step);
     } catch (err) {
       const failed = input.redactor.redact(err instanceof TenantformError ? err.detail : String(err));
       audit?.(step, failed);

@@ -12,7 +12,9 @@
  * Redeploys run after that (rollout.ts), in rollout waves (canaries are wave 0), one SSM command per up to
  * 50 instances. Replacements ride the same waves (the planner gives them their tenant's wave):
  * every action of a target with a replacement runs in that wave, in plan order, so instances are
- * replaced canaries first and batch by batch, never all at once. After a wave, the optional health
+ * replaced canaries first and batch by batch, never all at once; an account move rides its wave the
+ * same way (all the tenant's actions; the old account's delete only after the gate, and only when
+ * everything at the new home succeeded, wave-groups.ts). After a wave, the optional health
  * gate (`settings.rollout.healthCheck`, health-gate.ts) polls each of its tenants; a tenant that
  * fails it has its wave actions failed, and keeps its old Image tag so the next plan redeploys it
  * again (the tags move after the gate, rollout.ts; a replaced instance's is cleared). A wave whose failure ratio exceeds
@@ -44,6 +46,7 @@ import { actIn, type ActContext, type AuditEvent } from './context.js';
 import type { ExecuteOptions } from './execute-options.js';
 import { healthGate } from './health-gate.js';
 import { moveImageTags, runWave, unverifyReplacements, type TagLedger, type WaveLedger } from './rollout.js';
+import { isMoveDelete, RolloutGroups } from './wave-groups.js';
 
 export async function executePlan(plan: Plan, ctx: ActContext, opts: ExecuteOptions = {}): Promise<ChangeSet> {
   const now = opts.now ?? (() => new Date());
@@ -81,24 +84,20 @@ class Execution implements WaveLedger, TagLedger {
     // A plan without settings was made from no desired state and has no action to run.
     this.concurrency = opts.concurrency ?? plan.settings?.budgets.concurrency ?? 1;
     this.maxFailureRatio = plan.settings?.rollout.maxFailureRatio ?? 0;
-    this.rolled = new Set(plan.actions.filter((a) => a.replacement).map((a) => targetKey(a.target)));
+    this.rolled = new RolloutGroups(plan.actions);
   }
 
-  /** Targets with a replacement: all their actions run in the replacement's rollout wave. */
-  private readonly rolled: Set<string>;
+  /** Replaced targets and moved tenants: all their actions run in the rollout wave (wave-groups.ts). */
+  private readonly rolled: RolloutGroups;
   /** While a wave runs, its settled results are held here until its health gate is done. */
   private held: ActionResult[] | undefined;
   /** The wave running, for its progress events. */
   private wave = 0;
 
-  private inRollout(a: Action): boolean {
-    return a.kind === 'redeploy' || this.rolled.has(targetKey(a.target));
-  }
-
   async perTenantPhase(): Promise<void> {
     const byTenant = new Map<string, Action[]>();
     for (const a of this.plan.actions) {
-      if (this.inRollout(a)) continue;
+      if (this.rolled.inRollout(a)) continue;
       byTenant.set(a.target.orgId, [...(byTenant.get(a.target.orgId) ?? []), a]);
     }
     await mapSettled([...byTenant.values()], this.concurrency, async (actions) => {
@@ -108,25 +107,13 @@ class Execution implements WaveLedger, TagLedger {
 
   /** Tells progress output the rollout's waves before anything runs (for counts and an estimate). */
   announceRollout(): void {
-    const byWave = this.rolloutWaves();
+    const byWave = this.rolled.byWave();
     if (byWave.size > 0)
       this.opts.onWave?.({ kind: 'rolloutPlanned', waves: [...byWave.keys()].sort((x, y) => x - y).map((wave) => ({ wave, actions: byWave.get(wave)!.length })) });
   }
 
-  private rolloutWaves(): Map<number, Action[]> {
-    const byWave = new Map<number, Action[]>();
-    // A replaced target's other actions share the wave of its replacement.
-    const waveOf = new Map(this.plan.actions.filter((a) => a.replacement).map((a) => [targetKey(a.target), a.wave ?? 0]));
-    for (const a of this.plan.actions) {
-      if (!this.inRollout(a)) continue;
-      const w = a.kind === 'redeploy' ? (a.wave ?? 0) : (waveOf.get(targetKey(a.target)) ?? 0);
-      byWave.set(w, [...(byWave.get(w) ?? []), a]);
-    }
-    return byWave;
-  }
-
   async rolloutPhase(): Promise<WaveResult[]> {
-    const byWave = this.rolloutWaves();
+    const byWave = this.rolled.byWave();
     const order = [...byWave.keys()].sort((x, y) => x - y);
     const waves: WaveResult[] = [];
     let haltedBy: WaveResult | undefined;
@@ -141,17 +128,23 @@ class Execution implements WaveLedger, TagLedger {
       this.opts.onWave?.({ kind: 'waveStarted', wave, actions: actions.length });
       this.held = [];
       this.wave = wave;
-      await this.runReplacements(actions.filter((a) => a.kind !== 'redeploy'));
+      await this.runGroups(actions.filter((a) => a.kind !== 'redeploy' && !isMoveDelete(a)));
       const deployed = await runWave(
         this,
         actions.filter((a) => a.kind === 'redeploy'),
       );
       const settled = this.heldCounts();
-      const unhealthy = await healthGate(this, actions, this.plan.settings, this.opts.signal, (tenants) =>
-        this.opts.onWave?.({ kind: 'waveChecking', wave, ...settled, tenants }),
+      // The gate sees a moved tenant at its new home; its old home goes only once that passed.
+      const unhealthy = await healthGate(
+        this,
+        actions.filter((a) => !isMoveDelete(a)),
+        this.plan.settings,
+        this.opts.signal,
+        (tenants) => this.opts.onWave?.({ kind: 'waveChecking', wave, ...settled, tenants }),
       );
       await moveImageTags(this, deployed);
       await unverifyReplacements(this, actions);
+      await this.runGroups(this.keepOldHomes(actions));
       const held = this.held;
       this.held = undefined;
       for (const r of held) this.opts.onResult?.(this.results.get(r.actionId) ?? r);
@@ -172,12 +165,19 @@ class Execution implements WaveLedger, TagLedger {
     return waves;
   }
 
-  /** A wave's replaced targets: each target's actions in plan order, targets in parallel. */
-  private async runReplacements(actions: Action[]): Promise<void> {
-    const byTarget = new Map<string, Action[]>();
-    for (const a of actions) byTarget.set(targetKey(a.target), [...(byTarget.get(targetKey(a.target)) ?? []), a]);
-    await mapSettled([...byTarget.values()], this.concurrency, async (group) => {
+  /** A wave's replaced targets and moved tenants: each group's actions in plan order, groups in parallel. */
+  private async runGroups(actions: Action[]): Promise<void> {
+    await mapSettled(this.rolled.groups(actions), this.concurrency, async (group) => {
       for (const a of group) await this.runOne(a);
+    });
+  }
+
+  /** A wave's move deletes to run: those of a tenant whose new home failed anything are skipped, keeping the old home. */
+  private keepOldHomes(actions: Action[]): Action[] {
+    return actions.filter(isMoveDelete).filter((d) => {
+      const failed = actions.find((a) => a.target.orgId === d.target.orgId && !isMoveDelete(a) && this.results.get(a.id)?.status !== 'ok');
+      if (failed) this.skip(d, 'dependency', `the new home in the ${d.move!.to} account did not come up (${failed.id}); the old home is kept`);
+      return !failed;
     });
   }
 

@@ -138,11 +138,13 @@ export async function moveImageTags(run: TagLedger, deployed: Deployed[]): Promi
 /**
  * A replacement launches its instance with the declared image in its Image tag. When its tenant
  * then fails the health check, that tag is cleared ('' reads as "the image it runs is unknown"),
- * so the next plan redeploys it, as it retries a redeploy whose check failed.
+ * so the next plan redeploys it, as it retries a redeploy whose check failed. So is a moved tenant's
+ * new home (its create or repair launched it): the next plan redeploys it there, checked by the
+ * gate again, before its old home is deleted.
  */
 export async function unverifyReplacements(run: TagLedger, actions: Action[]): Promise<void> {
   const launched = actions
-    .filter((a) => a.replacement && a.kind === 'create')
+    .filter((a) => (a.replacement && a.kind === 'create') || (a.move && (a.kind === 'create' || a.kind === 'repair')))
     .map((a) => ({ a, r: run.resultOf(a) }))
     .filter(({ r }) => r?.status === 'failed' && r.failedOperation === 'health check')
     .map(({ a, r }) => ({ a, ids: r!.resources.filter((c) => c.kind === 'instance' && c.state === 'created').map((c) => c.id) }))

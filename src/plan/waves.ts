@@ -9,6 +9,8 @@
  * - Replacements (both halves) ride the same waves: a tenant with a replacement (its own or a
  *   workspace's) is placed like a redeploying one, so instances are replaced canaries first and
  *   batch by batch (apply runs the replaced target's actions in that wave), never all at once.
+ *   An account move (src/plan/accounts.ts) is a replacement too: its halves take its tenant's wave
+ *   (apply runs all the moved tenant's actions there, the old home's delete after the wave's gate).
  */
 import type { DesiredTenant, RolloutBatch } from '../desired/model.js';
 import type { Action } from './model.js';
@@ -35,9 +37,9 @@ export function assignWaves(actions: Action[], declared: Map<string, DesiredTena
   for (const a of actions) if (isRolled(a)) a.wave = wave.get(a.target.orgId) ?? 0;
 }
 
-/** What rolls in waves: redeploys and both halves of replacements. */
+/** What rolls in waves: redeploys, both halves of replacements, and both halves of account moves. */
 export function isRolled(a: Action): boolean {
-  return a.kind === 'redeploy' || a.replacement === true;
+  return a.kind === 'redeploy' || a.replacement === true || a.move !== undefined;
 }
 
 function batchSize(b: RolloutBatch, remaining: number): number {

@@ -22,7 +22,10 @@ export function renderImportText(r: ImportResult, mode: ImportMode): string {
     lines.push(`${r.alreadyManaged} tenant${r.alreadyManaged === 1 ? '' : 's'} already carry tenantform's tags (adopted, or tenantform's own).`, '');
   if (ready.length > 0) {
     lines.push(`Control-plane tenants${mode === 'list' ? ' to import' : ''}:`);
-    for (const t of ready) lines.push(`  ${t.slug} (org ${t.orgId}, instance ${t.instanceId}, ${t.workspaces} workspace${t.workspaces === 1 ? '' : 's'})`);
+    for (const t of ready)
+      lines.push(
+        `  ${t.slug} (org ${t.orgId}, instance ${t.instanceId}, ${t.workspaces} workspace${t.workspaces === 1 ? '' : 's'}${t.account ? `, ${t.account} account` : ''})`,
+      );
     lines.push('');
   }
   if (held.length > 0) {

@@ -1,4 +1,5 @@
 /** What `tenantform import` observes of the control plane's fleet: plain data, no secret value. */
+import type { Account } from '../../accounts.js';
 import type { LiveDnsRecord, LiveInstance, LiveSecurityGroup, LiveTunnel } from '../model.js';
 
 export interface ImportSecret {
@@ -29,6 +30,8 @@ export interface ImportTenant {
   contractBundle: ImportSecret | undefined;
   tunnel: LiveTunnel | undefined;
   dnsRecord: LiveDnsRecord | undefined;
+  /** Found in the canary account (src/app/import-accounts.ts); absent: main. */
+  account?: Account;
 }
 
 /** A resource the control plane left without what the contract needs; its org is held back. */
