@@ -10,7 +10,7 @@ import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, type EC2Client
 import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/plan/model.js';
-import { startCanaryAccount, type CanaryAccount } from '../support/canary-account.js';
+import { refuseAssumeRole, startCanaryAccount, type CanaryAccount } from '../support/canary-account.js';
 import { ORG, startApplyWorld, type ApplyWorld } from './apply-world.js';
 
 const LIVE = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
@@ -175,14 +175,7 @@ describe('a refused AssumeRole', () => {
 
   it('plans the main tenants and nothing for the canary, naming the role (exit 1)', async () => {
     const { w, canary: c } = get();
-    w.aws.faults.inject({
-      kind: 'awsError',
-      service: 'sts',
-      action: 'AssumeRole',
-      code: 'AccessDenied',
-      status: 403,
-      message: 'not authorized to perform sts:AssumeRole',
-    });
+    refuseAssumeRole(w.aws);
     const res = await w.run(['plan', '--json']);
     expect(res.code).toBe(1);
     const plan = JSON.parse(res.stdout) as Plan;
@@ -293,7 +286,7 @@ describe('the canary account at apply', () => {
       ['stop', 'acme', 'canary'],
       ['delete', 'globex', 'main'],
     ]);
-    const refusal = w.aws.faults.inject({ kind: 'awsError', service: 'sts', action: 'AssumeRole', code: 'AccessDenied', status: 403, message: 'not authorized' });
+    const refusal = refuseAssumeRole(w.aws);
     try {
       const res = await w.run(['apply', planFile, '--auto-approve']);
       expect(res.code).toBe(4);

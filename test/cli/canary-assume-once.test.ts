@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCanaryAccount, type CanaryAccount } from '../support/canary-account.js';
+import { refuseAssumeRole, startCanaryAccount, type CanaryAccount } from '../support/canary-account.js';
 import { startApplyWorld, type ApplyWorld } from './apply-world.js';
 
 describe('the canary role is assumed once per run', () => {
@@ -57,14 +57,7 @@ describe('the canary role is assumed once per run', () => {
   });
 
   it('a refused role is asked once and reported once', async () => {
-    const fault = w.aws.faults.inject({
-      kind: 'awsError',
-      service: 'sts',
-      action: 'AssumeRole',
-      code: 'AccessDenied',
-      status: 403,
-      message: 'not authorized to perform sts:AssumeRole',
-    });
+    const fault = refuseAssumeRole(w.aws);
     try {
       const tenantFile = join(w.dir, 'tenants', 'acme', 'tenant.yaml');
       writeFileSync(tenantFile, readFileSync(tenantFile, 'utf8').replace('canary: true', 'canary: true\npower: stopped'));

@@ -12,7 +12,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { addMotoAccountHeader } from './aws-proxy/backends.js';
 import { seedAwsAccount, type AwsSeed } from './aws-seed.js';
-import type { AwsEmulator, AwsTestClients } from './aws.js';
+import type { AwsEmulator, AwsTestClients, FaultHandle } from './aws.js';
 import { sharedMotoServer } from './moto.js';
 
 export interface CanaryAccount {
@@ -61,4 +61,16 @@ export async function startCanaryAccount(aws: AwsEmulator, opts: { region?: stri
       for (const client of Object.values(check)) client.destroy();
     },
   };
+}
+
+/** STS refuses every AssumeRole from now on, as AWS does for a role the caller may not assume (moto refuses none). */
+export function refuseAssumeRole(aws: AwsEmulator): FaultHandle {
+  return aws.faults.inject({
+    kind: 'awsError',
+    service: 'sts',
+    action: 'AssumeRole',
+    code: 'AccessDenied',
+    status: 403,
+    message: 'not authorized to perform sts:AssumeRole',
+  });
 }
