@@ -20,16 +20,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
 import type { ChangeSet } from '../src/apply/changeset.js';
 import { loadFleet } from '../src/desired/load.js';
-import { startAwsEmulator, type AwsEmulator } from '../test/support/aws.js';
 import { censusProblems, identitiesOf, takeCensus } from '../test/support/census.js';
-import { startCloudflareDouble, type CloudflareDouble } from '../test/support/cloudflare-double/index.js';
-import { startMotoServer, type MotoServer } from '../test/support/moto.js';
 import { fleetYaml, generatedTenants, writeTenant } from '../test/live/fleet.js';
 import { budgetsYaml, enforceLimits, scaledBudgets } from './scaled-limits.js';
+import { startBenchEmulators, type BenchEmulators } from './emulators.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(REPO_ROOT, 'bin', 'tenantform.js');
@@ -93,36 +89,16 @@ async function main(): Promise<void> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const budgets = scaledBudgets(scale);
   const dir = mkdtempSync(join(tmpdir(), 'tenantform-bench-apply-'));
-  let moto: MotoServer | undefined;
-  let aws: AwsEmulator | undefined;
-  let cf: CloudflareDouble | undefined;
+  let emulators: BenchEmulators | undefined;
   try {
     writeFileSync(join(dir, 'fleet.yaml'), `${fleetYaml(APP_DOMAIN)}${budgetsYaml(budgets)}`);
     for (const t of generatedTenants(tenants, WORKSPACES_PER_TENANT)) writeTenant(dir, t);
     const loaded = await loadFleet(dir);
     if (!loaded.state) throw new Error(`the generated fleet does not load: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
 
-    // Same speed-only moto patch as bench:plan: tag lookups by resource instead of a scan of all tags.
-    process.env.PYTHONPATH = [resolve(import.meta.dirname, 'moto-tag-index'), process.env.PYTHONPATH].filter(Boolean).join(':');
-    moto = await startMotoServer();
-    // The account's vCPU quota must hold the fleet: 600 instances would pass the proxy's default 1,152.
-    aws = await startAwsEmulator({ moto, faithful: { ec2VcpuQuota: 100_000 } });
-    cf = await startCloudflareDouble({ zoneName: ZONE });
-    // The harness's /24 subnet runs out of private addresses after ~250 instances (moto then answers 500).
-    const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));
+    emulators = await startBenchEmulators(ZONE);
+    const { aws, cf, env } = emulators;
     enforceLimits(aws, cf, budgets, { ec2Actions: EC2_ACTIONS, ssm: false });
-
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      NO_COLOR: '1',
-      ...aws.env,
-      EC2_SUBNET_ID: subnet.Subnet!.SubnetId!,
-      ...cf.env,
-      SECRETS_ENCRYPTION_KEY: randomBytes(16).toString('hex'),
-      PROVISION_SHARED_SECRET: randomBytes(16).toString('hex'),
-      GHCR_PULL_TOKEN: randomBytes(16).toString('hex'),
-      CP_BASE_URL: 'https://cp.example.dev',
-    };
     const instances = tenants * (1 + WORKSPACES_PER_TENANT);
     process.stdout.write(
       `bench:apply — ${fmt(tenants)} tenants × ${WORKSPACES_PER_TENANT} workspaces (${fmt(instances)} instances), rate limits × ${scale} ` +
@@ -179,9 +155,7 @@ async function main(): Promise<void> {
     // Timing is only reported; a failed action, a duplicate or a leftover makes the run fail.
     if (res.code !== 0 || failed !== 0 || problems.length > 0) process.exitCode = 1;
   } finally {
-    await aws?.close();
-    await cf?.close();
-    moto?.stop();
+    await emulators?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

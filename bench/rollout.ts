@@ -20,15 +20,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
 import type { ChangeSet } from '../src/apply/changeset.js';
 import { estimateRolloutMs, rolloutPrior } from '../src/render/eta.js';
-import { startAwsEmulator, type AwsEmulator } from '../test/support/aws.js';
-import { startCloudflareDouble, type CloudflareDouble } from '../test/support/cloudflare-double/index.js';
-import { startMotoServer, type MotoServer } from '../test/support/moto.js';
 import { fleetYaml, generatedTenants, writeTenant } from '../test/live/fleet.js';
 import { budgetsYaml, enforceLimits, scaledBudgets } from './scaled-limits.js';
+import { startBenchEmulators, type BenchEmulators } from './emulators.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(REPO_ROOT, 'bin', 'tenantform.js');
@@ -117,9 +113,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const budgets = scaledBudgets(scale);
   const dir = mkdtempSync(join(tmpdir(), 'tenantform-bench-rollout-'));
-  let moto: MotoServer | undefined;
-  let aws: AwsEmulator | undefined;
-  let cf: CloudflareDouble | undefined;
+  let emulators: BenchEmulators | undefined;
   let health: Server | undefined;
   try {
     // The seed is set-up, not what is measured: it runs under the limits × seedScale (a tenant
@@ -128,24 +122,9 @@ async function main(): Promise<void> {
     const seedBudgets = scaledBudgets(scale * seedScale);
     writeFileSync(join(dir, 'fleet.yaml'), `${fleetYaml(APP_DOMAIN)}${budgetsYaml(seedBudgets)}`);
     for (const t of generatedTenants(tenants, 0)) writeTenant(dir, t);
-    process.env.PYTHONPATH = [resolve(import.meta.dirname, 'moto-tag-index'), process.env.PYTHONPATH].filter(Boolean).join(':');
-    moto = await startMotoServer();
-    // The account's vCPU quota must hold the fleet: 600 instances would pass the proxy's default 1,152.
-    aws = await startAwsEmulator({ moto, faithful: { ec2VcpuQuota: 100_000 } });
-    cf = await startCloudflareDouble({ zoneName: ZONE });
-    const subnet = await aws.clients().ec2.send(new CreateSubnetCommand({ VpcId: aws.seed.vpcId, CidrBlock: '10.20.128.0/17' }));
+    emulators = await startBenchEmulators(ZONE);
+    const { aws, cf, env } = emulators;
     enforceLimits(aws, cf, seedBudgets, { ec2Actions: EC2_ACTIONS, ssm: true });
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      NO_COLOR: '1',
-      ...aws.env,
-      EC2_SUBNET_ID: subnet.Subnet!.SubnetId!,
-      ...cf.env,
-      SECRETS_ENCRYPTION_KEY: randomBytes(16).toString('hex'),
-      PROVISION_SHARED_SECRET: randomBytes(16).toString('hex'),
-      GHCR_PULL_TOKEN: randomBytes(16).toString('hex'),
-      CP_BASE_URL: 'https://cp.example.dev',
-    };
     const db = join(dir, 'audit.db');
     process.stdout.write(
       `bench:rollout — ${fmt(tenants)} tenants, rate limits × ${scale} (SSM ${budgets.ssm.perSecond}/s burst ${budgets.ssm.burst}, concurrency ${budgets.concurrency}), ${healthMs === undefined ? 'no health check' : `a health check answering after ${healthMs} ms`}; seed under × ${scale * seedScale}\n`,
@@ -250,10 +229,8 @@ async function main(): Promise<void> {
     for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
     if (res.code !== 0) process.exitCode = 1;
   } finally {
-    await aws?.close();
-    await cf?.close();
+    await emulators?.close();
     await new Promise((ok) => (health ? health.close(ok) : ok(undefined)));
-    moto?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
