@@ -22,6 +22,7 @@ import { deleteGroup } from '../apply/security-group.js';
 import { deleteRecord } from '../apply/dns.js';
 import { deleteTunnel } from '../apply/tunnel.js';
 import { refuseIfProtected } from '../apply/protection.js';
+import type { Account } from '../accounts.js';
 import type { Orphan, SweepResourceKind } from './model.js';
 
 const ORDER: readonly SweepResourceKind[] = ['instance', 'securityGroup', 'secret', 'dnsRecord', 'tunnel'];
@@ -120,7 +121,13 @@ async function deleteSecretByName(ctx: ActContext, name: string, orgId: string, 
  */
 async function settle(ctx: ActContext, o: Orphan, fn: () => Promise<void>, finish = true): Promise<boolean> {
   try {
-    if (o.orgId) await refuseIfProtected(ctx, { orgId: o.orgId, slug: o.slug ?? o.orgId }, `sweep delete ${o.kind}`);
+    // The org may live in both accounts (a DNS record or tunnel has none): its protection is read
+    // in each, as the finder weighed it, so a tag set since in the other account still counts.
+    if (o.orgId) {
+      for (const account of ctx.accounts ? (Object.keys(ctx.accounts) as Account[]) : [undefined]) {
+        await refuseIfProtected(actIn(ctx, account), { orgId: o.orgId, slug: o.slug ?? o.orgId }, `sweep delete ${o.kind}`);
+      }
+    }
   } catch (e) {
     if (!(e instanceof GuardRefusal)) {
       fail(ctx, o, auditableError(ctx, e));
