@@ -53,7 +53,11 @@ export function observedPart(plan: Plan, unobserved: ReadonlySet<Account>): Plan
       ),
     ),
   );
-  const fingerprints = Object.fromEntries(Object.entries(plan.basis.fingerprints).filter(([k]) => keys.has(k)));
+  // Keyed by what a kept action relies on: its absent/cascade keys (from the empty inventory above)
+  // and `<kind>:<id>` of every object its steps name, which no empty inventory can produce.
+  const stepIds = new Set(actions.flatMap((a) => a.steps.flatMap((s) => (s.id === undefined ? [] : [s.id]))));
+  const reliedOn = (k: string) => keys.has(k) || (!k.startsWith('absent:') && !k.startsWith('cascade:') && stepIds.has(k.slice(k.indexOf(':') + 1)));
+  const fingerprints = Object.fromEntries(Object.entries(plan.basis.fingerprints).filter(([k]) => reliedOn(k)));
   return { ...plan, actions, basis: { ...plan.basis, fingerprints } };
 }
 
