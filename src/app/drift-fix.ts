@@ -16,7 +16,7 @@ import { ExitCode } from '../errors.js';
 import type { Clock } from '../rate/index.js';
 import type { AuditStore } from '../store/index.js';
 import { inspect, type Inspection } from './drift-inspect.js';
-import { auditWriteWarnings, recordedRun } from './recorded-run.js';
+import { auditWriteWarnings, recordedRun, statusOfCode } from './recorded-run.js';
 import type { CloudSession, ProgressSink, WiringEnv } from './ports.js';
 import type { Redactor } from '../redact.js';
 
@@ -68,9 +68,10 @@ export async function fixDrift(f: FixInput): Promise<{ runId: string; outcomes: 
       outcome: (outcomes) => {
         const failed = outcomes.filter((o) => o.status === 'failed').length;
         const fixed = outcomes.filter((o) => o.status === 'fixed').length;
+        const code = failed > 0 ? ExitCode.partial : ExitCode.ok;
         return {
-          code: failed > 0 ? ExitCode.partial : ExitCode.ok,
-          status: failed > 0 ? 'partial' : 'succeeded',
+          code,
+          status: statusOfCode(code),
           summary: { fixed, failed, left: outcomes.length - fixed - failed },
         };
       },
