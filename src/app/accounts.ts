@@ -3,7 +3,7 @@
  * what observe is handed, and how an account that could not be observed is carried through a
  * saved plan's staleness check and into the change set.
  */
-import type { Account } from '../accounts.js';
+import { accountOf, type Account } from '../accounts.js';
 import { canaryWiring, type AccountAct, type ActContext } from '../apply/context.js';
 import type { Wiring } from '../config/env.js';
 import type { Inventory } from '../live/model.js';
@@ -37,7 +37,7 @@ export function unobservedAccounts(inv: Inventory): Set<Account> {
  */
 export function observedPart(plan: Plan, unobserved: ReadonlySet<Account>): Plan {
   if (unobserved.size === 0) return plan;
-  const actions = plan.actions.filter((a) => !unobserved.has(a.intent.account ?? 'main'));
+  const actions = plan.actions.filter((a) => !unobserved.has(accountOf(a.intent)));
   const keys = new Set(
     Object.keys(
       fingerprintInventory(

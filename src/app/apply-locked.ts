@@ -8,6 +8,7 @@
  * bundle or record an apply has seen is aged from then when it is later orphaned, not from the
  * sweep that first finds it.
  */
+import { accountOf } from '../accounts.js';
 import { AuditRecorder } from '../apply/audit-recorder.js';
 import { changeSetExitCode, CHANGESET_FORMAT_VERSION, summarise, type ChangeSet } from '../apply/changeset.js';
 import { actFleet, actIn, deadlinesFor, provisionWiring, systemClock, type ActContext } from '../apply/context.js';
@@ -199,11 +200,11 @@ export async function applyLocked(locked: LockedInput): Promise<LockedResult> {
  * (AccountUnavailable) and the others go on.
  */
 async function checkAccountsWiring(ctx: ActContext, plan: Plan): Promise<void> {
-  const names = [...new Set(plan.actions.map((a) => a.intent.account ?? 'main'))];
+  const names = [...new Set(plan.actions.map((a) => accountOf(a.intent)))];
   if (names.length === 0) return checkWiring(ctx, wiringNeeds(plan));
   await Promise.all(
     names.map(async (name) => {
-      const needs = wiringNeeds({ ...plan, actions: plan.actions.filter((a) => (a.intent.account ?? 'main') === name) });
+      const needs = wiringNeeds({ ...plan, actions: plan.actions.filter((a) => accountOf(a.intent) === name) });
       try {
         await checkWiring(actIn(ctx, name), needs);
       } catch (e) {

@@ -30,7 +30,7 @@ import { tenantFiles, writeTenantFiles } from './import-files.js';
 import { mergeInventories } from './import-merge.js';
 import type { CloudSession, CloudSessionFactory, WiringEnv } from './ports.js';
 import { canaryAccountSettings, cloudflareCredentials } from '../config/env.js';
-import type { Account } from '../accounts.js';
+import { accountOf, type Account } from '../accounts.js';
 import { canaryRequest } from './accounts.js';
 import { accountMismatch, importAccounts, observeImportAccounts } from './import-accounts.js';
 
@@ -201,7 +201,7 @@ async function adopt(
       continue;
     }
     const a = planTenantAdoption(environment, t, d, input.assumeDeclaredImages ?? false);
-    for (const step of a.steps) stepAccount.set(step, t.account ?? 'main');
+    for (const step of a.steps) stepAccount.set(step, accountOf(t));
     if (a.problems.length > 0) {
       view.heldBack = a.problems.join('; ');
       code = ExitCode.error;

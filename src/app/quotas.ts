@@ -3,6 +3,7 @@
  * and counts (src/live/quotas.ts, paced and cached by the readers), and put the quota guard's
  * findings and notices on the plan (src/plan/quotas.ts). A plan that adds nothing reads nothing.
  */
+import { accountOf } from '../accounts.js';
 import type { GuardVerdict } from '../apply/preflight.js';
 import { DEFAULT_QUOTAS } from '../desired/defaults.js';
 import type { FleetSpec } from '../desired/model.js';
@@ -16,7 +17,7 @@ export async function checkQuotas(plan: Plan, readers: LiveReaders, inventory: I
   if (!canary) return withQuotaResult(plan, await evaluateIn(plan.actions, readers, inventory, limits));
   // Cloudflare's counts are one account and zone; the vCPU quota is per AWS account: the canary's
   // launches count against the canary account's quota, read with its clients, and only there.
-  const inCanary = (a: Action) => (a.intent.account ?? 'main') === 'canary';
+  const inCanary = (a: Action) => accountOf(a.intent) === 'canary';
   const strip = (a: Action, keep: (s: Step) => boolean): Action => ({ ...a, steps: a.steps.filter(keep) });
   const isInstance = (s: Step) => s.resource === 'instance';
   const main = await evaluateIn(

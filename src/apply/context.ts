@@ -3,7 +3,7 @@
  * builds one ActContext per run, so tests inject fast clocks, an in-memory audit sink and a gate
  * that counts calls, and the product injects rate budgets and the audit store.
  */
-import type { Account } from '../accounts.js';
+import { accountOf, type Account } from '../accounts.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { AuditKind, AuditState } from '../changeset/model.js';
 import type { CloudflareContext } from '../cloudflare/client.js';
@@ -116,7 +116,7 @@ export interface AccountAct {
  */
 export function actIn<C extends ActContext>(ctx: C, account: Account | undefined): C {
   const name = account ?? 'main';
-  if (name === (ctx.wiring.account ?? 'main')) return ctx;
+  if (name === accountOf(ctx.wiring)) return ctx;
   const there = ctx.accounts?.[name];
   if (!there) {
     throw new ConfigError(`the action is in the ${name} account, but none is configured (CANARY_ROLE_ARN, CANARY_REGION, CANARY_VPC_ID, CANARY_SUBNET_ID)`, {

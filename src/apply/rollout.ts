@@ -6,6 +6,7 @@
  * (moveImageTags): a tenant whose check fails keeps its old tag, so the next plan redeploys it again;
  * a replaced instance of such a tenant has its tag cleared for the same reason (unverifyReplacements).
  */
+import { accountOf } from '../accounts.js';
 import { performance } from 'node:perf_hooks';
 import { targetKey } from '../plan/diff.js';
 import type { Action } from '../plan/model.js';
@@ -62,8 +63,8 @@ export async function runWave(run: WaveLedger, actions: Action[]): Promise<Deplo
 
   const ready = runnable.filter((a) => !startFailed.has(a.id));
   const chunks: Action[][] = [];
-  for (const account of [...new Set(ready.map((a) => a.intent.account ?? 'main'))]) {
-    const here = ready.filter((a) => (a.intent.account ?? 'main') === account);
+  for (const account of [...new Set(ready.map((a) => accountOf(a.intent)))]) {
+    const here = ready.filter((a) => accountOf(a.intent) === account);
     for (let i = 0; i < here.length; i += MAX_INSTANCES_PER_SEND) chunks.push(here.slice(i, i + MAX_INSTANCES_PER_SEND));
   }
   const settled = await mapSettled(chunks, run.concurrency, async (chunk) =>
@@ -118,7 +119,7 @@ export async function moveImageTags(run: TagLedger, deployed: Deployed[]): Promi
   const byImage = new Map<string, Deployed[]>();
   for (const d of deployed) {
     if (run.resultOf(d.a)?.status !== 'ok') continue;
-    const key = `${d.a.intent.account ?? 'main'}\0${d.image}`;
+    const key = `${accountOf(d.a.intent)}\0${d.image}`;
     byImage.set(key, [...(byImage.get(key) ?? []), d]);
   }
   const chunks: Deployed[][] = [];

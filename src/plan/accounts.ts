@@ -16,7 +16,7 @@
  *   names them and the error. Main-account tenants are planned as usual.
  * - An undeclared tenant is deleted in the account its AWS resources are in (main when none).
  */
-import { accountLabel, type Account, type AccountObservation } from '../accounts.js';
+import { type Account, accountLabel, type AccountObservation, accountOf } from '../accounts.js';
 import type { Inventory, LiveTenant } from '../live/model.js';
 import type { Action, GuardFinding } from './model.js';
 
@@ -34,7 +34,7 @@ export function accountsView(inv: Inventory): AccountsView {
 
 /** The tenant's AWS objects in `account` (and, with `cloudflare`, its tunnels and records). */
 export function liveIn(live: LiveTenant, account: Account, cloudflare: boolean): LiveTenant {
-  const here = <T extends { account?: Account }>(xs: readonly T[] | undefined): T[] => (xs ?? []).filter((x) => (x.account ?? 'main') === account);
+  const here = <T extends { account?: Account }>(xs: readonly T[] | undefined): T[] => (xs ?? []).filter((x) => accountOf(x) === account);
   const workspaces: LiveTenant['workspaces'] = {};
   for (const [id, w] of Object.entries(live.workspaces ?? {})) {
     const instances = here(w.instances);

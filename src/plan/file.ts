@@ -7,7 +7,7 @@
  * apply re-derives every guard from the actions rather than reading the `guards` list.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { ACCOUNTS } from '../accounts.js';
+import { accountOf, ACCOUNTS } from '../accounts.js';
 import { InputError, describeCause } from '../errors.js';
 import { STEP_RESOURCES } from '../kinds.js';
 import { planDigest, planDocument } from './canonical.js';
@@ -216,7 +216,7 @@ function parseAction(v: unknown, at: string): Action {
     const move = { from: oneOf(m.from, ACCOUNTS, `${at}.move.from`), to: oneOf(m.to, ACCOUNTS, `${at}.move.to`) };
     if (move.from === move.to) throw new ShapeError(`${at}.move must name two accounts`);
     // The create acts in the new account, the delete in the old one.
-    if ((draft.account ?? 'main') !== (kind === 'delete' ? move.from : move.to)) throw new ShapeError(`${at}.account does not match its move`);
+    if (accountOf(draft) !== (kind === 'delete' ? move.from : move.to)) throw new ShapeError(`${at}.account does not match its move`);
     draft.move = move;
   }
   const out: Action = { ...draft, intent: parseIntent(a.intent, draft, `${at}.intent`) };

@@ -27,6 +27,7 @@
  * - Moves between accounts: the delete half counts as a tenant delete (maxDeletes) and as a
  *   replacement (maxReplacements); anything that holds it holds the create half too.
  */
+import { accountOf } from '../accounts.js';
 import { Tag } from '../contract.js';
 import type { DesiredState, FleetSpec } from '../desired/model.js';
 import type { Inventory, LiveTenant } from '../live/model.js';
@@ -251,8 +252,7 @@ function declaredFindings(actions: readonly Action[], desired: DesiredState | un
     const t = tenants.get(a.target.orgId);
     if (!t) continue;
     // A move's delete is of the old account's cascade: declared elsewhere is what makes it a move.
-    if (a.move && a.target.kind === 'tenant' && (a.account ?? 'main') === a.move.from && a.move.to === (t.spec.canary ? 'canary' : 'main') && a.move.from !== a.move.to)
-      continue;
+    if (a.move && a.target.kind === 'tenant' && accountOf(a) === a.move.from && a.move.to === (t.spec.canary ? 'canary' : 'main') && a.move.from !== a.move.to) continue;
     const ws = a.target.kind === 'workspace' ? t.workspaces.find((w) => w.spec.id === a.target.workspaceId) : undefined;
     if (a.target.kind === 'workspace' && !ws) continue;
     block(a, 'declared');

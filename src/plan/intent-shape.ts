@@ -5,7 +5,7 @@
  * exactly the ids of the action's steps, since the guards count steps and apply acts on the
  * intent: an edited file cannot make a delete reach further than its steps say.
  */
-import { ACCOUNTS } from '../accounts.js';
+import { accountOf, ACCOUNTS } from '../accounts.js';
 import { replacementIntent, workspaceDeleteIntent } from './intent-build.js';
 import { INTENT_KINDS, type ActionIntent, type PlanSettings } from './intent.js';
 import type { Action } from './model.js';
@@ -150,8 +150,7 @@ export function parseIntent(v: unknown, a: Omit<Action, 'intent'>, at: string): 
   }
   if (!agrees) throw new ShapeError(`${at} deletes other ids than the action's steps`);
   // Apply acts in the intent's account: it must be the one the action says.
-  if ((intent.account ?? 'main') !== (a.account ?? 'main'))
-    throw new ShapeError(`${at}.account is ${intent.account ?? 'main'}, but the action is in ${a.account ?? 'main'}`);
+  if (accountOf(intent) !== accountOf(a)) throw new ShapeError(`${at}.account is ${accountOf(intent)}, but the action is in ${accountOf(a)}`);
   return intent;
 }
 

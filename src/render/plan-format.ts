@@ -4,7 +4,7 @@
  * fleet repository (slugs, ids, names, reasons) passes through `sanitize` first: a tag value
  * must not be able to move a terminal cursor or smuggle markup into a comment.
  */
-import { accountLabel } from '../accounts.js';
+import { accountLabel, accountOf } from '../accounts.js';
 import type { Action, ActionKind, ActionTarget, Attributes, Plan, Step } from '../plan/model.js';
 import { ACTION_KINDS } from '../plan/model.js';
 import { kindLabel, type StepResource } from '../kinds.js';
@@ -30,7 +30,7 @@ export function actionVerb(a: Action): string {
 /** ` [canary 111111111111/us-east-2]`: which account an action is in, when a canary account is configured. */
 export function accountTag(plan: Pick<Plan, 'accounts'>, a: Pick<Action, 'account'>): string {
   if (!plan.accounts) return '';
-  const account = a.account ?? 'main';
+  const account = accountOf(a);
   return ` ${accountLabel(plan.accounts[account], account)}`;
 }
 

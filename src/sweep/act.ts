@@ -22,7 +22,7 @@ import { deleteGroup } from '../apply/security-group.js';
 import { deleteRecord } from '../apply/dns.js';
 import { deleteTunnel } from '../apply/tunnel.js';
 import { refuseIfProtected } from '../apply/protection.js';
-import type { Account } from '../accounts.js';
+import { accountOf, type Account } from '../accounts.js';
 import type { Orphan, SweepResourceKind } from './model.js';
 
 const ORDER: readonly SweepResourceKind[] = ['instance', 'securityGroup', 'secret', 'dnsRecord', 'tunnel'];
@@ -39,10 +39,10 @@ export async function deleteOrphans(ctx: ActContext, orphans: Orphan[], signal?:
     }
     // Each orphan is deleted with its own account's clients (src/accounts.ts).
     if (kind === 'instance') {
-      for (const account of [...new Set(batch.map((o) => o.account ?? 'main'))]) {
+      for (const account of [...new Set(batch.map((o) => accountOf(o)))]) {
         await deleteInstances(
           actIn(ctx, account),
-          batch.filter((o) => (o.account ?? 'main') === account),
+          batch.filter((o) => accountOf(o) === account),
         );
       }
     } else
